@@ -1,0 +1,134 @@
+// Flags and SLUICE_* env variables → a validated, typed Config. Bad input is a coded error that
+// names the flag; main prints it and exits 2 before anything starts.
+import { envName, OPTIONS, type OptionSpec } from './config/options.js';
+import type { Config, LogLevel, ProviderName } from './config/config.js';
+import { parseDuration } from './config/duration.js';
+import { fail } from './errors.js';
+
+type RawValues = Map<string, string>;
+
+const SPECS = new Map<string, OptionSpec>(OPTIONS.map((o) => [o.flag, o]));
+
+export function helpText(): string {
+  const lines = ['Usage: sluice [flags]', '', 'Every flag can also be set as env SLUICE_<FLAG> (e.g. SLUICE_HTTP_PORT=80).', ''];
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    const values = o.values ? ` (${o.values.join('|')})` : '';
+    const def = o.default !== undefined ? ` [default ${o.default}]` : '';
+    lines.push(`  --${o.flag.padEnd(28)}${o.help}${values}${def}`);
+  }
+  return lines.join('\n');
+}
+
+/** Collects raw strings: defaults, then env, then argv (later wins). */
+function collect(argv: readonly string[], env: NodeJS.ProcessEnv): RawValues {
+  const raw: RawValues = new Map();
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    if (o.default !== undefined) raw.set(o.flag, o.default);
+    const fromEnv = env[envName(o.flag)];
+    if (fromEnv !== undefined && fromEnv !== '') raw.set(o.flag, fromEnv);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw fail('ConfigUnknownFlag', arg);
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const spec = SPECS.get(flag);
+    if (!spec) throw fail('ConfigUnknownFlag', `--${flag}`);
+    if (eq !== -1) raw.set(flag, arg.slice(eq + 1));
+    else if (spec.type === 'bool' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) raw.set(flag, 'true');
+    else {
+      const value = argv[++i];
+      if (value === undefined) throw fail('ConfigInvalid', `--${flag}`, 'needs a value');
+      raw.set(flag, value);
+    }
+  }
+  return raw;
+}
+
+function typed(spec: OptionSpec, text: string): string | number | boolean {
+  const bad = (problem: string) => fail('ConfigInvalid', `--${spec.flag}`, `${JSON.stringify(text)} ${problem}`);
+  switch (spec.type) {
+    case 'string':
+      return text;
+    case 'enum':
+      if (!spec.values?.includes(text)) throw bad(`is not one of ${spec.values?.join(', ')}`);
+      return text;
+    case 'bool':
+      if (text === 'true' || text === '1') return true;
+      if (text === 'false' || text === '0') return false;
+      throw bad('is not true or false');
+    case 'port':
+    case 'int': {
+      if (!/^\d+$/.test(text)) throw bad('is not a whole number');
+      const n = Number(text);
+      if (spec.type === 'port' && (n < 1 || n > 65535)) throw bad('is not a port (1-65535)');
+      if (spec.min !== undefined && n < spec.min) throw bad(`is below ${spec.min}`);
+      return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(text);
+      if (ms === undefined) throw bad('is not a duration like 500ms, 5s or 1m');
+      return ms;
+    }
+  }
+}
+
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = collect(argv, env);
+  const v = (flag: string) => {
+    const text = raw.get(flag);
+    return text === undefined ? undefined : typed(SPECS.get(flag)!, text);
+  };
+  const str = (flag: string) => v(flag) as string | undefined;
+  const num = (flag: string) => v(flag) as number;
+
+  const provider = str('provider') as ProviderName;
+  const manifestsDir = str('manifests');
+  if (provider === 'file' && !manifestsDir) throw fail('ConfigInvalid', '--manifests', 'is required with --provider file');
+
+  let publishService: Config['publishService'];
+  const ps = str('publish-service');
+  if (ps !== undefined) {
+    const [namespace, name, extra] = ps.split('/');
+    if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', '--publish-service', `"${ps}" is not namespace/name`);
+    publishService = { namespace, name };
+  }
+  const holdoffMs = num('debounce');
+  const maxDelayMs = num('debounce-max');
+  if (maxDelayMs < holdoffMs) throw fail('ConfigInvalid', '--debounce-max', 'must not be shorter than --debounce');
+  const ports = [num('http-port'), num('https-port'), num('admin-port')];
+  if (new Set(ports).size !== ports.length) throw fail('ConfigInvalid', '--http-port/--https-port/--admin-port', 'must differ');
+
+  return {
+    provider,
+    manifestsDir,
+    httpPort: num('http-port'),
+    httpsPort: num('https-port'),
+    adminPort: num('admin-port'),
+    bindAddress: str('bind-address')!,
+    adminBindAddress: str('admin-bind-address')!,
+    ingressClass: str('ingress-class')!,
+    watchNamespace: str('watch-namespace') || undefined,
+    publishAddress: (str('publish-address') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    publishService,
+    leaderElect: v('leader-elect') as boolean,
+    lease: {
+      name: str('lease-name')!,
+      namespace: str('lease-namespace'),
+      durationMs: num('lease-duration'),
+      renewDeadlineMs: num('lease-renew-deadline'),
+      retryPeriodMs: num('lease-retry-period'),
+    },
+    logLevel: str('log-level') as LogLevel,
+    workers: num('workers'),
+    upstream: {
+      connectMs: num('upstream-connect-timeout'),
+      responseMs: num('upstream-response-timeout'),
+      idleMs: num('upstream-idle-timeout'),
+      keepAliveMs: num('upstream-keep-alive-timeout'),
+    },
+    clientKeepAliveMs: num('client-keep-alive-timeout'),
+    drainTimeoutMs: num('drain-timeout'),
+    debounce: { holdoffMs, maxDelayMs },
+  };
+}

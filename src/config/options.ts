@@ -1,0 +1,50 @@
+// The one table of every command-line flag. Parsing, env variables (SLUICE_<FLAG>), --help and
+// the README's flag list all come from here, so an option cannot exist in one place only.
+
+export type OptionType = 'string' | 'port' | 'int' | 'bool' | 'duration' | 'enum';
+
+export interface OptionSpec {
+  readonly flag: string;
+  readonly type: OptionType;
+  readonly help: string;
+  /** Default as it would be written on the command line; absent means "unset". */
+  readonly default?: string;
+  readonly values?: readonly string[];
+  readonly min?: number;
+}
+
+export const OPTIONS = [
+  { flag: 'provider', type: 'enum', values: ['kubernetes', 'file'], default: 'kubernetes', help: 'where routes come from' },
+  { flag: 'manifests', type: 'string', help: 'directory of YAML manifests (file provider); watched for changes' },
+  { flag: 'http-port', type: 'port', default: '8080', help: 'port of the plain HTTP listener (serves listener port 80)' },
+  { flag: 'https-port', type: 'port', default: '8443', help: 'port of the TLS listener (serves listener port 443)' },
+  { flag: 'admin-port', type: 'port', default: '9090', help: 'port of /healthz, /readyz, /metrics, /debug/routes' },
+  { flag: 'bind-address', type: 'string', default: '0.0.0.0', help: 'address the data-plane listeners bind' },
+  { flag: 'admin-bind-address', type: 'string', default: '0.0.0.0', help: 'address the admin server binds' },
+  { flag: 'ingress-class', type: 'string', default: 'sluice', help: 'IngressClass name this instance serves' },
+  { flag: 'watch-namespace', type: 'string', help: 'watch only this namespace (default: all)' },
+  { flag: 'publish-address', type: 'string', help: 'address written to Ingress status (comma-separated IPs or hostnames)' },
+  { flag: 'publish-service', type: 'string', help: 'namespace/name of the Service whose address goes to Ingress status' },
+  { flag: 'leader-elect', type: 'bool', default: 'false', help: 'elect a leader through a Lease; only the leader writes status' },
+  { flag: 'lease-name', type: 'string', default: 'sluice-leader', help: 'name of the leader-election Lease' },
+  { flag: 'lease-namespace', type: 'string', help: 'namespace of the Lease (default: the pod namespace, else "default")' },
+  { flag: 'lease-duration', type: 'duration', default: '15s', help: 'how long a lease is valid without renewal' },
+  { flag: 'lease-renew-deadline', type: 'duration', default: '10s', help: 'a leader that cannot renew within this steps down' },
+  { flag: 'lease-retry-period', type: 'duration', default: '2s', help: 'how often candidates try to acquire or renew' },
+  { flag: 'log-level', type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', help: 'log verbosity' },
+  { flag: 'workers', type: 'int', default: '1', min: 1, help: 'data-plane worker processes' },
+  { flag: 'upstream-connect-timeout', type: 'duration', default: '5s', help: 'time to open a connection to an endpoint (502 after)' },
+  { flag: 'upstream-response-timeout', type: 'duration', default: '60s', help: 'time from request sent to response headers (504 after)' },
+  { flag: 'upstream-idle-timeout', type: 'duration', default: '60s', help: 'longest silence while streaming a response body' },
+  { flag: 'upstream-keep-alive-timeout', type: 'duration', default: '60s', help: 'how long an idle upstream connection is kept' },
+  { flag: 'client-keep-alive-timeout', type: 'duration', default: '65s', help: 'how long an idle client connection is kept' },
+  { flag: 'drain-timeout', type: 'duration', default: '30s', help: 'on SIGTERM, how long in-flight requests may take to finish' },
+  { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
+  { flag: 'debounce-max', type: 'duration', default: '500ms', help: 'longest a steady stream of changes can delay a rebuild' },
+] as const satisfies readonly OptionSpec[];
+
+export type OptionFlag = (typeof OPTIONS)[number]['flag'];
+
+export function envName(flag: string): string {
+  return `SLUICE_${flag.toUpperCase().replaceAll('-', '_')}`;
+}

@@ -1,0 +1,84 @@
+// One catalog of coded errors. Every error Sluice reports — a bad flag, a manifest that does not
+// parse, an Ingress that names a missing Service — has a stable code here, so logs, metrics,
+// diagnostics and status conditions all speak the same names.
+
+interface CatalogEntry<A extends unknown[]> {
+  readonly code: string;
+  readonly message: (...args: A) => string;
+}
+
+function entry<A extends unknown[]>(code: string, message: (...args: A) => string): CatalogEntry<A> {
+  return { code, message };
+}
+
+export const Errors = {
+  // Configuration (flags, env) — fatal at start-up, never at run time.
+  ConfigInvalid: entry('SLUICE_CONFIG_INVALID', (flag: string, problem: string) => `invalid ${flag}: ${problem}`),
+  ConfigUnknownFlag: entry('SLUICE_CONFIG_UNKNOWN_FLAG', (flag: string) => `unknown flag ${flag} (see --help)`),
+
+  // Providers.
+  ManifestUnreadable: entry('SLUICE_MANIFEST_UNREADABLE', (file: string, reason: string) => `cannot read ${file}: ${reason}`),
+  ManifestParse: entry('SLUICE_MANIFEST_PARSE', (file: string, reason: string) => `cannot parse ${file}: ${reason}`),
+  ManifestObjectInvalid: entry(
+    'SLUICE_MANIFEST_OBJECT_INVALID',
+    (file: string, index: number, reason: string) => `${file} document ${index}: ${reason}`,
+  ),
+
+  // Translation: each of these rejects or degrades one object only.
+  IngressClassNotFound: entry('SLUICE_INGRESS_CLASS_NOT_FOUND', (name: string) => `IngressClass ${name} does not exist`),
+  IngressInvalidPath: entry('SLUICE_INGRESS_INVALID_PATH', (path: string, reason: string) => `path ${JSON.stringify(path)} ${reason}`),
+  IngressInvalidHost: entry('SLUICE_INGRESS_INVALID_HOST', (host: string, reason: string) => `host ${JSON.stringify(host)} ${reason}`),
+  IngressPathConflict: entry(
+    'SLUICE_INGRESS_PATH_CONFLICT',
+    (host: string, path: string, winner: string) => `${host}${path} is also defined by ${winner}, which wins (older)`,
+  ),
+  IngressDefaultBackendConflict: entry(
+    'SLUICE_INGRESS_DEFAULT_BACKEND_CONFLICT',
+    (winner: string) => `spec.defaultBackend is also defined by ${winner}, which wins (older)`,
+  ),
+  BackendResourceUnsupported: entry(
+    'SLUICE_BACKEND_RESOURCE_UNSUPPORTED',
+    (kind: string) => `resource backends (${kind}) are not supported; the route answers 503`,
+  ),
+  BackendMissing: entry('SLUICE_BACKEND_MISSING', () => 'backend names no service; the route answers 503'),
+  ServiceNotFound: entry('SLUICE_SERVICE_NOT_FOUND', (ref: string) => `Service ${ref} not found; the route answers 503`),
+  ServicePortNotFound: entry(
+    'SLUICE_SERVICE_PORT_NOT_FOUND',
+    (ref: string, port: string) => `Service ${ref} has no port ${port}; the route answers 503`,
+  ),
+  ServiceExternalName: entry(
+    'SLUICE_SERVICE_EXTERNAL_NAME',
+    (ref: string) => `Service ${ref} is of type ExternalName, which is not supported; the route answers 503`,
+  ),
+
+  // Table and data plane.
+  TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
+  UpstreamConnect: entry('SLUICE_UPSTREAM_CONNECT', (endpoint: string) => `cannot connect to upstream ${endpoint}`),
+  UpstreamTimeout: entry('SLUICE_UPSTREAM_TIMEOUT', (endpoint: string) => `upstream ${endpoint} timed out`),
+  UpstreamProtocol: entry('SLUICE_UPSTREAM_PROTOCOL', (endpoint: string) => `upstream ${endpoint} protocol error`),
+} as const;
+
+export type ErrorName = keyof typeof Errors;
+export type ArgsOf<N extends ErrorName> = (typeof Errors)[N] extends CatalogEntry<infer A> ? A : never;
+
+/** An Error carrying a stable catalog code. */
+export class SluiceError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SluiceError';
+    this.code = code;
+  }
+}
+
+/** Builds the coded error for a catalog entry: `fail('ServiceNotFound', 'default/web')`. */
+export function fail<N extends ErrorName>(name: N, ...args: ArgsOf<N>): SluiceError {
+  const e = Errors[name] as CatalogEntry<ArgsOf<N>>;
+  return new SluiceError(e.code, e.message(...args));
+}
+
+/** The code and message of a catalog entry, for diagnostics that are data, not thrown. */
+export function describe<N extends ErrorName>(name: N, ...args: ArgsOf<N>): { code: string; message: string } {
+  const e = Errors[name] as CatalogEntry<ArgsOf<N>>;
+  return { code: e.code, message: e.message(...args) };
+}

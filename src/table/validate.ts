@@ -1,0 +1,103 @@
+// validate() is the gate before publish: a table with any problem here is never swapped in, and
+// the last good table keeps serving. Translate should never produce such a table; this catches
+// translator bugs before they reach traffic.
+import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
+
+const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function checkRegex(value: string, where: string, problems: string[]): void {
+  try {
+    new RegExp(value);
+  } catch (e) {
+    problems.push(`${where}: invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`);
+  }
+}
+
+function checkPath(p: PathMatch, where: string, problems: string[]): void {
+  if (p.type === 'RegularExpression') return checkRegex(p.value, where, problems);
+  if (!p.value.startsWith('/')) problems.push(`${where}: path ${JSON.stringify(p.value)} must start with "/"`);
+  if (p.type === 'Prefix' && p.value.length > 1 && p.value.endsWith('/')) {
+    problems.push(`${where}: prefix ${JSON.stringify(p.value)} must not end with "/"`);
+  }
+}
+
+function checkStringMatches(ms: readonly StringMatch[] | undefined, where: string, problems: string[]): void {
+  for (const m of ms ?? []) {
+    if (m.name === '') problems.push(`${where}: empty match name`);
+    if (m.type === 'RegularExpression') checkRegex(m.value, where, problems);
+  }
+}
+
+function checkHeaderModifier(h: HeaderModifier | undefined, where: string, problems: string[]): void {
+  if (!h) return;
+  const names = [...(h.set ?? []).map((x) => x.name), ...(h.add ?? []).map((x) => x.name), ...(h.remove ?? [])];
+  for (const n of names) if (!HEADER_NAME.test(n)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
+}
+
+function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Set<string>, problems: string[]): void {
+  if (ids.has(r.id)) problems.push(`${where}: duplicate route id ${r.id}`);
+  ids.add(r.id);
+  checkPath(r.match.path, where, problems);
+  checkStringMatches(r.match.headers, where, problems);
+  checkStringMatches(r.match.queryParams, where, problems);
+  checkHeaderModifier(r.requestHeaders, where, problems);
+  checkHeaderModifier(r.responseHeaders, where, problems);
+  for (const m of r.mirrors ?? []) {
+    if (!clusters.has(m.cluster)) problems.push(`${where}: mirror to unknown cluster ${m.cluster}`);
+  }
+  const a = r.action;
+  if (a.type === 'forward') {
+    if (a.backends.length === 0) problems.push(`${where}: forward action without backends`);
+    for (const b of a.backends) {
+      if (!clusters.has(b.cluster)) problems.push(`${where}: unknown cluster ${b.cluster}`);
+      if (!Number.isFinite(b.weight) || b.weight < 0) problems.push(`${where}: invalid weight ${b.weight}`);
+      checkHeaderModifier(b.requestHeaders, where, problems);
+      checkHeaderModifier(b.responseHeaders, where, problems);
+    }
+  } else if (a.type === 'respond') {
+    if (!Number.isInteger(a.status) || a.status < 200 || a.status > 599) problems.push(`${where}: invalid status ${a.status}`);
+  }
+}
+
+function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Set<string>, problems: string[]): void {
+  const where = `listener ${l.name}`;
+  if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
+  if (l.protocol === 'HTTPS' && !l.tls) problems.push(`${where}: HTTPS without tls`);
+  const hosts = new Set<string>();
+  for (const vh of l.virtualHosts) {
+    const hw = `${where} host ${vh.hostname}`;
+    if (!HOSTNAME.test(vh.hostname)) problems.push(`${hw}: invalid hostname`);
+    const key = `${vh.hostname}|${vh.wildcardLabels ?? ''}`;
+    if (hosts.has(key)) problems.push(`${hw}: duplicate virtual host`);
+    hosts.add(key);
+    for (const r of vh.routes) checkRoute(r, `${hw} route ${r.id}`, clusters, ids, problems);
+  }
+  if (l.fallback) checkRoute(l.fallback, `${where} fallback`, clusters, ids, problems);
+}
+
+/** Returns every problem found; an empty list means the table may be published. */
+export function validateTable(table: RoutingTable): string[] {
+  const problems: string[] = [];
+  const clusterIds = new Set<string>();
+  for (const c of table.clusters) {
+    if (clusterIds.has(c.id)) problems.push(`duplicate cluster ${c.id}`);
+    clusterIds.add(c.id);
+    for (const e of c.endpoints) {
+      if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) problems.push(`cluster ${c.id}: invalid endpoint port ${e.port}`);
+    }
+  }
+  const names = new Set<string>();
+  const routeIds = new Set<string>();
+  const binds = new Map<string, string>();
+  for (const l of table.listeners) {
+    if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
+    names.add(l.name);
+    const bind = `${l.address ?? '*'}:${l.port}`;
+    const other = binds.get(bind);
+    if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
+    binds.set(bind, l.name);
+    checkListener(l, clusterIds, routeIds, problems);
+  }
+  return problems;
+}

@@ -1,0 +1,101 @@
+// Service references → clusters. Shared by every route translator (Ingress, Gateway API), so a
+// Service port referenced from two places is one cluster with one endpoint set.
+import type { Service, ServicePort } from '../api/core.js';
+import type { Snapshot } from '../store/snapshot.js';
+import type { Cluster, SourceRef } from '../table/types.js';
+import { compareStrings } from '../util/compare.js';
+import type { Diagnostics } from './diagnostics.js';
+import { indexSlices, resolveEndpoints, type SliceIndex } from './endpoints.js';
+import { describe } from '../errors.js';
+
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  /** Service port by number or by name. */
+  readonly port: number | string;
+}
+
+export function clusterId(ref: ServiceRef): string {
+  return `${ref.namespace}/${ref.name}:${ref.port}`;
+}
+
+export class ClusterRegistry {
+  private readonly services = new Map<string, Service>();
+  private readonly slices: SliceIndex;
+  private readonly clusters = new Map<string, Cluster>();
+  private readonly diagnostics: Diagnostics;
+
+  constructor(snapshot: Snapshot, diagnostics: Diagnostics) {
+    for (const s of snapshot.Service) this.services.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
+    this.slices = indexSlices(snapshot.EndpointSlice);
+    this.diagnostics = diagnostics;
+  }
+
+  /**
+   * Returns the cluster id for a Service port, creating the cluster on first use. A missing
+   * Service or port still yields a cluster (it answers 503) and a diagnostic on `from`.
+   */
+  resolve(ref: ServiceRef, from: SourceRef): string {
+    const id = clusterId(ref);
+    const existing = this.clusters.get(id);
+    if (existing) {
+      if (existing.unresolved) this.report(existing.unresolved, from);
+      return id;
+    }
+    const service = this.services.get(`${ref.namespace}/${ref.name}`);
+    const svcName = `${ref.namespace}/${ref.name}`;
+    let cluster: Cluster;
+    let port: ServicePort | undefined;
+    if (!service) {
+      cluster = this.unresolved(id, ref, describe('ServiceNotFound', svcName));
+    } else if (service.spec?.type === 'ExternalName') {
+      cluster = this.unresolved(id, ref, describe('ServiceExternalName', svcName));
+    } else if (!(port = findPort(service, ref.port))) {
+      cluster = this.unresolved(id, ref, describe('ServicePortNotFound', svcName, String(ref.port)));
+    } else {
+      const portName = port.name ?? '';
+      cluster = {
+        id,
+        service: { namespace: ref.namespace, name: ref.name },
+        portName,
+        servicePort: port.port,
+        loadBalancer: { algorithm: 'round-robin' },
+        endpoints: resolveEndpoints(this.slices.get(svcName) ?? [], portName),
+      };
+    }
+    this.clusters.set(id, cluster);
+    if (cluster.unresolved) this.report(cluster.unresolved, from);
+    return id;
+  }
+
+  /** A cluster that can never resolve (e.g. a resource backend); it answers 503. */
+  unresolvable(id: string, namespace: string, from: SourceRef, problem: { code: string; message: string }): string {
+    if (!this.clusters.has(id)) this.clusters.set(id, this.unresolved(id, { namespace, name: '', port: '' }, problem));
+    this.report(problem, from);
+    return id;
+  }
+
+  list(): Cluster[] {
+    return [...this.clusters.values()].sort((a, b) => compareStrings(a.id, b.id));
+  }
+
+  private unresolved(id: string, ref: ServiceRef, problem: { code: string; message: string }): Cluster {
+    return {
+      id,
+      service: { namespace: ref.namespace, name: ref.name },
+      portName: typeof ref.port === 'string' ? ref.port : '',
+      loadBalancer: { algorithm: 'round-robin' },
+      endpoints: [],
+      unresolved: problem,
+    };
+  }
+
+  private report(problem: { code: string; message: string }, from: SourceRef): void {
+    this.diagnostics.push({ severity: 'error', ...problem, source: from });
+  }
+}
+
+function findPort(service: Service, port: number | string): ServicePort | undefined {
+  const ports = service.spec?.ports ?? [];
+  return typeof port === 'number' ? ports.find((p) => p.port === port) : ports.find((p) => p.name === port);
+}
