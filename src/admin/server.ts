@@ -1,0 +1,68 @@
+// The admin port: /healthz (alive), /readyz (200 once the first table is installed), /metrics
+// (Prometheus text), /debug/routes (JSON dump of the installed table with endpoint state and
+// every current diagnostic). Private keys never leave the process.
+import fastify, { type FastifyInstance } from 'fastify';
+import type { Metrics } from '../metrics.js';
+import type { Published } from '../pipeline/pipeline.js';
+import type { Listener, RoutingTable } from '../table/types.js';
+import type { Diagnostic } from '../translate/types.js';
+import { eligibleEndpoints } from '../dataplane/clusters.js';
+
+export interface AdminSources {
+  readonly metrics: Metrics;
+  published(): Published | undefined;
+  providerDiagnostics(): readonly Diagnostic[];
+  /** The socket port each listener is served on. */
+  socketPort(listener: Listener): number;
+  /** False once shutdown began: readiness drops so load balancers stop sending traffic. */
+  accepting(): boolean;
+}
+
+function endpointState(e: { ready: boolean; serving: boolean; terminating: boolean }): string {
+  if (e.ready) return 'ready';
+  if (e.serving && e.terminating) return 'serving-terminating';
+  return e.terminating ? 'terminating' : 'not-ready';
+}
+
+export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Listener) => number): unknown {
+  const table: RoutingTable = p?.table ?? { listeners: [], clusters: [] };
+  return {
+    generation: p?.generation ?? 0,
+    listeners: table.listeners.map((l) => ({
+      name: l.name,
+      protocol: l.protocol,
+      port: l.port,
+      socketPort: socketPort(l),
+      ...(l.address ? { address: l.address } : {}),
+      hosts: l.virtualHosts.map((vh) => ({ hostname: vh.hostname, routes: vh.routes })),
+      ...(l.fallback ? { fallback: l.fallback } : {}),
+      ...(l.tls ? { tls: l.tls.certificates.map((c) => ({ secret: c.secret, hostnames: c.hostnames })) } : {}),
+    })),
+    clusters: table.clusters.map((c) => {
+      const eligible = new Set(eligibleEndpoints(c.endpoints));
+      return {
+        ...c,
+        endpoints: c.endpoints.map((e) => ({ ...e, state: endpointState(e), receivesTraffic: eligible.has(e) })),
+      };
+    }),
+    diagnostics: [...(p?.diagnostics ?? []), ...providerDiagnostics],
+  };
+}
+
+export async function startAdmin(sources: AdminSources, host: string, port: number): Promise<FastifyInstance> {
+  const app = fastify({ logger: false });
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
+  app.get('/readyz', async (_req, reply) => {
+    const ready = sources.published() !== undefined && sources.accepting();
+    return reply.code(ready ? 200 : 503).type('text/plain').send(ready ? 'ok\n' : 'not ready\n');
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await sources.metrics.registry.metrics();
+    return reply.type(sources.metrics.registry.contentType).send(body);
+  });
+  app.get('/debug/routes', async (_req, reply) =>
+    reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort), null, 2)),
+  );
+  await app.listen({ host, port });
+  return app;
+}

@@ -1,0 +1,147 @@
+// The data plane: Fastify servers (one per listening socket), each with ONE catch-all route whose
+// handler reads the current compiled table through a single reference. install() compiles a new
+// table and swaps that reference atomically; upstream pools and per-cluster balancers live
+// outside the table, so a swap drops no connection and no in-flight request.
+import fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Listener, RoutingTable } from '../table/types.js';
+import { type ClusterRuntime, reconcileClusters } from './clusters.js';
+import { CompiledTable, listenerKey } from './compiled.js';
+import { handleRequest, type ListenerSocketInfo, type ProxyContext } from './proxy.js';
+import { endpointKey, UpstreamPools } from './upstream/pools.js';
+
+/** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
+const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
+
+interface Socket {
+  readonly info: ListenerSocketInfo;
+  readonly app: FastifyInstance;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface DataPlaneOptions {
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs'>;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+export class DataPlane {
+  private current: CompiledTable | undefined;
+  private clusters = new Map<string, ClusterRuntime>();
+  private readonly sockets = new Map<string, Socket>();
+  private readonly pools: UpstreamPools;
+  private readonly ctx: ProxyContext;
+  private readonly options: DataPlaneOptions;
+  private readonly log: Logger;
+
+  constructor(options: DataPlaneOptions) {
+    this.options = options;
+    this.log = options.log.child({ component: 'dataplane' });
+    const { upstream } = options.config;
+    this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
+    this.ctx = {
+      table: () => this.current,
+      cluster: (id) => this.clusters.get(id),
+      pools: this.pools,
+      timeouts: upstream,
+      metrics: options.metrics,
+    };
+  }
+
+  /** The socket port a listener's logical port is served on: 80 → --http-port, 443 → --https-port. */
+  socketPort(listener: Pick<Listener, 'port'>): number {
+    if (listener.port === 80) return this.options.config.httpPort;
+    if (listener.port === 443) return this.options.config.httpsPort;
+    return listener.port;
+  }
+
+  /** Opens the default HTTP socket (port 80's) so the port answers even before any route exists. */
+  async start(): Promise<void> {
+    await this.ensureSocket({ name: 'http', port: 80, protocol: 'HTTP', virtualHosts: [] });
+  }
+
+  get table(): CompiledTable | undefined {
+    return this.current;
+  }
+
+  /** Compiles and atomically installs a validated table, then opens sockets its listeners need. */
+  async install(table: RoutingTable, generation: number): Promise<void> {
+    const compiled = new CompiledTable(table, generation, this.current);
+    const clusters = reconcileClusters(this.clusters, table.clusters);
+    // Swap: both references change before any request can observe one without the other.
+    this.clusters = clusters;
+    this.current = compiled;
+    const keep = new Set<string>();
+    for (const c of table.clusters) for (const e of c.endpoints) keep.add(endpointKey(e));
+    this.pools.retain(keep);
+    for (const l of table.listeners) await this.ensureSocket(l);
+  }
+
+  private async ensureSocket(l: Listener): Promise<void> {
+    const key = listenerKey(l.address, l.port);
+    if (this.sockets.has(key)) return;
+    if (l.protocol === 'HTTPS') {
+      this.log.warn({ listener: l.name }, 'HTTPS listeners are not served yet');
+      return;
+    }
+    const info: ListenerSocketInfo = { key, proto: 'http' };
+    const app = fastify({
+      logger: false,
+      keepAliveTimeout: this.options.config.clientKeepAliveMs,
+      requestTimeout: 0,
+      return503OnClosing: true,
+    });
+    // Bodies are streamed to the upstream untouched: no parser may read them.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    const ctx = this.ctx;
+    for (const m of EXTRA_METHODS) app.addHttpMethod(m, { hasBody: true });
+    app.route({
+      method: app.supportedMethods,
+      url: '/*',
+      handler(request, reply) {
+        reply.hijack();
+        handleRequest(ctx, info, request.raw, reply.raw);
+      },
+    });
+    const address = l.address ?? this.options.config.bindAddress;
+    const port = this.socketPort(l);
+    const socket: Socket = { info, app, address, port };
+    this.sockets.set(key, socket);
+    try {
+      await app.listen({ host: address, port });
+      this.log.info({ listener: l.name, address, port }, 'listening');
+    } catch (err) {
+      this.sockets.delete(key);
+      this.log.error({ err, listener: l.name, address, port }, 'cannot listen');
+      throw err;
+    }
+  }
+
+  /** Addresses actually bound, by listener key (tests and logs). */
+  boundPorts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, s] of this.sockets) {
+      const addr = s.app.server.address();
+      if (addr && typeof addr === 'object') out.set(key, addr.port);
+    }
+    return out;
+  }
+
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish within drainMs, then cut what
+   * is left, and close upstream pools.
+   */
+  async stop(drainMs: number): Promise<void> {
+    const closing = [...this.sockets.values()].map((s) => s.app.close());
+    const timer = setTimeout(() => {
+      for (const s of this.sockets.values()) s.app.server.closeAllConnections();
+    }, drainMs);
+    await Promise.allSettled(closing);
+    clearTimeout(timer);
+    await this.pools.close();
+  }
+}

@@ -1,0 +1,128 @@
+// Header handling on both legs of a proxied request: hop-by-hop headers never cross (RFC 9110
+// §7.6.1), X-Forwarded-* are set as DESIGN.md's contract says, and route filters' header
+// modifiers are compiled once per table into small functions.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { HeaderModifier } from '../table/types.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Headers Sluice sets itself; a client's own copies are dropped (XFF is appended to instead). */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host']);
+
+/** Extra hop-by-hop names a Connection header lists ("close" and "keep-alive" are tokens, not names). */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (!value) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (text === 'keep-alive' || text === 'close' || text === 'Keep-Alive' || text === 'Close') return undefined;
+  const tokens = new Set<string>();
+  for (const t of text.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) tokens.add(name);
+  }
+  return tokens;
+}
+
+export interface ForwardedFacts {
+  readonly clientIp: string;
+  readonly proto: 'http' | 'https';
+  readonly port: number;
+  /** Host to send upstream (the client's, or a rewrite's). */
+  readonly host: string;
+  /** The client's Host header value, for X-Forwarded-Host. */
+  readonly originalHost: string;
+}
+
+/**
+ * The request headers to send upstream, as undici's flat [name, value, ...] array: the client's
+ * headers minus hop-by-hop, Host as given, X-Forwarded-For appended, the others set.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts): string[] {
+  const raw = req.rawHeaders;
+  const extra = connectionTokens(req.headers.connection);
+  const out: string[] = ['host', f.host];
+  let xff: string | undefined;
+  let requestId: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) {
+      // "TE: trailers" is the one TE value that may be forwarded.
+      if (name === 'te' && value.trim().toLowerCase() === 'trailers') out.push('te', 'trailers');
+      continue;
+    }
+    if (FORWARDED.has(name)) {
+      if (name === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+      continue;
+    }
+    if (name === 'x-request-id') requestId = value;
+    out.push(name, value);
+  }
+  out.push(
+    'x-forwarded-for', xff === undefined ? f.clientIp : `${xff}, ${f.clientIp}`,
+    'x-forwarded-proto', f.proto,
+    'x-forwarded-host', f.originalHost,
+    'x-forwarded-port', String(f.port),
+    'x-real-ip', f.clientIp,
+  );
+  if (requestId === undefined) out.push('x-request-id', randomUUID());
+  return out;
+}
+
+/** Removes hop-by-hop headers from an upstream response's header object, in place. */
+export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const extra = connectionTokens(headers.connection);
+  for (const name of HOP_BY_HOP) delete headers[name];
+  if (extra) for (const name of extra) delete headers[name];
+  return headers;
+}
+
+export type FlatHeaderEdit = (headers: string[]) => string[];
+export type ObjectHeaderEdit = (headers: IncomingHttpHeaders) => void;
+
+/** Compiles a modifier for a flat [name, value, ...] list (request side). */
+export function compileFlatModifier(m: HeaderModifier | undefined): FlatHeaderEdit | undefined {
+  if (!m || (!m.set?.length && !m.add?.length && !m.remove?.length)) return undefined;
+  const drop = new Set([...(m.remove ?? []), ...(m.set ?? []).map((h) => h.name)]);
+  const append: string[] = [];
+  for (const h of m.set ?? []) append.push(h.name, h.value);
+  const add = m.add ?? [];
+  return (headers) => {
+    const out: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (!drop.has(name)) out.push(name, headers[i + 1]!);
+    }
+    for (const h of add) {
+      // Gateway API "add" appends to an existing value with a comma.
+      const at = out.indexOf(h.name);
+      if (at !== -1 && at % 2 === 0) out[at + 1] = `${out[at + 1]},${h.value}`;
+      else out.push(h.name, h.value);
+    }
+    out.push(...append);
+    return out;
+  };
+}
+
+/** Compiles a modifier for a header object (response side). */
+export function compileObjectModifier(m: HeaderModifier | undefined): ObjectHeaderEdit | undefined {
+  if (!m || (!m.set?.length && !m.add?.length && !m.remove?.length)) return undefined;
+  return (headers) => {
+    for (const name of m.remove ?? []) delete headers[name];
+    for (const h of m.set ?? []) headers[h.name] = h.value;
+    for (const h of m.add ?? []) {
+      const prev = headers[h.name];
+      headers[h.name] = prev === undefined ? h.value : `${Array.isArray(prev) ? prev.join(',') : prev},${h.value}`;
+    }
+  };
+}

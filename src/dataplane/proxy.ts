@@ -1,0 +1,274 @@
+// The per-request path: match → pick backend → pick endpoint → stream through an undici Pool.
+// Bodies stream both ways with backpressure; nothing is buffered. Proxy-made answers follow
+// DESIGN.md: 404 no route, 503 no ready endpoint, 502 upstream connect/protocol error, 504
+// upstream timeout, each with a short plain body.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { UpstreamTimeouts } from '../config/config.js';
+import type { Metrics } from '../metrics.js';
+import type { Redirect, Route } from '../table/types.js';
+import type { ClusterRuntime, UpstreamTarget } from './clusters.js';
+import type { BackendRuntime, CompiledTable, RouteRuntime } from './compiled.js';
+import { stripResponseHopByHop, upstreamRequestHeaders } from './headers.js';
+import { modifyPath } from './paths.js';
+import type { ListenerRouter, RequestFacts } from './router.js';
+import type { UpstreamPools } from './upstream/pools.js';
+
+export interface ProxyContext {
+  table(): CompiledTable | undefined;
+  cluster(id: string): ClusterRuntime | undefined;
+  readonly pools: UpstreamPools;
+  readonly timeouts: UpstreamTimeouts;
+  readonly metrics: Metrics;
+}
+
+export interface ListenerSocketInfo {
+  /** Key of the listener this socket serves (see listenerKey). */
+  readonly key: string;
+  readonly proto: 'http' | 'https';
+}
+
+const NO_ROUTE = '-';
+const CONNECT_RETRY_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const MAX_ATTEMPTS = 3;
+
+type ErrorKind = 'connect' | 'timeout' | 'protocol' | 'reset';
+
+function classify(err: Error & { code?: string }): ErrorKind {
+  switch (err.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'UND_ERR_CONNECT':
+      return 'connect';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'reset';
+    default:
+      return 'protocol';
+  }
+}
+
+function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** One proxied request's state; doubles as undici's dispatch handler (one object per attempt chain). */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  private readonly ctx: ProxyContext;
+  private readonly rt: RouteRuntime;
+  private readonly backend: BackendRuntime;
+  private readonly cluster: ClusterRuntime;
+  private readonly started: number;
+  private readonly path: string;
+  private readonly headers: string[];
+  private readonly withBody: boolean;
+  private target: UpstreamTarget;
+  private attempts = 1;
+  private controller: Dispatcher.DispatchController | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
+  private done = false;
+  private timedOut = false;
+
+  constructor(
+    ctx: ProxyContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    rt: RouteRuntime,
+    backend: BackendRuntime,
+    cluster: ClusterRuntime,
+    target: UpstreamTarget,
+    path: string,
+    headers: string[],
+    started: number,
+  ) {
+    this.ctx = ctx;
+    this.req = req;
+    this.res = res;
+    this.rt = rt;
+    this.backend = backend;
+    this.cluster = cluster;
+    this.target = target;
+    this.path = path;
+    this.headers = headers;
+    this.started = started;
+    this.withBody = hasBody(req);
+    res.once('close', () => this.onClientClose());
+    const requestMs = rt.route.timeouts?.requestMs;
+    if (requestMs) this.requestTimer = setTimeout(() => this.onRequestTimeout(), requestMs);
+  }
+
+  start(): void {
+    this.ctx.pools.get(this.target.key).dispatch(
+      {
+        path: this.path,
+        method: this.req.method as Dispatcher.HttpMethod,
+        headers: this.headers,
+        body: this.withBody ? this.req : null,
+        headersTimeout: this.rt.route.timeouts?.backendRequestMs ?? this.ctx.timeouts.responseMs,
+        bodyTimeout: this.ctx.timeouts.idleMs,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.done) controller.abort(new Error('client gone'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.done) return;
+    stripResponseHopByHop(headers);
+    this.backend.responseEdit?.(headers);
+    const res = this.res;
+    res.statusCode = statusCode;
+    if (statusMessage) res.statusMessage = statusMessage;
+    for (const name in headers) {
+      const v = headers[name];
+      if (v !== undefined) res.setHeader(name, v);
+    }
+    res.on('drain', () => controller.resume());
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    if (!this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.finish(this.res.statusCode);
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    if (this.done) return;
+    const kind = this.timedOut ? 'timeout' : classify(err);
+    this.ctx.metrics.upstreamErrors.labels(this.cluster.cluster.id, kind).inc();
+    // Nothing reached the endpoint: try another one (only when no body stream was consumed).
+    if (!this.res.headersSent && !this.withBody && err.code !== undefined && CONNECT_RETRY_CODES.has(err.code) && this.attempts < Math.min(MAX_ATTEMPTS, this.cluster.targets.length)) {
+      const next = this.cluster.pick(this.target.key);
+      if (next && next.key !== this.target.key) {
+        this.attempts++;
+        this.target = next;
+        this.controller = undefined;
+        this.start();
+        return;
+      }
+    }
+    if (this.res.headersSent) {
+      this.finish(this.res.statusCode);
+      this.res.destroy(err);
+      return;
+    }
+    const status = kind === 'timeout' ? 504 : 502;
+    this.finish(status);
+    plain(this.res, status, kind === 'timeout' ? 'upstream timeout\n' : 'upstream connect error\n');
+  }
+
+  private onRequestTimeout(): void {
+    if (this.done) return;
+    this.timedOut = true;
+    if (this.controller) this.controller.abort(Object.assign(new Error('request timeout'), { code: 'ETIMEDOUT' }));
+  }
+
+  private onClientClose(): void {
+    if (this.done) return;
+    // The client went away before the response finished: stop the upstream exchange.
+    this.finish(499);
+    this.controller?.abort(new Error('client closed the connection'));
+  }
+
+  private finish(code: number): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.requestTimer);
+    this.ctx.metrics.countRequest(this.rt.route.id, this.cluster.cluster.id, code, (performance.now() - this.started) / 1000);
+  }
+}
+
+function redirectLocation(r: Redirect, route: Route, facts: RequestFacts, host: string, proto: string, localPort: number): string {
+  const scheme = r.scheme ?? proto;
+  const hostname = r.hostname ?? host;
+  let port = r.port ?? (r.scheme ? (scheme === 'https' ? 443 : 80) : localPort);
+  if ((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443)) port = 0;
+  const path = r.path ? modifyPath(facts.path, r.path, route.match.path) : facts.path;
+  return `${scheme}://${hostname}${port ? `:${port}` : ''}${path}${facts.query ? `?${facts.query}` : ''}`;
+}
+
+export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const table = ctx.table();
+  const router: ListenerRouter | undefined = table?.router(socket.key);
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const facts: RequestFacts = {
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers: req.headers,
+  };
+  const route = router?.match(req.headers.host, facts);
+  if (!route || !table) {
+    ctx.metrics.countRequest(NO_ROUTE, NO_ROUTE, 404, (performance.now() - started) / 1000);
+    return plain(res, 404, 'no route\n');
+  }
+  const rt = table.runtime(route);
+  const action = route.action;
+  if (action.type === 'respond') {
+    ctx.metrics.countRequest(route.id, NO_ROUTE, action.status, (performance.now() - started) / 1000);
+    return plain(res, action.status, action.body);
+  }
+  const rawHost = req.headers.host ?? '';
+  const localPort = req.socket.localPort ?? 0;
+  if (action.type === 'redirect') {
+    const host = rawHost.replace(/:\d+$/, '');
+    const location = redirectLocation(action.redirect, route, facts, host, socket.proto, localPort);
+    ctx.metrics.countRequest(route.id, NO_ROUTE, action.redirect.statusCode, (performance.now() - started) / 1000);
+    return plain(res, action.redirect.statusCode, '', { location });
+  }
+  const backend = rt.pickBackend();
+  const cluster = backend && ctx.cluster(backend.backend.cluster);
+  if (!backend || !cluster) {
+    // Every backend weighted 0, or a cluster missing from the data plane.
+    ctx.metrics.countRequest(route.id, NO_ROUTE, 500, (performance.now() - started) / 1000);
+    return plain(res, 500, 'no backend\n');
+  }
+  const target = cluster.pick();
+  if (!target) {
+    ctx.metrics.countRequest(route.id, cluster.cluster.id, 503, (performance.now() - started) / 1000);
+    return plain(res, 503, 'no ready endpoint\n');
+  }
+  const rewrite = route.rewrite;
+  const upstreamHost = rewrite?.hostname ?? rawHost;
+  let path = url;
+  if (rewrite?.path) path = modifyPath(facts.path, rewrite.path, route.match.path) + (q === -1 ? '' : url.slice(q));
+  let headers = upstreamRequestHeaders(req, {
+    clientIp: req.socket.remoteAddress ?? '',
+    proto: socket.proto,
+    port: localPort,
+    host: upstreamHost,
+    originalHost: rawHost,
+  });
+  if (backend.requestEdit) headers = backend.requestEdit(headers);
+  new Exchange(ctx, req, res, rt, backend, cluster, target, path, headers, started).start();
+}

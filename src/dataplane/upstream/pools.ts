@@ -1,0 +1,63 @@
+// Upstream connection pools, one undici Pool per endpoint address, kept OUTSIDE the routing
+// table: a table swap keeps every pool whose endpoint is still referenced, so keep-alive
+// connections and in-flight requests survive it. Pools of endpoints that left are closed
+// gracefully (undici lets queued and running requests finish first).
+import { Pool } from 'undici';
+import type { EndpointAddress } from '../../table/types.js';
+
+export interface PoolOptions {
+  readonly connectMs: number;
+  readonly keepAliveMs: number;
+  /** Most concurrent connections to one endpoint. */
+  readonly connectionsPerEndpoint: number;
+}
+
+export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+export class UpstreamPools {
+  private readonly pools = new Map<string, Pool>();
+  private readonly options: PoolOptions;
+
+  constructor(options: PoolOptions) {
+    this.options = options;
+  }
+
+  get(key: string): Pool {
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(`http://${key}`, {
+        connections: this.options.connectionsPerEndpoint,
+        pipelining: 1,
+        connectTimeout: this.options.connectMs,
+        keepAliveTimeout: this.options.keepAliveMs,
+        keepAliveMaxTimeout: this.options.keepAliveMs,
+        // Per-request timeouts are passed with each dispatch.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Closes (gracefully) every pool whose key is not in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [key, pool] of this.pools) {
+      if (keep.has(key)) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => pool.destroy());
+    }
+  }
+
+  get size(): number {
+    return this.pools.size;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.close()));
+  }
+}

@@ -1,0 +1,25 @@
+// A tiny HTTP backend for the demo and the tests: answers every request with its own name and
+// what it received (method, path, host, headers) as one line of JSON.
+import { createServer, type Server } from 'node:http';
+
+export interface EchoReply {
+  readonly backend: string;
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+export function startEchoBackend(name: string, port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer((req, res) => {
+    const reply: EchoReply = { backend: name, method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', headers: req.headers };
+    const body = `${JSON.stringify(reply)}\n`;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-backend': name });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 70_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

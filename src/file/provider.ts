@@ -1,0 +1,215 @@
+// The file provider: every *.yaml / *.yml under a directory (multi-document), watched. A file
+// that fails to parse is reported (log, metric, diagnostic) and the objects of its last good
+// parse stay in the store; other files are unaffected. Objects of a removed file are removed.
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../api/core.js';
+import { isWatchedObject, objectKey, type WatchedKind } from '../api/kinds.js';
+import { describe, type ErrorName, type ArgsOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Provider } from '../provider.js';
+import type { Store } from '../store/store.js';
+import type { Diagnostic } from '../translate/types.js';
+
+const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass']);
+/** Safety net for missed watch events (editors that swap files, network filesystems). */
+const RESCAN_INTERVAL_MS = 2000;
+/** Coalesces the burst of events one save produces. */
+const WATCH_SETTLE_MS = 25;
+
+interface FileState {
+  readonly hash: string;
+  /** Objects from the last good parse. */
+  readonly objects: readonly KubeObject[];
+  /** Problems of the latest read (a parse error keeps `objects` from before). */
+  readonly problems: readonly Diagnostic[];
+}
+
+export interface FileProviderOptions {
+  readonly dir: string;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Parses one file's text into objects; throws on a YAML error. */
+export function parseManifest(file: string, text: string): { objects: KubeObject[]; problems: Diagnostic[]; skipped: string[] } {
+  const objects: KubeObject[] = [];
+  const problems: Diagnostic[] = [];
+  const skipped: string[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) throw new Error(err.message);
+  }
+  list.forEach((doc, index) => {
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return; // empty document
+    const problem = (reason: string) => problems.push(fileDiagnostic(file, 'ManifestObjectInvalid', file, index, reason));
+    if (typeof value !== 'object' || Array.isArray(value)) return problem('is not an object');
+    const obj = value as Partial<KubeObject> & { metadata?: Partial<KubeObject['metadata']> };
+    if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') return problem('has no kind or apiVersion');
+    if (obj.kind === 'List' && Array.isArray((obj as { items?: unknown }).items)) return problem('kind List is not supported; use one document per object');
+    if (typeof obj.metadata?.name !== 'string' || obj.metadata.name === '') return problem(`${obj.kind} has no metadata.name`);
+    const normalized = {
+      ...obj,
+      metadata: CLUSTER_SCOPED.has(obj.kind)
+        ? { ...obj.metadata }
+        : { ...obj.metadata, namespace: obj.metadata.namespace ?? 'default' },
+    } as KubeObject;
+    if (!isWatchedObject(normalized)) {
+      skipped.push(`${obj.apiVersion}/${obj.kind} ${objectKey(normalized)}`);
+      return;
+    }
+    objects.push(normalized);
+  });
+  return { objects, problems, skipped };
+}
+
+function fileDiagnostic<N extends ErrorName>(file: string, name: N, ...args: ArgsOf<N>): Diagnostic {
+  return { severity: 'error', ...describe(name, ...args), source: { kind: 'File', name: file } };
+}
+
+async function listManifests(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !e.name.startsWith('.'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+export class FileProvider implements Provider {
+  private readonly o: FileProviderOptions;
+  private readonly log: Logger;
+  private readonly files = new Map<string, FileState>();
+  /** What this provider put in the store, by "Kind/ns/name", to remove what disappears. */
+  private readonly owned = new Map<string, { kind: WatchedKind; namespace: string | undefined; name: string }>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private settle: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> = Promise.resolve();
+  private rescanQueued = false;
+  private dirProblem: Diagnostic | undefined;
+
+  constructor(options: FileProviderOptions) {
+    this.o = options;
+    this.log = options.log.child({ component: 'file-provider', dir: options.dir });
+  }
+
+  async start(): Promise<void> {
+    await this.scan();
+    try {
+      this.watcher = watch(this.o.dir, { recursive: true }, () => this.scheduleScan());
+      this.watcher.on('error', (err) => this.log.warn({ err }, 'watch error; relying on periodic rescans'));
+    } catch (err) {
+      this.log.warn({ err }, 'cannot watch the directory; relying on periodic rescans');
+    }
+    this.timer = setInterval(() => this.scheduleScan(), RESCAN_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.close();
+    clearInterval(this.timer);
+    clearTimeout(this.settle);
+    await this.scanning;
+  }
+
+  diagnostics(): readonly Diagnostic[] {
+    const out: Diagnostic[] = this.dirProblem ? [this.dirProblem] : [];
+    for (const state of this.files.values()) out.push(...state.problems);
+    return out;
+  }
+
+  private scheduleScan(): void {
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      if (this.rescanQueued) return;
+      this.rescanQueued = true;
+      this.scanning = this.scanning.then(() => {
+        this.rescanQueued = false;
+        return this.scan();
+      });
+    }, WATCH_SETTLE_MS);
+  }
+
+  /** Re-reads the directory; only files whose content changed are parsed again. */
+  private async scan(): Promise<void> {
+    let paths: string[];
+    try {
+      paths = await listManifests(this.o.dir);
+      this.dirProblem = undefined;
+    } catch (err) {
+      // The directory itself is unreadable: keep everything as it was.
+      const reason = (err as Error).message;
+      if (!this.dirProblem) this.log.error({ code: describe('ManifestUnreadable', this.o.dir, reason).code }, `cannot read ${this.o.dir}: ${reason}`);
+      this.dirProblem = fileDiagnostic(this.o.dir, 'ManifestUnreadable', this.o.dir, reason);
+      return;
+    }
+    let changed = false;
+    const present = new Set(paths);
+    for (const path of [...this.files.keys()]) {
+      if (!present.has(path)) {
+        this.files.delete(path);
+        changed = true;
+      }
+    }
+    for (const path of paths) changed = (await this.readFile(path)) || changed;
+    if (changed) this.apply();
+  }
+
+  private async readFile(path: string): Promise<boolean> {
+    const name = relative(this.o.dir, path) || path;
+    const prev = this.files.get(path);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // removed mid-scan; next scan drops it
+      const reason = (err as Error).message;
+      return this.failFile(path, name, prev, 'ManifestUnreadable', reason);
+    }
+    const hash = createHash('sha1').update(text).digest('hex');
+    if (prev?.hash === hash) return false;
+    try {
+      const { objects, problems, skipped } = parseManifest(name, text);
+      for (const s of skipped) this.log.debug({ file: name, object: s }, 'skipping object of a kind Sluice does not watch');
+      for (const p of problems) this.log.warn({ file: name, code: p.code }, p.message);
+      this.files.set(path, { hash, objects, problems });
+      return true;
+    } catch (err) {
+      return this.failFile(path, name, prev, 'ManifestParse', (err as Error).message, hash);
+    }
+  }
+
+  /** Records a file that cannot be used; its last good objects stay. */
+  private failFile(path: string, name: string, prev: FileState | undefined, error: 'ManifestParse' | 'ManifestUnreadable', reason: string, hash = ''): boolean {
+    const d = fileDiagnostic(name, error, name, reason);
+    this.log.error({ file: name, code: d.code }, d.message);
+    this.o.metrics.providerErrors.labels('file', d.code).inc();
+    this.files.set(path, { hash, objects: prev?.objects ?? [], problems: [d] });
+    return true;
+  }
+
+  /** Diffs the union of all files' objects against what this provider last put in the store. */
+  private apply(): void {
+    const desired = new Map<string, KubeObject>();
+    for (const state of this.files.values()) {
+      for (const obj of state.objects) desired.set(`${obj.kind}/${objectKey(obj)}`, obj);
+    }
+    for (const [key, ref] of this.owned) {
+      if (desired.has(key)) continue;
+      this.o.store.remove(ref.kind, ref.namespace, ref.name);
+      this.owned.delete(key);
+    }
+    for (const [key, obj] of desired) {
+      this.o.store.upsert(obj);
+      this.owned.set(key, { kind: obj.kind as WatchedKind, namespace: obj.metadata.namespace, name: obj.metadata.name });
+    }
+  }
+}

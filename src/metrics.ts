@@ -1,0 +1,91 @@
+// Every Prometheus metric Sluice exports, in one place. Names follow DESIGN.md (prefix sluice_).
+// Hot-path helpers cache labelled children so a request does no label hashing.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'sluice_requests_total',
+    help: 'Requests answered by the data plane, by route, backend cluster and status code.',
+    labelNames: ['route', 'backend', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'sluice_request_duration_seconds',
+    help: 'Time from request received to response finished, by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'sluice_upstream_errors_total',
+    help: 'Failed upstream attempts, by backend cluster and kind (connect, timeout, protocol, reset).',
+    labelNames: ['backend', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly tableSwaps = new Counter({
+    name: 'sluice_table_swaps_total',
+    help: 'Routing tables installed in the data plane, by path (full translation or endpoints fast path).',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+  readonly tableRejected = new Counter({
+    name: 'sluice_table_rejected_total',
+    help: 'Translated tables that failed validation and were not installed (the last good one kept serving).',
+    registers: [this.registry],
+  });
+  readonly tableGeneration = new Gauge({
+    name: 'sluice_table_generation',
+    help: 'Generation of the routing table currently installed.',
+    registers: [this.registry],
+  });
+  readonly translateDuration = new Histogram({
+    name: 'sluice_translate_duration_seconds',
+    help: 'Time to translate a snapshot into a routing table.',
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly endpoints = new Gauge({
+    name: 'sluice_endpoints',
+    help: 'Endpoints of each backend cluster in the installed table, by state (ready, serving_terminating, not_ready).',
+    labelNames: ['backend', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly diagnostics = new Gauge({
+    name: 'sluice_diagnostics',
+    help: 'Diagnostics of the last translation (objects rejected or degraded), by code and severity.',
+    labelNames: ['code', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly providerErrors = new Counter({
+    name: 'sluice_provider_errors_total',
+    help: 'Errors reading the outside world (unparsable manifest, informer failure), by provider and code.',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+  }
+
+  /** Counts one answered request; the labelled child is cached per (route, backend, code). */
+  countRequest(route: string, backend: string, code: number, seconds: number): void {
+    const key = `${route}\0${backend}\0${code}`;
+    let c = this.requestChildren.get(key);
+    if (!c) {
+      c = this.requests.labels(route, backend, String(code));
+      this.requestChildren.set(key, c);
+    }
+    c.inc();
+    let h = this.durationChildren.get(route);
+    if (!h) {
+      h = this.requestDuration.labels(route);
+      this.durationChildren.set(route, h);
+    }
+    h.observe(seconds);
+  }
+}
