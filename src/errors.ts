@@ -24,6 +24,18 @@ export const Errors = {
     (file: string, index: number, reason: string) => `${file} document ${index}: ${reason}`,
   ),
 
+  // Kubernetes API (src/k8s): never fatal at run time; the last good table keeps serving.
+  K8sConfigUnavailable: entry('SLUICE_K8S_CONFIG_UNAVAILABLE', (reason: string) => `no usable Kubernetes client configuration (in-cluster or KUBECONFIG): ${reason}`),
+  K8sForbidden: entry(
+    'SLUICE_K8S_FORBIDDEN',
+    (verb: string, resource: string, reason: string) => `forbidden: cannot ${verb} ${resource}: ${reason} (grant it in the ClusterRole, see deploy/rbac.yaml)`,
+  ),
+  K8sUnauthorized: entry('SLUICE_K8S_UNAUTHORIZED', (verb: string, resource: string, reason: string) => `unauthorized to ${verb} ${resource}: ${reason} (check the token or kubeconfig)`),
+  K8sUnreachable: entry('SLUICE_K8S_UNREACHABLE', (verb: string, resource: string, reason: string) => `cannot ${verb} ${resource}: apiserver unreachable: ${reason}`),
+  K8sRequestFailed: entry('SLUICE_K8S_REQUEST_FAILED', (verb: string, resource: string, reason: string) => `cannot ${verb} ${resource}: ${reason}`),
+  StatusWriteFailed: entry('SLUICE_STATUS_WRITE_FAILED', (ref: string, reason: string) => `cannot write the status of ${ref}: ${reason}`),
+  LeaseFailed: entry('SLUICE_LEASE_FAILED', (lease: string, reason: string) => `leader election on Lease ${lease} failed: ${reason}`),
+
   // Translation: each of these rejects or degrades one object only.
   IngressClassNotFound: entry('SLUICE_INGRESS_CLASS_NOT_FOUND', (name: string) => `IngressClass ${name} does not exist`),
   IngressInvalidPath: entry('SLUICE_INGRESS_INVALID_PATH', (path: string, reason: string) => `path ${JSON.stringify(path)} ${reason}`),

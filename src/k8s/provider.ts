@@ -1,25 +1,216 @@
-// Placeholder until the Kubernetes provider lands (issue 3): fails clearly at start-up.
+// The Kubernetes provider: informers for IngressClass, Ingress, Service, EndpointSlice and TLS
+// Secrets feed the store; start() resolves once every informer has listed (the sync gate).
+// With attach(pipeline) it also writes Ingress status on each publish, as the leader only
+// (Lease election with --leader-elect, else always). Credentials come from the pod's service
+// account in a cluster, else from KUBECONFIG (KubeConfig.loadFromDefault handles both).
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject, Service } from '../api/core.js';
+import type { WatchedKind } from '../api/kinds.js';
 import type { Config } from '../config/config.js';
+import { fail } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { Published } from '../pipeline/pipeline.js';
 import type { Provider } from '../provider.js';
 import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
+import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
+import { ResourceInformer } from './informer.js';
+import { defaultIdentity, LeaderElector, leaseNamespace } from './leader.js';
+import { collectionPath, RESOURCES, resourcePath } from './resources.js';
+import { StatusWriter } from './status.js';
+
+/** How often start() says which informers it is still waiting for. */
+const SYNC_REPORT_INTERVAL_MS = 10_000;
 
 export interface KubernetesProviderOptions {
   readonly config: Config;
   readonly store: Store;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Default: KubeConfig.loadFromDefault() (in-cluster, or KUBECONFIG / ~/.kube/config). */
+  readonly kubeConfig?: KubeConfig;
+}
+
+/** What the provider needs from the pipeline: a callback per published table. */
+export interface PublishSource {
+  onPublish(listener: (published: Published) => void): unknown;
+}
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw fail('K8sConfigUnavailable', (err as Error).message);
+  }
+  if (!kc.getCurrentCluster()) throw fail('K8sConfigUnavailable', 'no current cluster');
+  return kc;
 }
 
 export class KubernetesProvider implements Provider {
-  constructor(_options: KubernetesProviderOptions) {}
-  async start(): Promise<void> {
-    throw new Error('the kubernetes provider is not available in this build; use --provider file');
+  private readonly o: KubernetesProviderOptions;
+  private readonly log: Logger;
+  private informers: ResourceInformer[] = [];
+  private publishServiceInformer: ResourceInformer | undefined;
+  private publishService: Service | undefined;
+  private publishServiceSynced = false;
+  private leader: LeaderElector | undefined;
+  private writer: StatusWriter | undefined;
+  private lastStatuses: Published['statuses'] | undefined;
+  private stopped = false;
+
+  constructor(options: KubernetesProviderOptions) {
+    this.o = options;
+    this.log = options.log.child({ component: 'kubernetes-provider' });
   }
-  async stop(): Promise<void> {}
+
+  /** Writes Ingress status on every publish of `pipeline` (leader only). Call before start(). */
+  attach(pipeline: PublishSource): void {
+    pipeline.onPublish((published) => {
+      this.lastStatuses = published.statuses;
+      this.writer?.update(published.statuses);
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config, store } = this.o;
+    const kc = this.o.kubeConfig ?? loadKubeConfig();
+    this.log.info({ server: kc.getCurrentCluster()?.server, watchNamespace: config.watchNamespace ?? '(all)' }, 'connecting to the apiserver');
+
+    this.informers = RESOURCES.map((spec) => {
+      const ns = spec.namespaced ? config.watchNamespace : undefined;
+      return new ResourceInformer({
+        kc,
+        description: `${spec.plural} ${ns ? `in namespace ${ns}` : spec.namespaced ? 'in all namespaces' : '(cluster-scoped)'}`,
+        apiVersion: spec.apiVersion,
+        kind: spec.kind,
+        path: resourcePath(spec, config.watchNamespace),
+        fieldSelector: spec.fieldSelector,
+        labelSelector: spec.labelSelector,
+        handlers: {
+          upsert: (obj) => store.upsert(obj),
+          remove: (obj) => store.remove(obj.kind as WatchedKind, obj.metadata.namespace, obj.metadata.name),
+        },
+        log: this.o.log,
+        metrics: this.o.metrics,
+      });
+    });
+    this.startStatus(kc);
+    for (const informer of this.informers) informer.start();
+    await this.waitForSync();
+    if (!this.stopped) this.log.info({ informers: this.informers.length }, 'every informer has synced');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.writer?.stop();
+    await this.leader?.stop();
+    await Promise.all([...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])].map((i) => i.stop()));
+  }
+
   diagnostics(): readonly Diagnostic[] {
-    return [];
+    const out: Diagnostic[] = [];
+    for (const informer of [...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])]) {
+      const p = informer.problem();
+      if (p) out.push({ severity: 'error', code: p.code, message: p.message, source: { kind: 'Informer', name: informer.description } });
+    }
+    return out;
+  }
+
+  /** Whether this instance may write status now. */
+  isLeader(): boolean {
+    return this.leader ? this.leader.isLeader() : true;
+  }
+
+  private async waitForSync(): Promise<void> {
+    const all = Promise.all(this.informers.map((i) => i.synced));
+    const report = setInterval(() => {
+      const waiting = this.informers.filter((i) => !i.isSynced()).map((i) => i.description);
+      if (waiting.length > 0) this.log.warn({ waiting }, 'still waiting for informers to sync; not serving a table yet');
+    }, SYNC_REPORT_INTERVAL_MS);
+    try {
+      await all;
+    } finally {
+      clearInterval(report);
+    }
+  }
+
+  /** Status writer, its publish-service watch and leader election: only with an address to publish. */
+  private startStatus(kc: KubeConfig): void {
+    const { config } = this.o;
+    const desired = this.desiredAddressSource();
+    if (!desired) {
+      this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
+      return;
+    }
+    this.writer = new StatusWriter({
+      kc,
+      log: this.o.log,
+      metrics: this.o.metrics,
+      desiredAddresses: desired,
+      cachedIngress: (namespace, name) => this.o.store.get('Ingress', namespace, name),
+      isLeader: () => this.isLeader(),
+    });
+    if (this.lastStatuses) this.writer.update(this.lastStatuses);
+    if (config.leaderElect) {
+      const namespace = leaseNamespace(config.lease.namespace);
+      this.leader = new LeaderElector({
+        kc,
+        name: config.lease.name,
+        namespace,
+        identity: defaultIdentity(),
+        durationMs: config.lease.durationMs,
+        renewDeadlineMs: config.lease.renewDeadlineMs,
+        retryPeriodMs: config.lease.retryPeriodMs,
+        log: this.o.log,
+        metrics: this.o.metrics,
+        onChange: (leading) => {
+          if (leading) this.writer?.resync();
+        },
+      });
+      this.leader.start();
+    }
+    if (config.publishService) this.watchPublishService(kc, config.publishService);
+  }
+
+  private desiredAddressSource(): (() => readonly LoadBalancerAddress[] | undefined) | undefined {
+    const { publishAddress, publishService } = this.o.config;
+    if (publishAddress.length > 0) {
+      const fixed = addressesFromList(publishAddress);
+      return () => fixed;
+    }
+    if (publishService) return () => (this.publishServiceSynced ? addressesFromService(this.publishService) : undefined);
+    return undefined;
+  }
+
+  /** A watch on the one Service whose address we publish; any change re-triggers status. */
+  private watchPublishService(kc: KubeConfig, ref: { namespace: string; name: string }): void {
+    const informer = new ResourceInformer({
+      kc,
+      description: `publish service ${ref.namespace}/${ref.name}`,
+      apiVersion: 'v1',
+      kind: 'Service',
+      path: collectionPath('v1', 'services', ref.namespace),
+      fieldSelector: `metadata.name=${ref.name}`,
+      handlers: {
+        upsert: (obj: KubeObject) => {
+          this.publishService = obj as Service;
+          this.writer?.resync();
+        },
+        remove: () => {
+          this.publishService = undefined;
+          this.writer?.resync();
+        },
+      },
+      log: this.o.log,
+      metrics: this.o.metrics,
+    });
+    this.publishServiceInformer = informer;
+    informer.start();
+    void informer.synced.then(() => {
+      this.publishServiceSynced = true;
+      this.writer?.resync();
+    });
   }
 }
