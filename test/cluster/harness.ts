@@ -48,13 +48,12 @@ export interface StartClusterOptions {
   readonly readyTimeoutMs?: number;
   /**
    * Leave the processes running when this Node process exits (for up.sh). Default: false,
-   * i.e. the processes are killed on stop(), on process exit and on SIGINT/SIGTERM/SIGHUP.
+   * i.e. the processes are killed on stop(), on process exit and on SIGINT/SIGTERM/SIGHUP, and
+   * a state dir the harness created is removed (kept with $SLUICE_IT_KEEP_STATE=1).
    */
   readonly detached?: boolean;
   /** Require running inside a network namespace (see in-netns.sh). Default: true. */
   readonly requireNetns?: boolean;
-  /** Remove the state dir on stop() if the harness created it. Default: true unless $SLUICE_IT_KEEP_STATE=1. */
-  readonly removeStateDir?: boolean;
   /** Progress messages. Default: none. */
   readonly log?: (message: string) => void;
 }
@@ -456,14 +455,32 @@ function logFile(state: ClusterState, c: Component): string {
   return path.join(state.stateDir, 'logs', `${c}.log`);
 }
 
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Synchronous last-resort cleanup (process exit or a fatal signal): SIGKILL, bounded wait. */
 function killAllNow(): void {
+  const pids: number[] = [];
   for (const state of owned) {
     for (const c of ['kube-apiserver', 'etcd'] as const) {
       const pid = readPid(pidFile(state, c));
-      if (pid !== undefined && isOurs(pid, state.stateDir)) signalGroup(pid, 'SIGKILL');
+      if (pid !== undefined && isOurs(pid, state.stateDir)) {
+        signalGroup(pid, 'SIGKILL');
+        pids.push(pid);
+      }
     }
   }
+  const deadline = Date.now() + 3000;
+  while (pids.some(isAlive) && Date.now() < deadline) sleepSync(20);
+  for (const state of owned) {
+    if (removeOnStop(state)) fs.rmSync(state.stateDir, { recursive: true, force: true });
+  }
   owned.clear();
+}
+
+function removeOnStop(state: ClusterState): boolean {
+  return state.createdStateDir && state.ownerPid === process.pid && process.env['SLUICE_IT_KEEP_STATE'] !== '1';
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -689,10 +706,7 @@ function makeHandle(state: ClusterState): Cluster {
       await stopState(state);
       owned.delete(state);
       if (owned.size === 0) uninstallHandlers();
-      const keep = process.env['SLUICE_IT_KEEP_STATE'] === '1';
-      if (state.createdStateDir && !keep && state.ownerPid === process.pid) {
-        fs.rmSync(state.stateDir, { recursive: true, force: true });
-      }
+      if (removeOnStop(state)) fs.rmSync(state.stateDir, { recursive: true, force: true });
     },
   };
   return handle;
@@ -862,6 +876,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   } catch (err) {
     await stopState(state).catch(() => undefined);
     owned.delete(state);
+    if (err instanceof Error) err.message += `\n(state and logs kept in ${stateDir})`;
     throw err;
   }
   return makeHandle(state);
