@@ -63,6 +63,27 @@ export const Errors = {
     (ref: string) => `Service ${ref} is of type ExternalName, which is not supported; the route answers 503`,
   ),
 
+  // Gateway API: each of these is also a status condition on the object named.
+  GatewayClassNotAccepted: entry('SLUICE_GATEWAYCLASS_NOT_ACCEPTED', (reason: string, message: string) => `GatewayClass not accepted (${reason}): ${message}`),
+  GatewayNotAccepted: entry('SLUICE_GATEWAY_NOT_ACCEPTED', (reason: string, message: string) => `Gateway not accepted (${reason}): ${message}`),
+  GatewayListenerProblem: entry(
+    'SLUICE_GATEWAY_LISTENER_PROBLEM',
+    (listener: string, reason: string, message: string) => `listener ${listener} (${reason}): ${message}`,
+  ),
+  HTTPRouteNotAccepted: entry(
+    'SLUICE_HTTPROUTE_NOT_ACCEPTED',
+    (parent: string, reason: string, message: string) => `not accepted by ${parent} (${reason}): ${message}`,
+  ),
+  HTTPRouteRefNotResolved: entry(
+    'SLUICE_HTTPROUTE_REF_NOT_RESOLVED',
+    (reason: string, message: string) => `${message} (${reason}); requests routed to it fail`,
+  ),
+  GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
+  IngressHostShadowedByGateway: entry(
+    'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',
+    (host: string, gateway: string) => `host ${host} on the shared HTTP port is also served by ${gateway}, which wins`,
+  ),
+
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
   UpstreamConnect: entry('SLUICE_UPSTREAM_CONNECT', (endpoint: string) => `cannot connect to upstream ${endpoint}`),

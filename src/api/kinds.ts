@@ -1,8 +1,10 @@
 import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
+import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
 
 /**
  * Every kind Sluice keeps in its store, with the apiVersion it must carry. Providers drop
- * anything else. Gateway API kinds join this list in their own module.
+ * anything else. Namespace is read only for its labels (Gateway listener namespace selectors).
+ * ReferenceGrant is also served as v1 since Gateway API v1.5; v1beta1 is its storage version.
  */
 export const WATCHED_KINDS = {
   IngressClass: 'networking.k8s.io/v1',
@@ -10,6 +12,11 @@ export const WATCHED_KINDS = {
   Service: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   Secret: 'v1',
+  Namespace: 'v1',
+  GatewayClass: 'gateway.networking.k8s.io/v1',
+  Gateway: 'gateway.networking.k8s.io/v1',
+  HTTPRoute: 'gateway.networking.k8s.io/v1',
+  ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
 } as const;
 
 export type WatchedKind = keyof typeof WATCHED_KINDS;
@@ -20,6 +27,11 @@ export interface KindToObject {
   Service: Service;
   EndpointSlice: EndpointSlice;
   Secret: Secret;
+  Namespace: Namespace;
+  GatewayClass: GatewayClass;
+  Gateway: Gateway;
+  HTTPRoute: HTTPRoute;
+  ReferenceGrant: ReferenceGrant;
 }
 
 export function isWatchedKind(kind: string): kind is WatchedKind {

@@ -1,3 +1,4 @@
+import type { GatewayClassStatus, GatewayStatus, RouteParentStatus } from '../api/gateway.js';
 import type { RoutingTable, SourceRef } from '../table/types.js';
 
 export interface TranslateOptions {
@@ -5,6 +6,11 @@ export interface TranslateOptions {
   readonly ingressClass: string;
   /** Only objects in this namespace count (--watch-namespace); cluster-scoped ones always do. */
   readonly watchNamespace?: string | undefined;
+  /**
+   * Addresses published for Gateways that name none in spec.addresses (--publish-address); they
+   * become those Gateways' status.addresses. Gateways with spec.addresses publish their own.
+   */
+  readonly publishAddresses?: readonly string[] | undefined;
 }
 
 export interface Diagnostic {
@@ -21,7 +27,33 @@ export interface IngressStatusUpdate {
   readonly name: string;
 }
 
-export type StatusUpdate = IngressStatusUpdate;
+/** Status of a GatewayClass whose controllerName is Sluice's. */
+export interface GatewayClassStatusUpdate {
+  readonly kind: 'GatewayClass';
+  readonly name: string;
+  readonly status: GatewayClassStatus;
+}
+
+/** The whole status of a Gateway of one of our classes (Sluice is its only writer). */
+export interface GatewayStatusUpdate {
+  readonly kind: 'Gateway';
+  readonly namespace: string;
+  readonly name: string;
+  readonly status: GatewayStatus;
+}
+
+/**
+ * Sluice's entries of an HTTPRoute's status.parents (controllerName = ours). The writer replaces
+ * only the entries whose controllerName is ours and keeps other controllers' entries.
+ */
+export interface HTTPRouteStatusUpdate {
+  readonly kind: 'HTTPRoute';
+  readonly namespace: string;
+  readonly name: string;
+  readonly parents: readonly RouteParentStatus[];
+}
+
+export type StatusUpdate = IngressStatusUpdate | GatewayClassStatusUpdate | GatewayStatusUpdate | HTTPRouteStatusUpdate;
 
 export interface TranslateResult {
   readonly table: RoutingTable;

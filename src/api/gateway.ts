@@ -1,0 +1,235 @@
+// Our readonly views of the Gateway API objects Sluice reads (gateway.networking.k8s.io,
+// standard channel, release v1.6). Only the fields we use are typed; objects arrive as plain
+// JSON, so everything the API allows to be absent is optional here, and the translator checks
+// values rather than trusting the CRD's defaulting (the file provider applies no defaults).
+import type { KubeObject } from './core.js';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime?: string;
+}
+
+export interface LocalObjectReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+}
+
+export interface ParametersReference {
+  readonly group: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+export interface GatewayClass extends KubeObject {
+  readonly kind: 'GatewayClass';
+  readonly spec?: {
+    readonly controllerName?: string;
+    readonly parametersRef?: ParametersReference;
+    readonly description?: string;
+  };
+}
+
+export interface SecretObjectReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | string;
+    readonly values?: readonly string[];
+  }[];
+}
+
+export interface AllowedRoutes {
+  readonly namespaces?: { readonly from?: 'All' | 'Same' | 'Selector' | string; readonly selector?: LabelSelector };
+  readonly kinds?: readonly { readonly group?: string; readonly kind: string }[];
+}
+
+export interface GatewayTLSConfig {
+  readonly mode?: 'Terminate' | 'Passthrough' | string;
+  readonly certificateRefs?: readonly SecretObjectReference[];
+}
+
+export interface GatewayListener {
+  readonly name: string;
+  readonly hostname?: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly tls?: GatewayTLSConfig;
+  readonly allowedRoutes?: AllowedRoutes;
+}
+
+export interface GatewaySpecAddress {
+  readonly type?: string;
+  readonly value: string;
+}
+
+export interface Gateway extends KubeObject {
+  readonly kind: 'Gateway';
+  readonly spec?: {
+    readonly gatewayClassName?: string;
+    readonly listeners?: readonly GatewayListener[];
+    readonly addresses?: readonly GatewaySpecAddress[];
+    readonly infrastructure?: { readonly parametersRef?: LocalObjectReference };
+  };
+}
+
+export interface ParentReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+}
+
+export interface HTTPPathMatch {
+  readonly type?: 'Exact' | 'PathPrefix' | 'RegularExpression' | string;
+  readonly value?: string;
+}
+
+export interface HTTPNameValueMatch {
+  readonly type?: 'Exact' | 'RegularExpression' | string;
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface HTTPRouteMatch {
+  readonly path?: HTTPPathMatch;
+  readonly headers?: readonly HTTPNameValueMatch[];
+  readonly queryParams?: readonly HTTPNameValueMatch[];
+  readonly method?: string;
+}
+
+export interface HTTPHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface HTTPHeaderFilter {
+  readonly set?: readonly HTTPHeader[];
+  readonly add?: readonly HTTPHeader[];
+  readonly remove?: readonly string[];
+}
+
+export interface HTTPPathModifier {
+  readonly type: 'ReplaceFullPath' | 'ReplacePrefixMatch' | string;
+  readonly replaceFullPath?: string;
+  readonly replacePrefixMatch?: string;
+}
+
+export interface HTTPRequestRedirectFilter {
+  readonly scheme?: string;
+  readonly hostname?: string;
+  readonly path?: HTTPPathModifier;
+  readonly port?: number;
+  readonly statusCode?: number;
+}
+
+export interface HTTPURLRewriteFilter {
+  readonly hostname?: string;
+  readonly path?: HTTPPathModifier;
+}
+
+export interface BackendObjectReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly port?: number;
+}
+
+export interface HTTPRequestMirrorFilter {
+  readonly backendRef: BackendObjectReference;
+  readonly percent?: number;
+  readonly fraction?: { readonly numerator: number; readonly denominator?: number };
+}
+
+export interface HTTPRouteFilter {
+  readonly type: string;
+  readonly requestHeaderModifier?: HTTPHeaderFilter;
+  readonly responseHeaderModifier?: HTTPHeaderFilter;
+  readonly requestRedirect?: HTTPRequestRedirectFilter;
+  readonly urlRewrite?: HTTPURLRewriteFilter;
+  readonly requestMirror?: HTTPRequestMirrorFilter;
+  readonly extensionRef?: LocalObjectReference;
+}
+
+export interface HTTPBackendRef extends BackendObjectReference {
+  readonly weight?: number;
+  readonly filters?: readonly HTTPRouteFilter[];
+}
+
+export interface HTTPRouteTimeouts {
+  readonly request?: string;
+  readonly backendRequest?: string;
+}
+
+export interface HTTPRouteRule {
+  readonly name?: string;
+  readonly matches?: readonly HTTPRouteMatch[];
+  readonly filters?: readonly HTTPRouteFilter[];
+  readonly backendRefs?: readonly HTTPBackendRef[];
+  readonly timeouts?: HTTPRouteTimeouts;
+}
+
+export interface HTTPRoute extends KubeObject {
+  readonly kind: 'HTTPRoute';
+  readonly spec?: {
+    readonly parentRefs?: readonly ParentReference[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly HTTPRouteRule[];
+  };
+}
+
+export interface ReferenceGrant extends KubeObject {
+  readonly kind: 'ReferenceGrant';
+  readonly spec?: {
+    readonly from?: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
+    readonly to?: readonly { readonly group: string; readonly kind: string; readonly name?: string }[];
+  };
+}
+
+/** Core v1 Namespace: read only for its labels (listener allowedRoutes.namespaces.selector). */
+export interface Namespace extends KubeObject {
+  readonly kind: 'Namespace';
+}
+
+// ---- Status shapes (what the status writer puts on the objects) ----
+
+export interface RouteParentStatus {
+  readonly parentRef: ParentReference;
+  readonly controllerName: string;
+  readonly conditions: readonly Condition[];
+}
+
+export interface ListenerStatus {
+  readonly name: string;
+  readonly supportedKinds: readonly { readonly group: string; readonly kind: string }[];
+  readonly attachedRoutes: number;
+  readonly conditions: readonly Condition[];
+}
+
+export interface GatewayStatus {
+  readonly addresses: readonly { readonly type: string; readonly value: string }[];
+  readonly conditions: readonly Condition[];
+  readonly listeners: readonly ListenerStatus[];
+}
+
+export interface GatewayClassStatus {
+  readonly conditions: readonly Condition[];
+  readonly supportedFeatures: readonly { readonly name: string }[];
+}

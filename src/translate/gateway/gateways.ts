@@ -1,0 +1,275 @@
+// Gateway → listener states and socket claims.
+//
+// How Gateways map to listening sockets (so a route attached to one Gateway is never reachable
+// through another): a socket is (address, port). A Gateway's sockets are its listener ports
+// times its spec.addresses (IPAddress only); a Gateway without addresses uses the configured
+// bind address. Each socket belongs to exactly one Gateway: the oldest Gateway (creation time,
+// then namespace/name) claims it, and a younger Gateway's listeners on a taken socket get
+// Accepted=False/PortUnavailable. So two Gateways on the same port need different addresses.
+// Sockets already used by the Ingress translator (port 80, no address) are shared when the
+// protocol matches. In file mode the data plane serves port 80 on --http-port and 443 on
+// --https-port (DataPlane.socketPort); other ports as they are.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Secret } from '../../api/core.js';
+import { GATEWAY_GROUP, type Gateway, type GatewayListener, type SecretObjectReference } from '../../api/gateway.js';
+import type { SourceRef, TlsCertificate } from '../../table/types.js';
+import { compareStrings } from '../../util/compare.js';
+import { sourceOf } from '../diagnostics.js';
+import { pass, problem, type Verdict } from './conditions.js';
+import { checkHostname } from './hostnames.js';
+import type { ReferenceGrants } from './references.js';
+
+export type ListenerProtocol = 'HTTP' | 'HTTPS';
+
+export interface ListenerState {
+  readonly gateway: GatewayState;
+  readonly spec: GatewayListener;
+  /** Lower-cased; undefined = any host. */
+  readonly hostname: string | undefined;
+  readonly protocol: ListenerProtocol | undefined;
+  accepted: Verdict;
+  /** ok = no conflict. */
+  conflicted: Verdict;
+  resolvedRefs: Verdict;
+  readonly supportedKinds: readonly { readonly group: string; readonly kind: string }[];
+  readonly certificates: readonly TlsCertificate[];
+  /** Socket keys (see socketKey) this listener is served on. */
+  readonly sockets: string[];
+  /** Routes attached (names "ns/name"). */
+  readonly attached: Set<string>;
+}
+
+export interface GatewayState {
+  readonly gateway: Gateway;
+  readonly source: SourceRef;
+  readonly namespace: string;
+  /** "creationTimestamp|namespace/name": claim order. */
+  readonly age: string;
+  accepted: Verdict;
+  /** IP addresses from spec.addresses; empty = the configured bind address. */
+  readonly addresses: readonly string[];
+  readonly listeners: ListenerState[];
+}
+
+/** Routes may attach: the listener is accepted and not in conflict. */
+export function attachable(l: ListenerState): boolean {
+  return l.gateway.accepted.ok && l.accepted.ok && l.conflicted.ok;
+}
+
+/** Routes attached to the listener are served: attachable and its references resolve. */
+export function programmed(l: ListenerState): boolean {
+  return attachable(l) && l.resolvedRefs.ok && l.sockets.length > 0;
+}
+
+export function socketKey(address: string | undefined, port: number): string {
+  return `${address ?? ''}|${port}`;
+}
+
+export interface SocketClaim {
+  readonly address: string | undefined;
+  readonly port: number;
+  readonly protocol: ListenerProtocol;
+  readonly owner: GatewayState;
+}
+
+export interface GatewayInputs {
+  readonly classes: ReadonlyMap<string, Verdict>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly grants: ReferenceGrants;
+  /** Sockets other translators use, with their protocol; shared when the protocol matches. */
+  readonly shared: ReadonlyMap<string, ListenerProtocol>;
+}
+
+const HTTP_ROUTE_KIND = { group: GATEWAY_GROUP, kind: 'HTTPRoute' } as const;
+
+function gatewayAge(gw: Gateway): string {
+  return `${gw.metadata.creationTimestamp ?? '9999'}|${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
+}
+
+function judgeAddresses(gw: Gateway): { addresses: string[]; verdict: Verdict | undefined } {
+  const addresses: string[] = [];
+  for (const a of gw.spec?.addresses ?? []) {
+    const type = a.type ?? 'IPAddress';
+    if (type !== 'IPAddress') return { addresses, verdict: problem('UnsupportedAddress', `address type ${type} is not supported; use IPAddress`) };
+    if (isIP(a.value) === 0) return { addresses, verdict: problem('UnsupportedAddress', `${JSON.stringify(a.value)} is not an IP address`) };
+    if (!addresses.includes(a.value)) addresses.push(a.value);
+  }
+  return { addresses, verdict: undefined };
+}
+
+function judgeKinds(l: GatewayListener): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
+  const wanted = l.allowedRoutes?.kinds;
+  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], verdict: pass('ResolvedRefs', 'all references resolved') };
+  const kinds: { group: string; kind: string }[] = [];
+  const bad: string[] = [];
+  for (const k of wanted) {
+    const group = k.group ?? GATEWAY_GROUP;
+    if (group === GATEWAY_GROUP && k.kind === 'HTTPRoute') {
+      if (kinds.length === 0) kinds.push(HTTP_ROUTE_KIND);
+    } else bad.push(`${group}/${k.kind}`);
+  }
+  return bad.length > 0
+    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: HTTPRoute`) }
+    : { kinds, verdict: pass('ResolvedRefs', 'all references resolved') };
+}
+
+/** Decodes and checks one certificateRef; returns the key pair or why it is unusable. */
+function resolveCertificate(
+  ref: SecretObjectReference,
+  gw: Gateway,
+  inputs: GatewayInputs,
+  hostname: string | undefined,
+): TlsCertificate | Verdict {
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Secret';
+  const gwNs = gw.metadata.namespace ?? 'default';
+  const ns = ref.namespace ?? gwNs;
+  const name = `${ns}/${ref.name}`;
+  if (group !== '' || kind !== 'Secret') return problem('InvalidCertificateRef', `certificateRef ${group}/${kind} ${name}: only core Secrets are supported`);
+  if (!inputs.grants.permits({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
+    return problem('RefNotPermitted', `certificateRef Secret ${name} is in another namespace and no ReferenceGrant allows it`);
+  }
+  const secret = inputs.secrets.get(name);
+  if (!secret) return problem('InvalidCertificateRef', `certificateRef Secret ${name} does not exist`);
+  const certB64 = secret.data?.['tls.crt'];
+  const keyB64 = secret.data?.['tls.key'];
+  if (!certB64 || !keyB64) return problem('InvalidCertificateRef', `Secret ${name} has no tls.crt and tls.key`);
+  const certPem = Buffer.from(certB64, 'base64').toString('utf8');
+  const keyPem = Buffer.from(keyB64, 'base64').toString('utf8');
+  try {
+    const cert = new X509Certificate(certPem);
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return problem('InvalidCertificateRef', `Secret ${name}: tls.key does not belong to tls.crt`);
+  } catch (e) {
+    return problem('InvalidCertificateRef', `Secret ${name} does not hold a usable PEM key pair: ${(e as Error).message}`);
+  }
+  return { secret: { kind: 'Secret', namespace: ns, name: ref.name }, hostnames: hostname ? [hostname] : [], certPem, keyPem };
+}
+
+function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: GatewayInputs): ListenerState {
+  const protocol = spec.protocol === 'HTTP' || spec.protocol === 'HTTPS' ? spec.protocol : undefined;
+  const hostname = spec.hostname?.toLowerCase();
+  let accepted = pass('Accepted', 'listener is accepted');
+  if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP and HTTPS`);
+  else if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) accepted = problem('UnsupportedValue', `port ${spec.port} is not valid`);
+  else if (hostname !== undefined && checkHostname(hostname)) accepted = problem('UnsupportedValue', `hostname ${JSON.stringify(spec.hostname)} ${checkHostname(hostname)}`);
+  else if (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
+
+  const { kinds, verdict: kindsVerdict } = judgeKinds(spec);
+  let resolvedRefs = kindsVerdict;
+  const certificates: TlsCertificate[] = [];
+  if (protocol === 'HTTPS' && accepted.ok) {
+    const refs = spec.tls?.certificateRefs ?? [];
+    if (refs.length === 0) resolvedRefs = problem('InvalidCertificateRef', 'an HTTPS listener needs tls.certificateRefs');
+    for (const ref of refs) {
+      const got = resolveCertificate(ref, gateway.gateway, inputs, hostname);
+      if ('ok' in got) {
+        if (resolvedRefs.ok) resolvedRefs = got;
+      } else certificates.push(got);
+    }
+  }
+  return {
+    gateway,
+    spec,
+    hostname,
+    protocol,
+    accepted,
+    conflicted: pass('NoConflicts', 'no conflicts'),
+    resolvedRefs,
+    supportedKinds: kinds,
+    certificates,
+    sockets: [],
+    attached: new Set(),
+  };
+}
+
+/** Listeners of one Gateway sharing a port must agree on protocol and differ in hostname. */
+function markConflicts(listeners: readonly ListenerState[]): void {
+  const byPort = new Map<number, ListenerState[]>();
+  for (const l of listeners) {
+    if (!l.accepted.ok) continue;
+    let list = byPort.get(l.spec.port);
+    if (!list) byPort.set(l.spec.port, (list = []));
+    list.push(l);
+  }
+  for (const [port, list] of byPort) {
+    const protocols = new Set(list.map((l) => l.protocol));
+    if (protocols.size > 1) {
+      for (const l of list) l.conflicted = problem('ProtocolConflict', `port ${port} is used with protocols ${[...protocols].join(' and ')}`);
+      continue;
+    }
+    const byHost = new Map<string, ListenerState[]>();
+    for (const l of list) {
+      const key = l.hostname ?? '';
+      byHost.set(key, [...(byHost.get(key) ?? []), l]);
+    }
+    for (const [host, same] of byHost) {
+      if (same.length < 2) continue;
+      for (const l of same) l.conflicted = problem('HostnameConflict', `listeners ${same.map((x) => x.spec.name).join(', ')} share port ${port} and hostname ${host || '(any)'}`);
+    }
+  }
+}
+
+export function buildGateways(gateways: readonly Gateway[], inputs: GatewayInputs): { states: GatewayState[]; sockets: Map<string, SocketClaim> } {
+  const states: GatewayState[] = [];
+  for (const gw of gateways) {
+    const classVerdict = inputs.classes.get(gw.spec?.gatewayClassName ?? '');
+    if (!classVerdict) continue; // not ours
+    const { addresses, verdict: addressVerdict } = judgeAddresses(gw);
+    let accepted = pass('Accepted', 'Gateway is accepted');
+    if (!classVerdict.ok) accepted = problem('Invalid', `GatewayClass ${gw.spec?.gatewayClassName} is not accepted: ${classVerdict.message}`);
+    else if (gw.spec?.infrastructure?.parametersRef) {
+      const p = gw.spec.infrastructure.parametersRef;
+      accepted = problem('InvalidParameters', `infrastructure.parametersRef ${p.kind ?? ''}/${p.name} is not supported`);
+    } else if (addressVerdict) accepted = addressVerdict;
+    const state: GatewayState = {
+      gateway: gw,
+      source: sourceOf(gw),
+      namespace: gw.metadata.namespace ?? 'default',
+      age: gatewayAge(gw),
+      accepted,
+      addresses,
+      listeners: [],
+    };
+    for (const l of gw.spec?.listeners ?? []) state.listeners.push(buildListener(state, l, inputs));
+    markConflicts(state.listeners);
+    if (state.accepted.ok && state.listeners.length > 0 && !state.listeners.some((l) => l.accepted.ok)) {
+      state.accepted = problem('ListenersNotValid', 'no listener is valid');
+    }
+    states.push(state);
+  }
+  return { states, sockets: claimSockets(states, inputs.shared) };
+}
+
+/** Oldest Gateway first claims each (address, port); see the file comment. */
+function claimSockets(states: readonly GatewayState[], shared: ReadonlyMap<string, ListenerProtocol>): Map<string, SocketClaim> {
+  const sockets = new Map<string, SocketClaim>();
+  const ordered = [...states].sort((a, b) => compareStrings(a.age, b.age));
+  for (const gw of ordered) {
+    if (!gw.accepted.ok) continue;
+    const addresses: (string | undefined)[] = gw.addresses.length > 0 ? [...gw.addresses] : [undefined];
+    for (const l of gw.listeners) {
+      if (!attachable(l) || !l.protocol) continue;
+      const protocol = l.protocol;
+      const keys = addresses.map((a) => socketKey(a, l.spec.port));
+      const taken = keys
+        .map((k) => {
+          const claim = sockets.get(k);
+          if (claim && claim.owner !== gw) return `in use by Gateway ${claim.owner.namespace}/${claim.owner.gateway.metadata.name}`;
+          const other = shared.get(k);
+          if (other !== undefined && other !== protocol) return `in use for ${other} by Ingress`;
+          return undefined;
+        })
+        .find((x) => x !== undefined);
+      if (taken) {
+        l.accepted = problem('PortUnavailable', `port ${l.spec.port} is ${taken}; give this Gateway its own spec.addresses`);
+        continue;
+      }
+      keys.forEach((k, i) => {
+        if (!sockets.has(k)) sockets.set(k, { address: addresses[i], port: l.spec.port, protocol, owner: gw });
+        l.sockets.push(k);
+      });
+    }
+  }
+  return sockets;
+}
