@@ -46,6 +46,8 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       };
     }),
     diagnostics: [...(p?.diagnostics ?? []), ...providerDiagnostics],
+    // Gateway API statuses as translate computed them (in-cluster, the status writer publishes them).
+    statuses: (p?.statuses ?? []).filter((st) => st.kind !== 'Ingress'),
   };
 }
 
