@@ -27,7 +27,7 @@ export function ingress(ns: string, name: string, opts: { className: string; hos
   };
 }
 
-export function service(ns: string, name: string, extra: { externalIPs?: string[] } = {}): unknown {
+export function service(ns: string, name: string, extra: { externalIPs?: string[]; type?: string } = {}): unknown {
   return {
     apiVersion: 'v1',
     kind: 'Service',
