@@ -37,7 +37,10 @@ export const Errors = {
   LeaseFailed: entry('SLUICE_LEASE_FAILED', (lease: string, reason: string) => `leader election on Lease ${lease} failed: ${reason}`),
 
   // Translation: each of these rejects or degrades one object only.
-  IngressClassNotFound: entry('SLUICE_INGRESS_CLASS_NOT_FOUND', (name: string) => `IngressClass ${name} does not exist`),
+  IngressClassNotFound: entry(
+    'SLUICE_INGRESS_CLASS_NOT_FOUND',
+    (name: string) => `IngressClass ${name} does not exist or is not handled by sluice.dev/ingress-controller`,
+  ),
   IngressInvalidPath: entry('SLUICE_INGRESS_INVALID_PATH', (path: string, reason: string) => `path ${JSON.stringify(path)} ${reason}`),
   IngressInvalidHost: entry('SLUICE_INGRESS_INVALID_HOST', (host: string, reason: string) => `host ${JSON.stringify(host)} ${reason}`),
   IngressPathConflict: entry(

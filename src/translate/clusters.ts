@@ -15,6 +15,7 @@ export interface ServiceRef {
   readonly port: number | string;
 }
 
+/** "namespace/service:port"; resolved clusters always use the port number. */
 export function clusterId(ref: ServiceRef): string {
   return `${ref.namespace}/${ref.name}:${ref.port}`;
 }
@@ -23,6 +24,8 @@ export class ClusterRegistry {
   private readonly services = new Map<string, Service>();
   private readonly slices: SliceIndex;
   private readonly clusters = new Map<string, Cluster>();
+  /** Reference as written ("ns/svc:http") → cluster id ("ns/svc:80"). */
+  private readonly aliases = new Map<string, string>();
   private readonly diagnostics: Diagnostics;
 
   constructor(snapshot: Snapshot, diagnostics: Diagnostics) {
@@ -36,26 +39,28 @@ export class ClusterRegistry {
    * Service or port still yields a cluster (it answers 503) and a diagnostic on `from`.
    */
   resolve(ref: ServiceRef, from: SourceRef): string {
-    const id = clusterId(ref);
-    const existing = this.clusters.get(id);
-    if (existing) {
+    const written = clusterId(ref);
+    const known = this.aliases.get(written);
+    if (known !== undefined) {
+      const existing = this.clusters.get(known)!;
       if (existing.unresolved) this.report(existing.unresolved, from);
-      return id;
+      return known;
     }
-    const service = this.services.get(`${ref.namespace}/${ref.name}`);
     const svcName = `${ref.namespace}/${ref.name}`;
+    const service = this.services.get(svcName);
     let cluster: Cluster;
     let port: ServicePort | undefined;
     if (!service) {
-      cluster = this.unresolved(id, ref, describe('ServiceNotFound', svcName));
+      cluster = this.unresolved(written, ref, describe('ServiceNotFound', svcName));
     } else if (service.spec?.type === 'ExternalName') {
-      cluster = this.unresolved(id, ref, describe('ServiceExternalName', svcName));
+      cluster = this.unresolved(written, ref, describe('ServiceExternalName', svcName));
     } else if (!(port = findPort(service, ref.port))) {
-      cluster = this.unresolved(id, ref, describe('ServicePortNotFound', svcName, String(ref.port)));
+      cluster = this.unresolved(written, ref, describe('ServicePortNotFound', svcName, String(ref.port)));
     } else {
+      // One cluster per Service port, however it is referenced (by number or by name).
       const portName = port.name ?? '';
-      cluster = {
-        id,
+      cluster = this.clusters.get(clusterId({ ...ref, port: port.port })) ?? {
+        id: clusterId({ ...ref, port: port.port }),
         service: { namespace: ref.namespace, name: ref.name },
         portName,
         servicePort: port.port,
@@ -63,9 +68,10 @@ export class ClusterRegistry {
         endpoints: resolveEndpoints(this.slices.get(svcName) ?? [], portName),
       };
     }
-    this.clusters.set(id, cluster);
+    this.clusters.set(cluster.id, cluster);
+    this.aliases.set(written, cluster.id);
     if (cluster.unresolved) this.report(cluster.unresolved, from);
-    return id;
+    return cluster.id;
   }
 
   /** A cluster that can never resolve (e.g. a resource backend); it answers 503. */
