@@ -1,0 +1,71 @@
+import { describe, expect, it } from '@jest/globals';
+import type { IncomingMessage } from 'node:http';
+import { compileFlatModifier, compileObjectModifier, stripResponseHopByHop, upstreamRequestHeaders } from '../../../src/dataplane/headers.js';
+import { modifyPath } from '../../../src/dataplane/paths.js';
+
+function incoming(raw: string[]): IncomingMessage {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) headers[raw[i]!.toLowerCase()] = raw[i + 1]!;
+  return { rawHeaders: raw, headers } as unknown as IncomingMessage;
+}
+
+function asMap(flat: string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (let i = 0; i < flat.length; i += 2) m.set(flat[i]!, [...(m.get(flat[i]!) ?? []), flat[i + 1]!]);
+  return m;
+}
+
+const facts = { clientIp: '192.0.2.7', proto: 'http' as const, port: 8080, host: 'app.example.com', originalHost: 'app.example.com:8080' };
+
+describe('upstreamRequestHeaders', () => {
+  it('drops hop-by-hop headers, including those named by Connection', () => {
+    const h = asMap(upstreamRequestHeaders(incoming(['Host', 'x', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', 't=5', 'Upgrade', 'h2c', 'Transfer-Encoding', 'chunked', 'Accept', '*/*']), facts));
+    for (const name of ['connection', 'x-secret', 'keep-alive', 'upgrade', 'transfer-encoding']) expect(h.has(name)).toBe(false);
+    expect(h.get('accept')).toEqual(['*/*']);
+  });
+
+  it('appends to X-Forwarded-For and sets the other forwarded headers, ignoring client copies', () => {
+    const h = asMap(upstreamRequestHeaders(incoming(['Host', 'x', 'X-Forwarded-For', '203.0.113.1', 'X-Forwarded-Proto', 'https', 'X-Real-IP', '6.6.6.6']), facts));
+    expect(h.get('x-forwarded-for')).toEqual(['203.0.113.1, 192.0.2.7']);
+    expect(h.get('x-forwarded-proto')).toEqual(['http']);
+    expect(h.get('x-forwarded-host')).toEqual(['app.example.com:8080']);
+    expect(h.get('x-forwarded-port')).toEqual(['8080']);
+    expect(h.get('x-real-ip')).toEqual(['192.0.2.7']);
+    expect(h.get('host')).toEqual(['app.example.com']);
+  });
+
+  it('keeps an incoming X-Request-Id, else generates one', () => {
+    expect(asMap(upstreamRequestHeaders(incoming(['X-Request-Id', 'abc']), facts)).get('x-request-id')).toEqual(['abc']);
+    const generated = asMap(upstreamRequestHeaders(incoming([]), facts)).get('x-request-id');
+    expect(generated?.[0]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('header modifiers', () => {
+  it('sets, adds and removes on the request side', () => {
+    const edit = compileFlatModifier({ set: [{ name: 'x-env', value: 'prod' }], add: [{ name: 'accept', value: 'text/html' }], remove: ['cookie'] })!;
+    expect(asMap(edit(['x-env', 'dev', 'accept', '*/*', 'cookie', 'a=1']))).toEqual(new Map([['accept', ['*/*,text/html']], ['x-env', ['prod']]]));
+    expect(compileFlatModifier({})).toBeUndefined();
+  });
+
+  it('sets, adds and removes on the response side', () => {
+    const h: Record<string, string | string[] | undefined> = { server: 'x', vary: 'accept' };
+    compileObjectModifier({ remove: ['server'], add: [{ name: 'vary', value: 'cookie' }], set: [{ name: 'x-frame-options', value: 'DENY' }] })!(h);
+    expect(h).toEqual({ vary: 'accept,cookie', 'x-frame-options': 'DENY' });
+  });
+
+  it('strips hop-by-hop response headers', () => {
+    expect(stripResponseHopByHop({ connection: 'close, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'content-type': 'text/plain' })).toEqual({ 'content-type': 'text/plain' });
+  });
+});
+
+describe('modifyPath', () => {
+  it('replaces a full path or a matched prefix element-wise', () => {
+    const match = { type: 'Prefix' as const, value: '/foo' };
+    expect(modifyPath('/foo/bar', { type: 'ReplacePrefixMatch', value: '/baz' }, match)).toBe('/baz/bar');
+    expect(modifyPath('/foo', { type: 'ReplacePrefixMatch', value: '/baz' }, match)).toBe('/baz');
+    expect(modifyPath('/foo/bar', { type: 'ReplacePrefixMatch', value: '/' }, match)).toBe('/bar');
+    expect(modifyPath('/foo', { type: 'ReplacePrefixMatch', value: '/' }, match)).toBe('/');
+    expect(modifyPath('/foo/bar', { type: 'ReplaceFullPath', value: '/x' }, match)).toBe('/x');
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { validateTable } from '../../../src/table/validate.js';
+import type { Route, RoutingTable } from '../../../src/table/types.js';
+
+const cluster = { id: 'ns/a:80', service: { namespace: 'ns', name: 'a' }, portName: '', loadBalancer: { algorithm: 'round-robin' as const }, endpoints: [] };
+const fwd = (id: string, extra: Partial<Route> = {}): Route => ({
+  id,
+  source: { kind: 'Test', name: id },
+  match: { path: { type: 'Prefix', value: '/' } },
+  action: { type: 'forward', backends: [{ cluster: 'ns/a:80', weight: 1 }] },
+  ...extra,
+});
+const table = (routes: Route[], more: Partial<RoutingTable> = {}): RoutingTable => ({
+  listeners: [{ name: 'http', protocol: 'HTTP', port: 80, virtualHosts: [{ hostname: 'a.example.com', routes }] }],
+  clusters: [cluster],
+  ...more,
+});
+
+describe('validateTable', () => {
+  it('accepts a well-formed table', () => {
+    expect(validateTable(table([fwd('r1')]))).toEqual([]);
+  });
+
+  it('finds what translate must never produce', () => {
+    const problems = validateTable(
+      table([
+        fwd('dup'),
+        fwd('dup'),
+        fwd('ghost', { action: { type: 'forward', backends: [{ cluster: 'ns/missing:80', weight: 1 }] } }),
+        fwd('neg', { action: { type: 'forward', backends: [{ cluster: 'ns/a:80', weight: -1 }] } }),
+        fwd('rel', { match: { path: { type: 'Exact', value: 'relative' } } }),
+        fwd('slash', { match: { path: { type: 'Prefix', value: '/x/' } } }),
+        fwd('re', { match: { path: { type: 'RegularExpression', value: '([' } } }),
+        fwd('hdr', { requestHeaders: { set: [{ name: 'bad header', value: 'x' }] } }),
+        fwd('status', { action: { type: 'respond', status: 99, body: '' } }),
+      ]),
+    );
+    for (const fragment of ['duplicate route id dup', 'unknown cluster ns/missing:80', 'invalid weight -1', 'must start with "/"', 'must not end with "/"', 'invalid regular expression', 'invalid header name', 'invalid status 99']) {
+      expect(problems.some((p) => p.includes(fragment))).toBe(true);
+    }
+  });
+
+  it('rejects two listeners on one socket and HTTPS without TLS', () => {
+    const t = table([fwd('r1')]);
+    const problems = validateTable({
+      ...t,
+      listeners: [...t.listeners, { name: 'again', protocol: 'HTTPS', port: 80, virtualHosts: [] }],
+    });
+    expect(problems.some((p) => p.includes('already served by listener http'))).toBe(true);
+    expect(problems.some((p) => p.includes('HTTPS without tls'))).toBe(true);
+  });
+});
