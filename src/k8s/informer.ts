@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { apiErrorName, KubeRequestError, summarizeApiError, type ApiErrorSummary } from './api-error.js';
 import { Backoff, INFORMER_BACKOFF, type BackoffOptions } from './backoff.js';
+import { toKubeObject } from './convert.js';
 import { getJson, type JsonList } from './rest.js';
 
 /** An informer that ran this long without error starts its backoff from the beginning again. */
@@ -39,14 +40,6 @@ export interface ResourceInformerOptions {
 export interface InformerProblem {
   readonly code: string;
   readonly message: string;
-}
-
-/** Stamps apiVersion/kind (list items lack them) and drops anything without a name. */
-export function toKubeObject(raw: unknown, apiVersion: string, kind: string): KubeObject | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const meta = (raw as { metadata?: { name?: unknown } }).metadata;
-  if (typeof meta !== 'object' || meta === null || typeof meta.name !== 'string' || meta.name === '') return undefined;
-  return { ...(raw as object), apiVersion, kind } as KubeObject;
 }
 
 export class ResourceInformer {

@@ -6,7 +6,6 @@
 // stops writing status and keeps campaigning. On stop, a leader releases the Lease so another
 // replica can take over without waiting for it to expire.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { hostname } from 'node:os';
 import { describe } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -24,16 +23,6 @@ export interface LeaderElectorOptions {
   readonly metrics: Metrics;
   /** Called on every change of leadership (true: became leader; false: lost or released it). */
   readonly onChange: (leading: boolean) => void;
-}
-
-/** POD_NAME when running in a pod, else hostname_pid: unique among replicas. */
-export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  return env['POD_NAME'] || `${hostname()}_${process.pid}`;
-}
-
-/** --lease-namespace, else the pod's namespace (POD_NAMESPACE), else "default". */
-export function leaseNamespace(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return configured || env['POD_NAMESPACE'] || 'default';
 }
 
 export class LeaderElector {

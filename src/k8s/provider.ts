@@ -16,7 +16,8 @@ import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
 import { ResourceInformer } from './informer.js';
-import { defaultIdentity, LeaderElector, leaseNamespace } from './leader.js';
+import { defaultIdentity, leaseNamespace } from './identity.js';
+import { LeaderElector } from './leader.js';
 import { collectionPath, RESOURCES, resourcePath } from './resources.js';
 import { StatusWriter } from './status.js';
 
