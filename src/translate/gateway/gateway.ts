@@ -104,7 +104,7 @@ function translateRoute(
   const t = compileRoute(route, source, inputs);
   const generation = generationOf(route);
   const resolvedRefs: Verdict = t.refProblems[0]
-    ? problem(t.refProblems[0].reason, t.refProblems.map((p) => p.message).join('; '))
+    ? problem(t.refProblems[0].reason, [...new Set(t.refProblems.map((p) => p.message))].join('; '))
     : pass('ResolvedRefs', 'all references resolved');
   for (const p of t.refProblems) diagnostics.warning(source, 'HTTPRouteRefNotResolved', p.reason, p.message);
 
@@ -259,7 +259,7 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
 function listenerStatus(l: ListenerState, generation: number, diagnostics: Diagnostics): ListenerStatus {
   const programmedVerdict = programmed(l)
     ? pass('Programmed', 'listener is programmed')
-    : problem('Invalid', [l.gateway.accepted, l.accepted, l.conflicted, l.resolvedRefs].find((v) => !v.ok)?.message ?? 'listener is not served');
+    : problem('Invalid', [l.gateway.accepted, l.accepted, l.conflicted, l.certificateRefs].find((v) => !v.ok)?.message ?? 'listener is not served');
   for (const v of [l.accepted, l.conflicted, l.resolvedRefs]) {
     if (!v.ok) diagnostics.error(l.gateway.source, 'GatewayListenerProblem', l.spec.name, v.reason, v.message);
   }

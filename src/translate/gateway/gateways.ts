@@ -31,7 +31,10 @@ export interface ListenerState {
   accepted: Verdict;
   /** ok = no conflict. */
   conflicted: Verdict;
+  /** Route kinds and certificate references together (the ResolvedRefs condition). */
   resolvedRefs: Verdict;
+  /** Certificate references alone: an HTTPS listener without usable certificates is not served. */
+  readonly certificateRefs: Verdict;
   readonly supportedKinds: readonly { readonly group: string; readonly kind: string }[];
   readonly certificates: readonly TlsCertificate[];
   /** Socket keys (see socketKey) this listener is served on. */
@@ -57,9 +60,12 @@ export function attachable(l: ListenerState): boolean {
   return l.gateway.accepted.ok && l.accepted.ok && l.conflicted.ok;
 }
 
-/** Routes attached to the listener are served: attachable and its references resolve. */
+/**
+ * Routes attached to the listener are served: attachable, a socket, and (HTTPS) every
+ * certificate reference resolved. Unsupported extra route kinds do not stop HTTPRoutes.
+ */
 export function programmed(l: ListenerState): boolean {
-  return attachable(l) && l.resolvedRefs.ok && l.sockets.length > 0;
+  return attachable(l) && l.certificateRefs.ok && l.sockets.length > 0;
 }
 
 export function socketKey(address: string | undefined, port: number): string {
@@ -126,7 +132,7 @@ function resolveCertificate(
   const gwNs = gw.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? gwNs;
   const name = `${ns}/${ref.name}`;
-  if (group !== '' || kind !== 'Secret') return problem('InvalidCertificateRef', `certificateRef ${group}/${kind} ${name}: only core Secrets are supported`);
+  if (group !== '' || kind !== 'Secret') return problem('InvalidCertificateRef', `certificateRef ${group || 'core'}/${kind} ${name}: only core Secrets are supported`);
   if (!inputs.grants.permits({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
     return problem('RefNotPermitted', `certificateRef Secret ${name} is in another namespace and no ReferenceGrant allows it`);
   }
@@ -140,8 +146,8 @@ function resolveCertificate(
   try {
     const cert = new X509Certificate(certPem);
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return problem('InvalidCertificateRef', `Secret ${name}: tls.key does not belong to tls.crt`);
-  } catch (e) {
-    return problem('InvalidCertificateRef', `Secret ${name} does not hold a usable PEM key pair: ${(e as Error).message}`);
+  } catch {
+    return problem('InvalidCertificateRef', `Secret ${name} does not hold a usable PEM certificate and key`);
   }
   return { secret: { kind: 'Secret', namespace: ns, name: ref.name }, hostnames: hostname ? [hostname] : [], certPem, keyPem };
 }
@@ -156,18 +162,19 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
   else if (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
 
   const { kinds, verdict: kindsVerdict } = judgeKinds(spec);
-  let resolvedRefs = kindsVerdict;
+  let certificateRefs = pass('ResolvedRefs', 'all references resolved');
   const certificates: TlsCertificate[] = [];
   if (protocol === 'HTTPS' && accepted.ok) {
     const refs = spec.tls?.certificateRefs ?? [];
-    if (refs.length === 0) resolvedRefs = problem('InvalidCertificateRef', 'an HTTPS listener needs tls.certificateRefs');
+    if (refs.length === 0) certificateRefs = problem('InvalidCertificateRef', 'an HTTPS listener needs tls.certificateRefs');
     for (const ref of refs) {
       const got = resolveCertificate(ref, gateway.gateway, inputs, hostname);
       if ('ok' in got) {
-        if (resolvedRefs.ok) resolvedRefs = got;
+        if (certificateRefs.ok) certificateRefs = got;
       } else certificates.push(got);
     }
   }
+  const resolvedRefs = certificateRefs.ok ? kindsVerdict : certificateRefs;
   return {
     gateway,
     spec,
@@ -176,6 +183,7 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
     accepted,
     conflicted: pass('NoConflicts', 'no conflicts'),
     resolvedRefs,
+    certificateRefs,
     supportedKinds: kinds,
     certificates,
     sockets: [],
