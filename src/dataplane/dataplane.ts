@@ -3,6 +3,7 @@
 // table and swaps that reference atomically; upstream pools and per-cluster balancers live
 // outside the table, so a swap drops no connection and no in-flight request.
 import fastify, { type FastifyInstance } from 'fastify';
+import type { Server as TlsServer } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -10,6 +11,7 @@ import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
 import { handleRequest, type ListenerSocketInfo, type ProxyContext } from './proxy.js';
+import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
@@ -20,6 +22,8 @@ interface Socket {
   readonly app: FastifyInstance;
   readonly address: string;
   readonly port: number;
+  /** HTTPS sockets: certificates by SNI from the current table. */
+  readonly tls?: SniCertificates;
 }
 
 export interface DataPlaneOptions {
@@ -30,6 +34,7 @@ export interface DataPlaneOptions {
 
 export class DataPlane {
   private current: CompiledTable | undefined;
+  private draining = false;
   private clusters = new Map<string, ClusterRuntime>();
   private readonly sockets = new Map<string, Socket>();
   private readonly pools: UpstreamPools;
@@ -48,6 +53,7 @@ export class DataPlane {
       pools: this.pools,
       timeouts: upstream,
       metrics: options.metrics,
+      draining: () => this.draining,
     };
   }
 
@@ -78,17 +84,23 @@ export class DataPlane {
     for (const c of table.clusters) for (const e of c.endpoints) keep.add(endpointKey(e));
     this.pools.retain(keep);
     for (const l of table.listeners) await this.ensureSocket(l);
+    // New certificates apply to the next handshake; only the no-SNI default needs a push.
+    for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);
   }
 
   private async ensureSocket(l: Listener): Promise<void> {
     const key = listenerKey(l.address, l.port);
     if (this.sockets.has(key)) return;
-    if (l.protocol === 'HTTPS') {
-      this.log.warn({ listener: l.name }, 'HTTPS listeners are not served yet');
-      return;
-    }
-    const info: ListenerSocketInfo = { key, proto: 'http' };
+    const tls =
+      l.protocol === 'HTTPS'
+        ? new SniCertificates(
+            () => this.current?.router(key)?.listener,
+            (err, secret) => this.log.error({ err, listener: l.name, secret }, 'cannot load TLS key pair'),
+          )
+        : undefined;
+    const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
     const app = fastify({
+      ...(tls ? { https: { SNICallback: tls.sniCallback } } : {}),
       logger: false,
       keepAliveTimeout: this.options.config.clientKeepAliveMs,
       requestTimeout: 0,
@@ -109,7 +121,8 @@ export class DataPlane {
     });
     const address = l.address ?? this.options.config.bindAddress;
     const port = this.socketPort(l);
-    const socket: Socket = { info, app, address, port };
+    const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}) };
+    tls?.refreshDefault(app.server as unknown as TlsServer);
     this.sockets.set(key, socket);
     try {
       await app.listen({ host: address, port });
@@ -136,12 +149,20 @@ export class DataPlane {
    * is left, and close upstream pools.
    */
   async stop(drainMs: number): Promise<void> {
+    this.draining = true;
+    const servers = [...this.sockets.values()].map((s) => s.app.server);
     const closing = [...this.sockets.values()].map((s) => s.app.close());
-    const timer = setTimeout(() => {
-      for (const s of this.sockets.values()) s.app.server.closeAllConnections();
+    // Keep-alive connections that go idle once their last response is sent would hold close()
+    // open: sweep them as they become idle, and cut everything at the drain deadline.
+    const sweep = setInterval(() => {
+      for (const server of servers) server.closeIdleConnections();
+    }, 50);
+    const deadline = setTimeout(() => {
+      for (const server of servers) server.closeAllConnections();
     }, drainMs);
     await Promise.allSettled(closing);
-    clearTimeout(timer);
+    clearInterval(sweep);
+    clearTimeout(deadline);
     await this.pools.close();
   }
 }

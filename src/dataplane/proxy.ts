@@ -20,6 +20,8 @@ export interface ProxyContext {
   readonly pools: UpstreamPools;
   readonly timeouts: UpstreamTimeouts;
   readonly metrics: Metrics;
+  /** True once shutdown began: responses carry `Connection: close` so clients move on. */
+  draining(): boolean;
 }
 
 export interface ListenerSocketInfo {
@@ -147,6 +149,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       const v = headers[name];
       if (v !== undefined) res.setHeader(name, v);
     }
+    if (this.ctx.draining()) res.setHeader('connection', 'close');
     res.on('drain', () => controller.resume());
   }
 

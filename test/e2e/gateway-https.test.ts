@@ -1,0 +1,157 @@
+// HTTPS listeners end to end: TLS terminated with certificateRefs Secrets chosen by SNI, a
+// missing Secret leaves its listener ResolvedRefs=False while the other listeners keep serving,
+// and a changed Secret is served on the next handshake without reopening the socket.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { request } from 'undici';
+import { startEchoBackend } from '../../src/demo/backend.js';
+import { closeServers, eventually, freePort, ManifestDir, serviceYaml, SluiceProcess } from './gateway-support.js';
+
+const keys = mkdtempSync(join(tmpdir(), 'sluice-certs-'));
+
+/** A fresh self-signed key pair for `name`, as base64 (Secret data). */
+function selfSigned(name: string, file: string): { crt: string; key: string } {
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
+    '-keyout', join(keys, `${file}.key`), '-out', join(keys, `${file}.crt`),
+  ], { stdio: 'ignore' });
+  return {
+    crt: readFileSync(join(keys, `${file}.crt`)).toString('base64'),
+    key: readFileSync(join(keys, `${file}.key`)).toString('base64'),
+  };
+}
+
+function secretYaml(name: string, pair: { crt: string; key: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: ${name}, namespace: web }
+type: kubernetes.io/tls
+data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
+`;
+}
+
+const GATEWAY = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: sluice }
+spec: { controllerName: sluice.dev/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: web, namespace: web }
+spec:
+  gatewayClassName: sluice
+  listeners:
+    - { name: http, port: 80, protocol: HTTP }
+    - { name: https-default, port: 443, protocol: HTTPS, tls: { certificateRefs: [{ name: default-cert }] } }
+    - { name: https-a, port: 443, protocol: HTTPS, hostname: a.example.com, tls: { certificateRefs: [{ name: a-cert }] } }
+    - { name: https-missing, port: 443, protocol: HTTPS, hostname: missing.example.com, tls: { certificateRefs: [{ name: missing-cert }] } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: web }
+spec:
+  parentRefs: [{ name: web }]
+  rules: [{ backendRefs: [{ name: echo, port: 80 }] }]
+`;
+
+interface TlsReply {
+  readonly status: number;
+  readonly subject: string;
+  readonly fingerprint: string;
+  readonly body: string;
+}
+
+function getTls(port: number, servername: string | undefined, host: string): Promise<TlsReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
+      (res) => {
+        const cert = (res.socket as TLSSocket).getPeerCertificate();
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, subject: cert.subject?.CN as string, fingerprint: cert.fingerprint256, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('Gateway API HTTPS listeners (file mode)', () => {
+  const dir = new ManifestDir();
+  let servers: Server[] = [];
+  let sluice: SluiceProcess;
+  const first = selfSigned('a.example.com', 'a1');
+
+  beforeAll(async () => {
+    const echoPort = await freePort();
+    servers = [await startEchoBackend('echo', echoPort)];
+    dir.write('gateway.yaml', GATEWAY);
+    dir.write('service.yaml', serviceYaml('web', 'echo', echoPort));
+    dir.write('default-cert.yaml', secretYaml('default-cert', selfSigned('default.example.com', 'default')));
+    dir.write('a-cert.yaml', secretYaml('a-cert', first));
+    sluice = await SluiceProcess.start(dir.path);
+  });
+
+  afterAll(async () => {
+    await sluice?.stop();
+    await closeServers(servers);
+    dir.remove();
+    rmSync(keys, { recursive: true, force: true });
+  });
+
+  it('picks the certificate by SNI and proxies over HTTPS', async () => {
+    const a = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
+    expect(a.status).toBe(200);
+    expect(a.subject).toBe('a.example.com');
+    expect(JSON.parse(a.body)).toMatchObject({ backend: 'echo', headers: { 'x-forwarded-proto': 'https' } });
+    const other = await getTls(sluice.httpsPort, 'other.example.com', 'other.example.com');
+    expect(other.subject).toBe('default.example.com');
+    expect(other.status).toBe(200);
+    const noSni = await getTls(sluice.httpsPort, undefined, 'plain');
+    expect(noSni.subject).toBe('default.example.com');
+  });
+
+  it('reports the listener with a missing Secret and keeps the others serving', async () => {
+    const d = await sluice.debugRoutes();
+    const gw = d.statuses.find((s) => s.kind === 'Gateway') as { status: { listeners: { name: string; conditions: { type: string; status: string; reason: string }[] }[] } };
+    const resolved = Object.fromEntries(gw.status.listeners.map((l) => [l.name, l.conditions.find((c) => c.type === 'ResolvedRefs')!]));
+    expect(resolved['https-missing']).toMatchObject({ status: 'False', reason: 'InvalidCertificateRef' });
+    expect(resolved['https-a']).toMatchObject({ status: 'True' });
+    expect(resolved['http']).toMatchObject({ status: 'True' });
+    const http = await request(`http://127.0.0.1:${sluice.httpPort}/`, { headers: { host: 'www.example.com' }, reset: true });
+    expect(http.statusCode).toBe(200);
+    await http.body.dump();
+    expect((await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com')).status).toBe(200);
+  });
+
+  it('serves a changed Secret on the next handshake, on the same socket', async () => {
+    const before = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
+    const { generation } = await sluice.debugRoutes();
+    dir.write('a-cert.yaml', secretYaml('a-cert', selfSigned('a.example.com', 'a2')));
+    await sluice.waitForGeneration(generation);
+    const after = await eventually(async () => {
+      const r = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
+      return r.fingerprint !== before.fingerprint ? r : undefined;
+    }, 5000, 'the new certificate');
+    expect(after.status).toBe(200);
+    expect(after.subject).toBe('a.example.com');
+  });
+
+  it('starts serving a listener once its Secret appears', async () => {
+    dir.write('missing-cert.yaml', secretYaml('missing-cert', selfSigned('missing.example.com', 'missing')));
+    const served = await eventually(async () => {
+      const r = await getTls(sluice.httpsPort, 'missing.example.com', 'missing.example.com');
+      return r.subject === 'missing.example.com' ? r : undefined;
+    }, 5000, 'the missing listener to be served');
+    expect(served.status).toBe(200);
+  });
+});

@@ -1,0 +1,177 @@
+// End-to-end support: real `sluice` processes (dist/main.js on the project's Node), real HTTP
+// backends on 127.0.0.1, and a plain node:http client that can set any Host header.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEchoBackend, type EchoReply } from '../../../src/demo/backend.js';
+
+export const ROOT = process.cwd();
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly port: number;
+  readonly server: Server;
+}
+
+export async function startBackends(names: readonly string[]): Promise<Backend[]> {
+  const out: Backend[] = [];
+  for (const name of names) {
+    const server = await startEchoBackend(name, 0);
+    out.push({ name, port: (server.address() as { port: number }).port, server });
+  }
+  return out;
+}
+
+export async function stopBackends(backends: readonly Backend[]): Promise<void> {
+  await Promise.all(backends.map((b) => new Promise<void>((r) => { b.server.closeAllConnections(); b.server.close(() => r()); })));
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  json(): EchoReply;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+export function get(port: number, host: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent, headers: { host, ...options.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as EchoReply });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`request to ${host}${path} timed out`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** YAML for a Service whose endpoints are the given backends (one EndpointSlice each). */
+export function serviceYaml(namespace: string, name: string, endpoints: readonly { port: number; ready?: boolean; serving?: boolean; terminating?: boolean }[]): string {
+  const docs = [`apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${namespace} }
+spec: { ports: [{ name: http, port: 80 }] }`];
+  endpoints.forEach((e, i) => {
+    const conditions = JSON.stringify({ ready: e.ready ?? true, ...(e.serving !== undefined ? { serving: e.serving } : {}), ...(e.terminating !== undefined ? { terminating: e.terminating } : {}) });
+    docs.push(`apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-${i}, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: http, port: ${e.port} }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: ${conditions} }]`);
+  });
+  return docs.join('\n---\n');
+}
+
+export const INGRESS_CLASS_YAML = `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: sluice }
+spec: { controller: sluice.dev/ingress-controller }`;
+
+export class ManifestDir {
+  readonly path = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+  write(file: string, text: string): void {
+    writeFileSync(join(this.path, file), text);
+  }
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+export interface Sluice {
+  readonly httpPort: number;
+  readonly adminPort: number;
+  readonly process: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startSluice(manifests: string, extraArgs: readonly string[] = []): Promise<Sluice> {
+  const httpPort = await freePort();
+  const adminPort = await freePort();
+  const child = spawn(
+    NODE,
+    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const sluice: Sluice = {
+    httpPort,
+    adminPort,
+    process: child,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sluice exited early (${child.exitCode}):\n${out}`);
+    const ready = await get(adminPort, 'localhost', '/readyz').then((r) => r.status === 200, () => false);
+    if (ready) return sluice;
+    if (Date.now() > deadline) {
+      await sluice.stop('SIGKILL');
+      throw new Error(`sluice not ready within 15 s:\n${out}`);
+    }
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until `check` passes or the time is up; returns the elapsed milliseconds. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 10): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await check().catch(() => false)) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
+export async function debugRoutes(s: Sluice): Promise<{ generation: number; diagnostics: { code: string; message: string; source: { kind: string; name: string } }[]; clusters: { id: string; endpoints: { state: string }[] }[] }> {
+  return JSON.parse((await get(s.adminPort, 'localhost', '/debug/routes')).body) as never;
+}
+
+/** Sum of a Prometheus counter's samples whose labels contain every given pair. */
+export async function metricValue(s: Sluice, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = (await get(s.adminPort, 'localhost', '/metrics')).body;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
