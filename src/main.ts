@@ -1,23 +1,97 @@
 #!/usr/bin/env node
 // Composition root: config → provider → store → pipeline → data plane, plus the admin server,
 // signals and graceful shutdown. The only place that knows every part.
+//
+// --workers 1 (default): one process does everything.
+// --workers N: this process is the controller (provider, store, translation, status, admin) and
+// forks N data-plane workers that receive every published table over IPC.
+import cluster from 'node:cluster';
 import { startAdmin } from './admin/server.js';
 import { helpText, parseConfig } from './cli.js';
 import type { Config } from './config/config.js';
 import { DataPlane } from './dataplane/dataplane.js';
+import { socketPortFor } from './dataplane/ports.js';
 import { SluiceError } from './errors.js';
 import { FileProvider } from './file/provider.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { Pipeline } from './pipeline/pipeline.js';
+import { Pipeline, type TableSink } from './pipeline/pipeline.js';
 import type { Provider } from './provider.js';
 import { Store } from './store/store.js';
+import { WorkerPool } from './workers/pool.js';
+import { runWorker } from './workers/worker.js';
 
-async function createProvider(config: Config, store: Store, deps: { log: ReturnType<typeof createLogger>; metrics: Metrics }): Promise<Provider> {
+async function createProvider(config: Config, store: Store, deps: { log: Logger; metrics: Metrics }): Promise<Provider> {
   if (config.provider === 'file') return new FileProvider({ dir: config.manifestsDir!, store, ...deps });
   // Loaded lazily: only the kubernetes provider imports @kubernetes/client-node.
   const { KubernetesProvider } = await import('./k8s/provider.js');
   return new KubernetesProvider({ config, store, ...deps });
+}
+
+/** The data plane as the controller sees it: in this process, or a pool of worker processes. */
+interface ServingSide extends TableSink {
+  start(): Promise<void>;
+  stop(drainMs: number): Promise<void>;
+  metricsText(): Promise<string>;
+}
+
+function inProcess(config: Config, metrics: Metrics, log: Logger): ServingSide {
+  const dataplane = new DataPlane({ config, metrics, log });
+  return {
+    start: () => dataplane.start(),
+    stop: (drainMs) => dataplane.stop(drainMs),
+    install: (table, generation) => dataplane.install(table, generation),
+    metricsText: () => metrics.registry.metrics(),
+  };
+}
+
+async function runController(config: Config, log: Logger): Promise<void> {
+  const metrics = new Metrics();
+  const store = new Store();
+  const serving: ServingSide = config.workers > 1 ? new WorkerPool(config.workers, metrics, log) : inProcess(config, metrics, log);
+  const pipeline = new Pipeline({
+    store,
+    sink: serving,
+    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace },
+    debounce: config.debounce,
+    metrics,
+    log,
+  });
+  const provider = await createProvider(config, store, { log, metrics });
+  provider.attach?.(pipeline);
+  let accepting = true;
+  const admin = await startAdmin(
+    {
+      metricsText: () => serving.metricsText(),
+      published: () => pipeline.current(),
+      providerDiagnostics: () => provider.diagnostics(),
+      socketPort: (l) => socketPortFor(l.port, config),
+      accepting: () => accepting,
+    },
+    config.adminBindAddress,
+    config.adminPort,
+  );
+  await serving.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    accepting = false;
+    log.info({ signal, drainMs: config.drainTimeoutMs }, 'shutting down: draining in-flight requests');
+    pipeline.stop();
+    await provider.stop().catch((err: unknown) => log.warn({ err }, 'provider stop failed'));
+    await serving.stop(config.drainTimeoutMs);
+    await admin.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await provider.start();
+  await pipeline.markSynced();
+  log.info({ provider: config.provider, httpPort: config.httpPort, adminPort: config.adminPort, workers: config.workers }, 'sluice started');
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -36,51 +110,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const metrics = new Metrics();
-  const store = new Store();
-  const dataplane = new DataPlane({ config, metrics, log });
-  const pipeline = new Pipeline({
-    store,
-    sink: dataplane,
-    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace },
-    debounce: config.debounce,
-    metrics,
-    log,
-  });
-  const provider = await createProvider(config, store, { log, metrics });
-  let accepting = true;
-  const admin = await startAdmin(
-    {
-      metrics,
-      published: () => pipeline.current(),
-      providerDiagnostics: () => provider.diagnostics(),
-      socketPort: (l) => dataplane.socketPort(l),
-      accepting: () => accepting,
-    },
-    config.adminBindAddress,
-    config.adminPort,
-  );
-  await dataplane.start();
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    accepting = false;
-    log.info({ signal, drainMs: config.drainTimeoutMs }, 'shutting down: draining in-flight requests');
-    pipeline.stop();
-    await provider.stop().catch((err: unknown) => log.warn({ err }, 'provider stop failed'));
-    await dataplane.stop(config.drainTimeoutMs);
-    await admin.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  await provider.start();
-  await pipeline.markSynced();
-  log.info({ provider: config.provider, httpPort: config.httpPort, adminPort: config.adminPort }, 'sluice started');
+  if (cluster.isWorker) return runWorker(config, log.child({ worker: cluster.worker?.id }));
+  return runController(config, log);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -2,14 +2,17 @@
 // (Prometheus text), /debug/routes (JSON dump of the installed table with endpoint state and
 // every current diagnostic). Private keys never leave the process.
 import fastify, { type FastifyInstance } from 'fastify';
-import type { Metrics } from '../metrics.js';
+import { Registry } from 'prom-client';
 import type { Published } from '../pipeline/pipeline.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import type { Diagnostic } from '../translate/types.js';
 import { eligibleEndpoints } from '../dataplane/clusters.js';
 
+const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
 export interface AdminSources {
-  readonly metrics: Metrics;
+  /** Prometheus text of every metric (the controller's, plus the workers' in --workers mode). */
+  metricsText(): Promise<string>;
   published(): Published | undefined;
   providerDiagnostics(): readonly Diagnostic[];
   /** The socket port each listener is served on. */
@@ -59,8 +62,7 @@ export async function startAdmin(sources: AdminSources, host: string, port: numb
     return reply.code(ready ? 200 : 503).type('text/plain').send(ready ? 'ok\n' : 'not ready\n');
   });
   app.get('/metrics', async (_req, reply) => {
-    const body = await sources.metrics.registry.metrics();
-    return reply.type(sources.metrics.registry.contentType).send(body);
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(await sources.metricsText());
   });
   app.get('/debug/routes', async (_req, reply) =>
     reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort), null, 2)),

@@ -13,6 +13,7 @@ import { CompiledTable, listenerKey } from './compiled.js';
 import { handleRequest, type ListenerSocketInfo, type ProxyContext } from './proxy.js';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
+import { socketPortFor } from './ports.js';
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
@@ -55,13 +56,6 @@ export class DataPlane {
       metrics: options.metrics,
       draining: () => this.draining,
     };
-  }
-
-  /** The socket port a listener's logical port is served on: 80 → --http-port, 443 → --https-port. */
-  socketPort(listener: Pick<Listener, 'port'>): number {
-    if (listener.port === 80) return this.options.config.httpPort;
-    if (listener.port === 443) return this.options.config.httpsPort;
-    return listener.port;
   }
 
   /** Opens the default HTTP socket (port 80's) so the port answers even before any route exists. */
@@ -120,7 +114,7 @@ export class DataPlane {
       },
     });
     const address = l.address ?? this.options.config.bindAddress;
-    const port = this.socketPort(l);
+    const port = socketPortFor(l.port, this.options.config);
     const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}) };
     tls?.refreshDefault(app.server as unknown as TlsServer);
     this.sockets.set(key, socket);

@@ -1,0 +1,46 @@
+// A data-plane worker process (--workers N > 1): no provider, no translation — it installs the
+// tables the controller sends and serves traffic on sockets shared with its sibling workers.
+import type { Config } from '../config/config.js';
+import { DataPlane } from '../dataplane/dataplane.js';
+import type { Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
+import { type FromWorker, isMessage, type ToWorker } from './messages.js';
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+export async function runWorker(config: Config, log: Logger): Promise<void> {
+  const metrics = new Metrics();
+  const dataplane = new DataPlane({ config, metrics, log });
+  // Installs run one at a time and in order, whatever the arrival pace.
+  let installing = Promise.resolve();
+  let stopping = false;
+  process.on('message', (raw: unknown) => {
+    if (!isMessage<ToWorker>(raw)) return;
+    switch (raw.type) {
+      case 'sluice:table':
+        installing = installing
+          .then(() => dataplane.install(raw.table, raw.generation))
+          .then(() => send({ type: 'sluice:installed', generation: raw.generation }))
+          .catch((err: unknown) => log.error({ err, generation: raw.generation }, 'table install failed'));
+        break;
+      case 'sluice:metrics':
+        void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
+        break;
+      case 'sluice:stop':
+        if (stopping) return;
+        stopping = true;
+        void dataplane.stop(raw.drainMs).then(() => process.exit(0));
+        break;
+    }
+  });
+  // The controller stops us; a signal sent to the whole process group must not cut requests short.
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => {
+    if (!stopping) process.exit(1); // the controller is gone: nothing will ever update our table
+  });
+  await dataplane.start();
+  send({ type: 'sluice:ready' });
+}
