@@ -10,6 +10,7 @@ import type { Redirect, Route } from '../table/types.js';
 import type { ClusterRuntime, UpstreamTarget } from './clusters.js';
 import type { BackendRuntime, CompiledTable, RouteRuntime } from './compiled.js';
 import { stripResponseHopByHop, upstreamRequestHeaders } from './headers.js';
+import { mirrorRequest } from './mirror.js';
 import { modifyPath } from './paths.js';
 import type { ListenerRouter, RequestFacts } from './router.js';
 import type { UpstreamPools } from './upstream/pools.js';
@@ -272,6 +273,8 @@ export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req
     host: upstreamHost,
     originalHost: rawHost,
   });
+  // Mirrors get the request as the route's filters shaped it (backend filters are the backend's).
+  if (route.mirrors) mirrorRequest(ctx, route.mirrors, facts.method, path, rt.requestEdit ? rt.requestEdit(headers) : headers, hasBody(req));
   if (backend.requestEdit) headers = backend.requestEdit(headers);
   new Exchange(ctx, req, res, rt, backend, cluster, target, path, headers, started).start();
 }
