@@ -54,6 +54,7 @@ export class Sluice {
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   exitCode: number | null | undefined;
+  exitSignal: NodeJS.Signals | null | undefined;
 
   private constructor(child: ChildProcess, httpPort: number, adminPort: number, name: string) {
     this.child = child;
@@ -62,9 +63,10 @@ export class Sluice {
     this.name = name;
     live.add(child);
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         live.delete(child);
         this.exitCode = code;
+        this.exitSignal = signal;
         resolve(code);
       }),
     );
@@ -119,7 +121,7 @@ export class Sluice {
 
   async ready(timeoutMs = 30_000): Promise<void> {
     await eventually(`${this.name} /readyz`, async () => {
-      if (!this.alive()) throw new Error(`${this.name} exited (${this.exitCode}): ${this.stderr.join('').slice(-2000)}`);
+      if (!this.alive()) throw new Error(`${this.name} exited (${this.exitCode ?? this.exitSignal}): ${this.stderr.join('').slice(-2000)}\n${this.tail()}`);
       return (await this.admin('/readyz')).status === 200;
     }, timeoutMs);
   }
@@ -134,7 +136,7 @@ export class Sluice {
 
   waitForLog(what: string, match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
     return eventually(`${this.name} to log ${what}`, () => {
-      if (!this.alive()) throw new Error(`${this.name} exited (${this.exitCode})`);
+      if (!this.alive()) throw new Error(`${this.name} exited (${this.exitCode ?? this.exitSignal}); last logs:\n${this.tail()}`);
       return this.findLog(match);
     }, timeoutMs, 50);
   }
@@ -153,6 +155,11 @@ export class Sluice {
     if (!this.alive()) return;
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+
+  /** The last log lines, for failure messages. */
+  tail(lines = 15): string {
+    return this.logs.slice(-lines).map((l) => JSON.stringify(l)).join('\n');
   }
 
   dumpLogs(): string {
