@@ -4,6 +4,9 @@
 // (Lease election with --leader-elect, else always). Credentials come from the pod's service
 // account in a cluster, else from KUBECONFIG (KubeConfig.loadFromDefault handles both).
 import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeObject, Service } from '../api/core.js';
 import type { WatchedKind } from '../api/kinds.js';
 import type { Config } from '../config/config.js';
@@ -23,6 +26,14 @@ import { StatusWriter } from './status.js';
 
 /** How often start() says which informers it is still waiting for. */
 const SYNC_REPORT_INTERVAL_MS = 10_000;
+/** Longest each part may take to stop (release the lease, finish a status write). */
+const STOP_WAIT_MS = 5000;
+
+function bounded(p: Promise<void> | undefined, ms: number): Promise<void> {
+  if (!p) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
 
 export interface KubernetesProviderOptions {
   readonly config: Config;
@@ -38,7 +49,12 @@ export interface PublishSource {
   onPublish(listener: (published: Published) => void): unknown;
 }
 
-export function loadKubeConfig(): KubeConfig {
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  // Without any of these, client-node silently falls back to http://localhost:8080.
+  const home = env['HOME'] ?? homedir();
+  if (!env['KUBECONFIG'] && !env['KUBERNETES_SERVICE_HOST'] && !existsSync(join(home, '.kube', 'config'))) {
+    throw fail('K8sConfigUnavailable', 'not in a pod (KUBERNETES_SERVICE_HOST unset), KUBECONFIG unset and no ~/.kube/config');
+  }
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
@@ -103,10 +119,11 @@ export class KubernetesProvider implements Provider {
     if (!this.stopped) this.log.info({ informers: this.informers.length }, 'every informer has synced');
   }
 
+  /** Bounded: a write or lease call in flight is abandoned after a few seconds. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.writer?.stop();
-    await this.leader?.stop();
+    await bounded(this.writer?.stop(), STOP_WAIT_MS);
+    await bounded(this.leader?.stop(), STOP_WAIT_MS);
     await Promise.all([...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])].map((i) => i.stop()));
   }
 
