@@ -8,10 +8,13 @@ export class KubeRequestError extends Error {
   readonly status: number;
   readonly verb: string;
   readonly path: string;
+  /** The apiserver's own words (the Status message), without our prefix. */
+  readonly reason: string;
   constructor(verb: string, path: string, status: number, reason: string) {
     super(`${verb} ${path}: ${status} ${reason}`);
     this.name = 'KubeRequestError';
     this.status = status;
+    this.reason = reason;
     this.verb = verb;
     this.path = path;
   }
@@ -42,7 +45,7 @@ function statusMessage(body: unknown): string | undefined {
 }
 
 export function summarizeApiError(err: unknown): ApiErrorSummary {
-  if (err instanceof KubeRequestError) return { status: err.status, reason: err.message };
+  if (err instanceof KubeRequestError) return { status: err.status, reason: err.reason };
   // ApiException of the generated client: { code, body }.
   const code = field(err, 'code');
   if (typeof code === 'number') {

@@ -61,6 +61,7 @@ test('list secrets forbidden: one clear error line, no crash, not ready; granted
   started.push(sluice);
 
   const line = await sluice.waitForLog('the forbidden error', (l) => l.code === 'SLUICE_K8S_FORBIDDEN');
+  console.log(`the forbidden log line: ${JSON.stringify(line)}`);
   expect(line.level).toBe(50); // error
   expect(line.msg).toMatch(/^forbidden: cannot list secrets in all namespaces: .*secrets is forbidden.*deploy\/rbac\.yaml/);
   await sleep(4000); // several retries later: still one line, still alive, not ready

@@ -4,7 +4,8 @@ import { apiErrorName, isConflict, isNotFound, KubeRequestError, summarizeApiErr
 describe('summarizeApiError', () => {
   test('our own request errors', () => {
     const err = new KubeRequestError('list', '/api/v1/secrets', 403, 'secrets is forbidden');
-    expect(summarizeApiError(err)).toEqual({ status: 403, reason: 'list /api/v1/secrets: 403 secrets is forbidden' });
+    expect(summarizeApiError(err)).toEqual({ status: 403, reason: 'secrets is forbidden' });
+    expect(err.message).toBe('list /api/v1/secrets: 403 secrets is forbidden');
     expect(apiErrorName(summarizeApiError(err))).toBe('K8sForbidden');
   });
   test('generated-client exceptions carry a Status body as text or object', () => {
