@@ -1,0 +1,118 @@
+// Configuration text for the comparison servers. Same settings as the baseline measurement
+// (/work/shared/research/proxy-baseline.md), except nginx's upstream `keepalive 1024`: with
+// `keepalive 64` nginx churns upstream connections as soon as concurrency exceeds 64.
+
+/** Directives every nginx here shares: foreground, no access log, temp paths inside the prefix. */
+function nginxPreamble(pidFile: string): string {
+  return `worker_processes 1;
+daemon off;
+master_process on;
+pid ${pidFile};
+error_log stderr warn;
+events { worker_connections 16384; }
+`;
+}
+
+const NGINX_HTTP_COMMON = `    access_log off;
+    server_tokens off;
+    client_body_temp_path tmp/client_body;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+    tcp_nodelay on;
+    # nginx's default of 1000 requests per keep-alive connection would force reconnects.
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+`;
+
+/**
+ * The origin: "/" answers "ok\n", "/16k" a 16384-byte file, any other path "ok\n" too (scale
+ * runs use many paths), "/__status" counts accepted connections (keep-alive check). Two extra
+ * servers answer "a\n" and "b\n": the swap run tells old and new routes apart by them.
+ */
+export function originConf(port: number, altA: number, altB: number): string {
+  return `${nginxPreamble('origin.pid')}
+http {
+${NGINX_HTTP_COMMON}    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=16 inactive=600s;
+    open_file_cache_valid 600s;
+
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        location = / { default_type text/plain; return 200 "ok\\n"; }
+        location = /16k { root www; default_type application/octet-stream; }
+        location = /__status { stub_status; }
+        location / { default_type text/plain; return 200 "ok\\n"; }
+    }
+    server {
+        listen 127.0.0.1:${altA} backlog=4096;
+        location / { default_type text/plain; return 200 "a\\n"; }
+    }
+    server {
+        listen 127.0.0.1:${altB} backlog=4096;
+        location / { default_type text/plain; return 200 "b\\n"; }
+    }
+}
+`;
+}
+
+/** A stand-in pod for the endpoint-churn run: answers "ok\n" on one port. */
+export function podConf(port: number): string {
+  return `${nginxPreamble(`pod-${port}.pid`)}
+http {
+${NGINX_HTTP_COMMON}
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        location / { default_type text/plain; return 200 "ok\\n"; }
+    }
+}
+`;
+}
+
+export function nginxProxyConf(port: number, upstreamPort: number): string {
+  return `${nginxPreamble('proxy.pid')}
+http {
+${NGINX_HTTP_COMMON}
+    upstream origin {
+        server 127.0.0.1:${upstreamPort};
+        # Idle connections cached per worker. 64 would equal the client concurrency and churn
+        # connections under any burst above it; 1024 keeps every upstream connection alive.
+        keepalive 1024;
+        keepalive_requests 1000000;
+        keepalive_timeout 120s;
+    }
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+`;
+}
+
+export function haproxyConf(port: number, upstreamPort: number): string {
+  return `global
+    nbthread 1
+    maxconn 8000
+
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive 60s
+
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+
+backend be
+    server origin 127.0.0.1:${upstreamPort}
+`;
+}

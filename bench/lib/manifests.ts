@@ -1,0 +1,89 @@
+// Manifests for the file provider, written the way a cluster would hold them: an IngressClass,
+// Ingresses, Services and one EndpointSlice per endpoint (each endpoint has its own port on
+// 127.0.0.1, and an EndpointSlice carries one port list).
+//
+// Edits are written in place by default: Node's recursive fs.watch on Linux (which the file
+// provider uses) follows inodes, so after the first atomic replace (write a dot-file, rename)
+// it reports no further changes and the provider only notices them on its 2 s rescan. An
+// in-place write is one small write(2) after the truncate, so a torn read is unlikely.
+// `--atomic-writes` switches to rename, to measure that path.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const NAMESPACE = 'bench';
+
+export const INGRESS_CLASS = `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: sluice }
+spec: { controller: sluice.dev/ingress-controller }`;
+
+export interface EndpointSpec {
+  readonly port: number;
+  readonly ready?: boolean;
+  readonly serving?: boolean;
+  readonly terminating?: boolean;
+}
+
+export function serviceYaml(name: string, endpoints: readonly EndpointSpec[]): string {
+  const docs = [`apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${NAMESPACE} }
+spec: { ports: [{ name: http, port: 80 }] }`];
+  for (const e of endpoints) {
+    const conditions = JSON.stringify({
+      ready: e.ready ?? true,
+      ...(e.serving !== undefined ? { serving: e.serving } : {}),
+      ...(e.terminating !== undefined ? { terminating: e.terminating } : {}),
+    });
+    docs.push(`apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-${e.port}, namespace: ${NAMESPACE}, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: http, port: ${e.port} }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: ${conditions} }]`);
+  }
+  return docs.join('\n---\n');
+}
+
+export interface PathRule {
+  readonly path: string;
+  readonly pathType: 'Prefix' | 'Exact';
+  readonly service: string;
+}
+
+export function ingressYaml(name: string, rules: readonly { host?: string; paths: readonly PathRule[] }[]): string {
+  const ruleText = rules
+    .map((r) => {
+      const paths = r.paths.map((p) => `          - { path: ${p.path}, pathType: ${p.pathType}, backend: { service: { name: ${p.service}, port: { number: 80 } } } }`).join('\n');
+      return `    - ${r.host ? `host: ${r.host}\n      ` : ''}http:\n        paths:\n${paths}`;
+    })
+    .join('\n');
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name}, namespace: ${NAMESPACE} }
+spec:
+  ingressClassName: sluice
+  rules:
+${ruleText}`;
+}
+
+export type WriteMode = 'in-place' | 'rename';
+
+export class ManifestDir {
+  readonly path: string;
+  private readonly mode: WriteMode;
+
+  constructor(path: string, mode: WriteMode = 'in-place') {
+    this.path = path;
+    this.mode = mode;
+    mkdirSync(path, { recursive: true });
+  }
+
+  write(file: string, text: string): void {
+    const data = text.endsWith('\n') ? text : `${text}\n`;
+    if (this.mode === 'in-place') return writeFileSync(join(this.path, file), data);
+    const tmp = join(this.path, `.${file}.tmp`);
+    writeFileSync(tmp, data);
+    renameSync(tmp, join(this.path, file));
+  }
+}

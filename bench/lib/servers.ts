@@ -1,0 +1,142 @@
+// Starting the servers under test, each in its own process group pinned to its CPU: the origin
+// (nginx), nginx and haproxy as proxies, stand-in pods for churn, and Sluice itself.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { haproxyConf, nginxProxyConf, originConf, podConf } from './configs.ts';
+import { HttpClient, LOOPBACK, pollUntil, waitListening } from './net.ts';
+import { startGroup, type Group } from './processes.ts';
+import type { ToolPaths } from './install.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PROJECT_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
+export const SLUICE_MAIN = join(REPO_ROOT, 'dist', 'main.js');
+
+/** A scratch directory for configs, pid files and manifests; removed at the end of the run. */
+export class Workspace {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+
+  constructor() {
+    // nginx workers run as "nobody": they must be able to read www/16k.
+    chmodSync(this.dir, 0o755);
+    mkdirSync(join(this.dir, 'www'), { mode: 0o755 });
+    mkdirSync(join(this.dir, 'tmp'));
+    writeFileSync(join(this.dir, 'www', '16k'), Buffer.alloc(16384, 'x'), { mode: 0o644 });
+  }
+
+  file(name: string, text: string): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface Server {
+  readonly name: string;
+  readonly port: number;
+  readonly group: Group;
+}
+
+async function started(name: string, port: number, group: Group): Promise<Server> {
+  let exited = false;
+  void group.exited.then(() => (exited = true));
+  try {
+    await waitListening(port, 15_000, name, () => !exited);
+  } catch (err) {
+    await group.stop('SIGKILL', 0);
+    throw new Error(`${(err as Error).message}\n${group.output()}`);
+  }
+  return { name, port, group };
+}
+
+function startNginx(ws: Workspace, tools: ToolPaths, name: string, confText: string, port: number, cpus: string): Promise<Server> {
+  const conf = ws.file(`${name}.conf`, confText);
+  return started(name, port, startGroup(name, tools.nginx, ['-e', 'stderr', '-p', `${ws.dir}/`, '-c', conf], { cpus }));
+}
+
+export interface Origin extends Server {
+  readonly altA: number;
+  readonly altB: number;
+  /** Connections the origin accepted so far (stub_status), to check upstream keep-alive. */
+  accepts(): Promise<number>;
+}
+
+export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main: number; altA: number; altB: number }, cpus: string): Promise<Origin> {
+  const server = await startNginx(ws, tools, 'origin', originConf(ports.main, ports.altA, ports.altB), ports.main, cpus);
+  await waitListening(ports.altB, 5000, 'origin alt server');
+  const client = new HttpClient();
+  return {
+    ...server,
+    altA: ports.altA,
+    altB: ports.altB,
+    async accepts() {
+      const r = await client.get(ports.main, 'origin', '/__status');
+      // "Active connections: N \nserver accepts handled requests\n A H R"
+      const m = /\n\s*(\d+)\s+\d+\s+\d+/.exec(r.body);
+      return m ? Number(m[1]) : NaN;
+    },
+  };
+}
+
+export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string): Promise<Server> {
+  return startNginx(ws, tools, 'nginx', nginxProxyConf(port, upstreamPort), port, cpus);
+}
+
+export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: string): Promise<Server> {
+  return startNginx(ws, tools, `pod-${port}`, podConf(port), port, cpus);
+}
+
+export function startHaproxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string): Promise<Server> {
+  const conf = ws.file('haproxy.cfg', haproxyConf(port, upstreamPort));
+  // -db: stay in the foreground (no daemon), so the group leader is haproxy itself.
+  return started('haproxy', port, startGroup('haproxy', tools.haproxy, ['-db', '-f', conf], { cpus }));
+}
+
+export interface SluiceServer extends Server {
+  readonly adminPort: number;
+}
+
+export interface SluiceOptions {
+  readonly manifests: string;
+  readonly httpPort: number;
+  readonly adminPort: number;
+  readonly cpus: string;
+  readonly workers: number;
+  readonly readyTimeoutMs?: number;
+  readonly name?: string;
+}
+
+export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
+  const name = o.name ?? 'sluice';
+  const args = [
+    SLUICE_MAIN,
+    '--provider', 'file',
+    '--manifests', o.manifests,
+    '--http-port', String(o.httpPort),
+    '--admin-port', String(o.adminPort),
+    '--bind-address', LOOPBACK,
+    '--admin-bind-address', LOOPBACK,
+    '--log-level', 'warn',
+    '--workers', String(o.workers),
+  ];
+  const group = startGroup(name, PROJECT_NODE, args, { cpus: o.cpus });
+  let exited = false;
+  void group.exited.then(() => (exited = true));
+  const client = new HttpClient();
+  const ready = await pollUntil(async () => {
+    if (exited) throw new Error('exited');
+    return (await client.get(o.adminPort, 'localhost', '/readyz', 2000)).status === 200;
+  }, o.readyTimeoutMs ?? 30_000, 50);
+  client.close();
+  if (ready === undefined || exited) {
+    await group.stop('SIGKILL', 0);
+    throw new Error(`${name} did not become ready:\n${group.output()}`);
+  }
+  await waitListening(o.httpPort, 10_000, name);
+  return { name, port: o.httpPort, adminPort: o.adminPort, group };
+}

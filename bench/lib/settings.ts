@@ -1,0 +1,77 @@
+// Run modes. full: the comparable numbers (3 interleaved rounds × 10 s, as the baseline).
+// quick: one 3 s round of everything, under 3 minutes. smoke: proves the harness end to end in
+// under a minute (CI); its numbers mean nothing.
+import type { WriteMode } from './manifests.ts';
+
+export type Mode = 'full' | 'quick' | 'smoke';
+
+export interface Settings {
+  readonly mode: Mode;
+  /** CPU of the proxy under test; wrk, the origin and this process use LOAD_CPUS. */
+  readonly proxyCpus: string;
+  readonly loadCpus: string;
+  readonly connections: number;
+  readonly warmupS: number;
+  readonly rounds: number;
+  readonly durationS: number;
+  readonly swaps: number;
+  readonly churnRounds: number;
+  /** How long each rolling-update step holds before the next (endpoints settle under load). */
+  readonly churnDwellMs: number;
+  readonly scaleSizes: readonly number[];
+  readonly scaleDurationS: number;
+  /** Connections of the scale latency run: moderate load, not saturation. */
+  readonly scaleConnections: number;
+  readonly translateIterations: number;
+  /** Extra Sluice rows with N workers on both CPUs (1 → N scaling; wrk competes for CPU 0). */
+  readonly extraWorkers: readonly number[];
+  /** How swap and churn edits reach the manifest files (see lib/manifests.ts). */
+  readonly writeMode: WriteMode;
+  /** Which parts to run. */
+  readonly parts: ReadonlySet<Part>;
+}
+
+export type Part = 'proxies' | 'swap' | 'churn' | 'scale';
+const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale'];
+
+const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
+
+const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | keyof typeof BASE>> = {
+  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5 },
+  quick: { mode: 'quick', warmupS: 1, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3 },
+  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1 },
+};
+
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale] [--workers 2]
+  (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale
+  --quick     1 round x 3 s, shorter churn; under 3 minutes
+  --smoke     proves the harness works end to end in under a minute (CI); numbers are not comparable
+  --only      run only these parts
+  --atomic-writes  swap/churn edits replace files by rename instead of writing in place
+  --workers N also measure Sluice with N data-plane workers on both CPUs (comma list allowed)`;
+
+export function parseSettings(argv: readonly string[]): Settings {
+  let mode: Mode = 'full';
+  let parts = new Set<Part>(ALL_PARTS);
+  let extraWorkers: number[] = [];
+  let writeMode: WriteMode = 'in-place';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') mode = 'quick';
+    else if (a === '--smoke') mode = 'smoke';
+    else if (a === '--full') mode = 'full';
+    else if (a === '--only') {
+      const list = (argv[++i] ?? '').split(',').filter(Boolean);
+      for (const p of list) if (!ALL_PARTS.includes(p as Part)) throw new Error(`unknown part "${p}"\n${USAGE}`);
+      parts = new Set(list as Part[]);
+    } else if (a === '--workers') {
+      extraWorkers = (argv[++i] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 1);
+    } else if (a === '--atomic-writes') {
+      writeMode = 'rename';
+    } else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument "${a}"\n${USAGE}`);
+  }
+  return { ...BASE, ...MODES[mode], parts, extraWorkers, writeMode };
+}

@@ -1,0 +1,97 @@
+// wrk as the load generator: pinned to the load CPU, one thread, bounded by -d and by a kill
+// timer, its text output parsed into numbers. A run can be ended early with interrupt():
+// wrk stops on SIGINT and still prints its statistics.
+import { startGroup } from './processes.ts';
+
+export interface WrkOptions {
+  readonly wrk: string;
+  readonly url: string;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly cpus: string;
+  /** Host header; absent = wrk's default (the URL's authority). */
+  readonly host?: string;
+  /** Lua script (e.g. choosing Host headers per request). */
+  readonly script?: string;
+}
+
+export interface WrkResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  /** wrk's "Non-2xx or 3xx responses" (it counts status ≥ 400). */
+  readonly non2xx: number;
+  readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
+  readonly socketErrorTotal: number;
+}
+
+export interface WrkRun {
+  readonly pid: number;
+  readonly done: Promise<WrkResult>;
+  /** Ends the run now (SIGINT); `done` still resolves with the statistics so far. */
+  interrupt(): void;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) throw new Error(`cannot parse wrk duration "${text}"`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+export function parseWrk(out: string): WrkResult {
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out);
+    if (!m) throw new Error(`wrk output has no ${p}% latency:\n${out}`);
+    return toMs(m[1]!);
+  };
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(out);
+  if (!total) throw new Error(`wrk output has no request count:\n${out}`);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = sock ? { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) } : { connect: 0, read: 0, write: 0, timeout: 0 };
+  const requests = Number(total[1]);
+  const seconds = toMs(`${total[2]}${total[3]}`) / 1000;
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  return {
+    requests,
+    seconds,
+    rps: rps ? Number(rps[1]) : requests / seconds,
+    p50Ms: pct('50'),
+    p90Ms: pct('90'),
+    p99Ms: pct('99'),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors,
+    socketErrorTotal: socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout,
+  };
+}
+
+export function startWrk(o: WrkOptions): WrkRun {
+  const args = ['-t1', `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '--timeout', '5s'];
+  if (o.host) args.push('-H', `Host: ${o.host}`);
+  if (o.script) args.push('-s', o.script);
+  args.push(o.url);
+  const g = startGroup('wrk', o.wrk, args, { cpus: o.cpus });
+  // Hard bound: wrk never outlives its duration by more than 15 s.
+  const killer = setTimeout(() => void g.stop('SIGKILL', 0), (o.durationS + 15) * 1000);
+  const done = g.exited.then((code) => {
+    clearTimeout(killer);
+    void g.stop();
+    if (code !== 0) throw new Error(`wrk exited with ${code}:\n${g.output()}`);
+    return parseWrk(g.output());
+  });
+  return {
+    pid: g.pid,
+    done,
+    interrupt: () => {
+      try {
+        process.kill(g.pid, 'SIGINT');
+      } catch {
+        // already finished
+      }
+    },
+  };
+}
