@@ -66,7 +66,9 @@ export function translateGatewayApi(
   const services: Map<string, Service> = byKey(snapshot.Service);
   const secrets: Map<string, Secret> = byKey(snapshot.Secret);
   const gateways = snapshot.Gateway.filter((g) => inScope(g, options));
-  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared });
+  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared }, (gw, message) =>
+    diagnostics.error(sourceOf(gw), 'GatewayNotAccepted', 'Invalid', `malformed Gateway (${message})`),
+  );
   const gatewayByKey = new Map(states.map((s) => [`${s.namespace}/${s.gateway.metadata.name}`, s]));
   const namespaceLabels = new Map(snapshot.Namespace.map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
 
@@ -74,8 +76,13 @@ export function translateGatewayApi(
   const routeStatuses: StatusUpdate[] = [];
   for (const route of snapshot.HTTPRoute) {
     if (!inScope(route, options)) continue;
-    const status = translateRoute(route, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
-    if (status) routeStatuses.push(status);
+    try {
+      const status = translateRoute(route, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
+      if (status) routeStatuses.push(status);
+    } catch {
+      // Malformed beyond what the CRD allows (possible in file mode): this route only is dropped.
+      diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', 'malformed HTTPRoute (its spec does not follow the Gateway API schema)');
+    }
   }
   // Gateway statuses count attached routes, so they come after the routes are attached.
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));

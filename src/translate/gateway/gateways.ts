@@ -218,35 +218,48 @@ function markConflicts(listeners: readonly ListenerState[]): void {
   }
 }
 
-export function buildGateways(gateways: readonly Gateway[], inputs: GatewayInputs): { states: GatewayState[]; sockets: Map<string, SocketClaim> } {
+export function buildGateways(
+  gateways: readonly Gateway[],
+  inputs: GatewayInputs,
+  onMalformed: (gw: Gateway, message: string) => void,
+): { states: GatewayState[]; sockets: Map<string, SocketClaim> } {
   const states: GatewayState[] = [];
   for (const gw of gateways) {
     const classVerdict = inputs.classes.get(gw.spec?.gatewayClassName ?? '');
     if (!classVerdict) continue; // not ours
-    const { addresses, verdict: addressVerdict } = judgeAddresses(gw);
-    let accepted = pass('Accepted', 'Gateway is accepted');
-    if (!classVerdict.ok) accepted = problem('Invalid', `GatewayClass ${gw.spec?.gatewayClassName} is not accepted: ${classVerdict.message}`);
-    else if (gw.spec?.infrastructure?.parametersRef) {
-      const p = gw.spec.infrastructure.parametersRef;
-      accepted = problem('InvalidParameters', `infrastructure.parametersRef ${p.kind ?? ''}/${p.name} is not supported`);
-    } else if (addressVerdict) accepted = addressVerdict;
-    const state: GatewayState = {
-      gateway: gw,
-      source: sourceOf(gw),
-      namespace: gw.metadata.namespace ?? 'default',
-      age: gatewayAge(gw),
-      accepted,
-      addresses,
-      listeners: [],
-    };
-    for (const l of gw.spec?.listeners ?? []) state.listeners.push(buildListener(state, l, inputs));
-    markConflicts(state.listeners);
-    if (state.accepted.ok && state.listeners.length > 0 && !state.listeners.some((l) => l.accepted.ok)) {
-      state.accepted = problem('ListenersNotValid', 'no listener is valid');
+    try {
+      states.push(buildGateway(gw, classVerdict, inputs));
+    } catch {
+      // Malformed beyond what the CRD allows (possible in file mode): this Gateway only is dropped.
+      onMalformed(gw, 'its spec does not follow the Gateway API schema');
     }
-    states.push(state);
   }
   return { states, sockets: claimSockets(states, inputs.shared) };
+}
+
+function buildGateway(gw: Gateway, classVerdict: Verdict, inputs: GatewayInputs): GatewayState {
+  const { addresses, verdict: addressVerdict } = judgeAddresses(gw);
+  let accepted = pass('Accepted', 'Gateway is accepted');
+  if (!classVerdict.ok) accepted = problem('Invalid', `GatewayClass ${gw.spec?.gatewayClassName} is not accepted: ${classVerdict.message}`);
+  else if (gw.spec?.infrastructure?.parametersRef) {
+    const p = gw.spec.infrastructure.parametersRef;
+    accepted = problem('InvalidParameters', `infrastructure.parametersRef ${p.kind ?? ''}/${p.name} is not supported`);
+  } else if (addressVerdict) accepted = addressVerdict;
+  const state: GatewayState = {
+    gateway: gw,
+    source: sourceOf(gw),
+    namespace: gw.metadata.namespace ?? 'default',
+    age: gatewayAge(gw),
+    accepted,
+    addresses,
+    listeners: [],
+  };
+  for (const l of gw.spec?.listeners ?? []) state.listeners.push(buildListener(state, l, inputs));
+  markConflicts(state.listeners);
+  if (state.accepted.ok && state.listeners.length > 0 && !state.listeners.some((l) => l.accepted.ok)) {
+    state.accepted = problem('ListenersNotValid', 'no listener is valid');
+  }
+  return state;
 }
 
 /** Oldest Gateway first claims each (address, port); see the file comment. */

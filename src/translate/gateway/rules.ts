@@ -332,7 +332,10 @@ export function compileRoute(route: HTTPRoute, source: SourceRef, inputs: RuleIn
     if (bad) p.unsupportedValue(`hostname ${JSON.stringify(h)} ${bad}`);
     else if (!hostnames.includes(lower)) hostnames.push(lower);
   }
-  const rules = (route.spec?.rules?.length ? route.spec.rules : [{}]).map((r, ri) => compileRule(route, r, ri, inputs, p));
+  const given = route.spec?.rules;
+  if (given !== undefined && !Array.isArray(given)) p.unsupportedValue('spec.rules must be a list');
+  // No rules: the CRD default, one rule matching every path (without backends: 500).
+  const rules = (Array.isArray(given) && given.length > 0 ? given : [{}]).map((r, ri) => compileRule(route, r, ri, inputs, p));
   return {
     route,
     source,
