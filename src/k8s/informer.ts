@@ -59,7 +59,7 @@ export class ResourceInformer {
 
   constructor(options: ResourceInformerOptions) {
     this.o = options;
-    this.log = options.log.child({ informer: options.description });
+    this.log = options.log.child({ component: 'informer', informer: options.description });
     this.backoff = new Backoff(options.backoff ?? INFORMER_BACKOFF);
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
     const list = () => this.list();
@@ -143,13 +143,13 @@ export class ResourceInformer {
   }
 
   private failed(err: unknown): void {
+    if (this.stopped) return; // the abort of our own stop()
     const summary = summarizeApiError(err);
     const verb = err instanceof KubeRequestError ? err.verb : 'watch';
     const problem = this.describeProblem(summary, verb);
     this.problemNow = problem;
     this.failedSinceLaunch = true;
     this.o.metrics.providerErrors.labels('kubernetes', problem.code).inc();
-    if (this.stopped) return;
     if (Date.now() - this.launchedAt > STABLE_AFTER_MS) this.backoff.reset();
     const retryInMs = this.backoff.next();
     // The same problem again (an outage, a missing permission) is logged once, not every retry.
