@@ -52,7 +52,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
   const pipeline = new Pipeline({
     store,
     sink: serving,
-    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace },
+    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace, publishAddresses: config.publishAddress },
     debounce: config.debounce,
     metrics,
     log,

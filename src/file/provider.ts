@@ -15,7 +15,7 @@ import type { Provider } from '../provider.js';
 import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 
-const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass']);
+const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
 /** Safety net for missed watch events (editors that swap files, network filesystems). */
 const RESCAN_INTERVAL_MS = 2000;
 /** Coalesces the burst of events one save produces. */
