@@ -14,7 +14,7 @@ import { fail } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Published } from '../pipeline/pipeline.js';
-import type { Provider } from '../provider.js';
+import type { Provider, PublishSource } from '../provider.js';
 import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
@@ -42,11 +42,6 @@ export interface KubernetesProviderOptions {
   readonly metrics: Metrics;
   /** Default: KubeConfig.loadFromDefault() (in-cluster, or KUBECONFIG / ~/.kube/config). */
   readonly kubeConfig?: KubeConfig;
-}
-
-/** What the provider needs from the pipeline: a callback per published table. */
-export interface PublishSource {
-  onPublish(listener: (published: Published) => void): unknown;
 }
 
 export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
