@@ -7,7 +7,7 @@
 //   "after removal": a pod exits only once Sluice no longer lists it (the goal: 0 failures);
 //   "at terminating": the pod shuts down (nginx graceful quit) the moment it goes terminating,
 //     as a kubelet does without a preStop delay — the endpoint update races the shutdown.
-// The endpoint-update latency is file rename → new state visible in /debug/routes (the
+// The endpoint-update latency is file write → new state visible in /debug/routes (the
 // EndpointSlice fast path: no route translation).
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
@@ -15,7 +15,7 @@ import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml, type EndpointSpec
 import { freePorts, HttpClient, LOOPBACK, pollUntil, sleep } from './lib/net.ts';
 import { fmt, fmtInt, table } from './lib/report.ts';
 import { startPod, startSluice, type Server } from './lib/servers.ts';
-import { debugRoutes, metricSum } from './lib/sluice-admin.ts';
+import { countDelta, debugRoutes, describeFailures, metricByLabel } from './lib/sluice-admin.ts';
 import { round, spread, type Spread } from './lib/stats.ts';
 import { startWrk } from './lib/wrk.ts';
 import type { LoadSummary } from './swap.ts';
@@ -30,7 +30,10 @@ export interface ChurnVariantResult {
   readonly updateTimeouts: number;
   readonly updateLatencyMs: Spread;
   readonly load: LoadSummary;
-  readonly upstreamErrors: number;
+  /** sluice_upstream_errors_total during the run, by kind (connect, reset, …). */
+  readonly upstreamErrors: Record<string, number>;
+  /** sluice_requests_total during the run, by status code. */
+  readonly responsesByCode: Record<string, number>;
   /** wrk non-2xx + socket errors. Goal 0. */
   readonly failedRequests: number;
 }
@@ -93,7 +96,8 @@ async function runVariant(ctx: BenchContext, stopOldPods: StopOldPods): Promise<
   const sluice = await startSluice({ manifests: dir.path, httpPort: httpPort!, adminPort: adminPort!, cpus: settings.proxyCpus, workers: 1, name: 'sluice-churn' });
   try {
     await publish(old.map((s) => ({ port: s.port })), false);
-    const upstreamBefore = await metricSum(client, adminPort!, 'sluice_upstream_errors_total');
+    const upstreamBefore = await metricByLabel(client, adminPort!, 'sluice_upstream_errors_total', 'kind');
+    const codesBefore = await metricByLabel(client, adminPort!, 'sluice_requests_total', 'code');
     ctx.log(`churn (${stopOldPods}): ${settings.churnRounds} rolling updates of ${PODS} pods under wrk -c${settings.connections}`);
     const bound = settings.churnRounds * (3 * settings.churnDwellMs + 8000) / 1000 + 20;
     const load = startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${httpPort}/`, connections: settings.connections, durationS: Math.ceil(bound), cpus: settings.loadCpus, host: BENCH_HOST });
@@ -118,7 +122,8 @@ async function runVariant(ctx: BenchContext, stopOldPods: StopOldPods): Promise<
       load.interrupt();
     }
     const w = await load.done;
-    const upstreamErrors = (await metricSum(client, adminPort!, 'sluice_upstream_errors_total')) - upstreamBefore;
+    const upstreamErrors = countDelta(upstreamBefore, await metricByLabel(client, adminPort!, 'sluice_upstream_errors_total', 'kind'));
+    const responsesByCode = countDelta(codesBefore, await metricByLabel(client, adminPort!, 'sluice_requests_total', 'code'));
     const s = spread(latencies);
     const result: ChurnVariantResult = {
       stopOldPods,
@@ -129,6 +134,7 @@ async function runVariant(ctx: BenchContext, stopOldPods: StopOldPods): Promise<
       updateLatencyMs: { p50: round(s.p50), p99: round(s.p99), max: round(s.max), count: s.count },
       load: { requests: w.requests, rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, non2xx: w.non2xx, socketErrors: w.socketErrorTotal },
       upstreamErrors,
+      responsesByCode,
       failedRequests: w.non2xx + w.socketErrorTotal,
     };
     ctx.log(`churn (${stopOldPods}): ${result.failedRequests} failed of ${w.requests}, update latency p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} ms`);
@@ -153,11 +159,11 @@ export function churnMarkdown(r: ChurnResult): string {
     `Rolling updates through EndpointSlice files (${v0?.podsPerGeneration ?? PODS} pods per generation): new endpoints ready → old ones ready:false, serving:true, terminating:true → old ones removed, ` +
       'each step held under `wrk -c64`. "after removal": old pods exit once Sluice no longer lists them (goal: 0 failed). ' +
       '"at terminating": old pods start a graceful shutdown the moment they go terminating (a kubelet without preStop delay). ' +
-      'Update latency: file rename → new endpoint states visible in /debug/routes.',
+      'Update latency: file write → new endpoint states visible in /debug/routes.',
     '',
     table(
-      ['old pods stop', 'rounds', 'endpoint updates', 'update p50 ms', 'p99 ms', 'max ms', 'requests', 'req/s', 'load p50 ms', 'load p99 ms', 'non-2xx', 'socket errors', 'upstream errors (metric)', 'failed'],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['old pods stop', 'rounds', 'endpoint updates', 'update p50 ms', 'p99 ms', 'max ms', 'requests', 'req/s', 'load p50 ms', 'load p99 ms', 'non-2xx', 'socket errors', 'failures by code (metric)', 'upstream errors by kind (metric)', 'failed'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l', 'r'],
       r.variants.map((v) => [
         v.stopOldPods === 'after-removal' ? 'after removal' : 'at terminating',
         String(v.rounds),
@@ -171,7 +177,8 @@ export function churnMarkdown(r: ChurnResult): string {
         fmt(v.load.p99Ms),
         String(v.load.non2xx),
         String(v.load.socketErrors),
-        String(v.upstreamErrors),
+        describeFailures(v.responsesByCode),
+        Object.entries(v.upstreamErrors).map(([k, n]) => `${k}×${n}`).join(', ') || '—',
         `**${v.failedRequests}**`,
       ]),
     ),

@@ -1,6 +1,6 @@
 // Item 2: hot swap under load. wrk keeps 64 connections busy on one route while the Ingress
 // file is rewritten N times, each edit moving the Exact route /probe between two backends that
-// answer "a" and "b". A swap's latency runs from the file rename to the first probe answered by
+// answer "a" and "b". A swap's latency runs from the file write to the first probe answered by
 // the new backend (probes go back to back on one keep-alive connection, so the figure is an
 // upper bound by about one probe round trip). Every non-2xx or socket error counts as failed.
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/mani
 import { freePorts, HttpClient, LOOPBACK, pollUntil, sleep } from './lib/net.ts';
 import { fmt, fmtInt, table } from './lib/report.ts';
 import { startSluice } from './lib/servers.ts';
-import { metricSum } from './lib/sluice-admin.ts';
+import { countDelta, describeFailures, metricByLabel, metricSum } from './lib/sluice-admin.ts';
 import { round, spread, type Spread } from './lib/stats.ts';
 import { startWrk } from './lib/wrk.ts';
 
@@ -33,6 +33,8 @@ export interface SwapResult {
   readonly load: LoadSummary;
   /** wrk non-2xx + wrk socket errors + failed probes. Must be 0. */
   readonly failedRequests: number;
+  /** sluice_requests_total during the run, by status code. */
+  readonly responsesByCode: Record<string, number>;
   /** sluice_table_swaps_total during the run (from /metrics). */
   readonly tableSwaps: number;
 }
@@ -78,6 +80,7 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
     probes = 0;
     probeErrors = 0;
     const swapsBefore = await metricSum(client, adminPort!, 'sluice_table_swaps_total');
+    const codesBefore = await metricByLabel(client, adminPort!, 'sluice_requests_total', 'code');
 
     ctx.log(`swap: ${settings.swaps} route edits under wrk -c${settings.connections}`);
     const load = startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${httpPort}/`, connections: settings.connections, durationS: settings.swaps * 2 + 20, cpus: settings.loadCpus, host: BENCH_HOST });
@@ -98,6 +101,7 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
     }
     const w = await load.done;
     const tableSwaps = (await metricSum(client, adminPort!, 'sluice_table_swaps_total')) - swapsBefore;
+    const responsesByCode = countDelta(codesBefore, await metricByLabel(client, adminPort!, 'sluice_requests_total', 'code'));
     const result: SwapResult = {
       swaps: settings.swaps,
       writeMode: settings.writeMode,
@@ -107,6 +111,7 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
       probeErrors,
       load: { requests: w.requests, rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, non2xx: w.non2xx, socketErrors: w.socketErrorTotal },
       failedRequests: w.non2xx + w.socketErrorTotal + probeErrors,
+      responsesByCode,
       tableSwaps,
     };
     ctx.log(`swap: ${result.failedRequests} failed of ${w.requests + probes}, latency p50 ${fmt(result.latencyMs.p50)} p99 ${fmt(result.latencyMs.p99)} max ${fmt(result.latencyMs.max)} ms`);
@@ -126,12 +131,12 @@ export function swapMarkdown(r: SwapResult): string {
     '## Hot swap under load',
     '',
     `${r.swaps} Ingress edits through the file provider (file written ${r.writeMode === 'rename' ? 'by atomic rename' : 'in place'}; the Exact route /probe alternates between two backends) while \`wrk -c64\` loads another route of the same host. ` +
-      'Latency: file rename → first probe answered by the new backend (file watch + debounce + translate + swap).',
+      'Latency: file write → first probe answered by the new backend (file watch + debounce + translate + swap).',
     '',
     table(
-      ['swaps', 'seen', 'latency p50 ms', 'p99 ms', 'max ms', 'table swaps (metric)', 'requests', 'req/s under swaps', 'load p99 ms', 'non-2xx', 'socket errors', 'probe errors', 'failed'],
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      [[String(r.swaps), String(r.swaps - r.timedOut), fmt(r.latencyMs.p50), fmt(r.latencyMs.p99), fmt(r.latencyMs.max), String(r.tableSwaps), fmtInt(r.load.requests + r.probes), fmtInt(r.load.rps), fmt(r.load.p99Ms), String(r.load.non2xx), String(r.load.socketErrors), String(r.probeErrors), `**${r.failedRequests}**`]],
+      ['swaps', 'seen', 'latency p50 ms', 'p99 ms', 'max ms', 'table swaps (metric)', 'requests', 'req/s under swaps', 'load p99 ms', 'non-2xx', 'socket errors', 'probe errors', 'failures by code (metric)', 'failed'],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+      [[String(r.swaps), String(r.swaps - r.timedOut), fmt(r.latencyMs.p50), fmt(r.latencyMs.p99), fmt(r.latencyMs.max), String(r.tableSwaps), fmtInt(r.load.requests + r.probes), fmtInt(r.load.rps), fmt(r.load.p99Ms), String(r.load.non2xx), String(r.load.socketErrors), String(r.probeErrors), describeFailures(r.responsesByCode), `**${r.failedRequests}**`]],
     ),
   ].join('\n');
 }

@@ -52,7 +52,12 @@ export interface Reply {
 }
 
 export class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly agent: Agent;
+
+  /** keepAlive false: every request opens its own connection (counted by the origin's stub_status). */
+  constructor(options: { keepAlive?: boolean } = {}) {
+    this.agent = new Agent({ keepAlive: options.keepAlive ?? true, maxSockets: 4 });
+  }
 
   get(port: number, host: string, path: string, timeoutMs = 5000): Promise<Reply> {
     return new Promise((resolve, reject) => {

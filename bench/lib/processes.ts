@@ -95,6 +95,7 @@ export function installCleanup(onSignal?: () => void): void {
   };
   process.once('SIGINT', () => bail('SIGINT'));
   process.once('SIGTERM', () => bail('SIGTERM'));
+  process.once('SIGHUP', () => bail('SIGHUP'));
 }
 
 interface ProcStat {

@@ -69,7 +69,7 @@ export interface Origin extends Server {
 export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main: number; altA: number; altB: number }, cpus: string): Promise<Origin> {
   const server = await startNginx(ws, tools, 'origin', originConf(ports.main, ports.altA, ports.altB), ports.main, cpus);
   await waitListening(ports.altB, 5000, 'origin alt server');
-  const client = new HttpClient();
+  const client = new HttpClient({ keepAlive: false });
   return {
     ...server,
     altA: ports.altA,
