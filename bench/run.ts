@@ -7,7 +7,7 @@ import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, toolVersions } from './lib/install.ts';
 import { freePorts } from './lib/net.ts';
-import { installCleanup, pinSelf, stopAll } from './lib/processes.ts';
+import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { proxiesTable } from './lib/report.ts';
 import { REPO_ROOT, startOrigin, Workspace } from './lib/servers.ts';
 import { parseSettings } from './lib/settings.ts';
@@ -19,6 +19,13 @@ import { runSwap, swapMarkdown, type SwapResult } from './swap.ts';
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 /** Above this 1-minute load average something else is using the 2 cores: numbers are distorted. */
 const BUSY_LOAD = 0.7;
+
+/** Which Sluice was measured: the commit, "+dirty" when src/ has uncommitted changes. */
+async function sluiceRevision(): Promise<string> {
+  const head = await runCommand('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], 5000).catch(() => ({ output: 'unknown' }));
+  const dirty = await runCommand('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src'], 5000).catch(() => ({ output: '' }));
+  return `${head.output.trim()}${dirty.output.trim() ? '+dirty' : ''}`;
+}
 
 function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -33,7 +40,7 @@ async function main(): Promise<void> {
   log(`mode ${settings.mode}, load average ${formatLoad(loadAtStart)}${loadAtStart[0] > BUSY_LOAD ? ' — the machine is busy, numbers will be distorted' : ''}`);
 
   const tools = await ensureTools(log);
-  const versions = await toolVersions(tools);
+  const versions = { sluice: await sluiceRevision(), ...(await toolVersions(tools)) };
   // The orchestrator (and the probes it sends) stays off the proxy CPU.
   await pinSelf(settings.loadCpus);
 
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
   const md: string[] = [
     `# Sluice benchmark (${settings.mode})`,
     '',
-    `${startedAt.toISOString()} · ${m.cores} × ${m.cpu}, ${m.memGiB} GiB · Node ${versions.node}, nginx ${versions.nginx}, HAProxy ${versions.haproxy}, wrk ${versions.wrk}`,
+    `${startedAt.toISOString()} · ${m.cores} × ${m.cpu}, ${m.memGiB} GiB · Sluice ${versions.sluice}, Node ${versions.node}, nginx ${versions.nginx}, HAProxy ${versions.haproxy}, wrk ${versions.wrk}`,
     '',
     `Load average (1/5/15 min) at start **${formatLoad(loadAtStart)}**, at end **${formatLoad(loadAtEnd)}**.${busy ? ' **Other jobs were running: the numbers are distorted (compare ratios within this run only).**' : ''}`,
     '',

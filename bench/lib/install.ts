@@ -38,7 +38,7 @@ export async function ensureTools(log: (line: string) => void): Promise<ToolPath
   return out;
 }
 
-export async function toolVersions(tools: ToolPaths): Promise<Record<string, string>> {
+export async function toolVersions(tools: ToolPaths): Promise<{ nginx: string; haproxy: string; wrk: string; node: string }> {
   const first = async (cmd: string, args: string[], re: RegExp) => {
     const r = await runCommand(cmd, args, 5000).catch(() => ({ output: '' }));
     return re.exec(r.output)?.[1] ?? 'unknown';

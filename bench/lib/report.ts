@@ -28,7 +28,7 @@ export function proxiesTable(rows: readonly ProxyRow[]): string {
       fmt(r.p99_ms),
       fmt(r.cpu_us_per_req, 1),
       fmt(r.rss_mib, 1),
-      r.proxy === 'origin' ? `(${r.upstream_conns} = wrk's)` : String(r.upstream_conns),
+      r.proxy === 'origin' ? `${r.upstream_conns} (wrk's own)` : String(r.upstream_conns),
       String(r.non2xx + r.socket_errors),
       `${r.core0_busy_pct} / ${r.core1_busy_pct}`,
     ]),
