@@ -107,6 +107,7 @@ test('endpoints fast path: EndpointSlice write accepted → first request served
   // request (its own clock, same process).
   const stream = new RequestStream(sluice, 'web.test', 1, 0);
   const figures: number[] = [];
+  const fromSend: number[] = [];
   const generationBefore = (await sluice.routes()).generation;
   let current = '10.77.10.3';
   try {
@@ -115,10 +116,13 @@ test('endpoints fast path: EndpointSlice write accepted → first request served
       const target = backends.find((b) => b.address === next)!;
       const slice = await must(c, 'GET', paths.slice(ns, 'web-1'));
       target.resetCounters();
+      const sentAt = performance.now();
       await must(c, 'PUT', paths.slice(ns, 'web-1'), endpointSlice(ns, 'web-1', 'web', PORT, [{ address: next }], slice.body.metadata.resourceVersion));
       const acceptedAt = performance.now();
       await eventually(`first request to ${next}`, () => target.firstRequestAt !== undefined, 5000, 1);
+      // The watch event can beat the PUT's own response to us: then the figure is 0.
       figures.push(Math.max(0, target.firstRequestAt! - acceptedAt));
+      fromSend.push(target.firstRequestAt! - sentAt);
       current = next;
       await sleep(50);
     }
@@ -128,7 +132,11 @@ test('endpoints fast path: EndpointSlice write accepted → first request served
   const sorted = [...figures].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const max = sorted[sorted.length - 1]!;
-  console.log(`endpoints fast path latency (ms): median ${median.toFixed(1)}, max ${max.toFixed(1)}, all ${figures.map((f) => f.toFixed(1)).join(' ')}`);
+  const sentSorted = [...fromSend].sort((a, b) => a - b);
+  console.log(
+    `endpoints fast path latency (ms), PUT accepted → first request at the new endpoint: median ${median.toFixed(1)}, max ${max.toFixed(1)}, all ${figures.map((f) => f.toFixed(1)).join(' ')}; ` +
+      `from PUT sent: median ${sentSorted[Math.floor(sentSorted.length / 2)]!.toFixed(1)}, max ${sentSorted[sentSorted.length - 1]!.toFixed(1)}`,
+  );
   // Each round went through the fast path (one table per EndpointSlice event), not a rebuild.
   const swaps = await sluice.admin('/metrics');
   expect(swaps.body).toMatch(/sluice_table_swaps_total\{path="endpoints"\} \d+/);
