@@ -1,11 +1,12 @@
 // The apiserver goes away and comes back: Sluice keeps serving its last table meanwhile (no
 // failed request, still ready), logs the outage clearly instead of crashing, and catches up
-// with what changed once the apiserver is back (informers restarted with backoff).
+// with what changed once the apiserver is back (informers restarted with backoff). Sluice
+// watches one namespace here (--watch-namespace), so it also checks that scoping.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Cluster } from '../cluster/harness.js';
 import { Backend, startBackends } from './support/backends.js';
 import { cluster as attach, createNamespace, installRbac, must } from './support/kube.js';
-import { createApp, ingress, paths, setEndpoints } from './support/objects.js';
+import { createApp, endpointSlice, ingress, paths, service, setEndpoints } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get, RequestStream } from './support/traffic.js';
 import { eventually, sleep } from './support/wait.js';
@@ -32,6 +33,17 @@ afterAll(async () => {
   await sluice?.stop();
   await Promise.all(backends.map((b) => b.close()));
   await closeTraffic();
+});
+
+test('--watch-namespace: an Ingress of our class in another namespace is not served', async () => {
+  const other = await createNamespace(c, 'k8s-restart-other');
+  await must(c, 'POST', paths.services(other), service(other, 'web'));
+  await must(c, 'POST', paths.slices(other), endpointSlice(other, 'web-1', 'web', PORT, [{ address: '10.77.20.2' }]));
+  await must(c, 'POST', paths.ingresses(other), ingress(other, 'web', { className: `sluice-${ns}`, host: 'elsewhere.test', service: 'web' }));
+  await must(c, 'POST', paths.ingresses(ns), ingress(ns, 'probe', { className: `sluice-${ns}`, host: 'probe.test', service: 'web' }));
+  // Once the later Ingress in our namespace is served, the earlier one elsewhere would be too.
+  await eventually('probe.test to be served', async () => (await get(sluice, 'probe.test')).status === 200);
+  expect((await get(sluice, 'elsewhere.test')).status).toBe(404);
 });
 
 test('apiserver stopped: Sluice keeps serving the last table; restarted: it catches up', async () => {
