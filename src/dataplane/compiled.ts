@@ -8,7 +8,9 @@ import { ListenerRouter } from './router.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
-  readonly requestEdit: FlatHeaderEdit | undefined;
+  /** The backend's own request header filter (the route's is applied before it). */
+  readonly ownRequestEdit: FlatHeaderEdit | undefined;
+  /** Route and backend response header filters together. */
   readonly responseEdit: ObjectHeaderEdit | undefined;
 }
 
@@ -20,12 +22,6 @@ export interface RouteRuntime {
   readonly responseEdit: ObjectHeaderEdit | undefined;
 }
 
-function compose<T>(a: ((x: T) => T) | undefined, b: ((x: T) => T) | undefined): ((x: T) => T) | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return (x) => b(a(x));
-}
-
 function routeRuntime(route: Route): RouteRuntime {
   const requestEdit = compileFlatModifier(route.requestHeaders);
   const responseEdit = compileObjectModifier(route.responseHeaders);
@@ -34,7 +30,7 @@ function routeRuntime(route: Route): RouteRuntime {
     const live = route.action.backends.filter((b) => b.weight > 0);
     const runtimes: BackendRuntime[] = live.map((backend) => ({
       backend,
-      requestEdit: compose(requestEdit, compileFlatModifier(backend.requestHeaders)),
+      ownRequestEdit: compileFlatModifier(backend.requestHeaders),
       responseEdit: mergeObjectEdits(responseEdit, compileObjectModifier(backend.responseHeaders)),
     }));
     if (runtimes.length === 1) {

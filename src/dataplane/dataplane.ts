@@ -11,6 +11,9 @@ import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
 import { handleRequest, type ListenerSocketInfo, type ProxyContext } from './proxy.js';
+import { handleUpgrade } from './upgrade.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
@@ -38,6 +41,8 @@ export class DataPlane {
   private draining = false;
   private clusters = new Map<string, ClusterRuntime>();
   private readonly sockets = new Map<string, Socket>();
+  /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
+  private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
   private readonly ctx: ProxyContext;
   private readonly options: DataPlaneOptions;
@@ -113,6 +118,8 @@ export class DataPlane {
         handleRequest(ctx, info, request.raw, reply.raw);
       },
     });
+    const tunnels = this.tunnels;
+    app.server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => handleUpgrade(ctx, info, tunnels, req, client, head));
     const address = l.address ?? this.options.config.bindAddress;
     const port = socketPortFor(l.port, this.options.config);
     const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}) };
@@ -142,6 +149,10 @@ export class DataPlane {
    * Graceful stop: stop accepting, let in-flight requests finish within drainMs, then cut what
    * is left, and close upstream pools.
    */
+  /**
+   * Graceful stop: stop accepting, let in-flight requests (and WebSocket tunnels) finish within
+   * drainMs, then cut what is left, and close upstream pools.
+   */
   async stop(drainMs: number): Promise<void> {
     this.draining = true;
     const servers = [...this.sockets.values()].map((s) => s.app.server);
@@ -153,6 +164,7 @@ export class DataPlane {
     }, 50);
     const deadline = setTimeout(() => {
       for (const server of servers) server.closeAllConnections();
+      for (const tunnel of this.tunnels) tunnel.destroy();
     }, drainMs);
     await Promise.allSettled(closing);
     clearInterval(sweep);

@@ -219,8 +219,27 @@ function redirectLocation(r: Redirect, route: Route, facts: RequestFacts, host: 
   return `${scheme}://${hostname}${port ? `:${port}` : ''}${path}${facts.query ? `?${facts.query}` : ''}`;
 }
 
-export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
-  const started = performance.now();
+/** What to do with a request: answer it here, or forward it to a chosen endpoint. */
+export type Plan =
+  | { readonly type: 'answer'; readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | {
+      readonly type: 'forward';
+      readonly rt: RouteRuntime;
+      readonly backend: BackendRuntime;
+      readonly cluster: ClusterRuntime;
+      readonly target: UpstreamTarget;
+      readonly facts: RequestFacts;
+      /** Path and query to send upstream (after any rewrite). */
+      readonly path: string;
+      /** Upstream request headers with the route's filters applied, before the backend's. */
+      readonly routeHeaders: string[];
+    };
+
+/**
+ * Matches a request against the current table and picks its endpoint. Answers of the proxy
+ * itself are counted here; forwarded requests are counted when they finish.
+ */
+export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, started: number): Plan {
   const table = ctx.table();
   const router: ListenerRouter | undefined = table?.router(socket.key);
   const url = req.url ?? '/';
@@ -231,50 +250,47 @@ export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req
     query: q === -1 ? '' : url.slice(q + 1),
     headers: req.headers,
   };
+  const answer = (routeId: string, backendId: string, status: number, body: string, headers?: Record<string, string>): Plan => {
+    ctx.metrics.countRequest(routeId, backendId, status, (performance.now() - started) / 1000);
+    return headers ? { type: 'answer', status, body, headers } : { type: 'answer', status, body };
+  };
   const route = router?.match(req.headers.host, facts);
-  if (!route || !table) {
-    ctx.metrics.countRequest(NO_ROUTE, NO_ROUTE, 404, (performance.now() - started) / 1000);
-    return plain(res, 404, 'no route\n');
-  }
+  if (!route || !table) return answer(NO_ROUTE, NO_ROUTE, 404, 'no route\n');
   const rt = table.runtime(route);
   const action = route.action;
-  if (action.type === 'respond') {
-    ctx.metrics.countRequest(route.id, NO_ROUTE, action.status, (performance.now() - started) / 1000);
-    return plain(res, action.status, action.body);
-  }
+  if (action.type === 'respond') return answer(route.id, NO_ROUTE, action.status, action.body);
   const rawHost = req.headers.host ?? '';
   const localPort = req.socket.localPort ?? 0;
   if (action.type === 'redirect') {
     const host = rawHost.replace(/:\d+$/, '');
     const location = redirectLocation(action.redirect, route, facts, host, socket.proto, localPort);
-    ctx.metrics.countRequest(route.id, NO_ROUTE, action.redirect.statusCode, (performance.now() - started) / 1000);
-    return plain(res, action.redirect.statusCode, '', { location });
+    return answer(route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
   }
   const backend = rt.pickBackend();
   const cluster = backend && ctx.cluster(backend.backend.cluster);
-  if (!backend || !cluster) {
-    // Every backend weighted 0, or a cluster missing from the data plane.
-    ctx.metrics.countRequest(route.id, NO_ROUTE, 500, (performance.now() - started) / 1000);
-    return plain(res, 500, 'no backend\n');
-  }
+  // Every backend weighted 0, or a cluster missing from the data plane.
+  if (!backend || !cluster) return answer(route.id, NO_ROUTE, 500, 'no backend\n');
   const target = cluster.pick();
-  if (!target) {
-    ctx.metrics.countRequest(route.id, cluster.cluster.id, 503, (performance.now() - started) / 1000);
-    return plain(res, 503, 'no ready endpoint\n');
-  }
+  if (!target) return answer(route.id, cluster.cluster.id, 503, 'no ready endpoint\n');
   const rewrite = route.rewrite;
-  const upstreamHost = rewrite?.hostname ?? rawHost;
-  let path = url;
-  if (rewrite?.path) path = modifyPath(facts.path, rewrite.path, route.match.path) + (q === -1 ? '' : url.slice(q));
-  let headers = upstreamRequestHeaders(req, {
+  const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (q === -1 ? '' : url.slice(q)) : url;
+  const headers = upstreamRequestHeaders(req, {
     clientIp: req.socket.remoteAddress ?? '',
     proto: socket.proto,
     port: localPort,
-    host: upstreamHost,
+    host: rewrite?.hostname ?? rawHost,
     originalHost: rawHost,
   });
+  return { type: 'forward', rt, backend, cluster, target, facts, path, routeHeaders: rt.requestEdit ? rt.requestEdit(headers) : headers };
+}
+
+export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const plan = planRequest(ctx, socket, req, started);
+  if (plan.type === 'answer') return plain(res, plan.status, plan.body, plan.headers);
+  const { rt, backend, path } = plan;
   // Mirrors get the request as the route's filters shaped it (backend filters are the backend's).
-  if (route.mirrors) mirrorRequest(ctx, route.mirrors, facts.method, path, rt.requestEdit ? rt.requestEdit(headers) : headers, hasBody(req));
-  if (backend.requestEdit) headers = backend.requestEdit(headers);
-  new Exchange(ctx, req, res, rt, backend, cluster, target, path, headers, started).start();
+  if (rt.route.mirrors) mirrorRequest(ctx, rt.route.mirrors, plan.facts.method, path, plan.routeHeaders, hasBody(req));
+  const headers = backend.ownRequestEdit ? backend.ownRequestEdit(plan.routeHeaders) : plan.routeHeaders;
+  new Exchange(ctx, req, res, rt, backend, plan.cluster, plan.target, path, headers, started).start();
 }

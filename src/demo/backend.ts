@@ -1,6 +1,7 @@
 // A tiny HTTP backend for the demo and the tests: answers every request with its own name and
 // what it received (method, path, host, headers, body size) as one line of JSON. `?delay=MS`
-// holds the answer back that long (graceful-shutdown tests).
+// holds the answer back that long (graceful-shutdown tests). An Upgrade request is accepted
+// (101), greeted with "hello from NAME\n" and echoed; under /refuse it is answered 403.
 import { createServer, type Server } from 'node:http';
 
 export interface EchoReply {
@@ -25,6 +26,16 @@ export function startEchoBackend(name: string, port: number, host = '127.0.0.1')
         res.end(body);
       }, Math.min(delay, 60_000));
     });
+  });
+  server.on('upgrade', (req, socket) => {
+    if (req.url?.startsWith('/refuse')) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 5\r\nconnection: close\r\n\r\nnope\n');
+      return;
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: ${req.headers.upgrade}\r\nx-backend: ${name}\r\n\r\n`);
+    socket.write(`hello from ${name}\n`);
+    socket.pipe(socket);
+    socket.on('error', () => socket.destroy());
   });
   server.keepAliveTimeout = 70_000;
   return new Promise((resolve, reject) => {

@@ -1,0 +1,94 @@
+// WebSocket / HTTP Upgrade through Sluice: the handshake is routed like a request, the tunnel
+// then carries bytes both ways, and it survives table swaps.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type Backend, eventually, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+
+let backends: Backend[];
+let dir: ManifestDir;
+let sluice: Sluice;
+
+const ingress = (extraPath: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ws, namespace: ws }
+spec:
+  ingressClassName: sluice
+  rules:
+    - host: ws.example.com
+      http:
+        paths:
+          - { path: /, pathType: Prefix, backend: { service: { name: chat, port: { number: 80 } } } }
+          - { path: ${extraPath}, pathType: Prefix, backend: { service: { name: chat, port: { number: 80 } } } }
+`;
+
+beforeAll(async () => {
+  backends = await startBackends(['chat']);
+  dir = new ManifestDir();
+  dir.write('base.yaml', [INGRESS_CLASS_YAML, serviceYaml('ws', 'chat', [{ port: backends[0]!.port }])].join('\n---\n'));
+  dir.write('ingress.yaml', ingress('/a'));
+  sluice = await startSluice(dir.path);
+});
+afterAll(async () => {
+  await sluice?.stop();
+  await stopBackends(backends ?? []);
+  dir?.remove();
+});
+
+function upgrade(path: string): Promise<{ status: number; socket?: Duplex; headers: Record<string, unknown>; body?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: sluice.httpPort, path, headers: { host: 'ws.example.com', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, socket, headers: res.headers }));
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function read(socket: Duplex): Promise<string> {
+  return new Promise((resolve) => socket.once('data', (c: Buffer) => resolve(c.toString())));
+}
+
+describe('upgrade', () => {
+  it('tunnels a WebSocket handshake and echoes both ways, across table swaps', async () => {
+    const { status, socket, headers } = await upgrade('/chat');
+    expect(status).toBe(101);
+    expect(headers['x-backend']).toBe('chat');
+    expect(await read(socket!)).toBe('hello from chat\n');
+    socket!.write('ping-1');
+    expect(await read(socket!)).toBe('ping-1');
+    // Swap the table twice while the tunnel is open; it keeps working.
+    for (const p of ['/b', '/c']) {
+      const gen = Number(await metricValue(sluice, 'sluice_table_generation'));
+      dir.write('ingress.yaml', ingress(p));
+      await eventually(async () => (await metricValue(sluice, 'sluice_table_generation')) > gen, 3000);
+    }
+    socket!.write('ping-2');
+    expect(await read(socket!)).toBe('ping-2');
+    socket!.destroy();
+    expect(await metricValue(sluice, 'sluice_requests_total', { backend: 'ws/chat:80', code: '101' })).toBe(1);
+  });
+
+  it('relays an endpoint that refuses the upgrade', async () => {
+    const r = await upgrade('/refuse');
+    expect(r.status).toBe(403);
+    expect(r.body).toBe('nope\n');
+  });
+
+  it('answers an upgrade for an unknown host with 404', async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: sluice.httpPort, path: '/', headers: { host: 'nowhere.example.com', connection: 'Upgrade', upgrade: 'websocket' } });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => resolve(101));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r).toBe(404);
+    // Plain requests still work beside the tunnels.
+    expect((await get(sluice.httpPort, 'ws.example.com', '/x')).status).toBe(200);
+  });
+});
