@@ -3,7 +3,8 @@
 // which reads $SLUICE_IT_STATE_DIR/cluster.json; the env vars below are exported for them.
 //
 // If SLUICE_IT_STATE_DIR is already set and names a running cluster (e.g. one from up.sh),
-// that cluster is reused and left running at the end.
+// that cluster is reused and left running at the end. SLUICE_IT_APISERVER_ARGS adds apiserver
+// flags (space-separated).
 //
 // Jest loads this file outside its module system (no moduleNameMapper), so harness.ts is
 // imported by absolute path at run time; Node >= 22.18 strips its types natively.
@@ -50,7 +51,9 @@ export default async function globalSetup(_global: unknown, project: { rootDir: 
 
   const t0 = Date.now();
   log('');
-  const cluster = await harness.startCluster({ log });
+  // Extra kube-apiserver flags for debugging, e.g. SLUICE_IT_APISERVER_ARGS='--v=4'.
+  const extraApiserverArgs = (process.env['SLUICE_IT_APISERVER_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  const cluster = await harness.startCluster({ log, extraApiserverArgs });
   slot.cluster = cluster;
   exportEnv(cluster);
   log(`globalSetup: cluster ready at ${cluster.server} in ${Date.now() - t0} ms (state ${cluster.stateDir})`);
