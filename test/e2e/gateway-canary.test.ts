@@ -8,15 +8,15 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, freePort, ManifestDir, REPO, SluiceProcess } from './gateway-support.js';
+import { closeServers, debugRoutes, freePort, ManifestDir, ROOT, type Sluice, startSluice } from './support/harness.js';
 
-const example = (file: string) => readFileSync(join(REPO, 'examples', 'canary', file), 'utf8');
+const example = (file: string) => readFileSync(join(ROOT, 'examples', 'canary', file), 'utf8');
 
 describe('Gateway API canary (file mode)', () => {
   const dir = new ManifestDir();
   const agent = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
   let servers: Server[] = [];
-  let sluice: SluiceProcess;
+  let sluice: Sluice;
   let route: string;
 
   async function get(headers: Record<string, string> = {}): Promise<{ status: number; backend: string }> {
@@ -34,7 +34,7 @@ describe('Gateway API canary (file mode)', () => {
     dir.write('services.yaml', example('services.yaml').replaceAll('9201', String(stablePort)).replaceAll('9202', String(canaryPort)));
     route = example('route.yaml');
     dir.write('route.yaml', route);
-    sluice = await SluiceProcess.start(dir.path);
+    sluice = await startSluice(dir.path);
   });
 
   afterAll(async () => {
@@ -45,7 +45,7 @@ describe('Gateway API canary (file mode)', () => {
   });
 
   it('reports the Gateway and the route as accepted and programmed', async () => {
-    const d = await sluice.debugRoutes();
+    const d = await debugRoutes(sluice);
     const gateway = d.statuses.find((s) => s.kind === 'Gateway') as { status: { conditions: { type: string; status: string }[] } };
     expect(gateway.status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Accepted=True', 'Programmed=True']);
     const httpRoute = d.statuses.find((s) => s.kind === 'HTTPRoute') as { parents: { conditions: { type: string; status: string }[] }[] };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, eventually, freePort, ManifestDir, serviceYaml, SluiceProcess } from './gateway-support.js';
+import { closeServers, debugRoutes, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
 
 const keys = mkdtempSync(join(tmpdir(), 'sluice-certs-'));
 
@@ -88,17 +88,17 @@ function getTls(port: number, servername: string | undefined, host: string): Pro
 describe('Gateway API HTTPS listeners (file mode)', () => {
   const dir = new ManifestDir();
   let servers: Server[] = [];
-  let sluice: SluiceProcess;
+  let sluice: Sluice;
   const first = selfSigned('a.example.com', 'a1');
 
   beforeAll(async () => {
     const echoPort = await freePort();
     servers = [await startEchoBackend('echo', echoPort)];
     dir.write('gateway.yaml', GATEWAY);
-    dir.write('service.yaml', serviceYaml('web', 'echo', echoPort));
+    dir.write('service.yaml', serviceYaml('web', 'echo', [{ port: echoPort }]));
     dir.write('default-cert.yaml', secretYaml('default-cert', selfSigned('default.example.com', 'default')));
     dir.write('a-cert.yaml', secretYaml('a-cert', first));
-    sluice = await SluiceProcess.start(dir.path);
+    sluice = await startSluice(dir.path);
   });
 
   afterAll(async () => {
@@ -121,7 +121,7 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
   });
 
   it('reports the listener with a missing Secret and keeps the others serving', async () => {
-    const d = await sluice.debugRoutes();
+    const d = await debugRoutes(sluice);
     const gw = d.statuses.find((s) => s.kind === 'Gateway') as { status: { listeners: { name: string; conditions: { type: string; status: string; reason: string }[] }[] } };
     const resolved = Object.fromEntries(gw.status.listeners.map((l) => [l.name, l.conditions.find((c) => c.type === 'ResolvedRefs')!]));
     expect(resolved['https-missing']).toMatchObject({ status: 'False', reason: 'InvalidCertificateRef' });
@@ -135,9 +135,9 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
 
   it('serves a changed Secret on the next handshake, on the same socket', async () => {
     const before = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
-    const { generation } = await sluice.debugRoutes();
+    const { generation } = await debugRoutes(sluice);
     dir.write('a-cert.yaml', secretYaml('a-cert', selfSigned('a.example.com', 'a2')));
-    await sluice.waitForGeneration(generation);
+    await waitForGeneration(sluice, generation);
     const after = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
       return r.fingerprint !== before.fingerprint ? r : undefined;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, eventually, freePort, ManifestDir, serviceYaml, SluiceProcess } from './gateway-support.js';
+import { closeServers, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice } from './support/harness.js';
 
 const GATEWAYS = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
@@ -72,7 +72,7 @@ spec:
 describe('Gateway API filters and isolation (file mode)', () => {
   const dir = new ManifestDir();
   let servers: Server[] = [];
-  let sluice: SluiceProcess;
+  let sluice: Sluice;
   const mirrored: { path: string; host: string; env: string | undefined }[] = [];
 
   async function get(address: string, path: string, headers: Record<string, string>) {
@@ -90,8 +90,8 @@ describe('Gateway API filters and isolation (file mode)', () => {
     await new Promise<void>((r) => shadow.listen(ports.shadow, '127.0.0.1', () => r()));
     servers = [shadow, await startEchoBackend('echo', ports.echo), await startEchoBackend('blue', ports.blue), await startEchoBackend('green', ports.green)];
     dir.write('gateways.yaml', GATEWAYS);
-    dir.write('services.yaml', Object.entries(ports).map(([name, port]) => serviceYaml('app', name, port)).join('---\n'));
-    sluice = await SluiceProcess.start(dir.path);
+    dir.write('services.yaml', Object.entries(ports).map(([name, port]) => serviceYaml('app', name, [{ port }])).join('\n---\n'));
+    sluice = await startSluice(dir.path);
   });
 
   afterAll(async () => {

@@ -57,8 +57,10 @@ describe('live manifest changes', () => {
       }
     });
     await eventually(async () => seen.length > 100, 5000);
+    const editedAt = Date.now();
     dir.write('ingress.yaml', ingress('/', 'green'));
-    const liveAfter = await eventually(async () => seen[seen.length - 1] === 'green', 1000, 2);
+    await eventually(async () => seen[seen.length - 1] === 'green', 1000, 'the edit to be live', 2);
+    const liveAfter = Date.now() - editedAt;
     const afterEdit = seen.length;
     await eventually(async () => seen.length > afterEdit + 100, 5000);
     running = false;

@@ -37,8 +37,20 @@ export async function startBackends(names: readonly string[]): Promise<Backend[]
   return out;
 }
 
-export async function stopBackends(backends: readonly Backend[]): Promise<void> {
-  await Promise.all(backends.map((b) => new Promise<void>((r) => { b.server.closeAllConnections(); b.server.close(() => r()); })));
+export async function closeServers(servers: readonly Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    ),
+  );
+}
+
+export function stopBackends(backends: readonly Backend[]): Promise<void> {
+  return closeServers(backends.map((b) => b.server));
 }
 
 export interface Reply {
@@ -102,6 +114,7 @@ export class ManifestDir {
 
 export interface Sluice {
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly adminPort: number;
   readonly process: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
@@ -111,10 +124,11 @@ export interface Sluice {
 
 export async function startSluice(manifests: string, extraArgs: readonly string[] = []): Promise<Sluice> {
   const httpPort = await freePort();
+  const httpsPort = await freePort();
   const adminPort = await freePort();
   const child = spawn(
     NODE,
-    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
+    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -123,6 +137,7 @@ export async function startSluice(manifests: string, extraArgs: readonly string[
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const sluice: Sluice = {
     httpPort,
+    httpsPort,
     adminPort,
     process: child,
     output: () => out,
@@ -134,35 +149,59 @@ export async function startSluice(manifests: string, extraArgs: readonly string[
       return code;
     },
   };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sluice exited early (${child.exitCode}):\n${out}`);
-    const ready = await get(adminPort, 'localhost', '/readyz').then((r) => r.status === 200, () => false);
-    if (ready) return sluice;
-    if (Date.now() > deadline) {
-      await sluice.stop('SIGKILL');
-      throw new Error(`sluice not ready within 15 s:\n${out}`);
-    }
-    await sleep(50);
+  try {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`sluice exited early (${child.exitCode})`);
+      return (await get(adminPort, 'localhost', '/readyz')).status === 200;
+    }, 15_000, 'sluice /readyz', 50);
+  } catch (err) {
+    await sluice.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${out}`);
   }
+  return sluice;
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls until `check` passes or the time is up; returns the elapsed milliseconds. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 10): Promise<number> {
-  const start = Date.now();
+/**
+ * Polls `probe` until it yields a value (anything but undefined or false) or the time is up;
+ * returns that value. Errors thrown by the probe count as "not yet".
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition', intervalMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    if (await check().catch(() => false)) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(intervalMs);
   }
 }
 
-export async function debugRoutes(s: Sluice): Promise<{ generation: number; diagnostics: { code: string; message: string; source: { kind: string; name: string } }[]; clusters: { id: string; endpoints: { state: string }[] }[] }> {
-  return JSON.parse((await get(s.adminPort, 'localhost', '/debug/routes')).body) as never;
+export interface DebugRoutes {
+  readonly generation: number;
+  readonly listeners: readonly { name: string; port: number; socketPort: number; protocol: string }[];
+  readonly clusters: readonly { id: string; endpoints: readonly { state: string }[] }[];
+  readonly statuses: readonly { kind: string; namespace?: string; name: string; status?: unknown; parents?: unknown }[];
+  readonly diagnostics: readonly { code: string; message: string; source: { kind: string; name: string } }[];
+}
+
+export async function debugRoutes(s: Pick<Sluice, 'adminPort'>): Promise<DebugRoutes> {
+  return JSON.parse((await get(s.adminPort, 'localhost', '/debug/routes')).body) as DebugRoutes;
+}
+
+/** Waits for the table generation to pass `after` (a change was installed); returns the table. */
+export function waitForGeneration(s: Pick<Sluice, 'adminPort'>, after: number, timeoutMs = 5000): Promise<DebugRoutes> {
+  return eventually(async () => {
+    const d = await debugRoutes(s);
+    return d.generation > after ? d : undefined;
+  }, timeoutMs, `table generation > ${after}`);
 }
 
 /** Sum of a Prometheus counter's samples whose labels contain every given pair. */
