@@ -9,9 +9,9 @@
 // Sockets already used by the Ingress translator (port 80, no address) are shared when the
 // protocol matches. In file mode the data plane serves port 80 on --http-port and 443 on
 // --https-port (DataPlane.socketPort); other ports as they are.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Secret } from '../../api/core.js';
+import { decodeKeyPair } from '../tls.js';
 import { GATEWAY_GROUP, type Gateway, type GatewayListener, type SecretObjectReference } from '../../api/gateway.js';
 import type { SourceRef, TlsCertificate } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
@@ -136,19 +136,9 @@ function resolveCertificate(
   if (!inputs.grants.permits({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
     return problem('RefNotPermitted', `certificateRef Secret ${name} is in another namespace and no ReferenceGrant allows it`);
   }
-  const secret = inputs.secrets.get(name);
-  if (!secret) return problem('InvalidCertificateRef', `certificateRef Secret ${name} does not exist`);
-  const certB64 = secret.data?.['tls.crt'];
-  const keyB64 = secret.data?.['tls.key'];
-  if (!certB64 || !keyB64) return problem('InvalidCertificateRef', `Secret ${name} has no tls.crt and tls.key`);
-  const certPem = Buffer.from(certB64, 'base64').toString('utf8');
-  const keyPem = Buffer.from(keyB64, 'base64').toString('utf8');
-  try {
-    const cert = new X509Certificate(certPem);
-    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return problem('InvalidCertificateRef', `Secret ${name}: tls.key does not belong to tls.crt`);
-  } catch {
-    return problem('InvalidCertificateRef', `Secret ${name} does not hold a usable PEM certificate and key`);
-  }
+  const pair = decodeKeyPair(inputs.secrets.get(name), name);
+  if (typeof pair === 'string') return problem('InvalidCertificateRef', pair);
+  const { certPem, keyPem } = pair;
   return { secret: { kind: 'Secret', namespace: ns, name: ref.name }, hostnames: hostname ? [hostname] : [], certPem, keyPem };
 }
 
