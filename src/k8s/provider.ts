@@ -1,8 +1,10 @@
 // The Kubernetes provider: informers for IngressClass, Ingress, Service, EndpointSlice and TLS
-// Secrets feed the store; start() resolves once every informer has listed (the sync gate).
-// With attach(pipeline) it also writes Ingress status on each publish, as the leader only
-// (Lease election with --leader-elect, else always). Credentials come from the pod's service
-// account in a cluster, else from KUBECONFIG (KubeConfig.loadFromDefault handles both).
+// Secrets feed the store, and the Gateway API kinds (plus Namespaces) once their CRDs are served
+// (gateway-api.ts); start() resolves once every informer has listed (the sync gate). With
+// attach(pipeline) it also writes status on each publish, as the leader only (Lease election
+// with --leader-elect, else always): Ingress status when an address is published, Gateway API
+// status always. Credentials come from the pod's service account in a cluster, else from
+// KUBECONFIG (KubeConfig.loadFromDefault handles both).
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -18,10 +20,12 @@ import type { Provider, PublishSource } from '../provider.js';
 import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
+import { GatewayApiWatch } from './gateway-api.js';
+import { GatewayStatusWriter } from './gateway-status-writer.js';
 import { ResourceInformer } from './informer.js';
 import { defaultIdentity, leaseNamespace } from './identity.js';
 import { LeaderElector } from './leader.js';
-import { collectionPath, RESOURCES, resourcePath } from './resources.js';
+import { collectionPath, RESOURCES, resourcePath, type ResourceSpec } from './resources.js';
 import { StatusWriter } from './status.js';
 
 /** How often start() says which informers it is still waiting for. */
@@ -69,6 +73,8 @@ export class KubernetesProvider implements Provider {
   private publishServiceSynced = false;
   private leader: LeaderElector | undefined;
   private writer: StatusWriter | undefined;
+  private gatewayWriter: GatewayStatusWriter | undefined;
+  private gatewayApi: GatewayApiWatch | undefined;
   private lastStatuses: Published['statuses'] | undefined;
   private stopped = false;
 
@@ -82,6 +88,7 @@ export class KubernetesProvider implements Provider {
     pipeline.onPublish((published) => {
       this.lastStatuses = published.statuses;
       this.writer?.update(published.statuses);
+      this.gatewayWriter?.update(published.statuses);
     });
   }
 
@@ -90,15 +97,16 @@ export class KubernetesProvider implements Provider {
     const kc = this.o.kubeConfig ?? loadKubeConfig();
     this.log.info({ server: kc.getCurrentCluster()?.server, watchNamespace: config.watchNamespace ?? '(all)' }, 'connecting to the apiserver');
 
-    this.informers = RESOURCES.map((spec) => {
+    const makeInformer = (spec: ResourceSpec, path: string, fieldSelector: string | undefined): ResourceInformer => {
       const ns = spec.namespaced ? config.watchNamespace : undefined;
+      const scope = ns ? `in namespace ${ns}` : spec.namespaced ? 'in all namespaces' : fieldSelector ? `(${fieldSelector})` : '(cluster-scoped)';
       return new ResourceInformer({
         kc,
-        description: `${spec.plural} ${ns ? `in namespace ${ns}` : spec.namespaced ? 'in all namespaces' : '(cluster-scoped)'}`,
+        description: `${spec.plural} ${scope}`,
         apiVersion: spec.apiVersion,
         kind: spec.kind,
-        path: resourcePath(spec, config.watchNamespace),
-        fieldSelector: spec.fieldSelector,
+        path,
+        fieldSelector,
         labelSelector: spec.labelSelector,
         handlers: {
           upsert: (obj) => store.upsert(obj),
@@ -107,27 +115,37 @@ export class KubernetesProvider implements Provider {
         log: this.o.log,
         metrics: this.o.metrics,
       });
-    });
+    };
+    this.informers = RESOURCES.map((spec) => makeInformer(spec, resourcePath(spec, config.watchNamespace), spec.fieldSelector));
+    this.gatewayApi = new GatewayApiWatch({ kc, watchNamespace: config.watchNamespace, log: this.o.log, metrics: this.o.metrics, makeInformer });
     this.startStatus(kc);
     for (const informer of this.informers) informer.start();
-    await this.waitForSync();
-    if (!this.stopped) this.log.info({ informers: this.informers.length }, 'every informer has synced');
+    await this.waitForSync(this.gatewayApi.start());
+    if (!this.stopped) this.log.info({ informers: this.allInformers().length }, 'every informer has synced');
   }
 
   /** Bounded: a write or lease call in flight is abandoned after a few seconds. */
   async stop(): Promise<void> {
     this.stopped = true;
     await bounded(this.writer?.stop(), STOP_WAIT_MS);
+    await bounded(this.gatewayWriter?.stop(), STOP_WAIT_MS);
     await bounded(this.leader?.stop(), STOP_WAIT_MS);
     await Promise.all([...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])].map((i) => i.stop()));
+    await this.gatewayApi?.stop();
+  }
+
+  private allInformers(): ResourceInformer[] {
+    return [...this.informers, ...(this.gatewayApi?.informers() ?? []), ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])];
   }
 
   diagnostics(): readonly Diagnostic[] {
     const out: Diagnostic[] = [];
-    for (const informer of [...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])]) {
+    for (const informer of this.allInformers()) {
       const p = informer.problem();
       if (p) out.push({ severity: 'error', code: p.code, message: p.message, source: { kind: 'Informer', name: informer.description } });
     }
+    const discovery = this.gatewayApi?.problem();
+    if (discovery) out.push({ severity: 'error', code: discovery.code, message: discovery.message, source: { kind: 'Informer', name: 'Gateway API discovery' } });
     return out;
   }
 
@@ -136,10 +154,11 @@ export class KubernetesProvider implements Provider {
     return this.leader ? this.leader.isLeader() : true;
   }
 
-  private async waitForSync(): Promise<void> {
-    const all = Promise.all(this.informers.map((i) => i.synced));
+  /** The core informers and `gatewayApi` (discovery, then the Gateway API kinds served at start). */
+  private async waitForSync(gatewayApi: Promise<void>): Promise<void> {
+    const all = Promise.all([...this.informers.map((i) => i.synced), gatewayApi]);
     const report = setInterval(() => {
-      const waiting = this.informers.filter((i) => !i.isSynced()).map((i) => i.description);
+      const waiting = [...this.informers, ...(this.gatewayApi?.informers() ?? [])].filter((i) => !i.isSynced()).map((i) => i.description);
       if (waiting.length > 0) this.log.warn({ waiting }, 'still waiting for informers to sync; not serving a table yet');
     }, SYNC_REPORT_INTERVAL_MS);
     try {
@@ -149,23 +168,34 @@ export class KubernetesProvider implements Provider {
     }
   }
 
-  /** Status writer, its publish-service watch and leader election: only with an address to publish. */
+  /** Status writers, the publish-service watch and leader election. */
   private startStatus(kc: KubeConfig): void {
     const { config } = this.o;
-    const desired = this.desiredAddressSource();
-    if (!desired) {
-      this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
-      return;
-    }
-    this.writer = new StatusWriter({
+    this.gatewayWriter = new GatewayStatusWriter({
       kc,
       log: this.o.log,
       metrics: this.o.metrics,
-      desiredAddresses: desired,
-      cachedIngress: (namespace, name) => this.o.store.get('Ingress', namespace, name),
+      cached: (kind, namespace, name) => this.o.store.get(kind, namespace, name),
+      routes: () => this.o.store.snapshot().HTTPRoute,
       isLeader: () => this.isLeader(),
     });
-    if (this.lastStatuses) this.writer.update(this.lastStatuses);
+    const desired = this.desiredAddressSource();
+    if (desired) {
+      this.writer = new StatusWriter({
+        kc,
+        log: this.o.log,
+        metrics: this.o.metrics,
+        desiredAddresses: desired,
+        cachedIngress: (namespace, name) => this.o.store.get('Ingress', namespace, name),
+        isLeader: () => this.isLeader(),
+      });
+    } else {
+      this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
+    }
+    if (this.lastStatuses) {
+      this.writer?.update(this.lastStatuses);
+      this.gatewayWriter.update(this.lastStatuses);
+    }
     if (config.leaderElect) {
       const namespace = leaseNamespace(config.lease.namespace);
       this.leader = new LeaderElector({
@@ -179,12 +209,14 @@ export class KubernetesProvider implements Provider {
         log: this.o.log,
         metrics: this.o.metrics,
         onChange: (leading) => {
-          if (leading) this.writer?.resync();
+          if (!leading) return;
+          this.writer?.resync();
+          this.gatewayWriter?.resync();
         },
       });
       this.leader.start();
     }
-    if (config.publishService) this.watchPublishService(kc, config.publishService);
+    if (desired && config.publishService) this.watchPublishService(kc, config.publishService);
   }
 
   private desiredAddressSource(): (() => readonly LoadBalancerAddress[] | undefined) | undefined {

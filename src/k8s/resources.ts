@@ -33,3 +33,34 @@ export function collectionPath(apiVersion: string, plural: string, namespace: st
 export function resourcePath(spec: ResourceSpec, watchNamespace: string | undefined): string {
   return collectionPath(spec.apiVersion, spec.plural, spec.namespaced ? watchNamespace : undefined);
 }
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+/**
+ * A Gateway API kind, watched only once discovery shows its CRD served. `versions` are the
+ * served versions we can read, preferred first; whichever is watched, objects are stamped with
+ * `apiVersion` (the version the store keeps): ReferenceGrant has the same schema in v1 and v1beta1.
+ */
+export interface GatewayResourceSpec extends ResourceSpec {
+  readonly versions: readonly string[];
+}
+
+export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
+  { kind: 'GatewayClass', apiVersion: WATCHED_KINDS.GatewayClass, plural: 'gatewayclasses', namespaced: false, versions: ['v1'] },
+  { kind: 'Gateway', apiVersion: WATCHED_KINDS.Gateway, plural: 'gateways', namespaced: true, versions: ['v1'] },
+  { kind: 'HTTPRoute', apiVersion: WATCHED_KINDS.HTTPRoute, plural: 'httproutes', namespaced: true, versions: ['v1'] },
+  { kind: 'ReferenceGrant', apiVersion: WATCHED_KINDS.ReferenceGrant, plural: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1'] },
+];
+
+/** Namespaces are read for their labels only (listener allowedRoutes selectors), with Gateway API. */
+export const NAMESPACE_RESOURCE: ResourceSpec = { kind: 'Namespace', apiVersion: WATCHED_KINDS.Namespace, plural: 'namespaces', namespaced: false };
+
+/** With --watch-namespace only that one Namespace's labels can matter. */
+export function namespaceFieldSelector(watchNamespace: string | undefined): string | undefined {
+  return watchNamespace ? `metadata.name=${watchNamespace}` : undefined;
+}
+
+/** Where a Gateway API resource is listed and watched in the served version `version`. */
+export function gatewayResourcePath(spec: GatewayResourceSpec, version: string, watchNamespace: string | undefined): string {
+  return collectionPath(`${GATEWAY_API_GROUP}/${version}`, spec.plural, spec.namespaced ? watchNamespace : undefined);
+}

@@ -1,7 +1,8 @@
-// A raw JSON GET against the apiserver with the kubeconfig's credentials and TLS. Informer
-// LISTs go through here rather than the generated clients: those turn timestamps into Date
-// objects and back into ISO strings with milliseconds, so a listed object would not be
-// byte-equal to the same object arriving on the watch stream (plain JSON from the apiserver).
+// Raw JSON requests against the apiserver with the kubeconfig's credentials and TLS. Informer
+// LISTs, discovery and Gateway API status writes go through here rather than the generated
+// clients: those turn timestamps into Date objects and back into ISO strings with milliseconds,
+// so a listed object would not be byte-equal to the same object arriving on the watch stream
+// (plain JSON from the apiserver), and a status we read would not compare equal to what we write.
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { KubeRequestError } from './api-error.js';
@@ -11,23 +12,39 @@ export interface JsonList {
   readonly items?: readonly unknown[];
 }
 
-export async function getJson<T>(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<T> {
+type Verb = 'get' | 'list' | 'update';
+
+const METHODS: Record<Verb, { method: 'GET' | 'PUT'; context: HttpMethod }> = {
+  get: { method: 'GET', context: HttpMethod.GET },
+  list: { method: 'GET', context: HttpMethod.GET },
+  update: { method: 'PUT', context: HttpMethod.PUT },
+};
+
+/** One request; resolves to the parsed body of a 2xx answer, else rejects with KubeRequestError. */
+export async function requestJson<T>(
+  kc: KubeConfig,
+  verb: Verb,
+  path: string,
+  options: { readonly query?: Readonly<Record<string, string | undefined>>; readonly body?: unknown; readonly timeoutMs: number },
+): Promise<T> {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubeRequestError('get', path, 0, 'the kubeconfig has no current cluster');
+  if (!cluster) throw new KubeRequestError(verb, path, 0, 'the kubeconfig has no current cluster');
   const url = new URL(cluster.server + path);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+  const { method, context } = METHODS[verb];
+  const ctx = new RequestContext(url.toString(), context);
   await kc.applySecurityAuthentication(ctx);
   const headers = ctx.getHeaders() as Record<string, string>;
   const dispatcher = ctx.getDispatcher();
   const res = await fetch(url, {
-    method: 'GET',
-    headers: { ...headers, accept: 'application/json' },
-    signal: AbortSignal.timeout(timeoutMs),
+    method,
+    headers: { ...headers, accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    signal: AbortSignal.timeout(options.timeoutMs),
     ...(dispatcher ? { dispatcher } : {}),
   });
   const text = await res.text();
-  if (res.status !== 200) {
+  if (res.status < 200 || res.status > 299) {
     let reason = res.statusText || `HTTP ${res.status}`;
     try {
       const message = (JSON.parse(text) as { message?: unknown }).message;
@@ -35,7 +52,12 @@ export async function getJson<T>(kc: KubeConfig, path: string, query: Readonly<R
     } catch {
       // not a Status object; keep the status text
     }
-    throw new KubeRequestError('list', path, res.status, reason);
+    throw new KubeRequestError(verb, path, res.status, reason);
   }
   return JSON.parse(text) as T;
+}
+
+/** A LIST (or any GET) as plain JSON. */
+export function getJson<T>(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<T> {
+  return requestJson<T>(kc, 'list', path, { query, timeoutMs });
 }

@@ -36,6 +36,19 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['watch', 'discovery.k8s.io', 'endpointslices'],
     ['list', '', 'secrets'],
     ['create', 'coordination.k8s.io', 'leases', ns],
+    ['list', '', 'namespaces'],
+    ['watch', 'gateway.networking.k8s.io', 'gatewayclasses'],
+    ['list', 'gateway.networking.k8s.io', 'gateways'],
+    ['watch', 'gateway.networking.k8s.io', 'httproutes'],
+    ['list', 'gateway.networking.k8s.io', 'referencegrants'],
+  ];
+  // Subresources: SelfSubjectAccessReview takes them separately.
+  const allowedStatus: [string, string][] = [
+    ['get', 'gatewayclasses'],
+    ['update', 'gatewayclasses'],
+    ['update', 'gateways'],
+    ['get', 'httproutes'],
+    ['update', 'httproutes'],
   ];
   const denied: [string, string, string, string?][] = [
     ['get', '', 'secrets', ns], // only list/watch (with the TLS field selector in practice)
@@ -45,9 +58,16 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'networking.k8s.io', 'ingresses', ns], // only the status subresource
     ['create', 'coordination.k8s.io', 'leases', 'default'], // only in its own namespace
     ['create', '', 'events', ns],
+    ['update', 'gateway.networking.k8s.io', 'gateways', ns], // only the status subresource
+    ['update', 'gateway.networking.k8s.io', 'httproutes', ns],
+    ['create', 'gateway.networking.k8s.io', 'httproutes', ns],
+    ['list', 'gateway.networking.k8s.io', 'grpcroutes'],
+    ['update', '', 'namespaces'],
   ];
   for (const [verb, group, resource, namespace] of allowed) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, true]);
   for (const [verb, group, resource, namespace] of denied) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, false]);
+  for (const [verb, resource] of allowedStatus) expect([verb, resource, await canI(c, id.token, verb, 'gateway.networking.k8s.io', resource, ns, 'status')]).toEqual([verb, resource, true]);
+  expect(await canI(c, id.token, 'update', 'gateway.networking.k8s.io', 'referencegrants', ns, 'status')).toBe(false);
 });
 
 test('list secrets forbidden: one clear error line, no crash, not ready; granted back: recovers', async () => {

@@ -125,13 +125,13 @@ export function clusterRoleRules(): Rule[] {
 }
 
 /** SelfSubjectAccessReview with the given token. */
-export async function canI(c: Cluster, token: string, verb: string, group: string, resource: string, namespace?: string): Promise<boolean> {
+export async function canI(c: Cluster, token: string, verb: string, group: string, resource: string, namespace?: string, subresource?: string): Promise<boolean> {
   const res = await c.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
     token,
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}) } },
+      spec: { resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}), ...(subresource ? { subresource } : {}) } },
     },
   });
   if (res.status !== 201) return false;
