@@ -43,6 +43,10 @@ export const Errors = {
   ),
   IngressInvalidPath: entry('SLUICE_INGRESS_INVALID_PATH', (path: string, reason: string) => `path ${JSON.stringify(path)} ${reason}`),
   IngressInvalidHost: entry('SLUICE_INGRESS_INVALID_HOST', (host: string, reason: string) => `host ${JSON.stringify(host)} ${reason}`),
+  IngressTlsSecretInvalid: entry(
+    'SLUICE_INGRESS_TLS_SECRET_INVALID',
+    (problem: string) => `spec.tls: ${problem}; its hosts are served with another certificate`,
+  ),
   IngressPathConflict: entry(
     'SLUICE_INGRESS_PATH_CONFLICT',
     (host: string, path: string, winner: string) => `${host}${path} is also defined by ${winner}, which wins (older)`,

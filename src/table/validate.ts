@@ -35,9 +35,13 @@ function checkHeaderModifier(h: HeaderModifier | undefined, where: string, probl
   for (const n of names) if (!HEADER_NAME.test(n)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
 }
 
-function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Set<string>, problems: string[]): void {
-  if (ids.has(r.id)) problems.push(`${where}: duplicate route id ${r.id}`);
-  ids.add(r.id);
+function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
+  // The same route may serve two listeners (Ingress routes on HTTP and HTTPS); two different
+  // routes may not share an id.
+  const seen = ids.get(r.id);
+  if (seen === r) return;
+  if (seen) problems.push(`${where}: duplicate route id ${r.id}`);
+  ids.set(r.id, r);
   checkPath(r.match.path, where, problems);
   checkStringMatches(r.match.headers, where, problems);
   checkStringMatches(r.match.queryParams, where, problems);
@@ -60,7 +64,7 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   }
 }
 
-function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Set<string>, problems: string[]): void {
+function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
   const where = `listener ${l.name}`;
   if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
   if (l.protocol === 'HTTPS' && !l.tls) problems.push(`${where}: HTTPS without tls`);
@@ -88,7 +92,7 @@ export function validateTable(table: RoutingTable): string[] {
     }
   }
   const names = new Set<string>();
-  const routeIds = new Set<string>();
+  const routeIds = new Map<string, Route>();
   const binds = new Map<string, string>();
   for (const l of table.listeners) {
     if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);

@@ -20,6 +20,7 @@ import { translateIngresses } from './ingress/ingress.js';
 import type { StatusUpdate, TranslateOptions, TranslateResult } from './types.js';
 
 export const HTTP_LISTENER = 'http';
+export const HTTPS_LISTENER = 'https';
 
 function inScope(obj: { metadata: { namespace?: string } }, options: TranslateOptions): boolean {
   return !options.watchNamespace || obj.metadata.namespace === options.watchNamespace;
@@ -39,39 +40,49 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     statuses.push({ kind: 'Ingress', namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name });
   }
 
-  // 2. Ingress → virtual hosts and the default backend on the HTTP listener.
-  const ingress = translateIngresses(ours, clusters, diagnostics);
-
-  // 3. Gateway API: GatewayClass → Gateway → HTTPRoute, sharing the Ingress socket when used.
+  // 2. Ingress → virtual hosts and the default backend on the HTTP listener, and the same on
+  //    the HTTPS listener when any Ingress has spec.tls.
+  const secrets = new Map(snapshot.Secret.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
+  const ingress = translateIngresses(ours, secrets, clusters, diagnostics);
   const ingressUsed = ingress.virtualHosts.length > 0 || ingress.fallback !== undefined;
-  const shared = new Map<string, 'HTTP' | 'HTTPS'>(ingressUsed ? [[socketKey(undefined, 80), 'HTTP']] : []);
+  const ingressListeners: Listener[] = [];
+  if (ingressUsed) {
+    const routes = { virtualHosts: ingress.virtualHosts, ...(ingress.fallback ? { fallback: ingress.fallback } : {}) };
+    ingressListeners.push({ name: HTTP_LISTENER, protocol: 'HTTP', port: 80, ...routes });
+    if (ingress.certificates.length > 0) {
+      ingressListeners.push({ name: HTTPS_LISTENER, protocol: 'HTTPS', port: 443, ...routes, tls: { certificates: ingress.certificates } });
+    }
+  }
+
+  // 3. Gateway API: GatewayClass → Gateway → HTTPRoute, sharing the Ingress sockets when used.
+  const shared = new Map(ingressListeners.map((l) => [socketKey(undefined, l.port), l.protocol] as const));
   const gateway = translateGatewayApi(snapshot, options, clusters, diagnostics, shared);
   statuses.push(...gateway.statuses);
 
   // 4. Assemble; a listener with nothing to serve is pruned.
   const listeners: Listener[] = [];
-  const sharedGateway = gateway.listeners.find((l) => l.address === undefined && l.port === 80);
-  if (ingressUsed) {
-    listeners.push({
-      name: HTTP_LISTENER,
-      protocol: 'HTTP',
-      port: 80,
-      virtualHosts: sharedGateway ? mergeHosts(sharedGateway, ingress.virtualHosts, diagnostics) : ingress.virtualHosts,
-      ...(ingress.fallback ? { fallback: ingress.fallback } : {}),
-    });
+  const merged = new Set<Listener>();
+  for (const l of ingressListeners) {
+    const sharing = gateway.listeners.find((g) => g.address === undefined && g.port === l.port);
+    if (sharing) merged.add(sharing);
+    listeners.push(sharing ? mergeListeners(sharing, l, diagnostics) : l);
   }
-  for (const l of gateway.listeners) if (!ingressUsed || l !== sharedGateway) listeners.push(l);
+  for (const l of gateway.listeners) if (!merged.has(l)) listeners.push(l);
   const table: RoutingTable = { listeners, clusters: clusters.list() };
   return deepFreeze({ table, statuses, diagnostics: diagnostics.list() });
 }
 
-/** The shared port-80 socket: Gateway virtual hosts plus the Ingress ones no Gateway host shadows. */
-function mergeHosts(gateway: Listener, ingressHosts: readonly VirtualHost[], diagnostics: Diagnostics): VirtualHost[] {
+/**
+ * One socket used by an Ingress listener and a Gateway listener: the Gateway's virtual hosts
+ * plus the Ingress ones no Gateway host shadows, and (HTTPS) both sets of certificates, the
+ * Gateway's first.
+ */
+function mergeListeners(gateway: Listener, ingress: Listener, diagnostics: Diagnostics): Listener {
   const taken = new Set(gateway.virtualHosts.map((vh) => `${vh.hostname}|${vh.wildcardLabels ?? ''}`));
-  const merged = [...gateway.virtualHosts];
-  for (const vh of ingressHosts) {
+  const hosts = [...gateway.virtualHosts];
+  for (const vh of ingress.virtualHosts) {
     if (!taken.has(`${vh.hostname}|${vh.wildcardLabels ?? ''}`)) {
-      merged.push(vh);
+      hosts.push(vh);
       continue;
     }
     for (const owner of new Set(vh.routes.map((r) => refKey(r.source)))) {
@@ -79,5 +90,11 @@ function mergeHosts(gateway: Listener, ingressHosts: readonly VirtualHost[], dia
       diagnostics.warning(route.source, 'IngressHostShadowedByGateway', vh.hostname, gateway.name);
     }
   }
-  return merged.sort((a, b) => compareStrings(a.hostname, b.hostname) || compareStrings(a.wildcardLabels ?? '', b.wildcardLabels ?? ''));
+  hosts.sort((a, b) => compareStrings(a.hostname, b.hostname) || compareStrings(a.wildcardLabels ?? '', b.wildcardLabels ?? ''));
+  const certificates = [...(gateway.tls?.certificates ?? []), ...(ingress.tls?.certificates ?? [])];
+  return {
+    ...ingress,
+    virtualHosts: hosts,
+    ...(certificates.length > 0 ? { tls: { certificates } } : {}),
+  };
 }

@@ -2,31 +2,10 @@
 // missing Secret leaves its listener ResolvedRefs=False while the other listeners keep serving,
 // and a changed Secret is served on the next handshake without reopening the socket.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, debugRoutes, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
-
-const keys = mkdtempSync(join(tmpdir(), 'sluice-certs-'));
-
-/** A fresh self-signed key pair for `name`, as base64 (Secret data). */
-function selfSigned(name: string, file: string): { crt: string; key: string } {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
-    '-keyout', join(keys, `${file}.key`), '-out', join(keys, `${file}.crt`),
-  ], { stdio: 'ignore' });
-  return {
-    crt: readFileSync(join(keys, `${file}.crt`)).toString('base64'),
-    key: readFileSync(join(keys, `${file}.key`)).toString('base64'),
-  };
-}
+import { closeServers, debugRoutes, getTls, selfSignedPair, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
 
 function secretYaml(name: string, pair: { crt: string; key: string }): string {
   return `apiVersion: v1
@@ -61,42 +40,18 @@ spec:
   rules: [{ backendRefs: [{ name: echo, port: 80 }] }]
 `;
 
-interface TlsReply {
-  readonly status: number;
-  readonly subject: string;
-  readonly fingerprint: string;
-  readonly body: string;
-}
-
-function getTls(port: number, servername: string | undefined, host: string): Promise<TlsReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
-      (res) => {
-        const cert = (res.socket as TLSSocket).getPeerCertificate();
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, subject: cert.subject?.CN as string, fingerprint: cert.fingerprint256, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('Gateway API HTTPS listeners (file mode)', () => {
   const dir = new ManifestDir();
   let servers: Server[] = [];
   let sluice: Sluice;
-  const first = selfSigned('a.example.com', 'a1');
+  const first = selfSignedPair('a.example.com');
 
   beforeAll(async () => {
     const echoPort = await freePort();
     servers = [await startEchoBackend('echo', echoPort)];
     dir.write('gateway.yaml', GATEWAY);
     dir.write('service.yaml', serviceYaml('web', 'echo', [{ port: echoPort }]));
-    dir.write('default-cert.yaml', secretYaml('default-cert', selfSigned('default.example.com', 'default')));
+    dir.write('default-cert.yaml', secretYaml('default-cert', selfSignedPair('default.example.com')));
     dir.write('a-cert.yaml', secretYaml('a-cert', first));
     sluice = await startSluice(dir.path);
   });
@@ -105,7 +60,6 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
     await sluice?.stop();
     await closeServers(servers);
     dir.remove();
-    rmSync(keys, { recursive: true, force: true });
   });
 
   it('picks the certificate by SNI and proxies over HTTPS', async () => {
@@ -136,7 +90,7 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
   it('serves a changed Secret on the next handshake, on the same socket', async () => {
     const before = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
     const { generation } = await debugRoutes(sluice);
-    dir.write('a-cert.yaml', secretYaml('a-cert', selfSigned('a.example.com', 'a2')));
+    dir.write('a-cert.yaml', secretYaml('a-cert', selfSignedPair('a.example.com')));
     await waitForGeneration(sluice, generation);
     const after = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
@@ -147,7 +101,7 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
   });
 
   it('starts serving a listener once its Secret appears', async () => {
-    dir.write('missing-cert.yaml', secretYaml('missing-cert', selfSigned('missing.example.com', 'missing')));
+    dir.write('missing-cert.yaml', secretYaml('missing-cert', selfSignedPair('missing.example.com')));
     const served = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'missing.example.com', 'missing.example.com');
       return r.subject === 'missing.example.com' ? r : undefined;

@@ -3,7 +3,9 @@
 // host + path + type in two places is a conflict: the oldest Ingress (then namespace/name) wins
 // and the others get a diagnostic. spec.defaultBackend becomes the listener fallback.
 import type { Ingress, IngressBackend } from '../../api/core.js';
-import type { PathMatch, Route, SourceRef, VirtualHost } from '../../table/types.js';
+import type { Secret } from '../../api/core.js';
+import type { PathMatch, Route, SourceRef, TlsCertificate, VirtualHost } from '../../table/types.js';
+import { decodeKeyPair } from '../tls.js';
 import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, refKey, sourceOf } from '../diagnostics.js';
@@ -22,6 +24,8 @@ interface Candidate {
 export interface IngressTranslation {
   readonly virtualHosts: VirtualHost[];
   readonly fallback: Route | undefined;
+  /** Key pairs from spec.tls; when there are any, the same routes are served over HTTPS too. */
+  readonly certificates: TlsCertificate[];
 }
 
 export function ingressAge(ing: Ingress): string {
@@ -55,9 +59,11 @@ function compareCandidates(a: Candidate, b: Candidate): number {
 
 export function translateIngresses(
   ingresses: readonly Ingress[],
+  secrets: ReadonlyMap<string, Secret>,
   clusters: ClusterRegistry,
   diagnostics: Diagnostics,
 ): IngressTranslation {
+  const certificates = ingressCertificates(ingresses, secrets, diagnostics);
   const candidates: Candidate[] = [];
   let order = 0;
   let fallback: { route: Route; age: string; owner: SourceRef } | undefined;
@@ -128,7 +134,29 @@ export function translateIngresses(
     }
     virtualHosts.push(host.startsWith('*.') ? { hostname: host, wildcardLabels: 'one', routes } : { hostname: host, routes });
   }
-  return { virtualHosts, fallback: fallback?.route };
+  return { virtualHosts, fallback: fallback?.route, certificates };
+}
+
+/**
+ * spec.tls of every Ingress, oldest Ingress first (so its certificate is the default for clients
+ * without SNI). A Secret that is missing or unusable drops that entry only, with a diagnostic.
+ */
+function ingressCertificates(ingresses: readonly Ingress[], secrets: ReadonlyMap<string, Secret>, diagnostics: Diagnostics): TlsCertificate[] {
+  const out: TlsCertificate[] = [];
+  for (const ing of [...ingresses].sort((a, b) => compareStrings(ingressAge(a), ingressAge(b)))) {
+    const ns = ing.metadata.namespace ?? 'default';
+    for (const tls of ing.spec?.tls ?? []) {
+      if (!tls.secretName) continue; // no certificate of its own: the default one serves these hosts
+      const name = `${ns}/${tls.secretName}`;
+      const pair = decodeKeyPair(secrets.get(name), name);
+      if (typeof pair === 'string') {
+        diagnostics.error(sourceOf(ing), 'IngressTlsSecretInvalid', pair);
+        continue;
+      }
+      out.push({ secret: { kind: 'Secret', namespace: ns, name: tls.secretName }, hostnames: (tls.hosts ?? []).map((h) => h.toLowerCase()), ...pair });
+    }
+  }
+  return out;
 }
 
 function backendCluster(

@@ -1,9 +1,11 @@
 // End-to-end support: real `sluice` processes (dist/main.js on the project's Node), real HTTP
 // backends on 127.0.0.1, and a plain node:http client that can set any Host header.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEchoBackend, type EchoReply } from '../../../src/demo/backend.js';
@@ -213,4 +215,45 @@ export async function metricValue(s: Sluice, name: string, labels: Record<string
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/** A fresh self-signed key pair for `name` (openssl), as base64 ready for Secret data. */
+export function selfSignedPair(name: string): { crt: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cert-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
+      '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'),
+    ], { stdio: 'ignore' });
+    return { crt: readFileSync(join(dir, 'tls.crt')).toString('base64'), key: readFileSync(join(dir, 'tls.key')).toString('base64') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface TlsReply {
+  readonly status: number;
+  /** CN of the certificate the server presented. */
+  readonly subject: string;
+  readonly fingerprint: string;
+  readonly body: string;
+}
+
+/** GET / over TLS with the given SNI server name (undefined: none) and Host header. */
+export function getTls(port: number, servername: string | undefined, host: string, path = '/'): Promise<TlsReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, servername, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
+      (res) => {
+        const cert = (res.socket as TLSSocket).getPeerCertificate();
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, subject: cert.subject?.CN as string, fingerprint: cert.fingerprint256, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }

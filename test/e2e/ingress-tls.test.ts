@@ -1,0 +1,69 @@
+// Ingress spec.tls end to end: the Ingress routes are served over HTTPS on --https-port with
+// the Secret's certificate chosen by SNI, a renewed Secret is served on the next handshake, and
+// plain HTTP keeps working beside it.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Backend, debugRoutes, eventually, get, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+
+let backends: Backend[];
+let dir: ManifestDir;
+let sluice: Sluice;
+
+const secretYaml = (name: string, pair: { crt: string; key: string }) => `apiVersion: v1
+kind: Secret
+metadata: { name: ${name}, namespace: shop }
+type: kubernetes.io/tls
+data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
+`;
+
+beforeAll(async () => {
+  backends = await startBackends(['web']);
+  dir = new ManifestDir();
+  dir.write('base.yaml', [INGRESS_CLASS_YAML, serviceYaml('shop', 'web', [{ port: backends[0]!.port }])].join('\n---\n'));
+  dir.write('secret.yaml', secretYaml('shop-cert', selfSignedPair('shop.example.com')));
+  dir.write('ingress.yaml', `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: shop, namespace: shop }
+spec:
+  ingressClassName: sluice
+  tls:
+    - { hosts: [shop.example.com], secretName: shop-cert }
+    - { hosts: [broken.example.com], secretName: does-not-exist }
+  rules:
+    - host: shop.example.com
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
+`);
+  sluice = await startSluice(dir.path);
+});
+afterAll(async () => {
+  await sluice?.stop();
+  await stopBackends(backends ?? []);
+  dir?.remove();
+});
+
+describe('Ingress TLS', () => {
+  it('terminates TLS with the Secret chosen by SNI and forwards X-Forwarded-Proto https', async () => {
+    const r = await eventually(async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com', '/cart'), 5000, 'the HTTPS listener');
+    expect(r.status).toBe(200);
+    expect(r.subject).toBe('shop.example.com');
+    const echo = JSON.parse(r.body) as { backend: string; path: string; headers: Record<string, string> };
+    expect(echo).toMatchObject({ backend: 'web', path: '/cart' });
+    expect(echo.headers['x-forwarded-proto']).toBe('https');
+    expect(echo.headers['x-forwarded-port']).toBe(String(sluice.httpsPort));
+  });
+
+  it('keeps serving plain HTTP and reports the unusable Secret', async () => {
+    expect((await get(sluice.httpPort, 'shop.example.com', '/')).json().headers['x-forwarded-proto']).toBe('http');
+    const d = await debugRoutes(sluice);
+    expect(d.diagnostics.some((x) => x.code === 'SLUICE_INGRESS_TLS_SECRET_INVALID' && x.message.includes('does-not-exist'))).toBe(true);
+  });
+
+  it('serves a renewed certificate on the next handshake', async () => {
+    const before = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
+    dir.write('secret.yaml', secretYaml('shop-cert', selfSignedPair('shop.example.com')));
+    const after = await eventually(async () => {
+      const r = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
+      return r.fingerprint !== before.fingerprint ? r : undefined;
+    }, 5000, 'the renewed certificate');
+    expect(after.status).toBe(200);
+  });
+});
