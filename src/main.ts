@@ -115,6 +115,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error('sluice: fatal:', err);
+  // A coded error (e.g. no kubeconfig) is a clear sentence; anything else is a bug: show the stack.
+  if (err instanceof SluiceError) console.error(`sluice: ${err.message} [${err.code}]`);
+  else console.error('sluice: fatal:', err);
   process.exit(1);
 });
