@@ -75,12 +75,15 @@ function fileDiagnostic<N extends ErrorName>(file: string, name: N, ...args: Arg
   return { severity: 'error', ...describe(name, ...args), source: { kind: 'File', name: file } };
 }
 
-async function listManifests(dir: string): Promise<string[]> {
+/** Every manifest file under `dir`, and every directory (to watch) including `dir` itself. */
+async function listManifests(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
+  const files = entries
     .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !e.name.startsWith('.'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+  const dirs = [dir, ...entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(e.parentPath, e.name))];
+  return { files, dirs };
 }
 
 export class FileProvider implements Provider {
@@ -89,12 +92,17 @@ export class FileProvider implements Provider {
   private readonly files = new Map<string, FileState>();
   /** What this provider put in the store, by "Kind/ns/name", to remove what disappears. */
   private readonly owned = new Map<string, { kind: WatchedKind; namespace: string | undefined; name: string }>();
-  private watcher: FSWatcher | undefined;
+  /**
+   * One non-recursive watcher per directory. Node's recursive watcher on Linux loses a file
+   * that is replaced by rename (how editors save) and then misses its later writes.
+   */
+  private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private rescanQueued = false;
   private dirProblem: Diagnostic | undefined;
+  private stopped = false;
 
   constructor(options: FileProviderOptions) {
     this.o = options;
@@ -103,18 +111,14 @@ export class FileProvider implements Provider {
 
   async start(): Promise<void> {
     await this.scan();
-    try {
-      this.watcher = watch(this.o.dir, { recursive: true }, () => this.scheduleScan());
-      this.watcher.on('error', (err) => this.log.warn({ err }, 'watch error; relying on periodic rescans'));
-    } catch (err) {
-      this.log.warn({ err }, 'cannot watch the directory; relying on periodic rescans');
-    }
     this.timer = setInterval(() => this.scheduleScan(), RESCAN_INTERVAL_MS);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
-    this.watcher?.close();
+    this.stopped = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     clearInterval(this.timer);
     clearTimeout(this.settle);
     await this.scanning;
@@ -142,7 +146,9 @@ export class FileProvider implements Provider {
   private async scan(): Promise<void> {
     let paths: string[];
     try {
-      paths = await listManifests(this.o.dir);
+      const listing = await listManifests(this.o.dir);
+      paths = listing.files;
+      this.watchDirectories(listing.dirs);
       this.dirProblem = undefined;
     } catch (err) {
       // The directory itself is unreadable: keep everything as it was.
@@ -161,6 +167,31 @@ export class FileProvider implements Provider {
     }
     for (const path of paths) changed = (await this.readFile(path)) || changed;
     if (changed) this.apply();
+  }
+
+  /** Keeps exactly one watcher per current directory. */
+  private watchDirectories(dirs: readonly string[]): void {
+    if (this.stopped) return;
+    const wanted = new Set(dirs);
+    for (const [dir, w] of this.watchers) {
+      if (wanted.has(dir)) continue;
+      w.close();
+      this.watchers.delete(dir);
+    }
+    for (const dir of wanted) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, () => this.scheduleScan());
+        w.on('error', (err) => {
+          this.log.debug({ err, dir }, 'directory watch ended; the next rescan re-establishes it');
+          w.close();
+          this.watchers.delete(dir);
+        });
+        this.watchers.set(dir, w);
+      } catch (err) {
+        this.log.warn({ err, dir }, 'cannot watch directory; relying on periodic rescans');
+      }
+    }
   }
 
   private async readFile(path: string): Promise<boolean> {

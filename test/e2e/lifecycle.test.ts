@@ -86,6 +86,17 @@ describe('live manifest changes', () => {
     expect((await debugRoutes(s)).diagnostics.some((d) => d.code === 'SLUICE_MANIFEST_PARSE')).toBe(false);
   });
 
+  it('sees in-place rewrites and renames alike, every time', async () => {
+    const s = sluice!;
+    for (const [i, service] of ['green', 'blue', 'green', 'blue'].entries()) {
+      if (i % 2 === 0) dir.write('ingress.yaml', ingress('/', service));
+      else dir.writeInPlace('ingress.yaml', ingress('/', service));
+      const started = Date.now();
+      await eventually(async () => (await get(s.httpPort, 'live.example.com', '/')).json().backend === service, 1000, `edit ${i} live`);
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+  });
+
   it('removes the routes of a deleted file', async () => {
     const s = sluice!;
     dir.write('ingress.yaml', '# emptied\n');

@@ -1,7 +1,7 @@
 // End-to-end support: real `sluice` processes (dist/main.js on the project's Node), real HTTP
 // backends on 127.0.0.1, and a plain node:http client that can set any Host header.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -106,7 +106,14 @@ spec: { controller: sluice.dev/ingress-controller }`;
 
 export class ManifestDir {
   readonly path = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+  /** Writes a manifest the way editors save: a temporary file renamed over the old one. */
   write(file: string, text: string): void {
+    const tmp = join(this.path, `.${file}.tmp`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(this.path, file));
+  }
+  /** Rewrites a manifest in place (truncate and write). */
+  writeInPlace(file: string, text: string): void {
     writeFileSync(join(this.path, file), text);
   }
   remove(): void {
