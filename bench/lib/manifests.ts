@@ -2,11 +2,10 @@
 // Ingresses, Services and one EndpointSlice per endpoint (each endpoint has its own port on
 // 127.0.0.1, and an EndpointSlice carries one port list).
 //
-// Edits are written in place by default: Node's recursive fs.watch on Linux (which the file
-// provider uses) follows inodes, so after the first atomic replace (write a dot-file, rename)
-// it reports no further changes and the provider only notices them on its 2 s rescan. An
-// in-place write is one small write(2) after the truncate, so a torn read is unlikely.
-// `--atomic-writes` switches to rename, to measure that path.
+// Edits replace files atomically by default (write a dot-file, rename), as editors and
+// ConfigMap volume updates do, so the provider never reads half a file. `--in-place-writes`
+// rewrites files in place instead (truncate + one write(2)): before commit 2c47150 the file
+// provider's recursive fs.watch missed renamed files and only its 2 s rescan saw those edits.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -73,7 +72,7 @@ export class ManifestDir {
   readonly path: string;
   private readonly mode: WriteMode;
 
-  constructor(path: string, mode: WriteMode = 'in-place') {
+  constructor(path: string, mode: WriteMode = 'rename') {
     this.path = path;
     this.mode = mode;
     mkdirSync(path, { recursive: true });

@@ -47,14 +47,14 @@ export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxie
   --quick     1 round x 3 s, shorter churn; under 3 minutes
   --smoke     proves the harness works end to end in under a minute (CI); numbers are not comparable
   --only      run only these parts
-  --atomic-writes  swap/churn edits replace files by rename instead of writing in place
+  --in-place-writes  swap/churn edits rewrite files in place instead of replacing them by rename
   --workers N also measure Sluice with N data-plane workers on both CPUs (comma list allowed)`;
 
 export function parseSettings(argv: readonly string[]): Settings {
   let mode: Mode = 'full';
   let parts = new Set<Part>(ALL_PARTS);
   let extraWorkers: number[] = [];
-  let writeMode: WriteMode = 'in-place';
+  let writeMode: WriteMode = 'rename';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') mode = 'quick';
@@ -66,8 +66,8 @@ export function parseSettings(argv: readonly string[]): Settings {
       parts = new Set(list as Part[]);
     } else if (a === '--workers') {
       extraWorkers = (argv[++i] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 1);
-    } else if (a === '--atomic-writes') {
-      writeMode = 'rename';
+    } else if (a === '--in-place-writes') {
+      writeMode = 'in-place';
     } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
