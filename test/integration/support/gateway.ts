@@ -31,7 +31,11 @@ function crdManifests(): Crd[] {
   return out;
 }
 
-/** Installs every Gateway API CRD (already there is fine) and waits until ours are Established. */
+/**
+ * Installs every Gateway API CRD (already there is fine) and waits until ours are Established and
+ * listable (a re-created CRD answers 429 "storage is (re)initializing" for a moment), so the
+ * next suite's Sluice meets a settled apiserver.
+ */
 export async function installGatewayCrds(c: Cluster): Promise<void> {
   for (const crd of crdManifests()) {
     const res = await api(c, 'POST', CRDS_PATH, crd);
@@ -43,6 +47,10 @@ export async function installGatewayCrds(c: Cluster): Promise<void> {
       return (res.body?.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'Established' && x.status === 'True');
     }, 30_000);
   }
+  for (const plural of ['gatewayclasses', 'gateways', 'httproutes']) {
+    await eventually(`${plural} to be listable`, async () => (await api(c, 'GET', `/apis/${GROUP}/v1/${plural}`)).status === 200, 30_000);
+  }
+  await eventually('referencegrants to be listable', async () => (await api(c, 'GET', `/apis/${GROUP}/v1beta1/referencegrants`)).status === 200, 30_000);
 }
 
 /** Deletes the CRDs Sluice reads (and with them every such object), waiting until they are gone. */
