@@ -20,8 +20,48 @@ const METHODS: Record<Verb, { method: 'GET' | 'PUT'; context: HttpMethod }> = {
   update: { method: 'PUT', context: HttpMethod.PUT },
 };
 
-/** One request; resolves to the parsed body of a 2xx answer, else rejects with KubeRequestError. */
+/** 429 answers retried here (as client-go's REST client does), each after Retry-After (capped). */
+const TOO_MANY_REQUESTS_RETRIES = 3;
+const MAX_RETRY_AFTER_MS = 5000;
+
+/** How long a 429 asks us to wait: its Retry-After seconds, else 1 s; capped. */
+export function retryAfterMs(header: string | null): number {
+  const seconds = Number(header);
+  return Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+}
+
+/**
+ * One request; resolves to the parsed body of a 2xx answer, else rejects with KubeRequestError.
+ * A 429 ("storage is (re)initializing", priority and fairness) is the apiserver asking to come
+ * back shortly, not a failure: retried a few times before it is reported.
+ */
 export async function requestJson<T>(
+  kc: KubeConfig,
+  verb: Verb,
+  path: string,
+  options: { readonly query?: Readonly<Record<string, string | undefined>>; readonly body?: unknown; readonly timeoutMs: number },
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await requestOnce<T>(kc, verb, path, options);
+    } catch (err) {
+      if (!(err instanceof TooManyRequests) || attempt >= TOO_MANY_REQUESTS_RETRIES) throw err instanceof TooManyRequests ? err.error : err;
+      await new Promise((resolve) => setTimeout(resolve, err.waitMs));
+    }
+  }
+}
+
+class TooManyRequests extends Error {
+  readonly error: KubeRequestError;
+  readonly waitMs: number;
+  constructor(error: KubeRequestError, waitMs: number) {
+    super(error.message);
+    this.error = error;
+    this.waitMs = waitMs;
+  }
+}
+
+async function requestOnce<T>(
   kc: KubeConfig,
   verb: Verb,
   path: string,
@@ -52,7 +92,8 @@ export async function requestJson<T>(
     } catch {
       // not a Status object; keep the status text
     }
-    throw new KubeRequestError(verb, path, res.status, reason);
+    const error = new KubeRequestError(verb, path, res.status, reason);
+    throw res.status === 429 ? new TooManyRequests(error, retryAfterMs(res.headers.get('retry-after'))) : error;
   }
   return JSON.parse(text) as T;
 }

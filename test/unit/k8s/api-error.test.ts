@@ -34,3 +34,13 @@ describe('withTimeout', () => {
     await expect(withTimeout(new Promise(() => undefined), 10, 'slow call')).rejects.toThrow('slow call timed out after 10 ms');
   });
 });
+
+describe('429 Retry-After', () => {
+  test('its seconds, else 1 s, capped at 5 s', async () => {
+    const { retryAfterMs } = await import('../../../src/k8s/rest.js');
+    expect(retryAfterMs('1')).toBe(1000);
+    expect(retryAfterMs(null)).toBe(1000);
+    expect(retryAfterMs('junk')).toBe(1000);
+    expect(retryAfterMs('60')).toBe(5000);
+  });
+});
