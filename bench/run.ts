@@ -91,12 +91,15 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${markdown}\n`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const base = settings.mode === 'smoke' ? 'smoke' : 'latest';
-  writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
-  if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);
+  // latest.* is the newest quick or full run; full.* / quick.* keep the newest of each mode.
+  const bases = settings.mode === 'smoke' ? ['smoke'] : ['latest', settings.mode];
   const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale };
-  writeFileSync(join(RESULTS_DIR, `${base}-details.json`), `${JSON.stringify(details, null, 2)}\n`);
-  log(`wrote bench/results/${base}.md, ${base}.json, ${base}-details.json`);
+  for (const base of bases) {
+    writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
+    if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIR, `${base}-details.json`), `${JSON.stringify(details, null, 2)}\n`);
+  }
+  log(`wrote ${bases.map((b) => `bench/results/${b}.{md,json}, ${b}-details.json`).join('; ')}`);
 
   const failures = [swap && swap.failedRequests > 0 && `${swap.failedRequests} failed requests during swaps`, churn && churn.failedRequests > 0 && `${churn.failedRequests} failed requests during churn`].filter(Boolean);
   if (settings.mode === 'smoke' && failures.length > 0) {
