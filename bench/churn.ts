@@ -18,7 +18,7 @@ import { startPod, startSluice, type Server } from './lib/servers.ts';
 import { countDelta, debugRoutes, describeFailures, metricByLabel } from './lib/sluice-admin.ts';
 import { round, spread, type Spread } from './lib/stats.ts';
 import { startWrk } from './lib/wrk.ts';
-import type { LoadSummary } from './swap.ts';
+import { summary, type LoadSummary } from './swap.ts';
 
 export type StopOldPods = 'after-removal' | 'at-terminating';
 
@@ -132,7 +132,7 @@ async function runVariant(ctx: BenchContext, stopOldPods: StopOldPods): Promise<
       endpointUpdates: latencies.length + timeouts,
       updateTimeouts: timeouts,
       updateLatencyMs: { p50: round(s.p50), p99: round(s.p99), max: round(s.max), count: s.count },
-      load: { requests: w.requests, rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, non2xx: w.non2xx, socketErrors: w.socketErrorTotal },
+      load: summary(w),
       upstreamErrors,
       responsesByCode,
       failedRequests: w.non2xx + w.socketErrorTotal,

@@ -11,7 +11,7 @@ import { fmt, fmtInt, table } from './lib/report.ts';
 import { startSluice } from './lib/servers.ts';
 import { countDelta, describeFailures, metricByLabel, metricSum } from './lib/sluice-admin.ts';
 import { round, spread, type Spread } from './lib/stats.ts';
-import { startWrk } from './lib/wrk.ts';
+import { startWrk, type WrkResult } from './lib/wrk.ts';
 
 export interface LoadSummary {
   readonly requests: number;
@@ -31,6 +31,8 @@ export interface SwapResult {
   readonly probes: number;
   readonly probeErrors: number;
   readonly load: LoadSummary;
+  /** The same load on the same instance just before, without edits: what the swaps cost. */
+  readonly loadWithoutSwaps: LoadSummary;
   /** wrk non-2xx + wrk socket errors + failed probes. Must be 0. */
   readonly failedRequests: number;
   /** sluice_requests_total during the run, by status code. */
@@ -82,8 +84,11 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
     const swapsBefore = await metricSum(client, adminPort!, 'sluice_table_swaps_total');
     const codesBefore = await metricByLabel(client, adminPort!, 'sluice_requests_total', 'code');
 
+    const wrkOptions = { wrk: tools.wrk, url: `http://${LOOPBACK}:${httpPort}/`, connections: settings.connections, cpus: settings.loadCpus, host: BENCH_HOST };
+    if (settings.warmupS > 0) await startWrk({ ...wrkOptions, durationS: settings.warmupS }).done;
+    const quiet = await startWrk({ ...wrkOptions, durationS: settings.durationS }).done;
     ctx.log(`swap: ${settings.swaps} route edits under wrk -c${settings.connections}`);
-    const load = startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${httpPort}/`, connections: settings.connections, durationS: settings.swaps * 2 + 20, cpus: settings.loadCpus, host: BENCH_HOST });
+    const load = startWrk({ ...wrkOptions, durationS: settings.swaps * 2 + 20 });
     const latencies: number[] = [];
     let timedOut = 0;
     try {
@@ -109,7 +114,8 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
       latencyMs: mapSpread(spread(latencies)),
       probes,
       probeErrors,
-      load: { requests: w.requests, rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, non2xx: w.non2xx, socketErrors: w.socketErrorTotal },
+      load: summary(w),
+      loadWithoutSwaps: summary(quiet),
       failedRequests: w.non2xx + w.socketErrorTotal + probeErrors,
       responsesByCode,
       tableSwaps,
@@ -120,6 +126,10 @@ export async function runSwap(ctx: BenchContext): Promise<SwapResult> {
     client.close();
     await sluice.group.stop();
   }
+}
+
+export function summary(w: WrkResult): LoadSummary {
+  return { requests: w.requests, rps: Math.round(w.rps), p50Ms: w.p50Ms, p99Ms: w.p99Ms, non2xx: w.non2xx, socketErrors: w.socketErrorTotal };
 }
 
 function mapSpread(s: Spread): Spread {
@@ -134,9 +144,9 @@ export function swapMarkdown(r: SwapResult): string {
       'Latency: file write → first probe answered by the new backend (file watch + debounce + translate + swap).',
     '',
     table(
-      ['swaps', 'seen', 'latency p50 ms', 'p99 ms', 'max ms', 'table swaps (metric)', 'requests', 'req/s under swaps', 'load p99 ms', 'non-2xx', 'socket errors', 'probe errors', 'failures by code (metric)', 'failed'],
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
-      [[String(r.swaps), String(r.swaps - r.timedOut), fmt(r.latencyMs.p50), fmt(r.latencyMs.p99), fmt(r.latencyMs.max), String(r.tableSwaps), fmtInt(r.load.requests + r.probes), fmtInt(r.load.rps), fmt(r.load.p99Ms), String(r.load.non2xx), String(r.load.socketErrors), String(r.probeErrors), describeFailures(r.responsesByCode), `**${r.failedRequests}**`]],
+      ['swaps', 'seen', 'latency p50 ms', 'p99 ms', 'max ms', 'table swaps (metric)', 'requests', 'req/s under swaps (without)', 'load p50 ms (without)', 'load p99 ms (without)', 'non-2xx', 'socket errors', 'probe errors', 'failures by code (metric)', 'failed'],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+      [[String(r.swaps), String(r.swaps - r.timedOut), fmt(r.latencyMs.p50), fmt(r.latencyMs.p99), fmt(r.latencyMs.max), String(r.tableSwaps), fmtInt(r.load.requests + r.probes), `${fmtInt(r.load.rps)} (${fmtInt(r.loadWithoutSwaps.rps)})`, `${fmt(r.load.p50Ms)} (${fmt(r.loadWithoutSwaps.p50Ms)})`, `${fmt(r.load.p99Ms)} (${fmt(r.loadWithoutSwaps.p99Ms)})`, String(r.load.non2xx), String(r.load.socketErrors), String(r.probeErrors), describeFailures(r.responsesByCode), `**${r.failedRequests}**`]],
     ),
   ].join('\n');
 }
