@@ -4,7 +4,7 @@
 //     lookup micro-benchmark (median of several iterations);
 //   - a running Sluice with that table: time to ready, RSS idle and under load, and proxied
 //     latency at moderate load (wrk -c8, a Lua script walking all hosts with a prime stride so
-//     every request names another host).
+//     every request names another host); one Sluice per size, loaded in interleaved rounds.
 // Lookup cost must stay flat: the report gives the 10 000 / 10 latency ratio (goal ≤ 1.2).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,9 +13,9 @@ import { NAMESPACE, ManifestDir } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, sleep } from './lib/net.ts';
 import { groupRssMiB } from './lib/processes.ts';
 import { fmt, fmtInt, table } from './lib/report.ts';
-import { REPO_ROOT, startSluice } from './lib/servers.ts';
+import { REPO_ROOT, startSluice, type SluiceServer } from './lib/servers.ts';
 import { median, round } from './lib/stats.ts';
-import { startWrk } from './lib/wrk.ts';
+import { startWrk, type WrkResult } from './lib/wrk.ts';
 
 const RULES_PER_INGRESS = 100;
 const SERVICES = 10;
@@ -42,6 +42,7 @@ export interface ScaleRow {
 
 export interface ScaleResult {
   readonly connections: number;
+  readonly rounds: number;
   readonly rows: ScaleRow[];
   /** Largest / smallest size, proxied p50 and p99 latency (goal ≤ 1.2). */
   readonly latencyRatioP50: number;
@@ -160,53 +161,88 @@ function lookupCost(dist: DistModules, compiled: InstanceType<DistModules['Compi
   }
 }
 
+interface SizeUnderTest {
+  readonly rules: number;
+  readonly inProcess: ReturnType<typeof inProcess>;
+  readonly sluice: SluiceServer;
+  readonly startupMs: number;
+  readonly rssIdleMiB: number;
+  readonly script: string;
+  readonly runs: { wrk: WrkResult; rssMiB: number }[];
+}
+
+/** Starts a Sluice holding `rules` rules; measures the in-process costs on the way. */
+async function prepareSize(ctx: BenchContext, dist: DistModules, rules: number): Promise<SizeUnderTest> {
+  const { settings, ws, origin } = ctx;
+  const iterations = rules >= 10_000 ? settings.translateIterations : settings.translateIterations * 3;
+  const ip = inProcess(dist, rules, origin.port, iterations);
+  const dir = new ManifestDir(join(ws.dir, `scale-${rules}`));
+  writeManifests(dir, ip.objs);
+  const [httpPort, adminPort] = await freePorts(2);
+  const t0 = performance.now();
+  const sluice = await startSluice({ manifests: dir.path, httpPort: httpPort!, adminPort: adminPort!, cpus: settings.proxyCpus, workers: 1, readyTimeoutMs: 180_000, name: `sluice-scale-${rules}` });
+  const startupMs = performance.now() - t0;
+  await sleep(500);
+  return { rules, inProcess: ip, sluice, startupMs, rssIdleMiB: groupRssMiB(sluice.group.pid), script: ws.file(`scale-${rules}.lua`, luaScript(rules)), runs: [] };
+}
+
+async function load(ctx: BenchContext, size: SizeUnderTest, durationS: number): Promise<{ wrk: WrkResult; rssMiB: number }> {
+  const { settings, tools } = ctx;
+  let rssMiB = 0;
+  const sampler = setTimeout(() => (rssMiB = groupRssMiB(size.sluice.group.pid)), durationS * 500);
+  const wrk = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${size.sluice.port}/`, connections: settings.scaleConnections, cpus: settings.loadCpus, script: size.script, durationS }).done.finally(() => clearTimeout(sampler));
+  return { wrk, rssMiB };
+}
+
+function toRow(size: SizeUnderTest): ScaleRow {
+  const ip = size.inProcess;
+  const runs = size.runs;
+  return {
+    rules: size.rules,
+    snapshot_ms: round(ip.snapshotMs, 2),
+    translate_ms: round(ip.translateMs, 2),
+    compile_ms: round(ip.compileMs, 2),
+    lookup_ns: round(ip.lookupNs, 0),
+    startup_ms: Math.round(size.startupMs),
+    rss_idle_mib: round(size.rssIdleMiB, 1),
+    rss_load_mib: round(Math.max(...runs.map((r) => r.rssMiB)), 1),
+    rps: Math.round(median(runs.map((r) => r.wrk.rps))),
+    p50_ms: round(median(runs.map((r) => r.wrk.p50Ms)), 3),
+    p99_ms: round(median(runs.map((r) => r.wrk.p99Ms)), 3),
+    non2xx: runs.reduce((a, r) => a + r.wrk.non2xx, 0),
+    socket_errors: runs.reduce((a, r) => a + r.wrk.socketErrorTotal, 0),
+  };
+}
+
 export async function runScale(ctx: BenchContext): Promise<ScaleResult> {
-  const { settings, ws, origin, tools } = ctx;
+  const { settings } = ctx;
   const dist = await loadDist();
-  const rows: ScaleRow[] = [];
-  for (const rules of settings.scaleSizes) {
-    const iterations = rules >= 10_000 ? settings.translateIterations : settings.translateIterations * 3;
-    const ip = inProcess(dist, rules, origin.port, iterations);
-    const dir = new ManifestDir(join(ws.dir, `scale-${rules}`));
-    writeManifests(dir, ip.objs);
-    const script = ws.file(`scale-${rules}.lua`, luaScript(rules));
-    const [httpPort, adminPort] = await freePorts(2);
-    const t0 = performance.now();
-    const sluice = await startSluice({ manifests: dir.path, httpPort: httpPort!, adminPort: adminPort!, cpus: settings.proxyCpus, workers: 1, readyTimeoutMs: 180_000, name: `sluice-scale-${rules}` });
-    const startupMs = performance.now() - t0;
-    try {
-      await sleep(500);
-      const rssIdle = groupRssMiB(sluice.group.pid);
-      const wrkOptions = { wrk: tools.wrk, url: `http://${LOOPBACK}:${httpPort}/`, connections: settings.scaleConnections, cpus: settings.loadCpus, script };
-      if (settings.warmupS > 0) await startWrk({ ...wrkOptions, durationS: settings.warmupS }).done;
-      let rssLoad = 0;
-      const sampler = setTimeout(() => (rssLoad = groupRssMiB(sluice.group.pid)), settings.scaleDurationS * 500);
-      const w = await startWrk({ ...wrkOptions, durationS: settings.scaleDurationS }).done.finally(() => clearTimeout(sampler));
-      const row: ScaleRow = {
-        rules,
-        snapshot_ms: round(ip.snapshotMs, 2),
-        translate_ms: round(ip.translateMs, 2),
-        compile_ms: round(ip.compileMs, 2),
-        lookup_ns: round(ip.lookupNs, 0),
-        startup_ms: Math.round(startupMs),
-        rss_idle_mib: round(rssIdle, 1),
-        rss_load_mib: round(rssLoad, 1),
-        rps: Math.round(w.rps),
-        p50_ms: w.p50Ms,
-        p99_ms: w.p99Ms,
-        non2xx: w.non2xx,
-        socket_errors: w.socketErrorTotal,
-      };
-      rows.push(row);
-      ctx.log(`scale ${rules}: translate ${fmt(row.translate_ms)} ms, compile ${fmt(row.compile_ms)} ms, lookup ${row.lookup_ns} ns, ready in ${row.startup_ms} ms, RSS ${row.rss_idle_mib}/${row.rss_load_mib} MiB, ${fmtInt(row.rps)} req/s p50 ${row.p50_ms} p99 ${row.p99_ms} ms, errors ${row.non2xx + row.socket_errors}`);
-    } finally {
-      await sluice.group.stop();
+  const sizes: SizeUnderTest[] = [];
+  try {
+    // All sizes run side by side, loaded in interleaved rounds like the proxies: drift of the
+    // machine then hits every size alike, which matters for a ratio.
+    for (const rules of settings.scaleSizes) {
+      const size = await prepareSize(ctx, dist, rules);
+      sizes.push(size);
+      ctx.log(`scale ${rules}: translate ${fmt(size.inProcess.translateMs)} ms, compile ${fmt(size.inProcess.compileMs)} ms, lookup ${Math.round(size.inProcess.lookupNs)} ns, ready in ${Math.round(size.startupMs)} ms, RSS ${size.rssIdleMiB.toFixed(1)} MiB`);
     }
+    if (settings.warmupS > 0) for (const size of sizes) await load(ctx, size, settings.warmupS);
+    for (let r = 1; r <= settings.rounds; r++) {
+      for (const size of sizes) {
+        const run = await load(ctx, size, settings.scaleDurationS);
+        size.runs.push(run);
+        ctx.log(`scale round ${r}/${settings.rounds} ${fmtInt(size.rules).padStart(6)} rules: ${fmtInt(run.wrk.rps)} req/s p50 ${fmt(run.wrk.p50Ms)} p99 ${fmt(run.wrk.p99Ms)} ms, errors ${run.wrk.non2xx + run.wrk.socketErrorTotal}`);
+      }
+    }
+  } finally {
+    for (const size of sizes) await size.sluice.group.stop();
   }
+  const rows = sizes.map(toRow);
   const small = rows[0]!;
   const large = rows[rows.length - 1]!;
   return {
     connections: settings.scaleConnections,
+    rounds: settings.rounds,
     rows,
     latencyRatioP50: round(large.p50_ms / small.p50_ms, 3),
     latencyRatioP99: round(large.p99_ms / small.p99_ms, 3),
@@ -221,7 +257,7 @@ export function scaleMarkdown(r: ScaleResult): string {
     '## Scale',
     '',
     `Rule i: host h<i>.scale.bench, Prefix /p<i>; 100 rules per Ingress, 10 Services. snapshot/translate/compile/lookup: in-process from dist/, median. ` +
-      `Latency: a running Sluice (one worker), \`wrk -t1 -c${r.connections}\` (moderate load), every request to another host.`,
+      `Latency: a running Sluice per size (one worker), \`wrk -t1 -c${r.connections}\` (moderate load), every request to another host; ${r.rounds} interleaved round(s), median.`,
     '',
     table(
       ['rules', 'snapshot ms', 'translate ms', 'compile ms', 'lookup ns', 'ready after ms', 'RSS idle MiB', 'RSS load MiB', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
