@@ -8,24 +8,20 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/core.js';
 import { GATEWAY_CONTROLLER_NAME } from '../config/config.js';
-import { describe } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { GatewayClassStatusUpdate, GatewayStatusUpdate, HTTPRouteStatusUpdate, StatusUpdate } from '../translate/types.js';
-import { isConflict, isNotFound, summarizeApiError } from './api-error.js';
-import { Backoff } from './backoff.js';
+import { StatusSyncLoop, type WriteOutcome, writeStatus } from './status-sync.js';
 import { nextGatewayClassStatus, nextGatewayStatus, nextRouteStatus, statusChanged, timestamp } from './gateway-status.js';
 import { collectionPath, GATEWAY_API_GROUP } from './resources.js';
 import { requestJson } from './rest.js';
 
-const CONFLICT_ATTEMPTS = 5;
 const CALL_TIMEOUT_MS = 10_000;
 const API_VERSION = `${GATEWAY_API_GROUP}/v1`;
 
 type Target = GatewayClassStatusUpdate | GatewayStatusUpdate | HTTPRouteStatusUpdate;
 type Ref = { readonly kind: Target['kind']; readonly namespace?: string | undefined; readonly name: string };
 type Compute = (currentStatus: unknown, now: string) => Record<string, unknown>;
-type Outcome = 'written' | 'unchanged' | 'gone' | 'failed';
 
 export interface GatewayStatusWriterOptions {
   readonly kc: KubeConfig;
@@ -72,15 +68,12 @@ export class GatewayStatusWriter {
   private readonly o: GatewayStatusWriterOptions;
   private readonly log: Logger;
   private desired = new Map<string, Target>();
-  private pending = false;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private readonly retryBackoff = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: 0.2 });
+  private readonly loop: StatusSyncLoop;
 
   constructor(options: GatewayStatusWriterOptions) {
     this.o = options;
     this.log = options.log.child({ component: 'gateway-status-writer' });
+    this.loop = new StatusSyncLoop(() => this.syncAll(), options.isLeader);
   }
 
   /** The Gateway API statuses of the latest published table. */
@@ -88,40 +81,21 @@ export class GatewayStatusWriter {
     const next = new Map<string, Target>();
     for (const s of statuses) if (s.kind !== 'Ingress') next.set(keyOf(s), s);
     this.desired = next;
-    this.schedule();
+    this.loop.schedule();
   }
 
   /** Re-check every object (leadership gained). */
   resync(): void {
-    this.schedule();
+    this.loop.schedule();
   }
 
   /** Resolves when no write is queued or running (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    await this.idle();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.pending = true;
-    if (!this.running) this.running = this.drain().finally(() => (this.running = undefined));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending && !this.stopped) {
-      this.pending = false;
-      if (!this.o.isLeader()) return;
-      const failures = await this.syncAll();
-      clearTimeout(this.retryTimer);
-      if (failures > 0) this.retryTimer = setTimeout(() => this.schedule(), this.retryBackoff.next());
-      else this.retryBackoff.reset();
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass over every object; returns how many could not be brought up to date. */
@@ -129,7 +103,7 @@ export class GatewayStatusWriter {
     let failures = 0;
     const now = () => timestamp(this.o.now?.() ?? new Date());
     for (const target of this.desired.values()) {
-      if (this.stopped || !this.o.isLeader()) return failures;
+      if (this.loop.stopping || !this.o.isLeader()) return failures;
       const next = compute(target);
       const cached = this.o.cached(target.kind, target.kind === 'GatewayClass' ? undefined : target.namespace, target.name) as { status?: unknown } | undefined;
       if (cached && !statusChanged(cached.status, next(cached.status, now()))) continue;
@@ -137,7 +111,7 @@ export class GatewayStatusWriter {
     }
     // Routes we no longer serve (detached, parent gone, class changed) lose our entries.
     for (const route of this.o.routes()) {
-      if (this.stopped || !this.o.isLeader()) return failures;
+      if (this.loop.stopping || !this.o.isLeader()) return failures;
       const ref: Ref = { kind: 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name };
       if (this.desired.has(keyOf(ref)) || !hasOurParentEntry(route)) continue;
       const removal: Compute = (current, at) => nextRouteStatus(current, [], ref.namespace ?? '', at);
@@ -146,27 +120,16 @@ export class GatewayStatusWriter {
     return failures;
   }
 
-  /** get → compute → skip if equal → replace; retries conflicts. */
-  private async write(ref: Ref, next: Compute, now: () => string): Promise<Outcome> {
+  /** Brings one object's status to `next(current)`. */
+  private write(ref: Ref, next: Compute, now: () => string): Promise<WriteOutcome> {
     const path = statusPath(ref);
-    for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
-      try {
-        const obj = await requestJson<{ status?: unknown }>(this.o.kc, 'get', path, { timeoutMs: CALL_TIMEOUT_MS });
-        const status = next(obj.status, now());
-        if (!statusChanged(obj.status, status)) return 'unchanged';
-        await requestJson(this.o.kc, 'update', path, { body: { ...obj, status }, timeoutMs: CALL_TIMEOUT_MS });
-        this.log.info({ object: describeRef(ref) }, 'Gateway API status written');
-        return 'written';
-      } catch (err) {
-        if (isNotFound(err)) return 'gone';
-        if (isConflict(err) && attempt < CONFLICT_ATTEMPTS) continue; // changed under us: fresh get
-        const summary = summarizeApiError(err);
-        const d = describe('StatusWriteFailed', describeRef(ref), summary.reason);
-        this.o.metrics.providerErrors.labels('kubernetes', d.code).inc();
-        this.log.warn({ code: d.code, status: summary.status }, d.message);
-        return 'failed';
-      }
-    }
-    return 'failed';
+    return writeStatus(describeRef(ref), async () => {
+      const obj = await requestJson<{ status?: unknown }>(this.o.kc, 'get', path, { timeoutMs: CALL_TIMEOUT_MS });
+      const status = next(obj.status, now());
+      if (!statusChanged(obj.status, status)) return 'unchanged';
+      await requestJson(this.o.kc, 'update', path, { body: { ...obj, status }, timeoutMs: CALL_TIMEOUT_MS });
+      this.log.info({ object: describeRef(ref) }, 'Gateway API status written');
+      return 'written';
+    }, this.o);
   }
 }
