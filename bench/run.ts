@@ -91,8 +91,10 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${markdown}\n`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
-  // latest.* is the newest quick or full run; full.* / quick.* keep the newest of each mode.
-  const bases = settings.mode === 'smoke' ? ['smoke'] : ['latest', settings.mode];
+  // latest.* is the newest complete quick or full run; full.* / quick.* keep the newest of each mode.
+  // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
+  const complete = settings.parts.size === 4;
+  const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
   const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
