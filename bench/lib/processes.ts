@@ -129,6 +129,7 @@ export function groupMembers(pgid: number): number[] {
   return allStats().filter((s) => s.pgrp === pgid).map((s) => s.pid);
 }
 
+/** USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux architecture we run on. */
 export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** utime+stime of every live process in the group (all threads), in clock ticks. */
