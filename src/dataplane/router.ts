@@ -150,7 +150,7 @@ export class ListenerRouter {
   private readonly wildcardMany = new Map<string, CompiledHost>();
   private readonly any: CompiledHost | undefined;
   private readonly fallback: CompiledRoute | undefined;
-  /** Raw Host header → resolved host, so the common case does no string work per request. */
+  /** Raw Host header (with port, upper case, or a wildcard match) → resolved host. */
   private readonly hostCache = new Map<string, CompiledHost | null>();
 
   constructor(listener: Listener) {
@@ -174,6 +174,10 @@ export class ListenerRouter {
   }
 
   private resolveHost(rawHost: string): CompiledHost | undefined {
+    // Most Host headers are already a bare lower-case name: one map lookup, no cache churn
+    // (with many distinct hosts, a bounded cache would thrash).
+    const direct = this.exact.get(rawHost);
+    if (direct) return direct;
     const cached = this.hostCache.get(rawHost);
     if (cached !== undefined) return cached ?? undefined;
     const found = this.lookupHost(normalizeHost(rawHost));
