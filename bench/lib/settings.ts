@@ -38,13 +38,13 @@ const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections:
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | keyof typeof BASE>> = {
   full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5 },
-  quick: { mode: 'quick', warmupS: 2, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3 },
+  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3 },
   smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale] [--workers 2]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale
-  --quick     1 round x 3 s, shorter churn; under 3 minutes
+  --quick     3 s warm-up, 1 round x 3 s, shorter churn; under 3 minutes
   --smoke     proves the harness works end to end in under a minute (CI); numbers are not comparable
   --only      run only these parts
   --in-place-writes  swap/churn edits rewrite files in place instead of replacing them by rename
