@@ -24,6 +24,12 @@ export class Metrics {
     labelNames: ['backend', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly upstreamRetries = new Counter({
+    name: 'sluice_upstream_retries_total',
+    help: 'Requests sent to another endpoint after a connect failure (or a reset, for safe methods), by backend cluster.',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
   readonly tableSwaps = new Counter({
     name: 'sluice_table_swaps_total',
     help: 'Routing tables installed in the data plane, by path (full translation or endpoints fast path).',

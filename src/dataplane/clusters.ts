@@ -4,6 +4,7 @@
 import type { Cluster, EndpointAddress } from '../table/types.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
 import { endpointKey } from './upstream/pools.js';
+import type { PassiveHealth } from './health/passive.js';
 
 export interface UpstreamTarget {
   readonly key: string;
@@ -34,11 +35,21 @@ export class ClusterRuntime {
     this.balancer = new SmoothWeightedRoundRobin(this.targets);
   }
 
-  /** Next endpoint, skipping `avoid` (a retry after a failed connect) when there is another. */
-  pick(avoid?: string): UpstreamTarget | undefined {
+  /**
+   * Next endpoint by the balancer, skipping those already tried for this request and, while
+   * there is another choice, those passive health has ejected.
+   */
+  pick(health?: PassiveHealth, tried?: ReadonlySet<string>): UpstreamTarget | undefined {
     const first = this.balancer.pick();
-    if (avoid === undefined || first?.key !== avoid || this.targets.length < 2) return first;
-    return this.balancer.pick();
+    if (!first || ((!health || health.size === 0) && !tried)) return first;
+    let fallback: UpstreamTarget | undefined;
+    for (let i = 0, candidate: UpstreamTarget | undefined = first; i < this.targets.length && candidate; i++, candidate = this.balancer.pick()) {
+      if (tried?.has(candidate.key)) continue;
+      if (!health?.isEjected(candidate.key)) return candidate;
+      fallback ??= candidate;
+    }
+    // Every untried endpoint is ejected: try one anyway rather than fail without trying.
+    return fallback;
   }
 }
 

@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
+import { PassiveHealth } from './health/passive.js';
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
@@ -44,6 +45,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
+  private readonly health = new PassiveHealth();
   private readonly ctx: ProxyContext;
   private readonly options: DataPlaneOptions;
   private readonly log: Logger;
@@ -59,6 +61,7 @@ export class DataPlane {
       pools: this.pools,
       timeouts: upstream,
       metrics: options.metrics,
+      health: this.health,
       draining: () => this.draining,
     };
   }
@@ -82,6 +85,7 @@ export class DataPlane {
     const keep = new Set<string>();
     for (const c of table.clusters) for (const e of c.endpoints) keep.add(endpointKey(e));
     this.pools.retain(keep);
+    this.health.retain(keep);
     for (const l of table.listeners) await this.ensureSocket(l);
     // New certificates apply to the next handshake; only the no-SNI default needs a push.
     for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);

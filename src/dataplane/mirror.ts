@@ -4,6 +4,7 @@
 // main request consumes; teeing it would let a slow mirror hold the main request back).
 import type { Dispatcher } from 'undici';
 import type { ClusterRuntime } from './clusters.js';
+import type { PassiveHealth } from './health/passive.js';
 import type { UpstreamPools } from './upstream/pools.js';
 
 const MIRROR_TIMEOUT_MS = 10_000;
@@ -11,6 +12,7 @@ const MIRROR_TIMEOUT_MS = 10_000;
 export interface MirrorContext {
   cluster(id: string): ClusterRuntime | undefined;
   readonly pools: UpstreamPools;
+  readonly health: PassiveHealth;
 }
 
 export function mirrorRequest(
@@ -24,7 +26,7 @@ export function mirrorRequest(
   if (withBody) return;
   for (const m of mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
-    const target = ctx.cluster(m.cluster)?.pick();
+    const target = ctx.cluster(m.cluster)?.pick(ctx.health);
     if (!target) continue;
     ctx.pools
       .get(target.key)

@@ -14,6 +14,7 @@ import { mirrorRequest } from './mirror.js';
 import { modifyPath } from './paths.js';
 import type { ListenerRouter, RequestFacts } from './router.js';
 import type { UpstreamPools } from './upstream/pools.js';
+import type { PassiveHealth } from './health/passive.js';
 
 export interface ProxyContext {
   table(): CompiledTable | undefined;
@@ -21,6 +22,7 @@ export interface ProxyContext {
   readonly pools: UpstreamPools;
   readonly timeouts: UpstreamTimeouts;
   readonly metrics: Metrics;
+  readonly health: PassiveHealth;
   /** True once shutdown began: responses carry `Connection: close` so clients move on. */
   draining(): boolean;
 }
@@ -32,7 +34,12 @@ export interface ListenerSocketInfo {
 }
 
 const NO_ROUTE = '-';
-const CONNECT_RETRY_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The endpoint was never reached: safe to retry any request, and a reason to eject it. */
+const CONNECT_FAILURE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The connection broke before any response: retried only for requests that are safe to repeat. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Attempts per request, each on a different endpoint. */
 const MAX_ATTEMPTS = 3;
 
 type ErrorKind = 'connect' | 'timeout' | 'protocol' | 'reset';
@@ -87,6 +94,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly withBody: boolean;
   private target: UpstreamTarget;
   private attempts = 1;
+  /** Endpoints this request already failed on (allocated on the first failure only). */
+  private tried: Set<string> | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private requestTimer: NodeJS.Timeout | undefined;
   private done = false;
@@ -141,6 +150,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (this.done) return;
+    this.ctx.health.succeeded(this.target.key);
     stripResponseHopByHop(headers);
     this.backend.responseEdit?.(headers);
     const res = this.res;
@@ -168,13 +178,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return;
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(this.cluster.cluster.id, kind).inc();
-    // Nothing reached the endpoint: try another one (only when no body stream was consumed).
-    if (!this.res.headersSent && !this.withBody && err.code !== undefined && CONNECT_RETRY_CODES.has(err.code) && this.attempts < Math.min(MAX_ATTEMPTS, this.cluster.targets.length)) {
-      const next = this.cluster.pick(this.target.key);
-      if (next && next.key !== this.target.key) {
+    const connectFailure = err.code !== undefined && CONNECT_FAILURE_CODES.has(err.code);
+    if (connectFailure) this.ctx.health.failed(this.target.key);
+    if (this.retryable(err, connectFailure)) {
+      (this.tried ??= new Set()).add(this.target.key);
+      const next = this.cluster.pick(this.ctx.health, this.tried);
+      if (next) {
         this.attempts++;
         this.target = next;
         this.controller = undefined;
+        this.ctx.metrics.upstreamRetries.labels(this.cluster.cluster.id).inc();
         this.start();
         return;
       }
@@ -187,6 +200,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     const status = kind === 'timeout' ? 504 : 502;
     this.finish(status);
     plain(this.res, status, kind === 'timeout' ? 'upstream timeout\n' : 'upstream connect error\n');
+  }
+
+  /**
+   * Whether another endpoint may take this request: nothing was answered yet, no request body
+   * was streamed (it cannot be replayed), and either the endpoint was never reached or the
+   * request is safe to repeat.
+   */
+  private retryable(err: Error & { code?: string }, connectFailure: boolean): boolean {
+    if (this.timedOut || this.res.headersSent || this.withBody || this.attempts >= MAX_ATTEMPTS) return false;
+    return connectFailure || (err.code !== undefined && RESET_CODES.has(err.code) && SAFE_METHODS.has(this.req.method ?? ''));
   }
 
   private onRequestTimeout(): void {
@@ -270,7 +293,7 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const cluster = backend && ctx.cluster(backend.backend.cluster);
   // Every backend weighted 0, or a cluster missing from the data plane.
   if (!backend || !cluster) return answer(route.id, NO_ROUTE, 500, 'no backend\n');
-  const target = cluster.pick();
+  const target = cluster.pick(ctx.health);
   if (!target) return answer(route.id, cluster.cluster.id, 503, 'no ready endpoint\n');
   const rewrite = route.rewrite;
   const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (q === -1 ? '' : url.slice(q)) : url;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { SmoothWeightedRoundRobin } from '../../../src/dataplane/balancer/round-robin.js';
 import { eligibleEndpoints, ClusterRuntime, reconcileClusters } from '../../../src/dataplane/clusters.js';
+import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
 import type { Cluster, EndpointAddress } from '../../../src/table/types.js';
 
 function counts<T>(picker: { pick(): T | undefined }, n: number): Map<T | undefined, number> {
@@ -67,7 +68,27 @@ describe('endpoint eligibility', () => {
     const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2')]));
     expect(counts(rt, 10)).toEqual(new Map([[rt.targets[0], 5], [rt.targets[1], 5]]));
     const first = rt.pick()!;
-    expect(rt.pick(first.key)).not.toBe(first);
+    expect(rt.pick(undefined, new Set([first.key]))).not.toBe(first);
+    expect(rt.pick(undefined, new Set(rt.targets.map((t) => t.key)))).toBeUndefined();
+  });
+
+  it('skips ejected endpoints while another is healthy, and uses one when all are ejected', () => {
+    let now = 0;
+    const health = new PassiveHealth(() => now);
+    const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')]));
+    health.failed('10.0.0.2:80');
+    expect(new Set(Array.from({ length: 9 }, () => rt.pick(health)!.key))).toEqual(new Set(['10.0.0.1:80', '10.0.0.3:80']));
+    health.failed('10.0.0.1:80');
+    health.failed('10.0.0.3:80');
+    expect(rt.pick(health)).toBeDefined();
+    // Ejection lasts 1 s, then 2 s after a second failure; a success clears it.
+    now = 1500;
+    expect(health.isEjected('10.0.0.2:80')).toBe(false);
+    health.failed('10.0.0.2:80');
+    now = 3000;
+    expect(health.isEjected('10.0.0.2:80')).toBe(true);
+    health.succeeded('10.0.0.2:80');
+    expect(health.isEjected('10.0.0.2:80')).toBe(false);
   });
 
   it('keeps balancer state across swaps only while the endpoint set is unchanged', () => {
