@@ -1,26 +1,14 @@
 // Live changes and process lifecycle in file mode: edits go live without failed requests, a
 // broken manifest keeps the last good routes, SIGTERM drains in-flight requests.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type Backend, debugRoutes, eventually, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, debugRoutes, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 const port = (name: string) => backends.find((b) => b.name === name)!.port;
 let dir: ManifestDir;
 let sluice: Sluice | undefined;
 
-function ingress(path: string, service: string): string {
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: app, namespace: live }
-spec:
-  ingressClassName: sluice
-  rules:
-    - host: live.example.com
-      http:
-        paths:
-          - { path: ${path}, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }
-`;
-}
+const ingress = (path: string, service: string) => ingressYaml('live', 'app', 'live.example.com', [{ path, service }]);
 
 beforeAll(async () => {
   backends = await startBackends(['blue', 'green']);

@@ -2,7 +2,7 @@
 // its EndpointSlice said so): requests without a body are retried on another endpoint, and
 // passive health ejects the dead ones so later requests stop trying them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Backend, freePort, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, freePort, ingressYaml, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
@@ -15,12 +15,7 @@ beforeAll(async () => {
   dir.write('all.yaml', [
     INGRESS_CLASS_YAML,
     serviceYaml('r', 'mixed', [{ port: dead[0]! }, { port: backends[0]!.port }, { port: dead[1]! }]),
-    `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: r, namespace: r }
-spec:
-  ingressClassName: sluice
-  rules: [{ host: r.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: mixed, port: { number: 80 } } } }] } }]`,
+    ingressYaml('r', 'r', 'r.example.com', [{ path: '/', service: 'mixed' }]),
   ].join('\n---\n'));
   sluice = await startSluice(dir.path);
 });

@@ -3,24 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Backend, eventually, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
 let sluice: Sluice;
 
-const ingress = (extraPath: string) => `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: ws, namespace: ws }
-spec:
-  ingressClassName: sluice
-  rules:
-    - host: ws.example.com
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: chat, port: { number: 80 } } } }
-          - { path: ${extraPath}, pathType: Prefix, backend: { service: { name: chat, port: { number: 80 } } } }
-`;
+const ingress = (extraPath: string) =>
+  ingressYaml('ws', 'ws', 'ws.example.com', [
+    { path: '/', service: 'chat' },
+    { path: extraPath, service: 'chat' },
+  ]);
 
 beforeAll(async () => {
   backends = await startBackends(['chat']);

@@ -1,19 +1,13 @@
 // --workers 2: the controller forks two data-plane workers; tables reach both, metrics are
 // summed over both, and SIGTERM drains them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Backend, eventually, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
 let sluice: Sluice;
 
-const ingress = (service: string) => `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: app, namespace: w }
-spec:
-  ingressClassName: sluice
-  rules: [{ host: w.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }] } }]
-`;
+const ingress = (service: string) => ingressYaml('w', 'app', 'w.example.com', [{ path: '/', service }]);
 
 beforeAll(async () => {
   backends = await startBackends(['one', 'two']);

@@ -99,6 +99,29 @@ endpoints: [{ addresses: ["127.0.0.1"], conditions: ${conditions} }]`);
   return docs.join('\n---\n');
 }
 
+export interface IngressPath {
+  readonly path: string;
+  /** Service name; port 80 of it. */
+  readonly service: string;
+  readonly type?: 'Prefix' | 'Exact';
+}
+
+/** YAML for an Ingress of class sluice with one host and the given paths. */
+export function ingressYaml(namespace: string, name: string, host: string, paths: readonly IngressPath[]): string {
+  const lines = paths.map((p) => `          - { path: ${p.path}, pathType: ${p.type ?? 'Prefix'}, backend: { service: { name: ${p.service}, port: { number: 80 } } } }`);
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  ingressClassName: sluice
+  rules:
+    - host: ${host}
+      http:
+        paths:
+${lines.join('\n')}
+`;
+}
+
 export const INGRESS_CLASS_YAML = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
 metadata: { name: sluice }
