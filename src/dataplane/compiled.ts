@@ -1,7 +1,7 @@
 // A routing table compiled for serving: one router per logical port, and for every route the
 // things a request would otherwise recompute (backend picker, header edits). Built once per
 // table swap; requests only read it.
-import type { Listener, Route, RoutingTable, WeightedBackend } from '../table/types.js';
+import type { Route, RoutingTable, WeightedBackend } from '../table/types.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
 import { compileFlatModifier, compileObjectModifier, type FlatHeaderEdit, type ObjectHeaderEdit } from './headers.js';
 import { ListenerRouter } from './router.js';
@@ -18,8 +18,8 @@ export interface RouteRuntime {
   readonly route: Route;
   /** Picks a backend by weight; undefined result means every weight is 0. */
   readonly pickBackend: () => BackendRuntime | undefined;
+  /** The route's request header filter (each backend's own is applied after it). */
   readonly requestEdit: FlatHeaderEdit | undefined;
-  readonly responseEdit: ObjectHeaderEdit | undefined;
 }
 
 function routeRuntime(route: Route): RouteRuntime {
@@ -41,7 +41,7 @@ function routeRuntime(route: Route): RouteRuntime {
       pickBackend = () => wrr.pick();
     }
   }
-  return { route, pickBackend, requestEdit, responseEdit };
+  return { route, pickBackend, requestEdit };
 }
 
 function mergeObjectEdits(a: ObjectHeaderEdit | undefined, b: ObjectHeaderEdit | undefined): ObjectHeaderEdit | undefined {
@@ -87,9 +87,5 @@ export class CompiledTable {
 
   runtime(route: Route): RouteRuntime {
     return this.routes.get(route)!;
-  }
-
-  listeners(): readonly Listener[] {
-    return this.table.listeners;
   }
 }

@@ -139,16 +139,6 @@ export class DataPlane {
     }
   }
 
-  /** Addresses actually bound, by listener key (tests and logs). */
-  boundPorts(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [key, s] of this.sockets) {
-      const addr = s.app.server.address();
-      if (addr && typeof addr === 'object') out.set(key, addr.port);
-    }
-    return out;
-  }
-
   /**
    * Graceful stop: stop accepting, let in-flight requests finish within drainMs, then cut what
    * is left, and close upstream pools.

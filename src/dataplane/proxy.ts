@@ -42,9 +42,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Attempts per request, each on a different endpoint. */
 const MAX_ATTEMPTS = 3;
 
-type ErrorKind = 'connect' | 'timeout' | 'protocol' | 'reset';
+export type ErrorKind = 'connect' | 'timeout' | 'protocol' | 'reset';
 
-function classify(err: Error & { code?: string }): ErrorKind {
+/** The kind of an upstream failure, for metrics and the 502/504 choice. */
+export function classify(err: Error & { code?: string }): ErrorKind {
   switch (err.code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
@@ -254,8 +255,10 @@ export type Plan =
       readonly facts: RequestFacts;
       /** Path and query to send upstream (after any rewrite). */
       readonly path: string;
-      /** Upstream request headers with the route's filters applied, before the backend's. */
+      /** Upstream request headers with the route's filters applied (what mirrors get). */
       readonly routeHeaders: string[];
+      /** Upstream request headers with the backend's filters applied too. */
+      readonly headers: string[];
     };
 
 /**
@@ -304,7 +307,8 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
     host: rewrite?.hostname ?? rawHost,
     originalHost: rawHost,
   });
-  return { type: 'forward', rt, backend, cluster, target, facts, path, routeHeaders: rt.requestEdit ? rt.requestEdit(headers) : headers };
+  const routeHeaders = rt.requestEdit ? rt.requestEdit(headers) : headers;
+  return { type: 'forward', rt, backend, cluster, target, facts, path, routeHeaders, headers: backend.ownRequestEdit ? backend.ownRequestEdit(routeHeaders) : routeHeaders };
 }
 
 export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
@@ -314,6 +318,5 @@ export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req
   const { rt, backend, path } = plan;
   // Mirrors get the request as the route's filters shaped it (backend filters are the backend's).
   if (rt.route.mirrors) mirrorRequest(ctx, rt.route.mirrors, plan.facts.method, path, plan.routeHeaders, hasBody(req));
-  const headers = backend.ownRequestEdit ? backend.ownRequestEdit(plan.routeHeaders) : plan.routeHeaders;
-  new Exchange(ctx, req, res, rt, backend, plan.cluster, plan.target, path, headers, started).start();
+  new Exchange(ctx, req, res, rt, backend, plan.cluster, plan.target, path, plan.headers, started).start();
 }

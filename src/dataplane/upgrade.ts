@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { stripResponseHopByHop } from './headers.js';
-import { type ListenerSocketInfo, planRequest, type ProxyContext } from './proxy.js';
+import { classify, type ListenerSocketInfo, planRequest, type ProxyContext } from './proxy.js';
 
 function headLines(headers: IncomingHttpHeaders): string {
   let out = '';
@@ -33,7 +33,6 @@ export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunne
   const plan = planRequest(ctx, info, req, started);
   if (plan.type === 'answer') return answerRaw(client, plan.status, plan.body, plan.headers);
   const { rt, backend, cluster, target } = plan;
-  const headers = backend.ownRequestEdit ? backend.ownRequestEdit(plan.routeHeaders) : plan.routeHeaders;
   const record = (code: number) => ctx.metrics.countRequest(rt.route.id, cluster.cluster.id, code, (performance.now() - started) / 1000);
   const body: Buffer[] = [];
   let refused: { status: number; headers: IncomingHttpHeaders } | undefined;
@@ -70,8 +69,9 @@ export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunne
       answerRaw(client, r.status, Buffer.concat(body), r.headers);
     },
     onResponseError(_controller, err: Error & { code?: string }) {
-      const timeout = err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT';
-      ctx.metrics.upstreamErrors.labels(cluster.cluster.id, timeout ? 'timeout' : 'connect').inc();
+      const kind = classify(err);
+      const timeout = kind === 'timeout';
+      ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
       record(timeout ? 504 : 502);
       answerRaw(client, timeout ? 504 : 502, timeout ? 'upstream timeout\n' : 'upstream connect error\n');
     },
@@ -80,7 +80,7 @@ export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunne
     {
       path: plan.path,
       method: 'GET',
-      headers,
+      headers: plan.headers,
       upgrade: String(req.headers.upgrade ?? 'websocket'),
       headersTimeout: rt.route.timeouts?.backendRequestMs ?? ctx.timeouts.responseMs,
     },

@@ -22,10 +22,6 @@ export class Debouncer {
     this.maxTimer ??= setTimeout(() => this.fire(), this.maxDelayMs);
   }
 
-  get pending(): boolean {
-    return this.holdTimer !== undefined;
-  }
-
   stop(): void {
     this.stopped = true;
     this.clear();

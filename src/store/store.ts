@@ -77,15 +77,6 @@ export class Store {
     return this.byKind.get(kind)?.get(namespace ? `${namespace}/${name}` : name)?.object;
   }
 
-  /** Keys ("ns/name") of every stored object of a kind. */
-  keys(kind: WatchedKind): string[] {
-    return [...this.byKind.get(kind)!.keys()];
-  }
-
-  size(kind: WatchedKind): number {
-    return this.byKind.get(kind)!.size;
-  }
-
   /** A frozen, sorted view; the same object until the next change that matters. */
   snapshot(): Snapshot {
     if (this.cached) return this.cached;

@@ -8,7 +8,7 @@
 // socket: their virtual hosts are merged, a hostname both define is served by the Gateway.
 import type { Ingress } from '../api/core.js';
 import type { Snapshot } from '../store/snapshot.js';
-import type { Listener, RoutingTable, VirtualHost } from '../table/types.js';
+import type { Listener, RoutingTable } from '../table/types.js';
 import { compareStrings } from '../util/compare.js';
 import { deepFreeze } from '../util/freeze.js';
 import { ClusterRegistry } from './clusters.js';

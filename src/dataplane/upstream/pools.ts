@@ -51,10 +51,6 @@ export class UpstreamPools {
     }
   }
 
-  get size(): number {
-    return this.pools.size;
-  }
-
   async close(): Promise<void> {
     const all = [...this.pools.values()];
     this.pools.clear();
