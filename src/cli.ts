@@ -2,7 +2,9 @@
 // names the flag; main prints it and exits 2 before anything starts.
 import { envName, OPTIONS, type OptionSpec } from './config/options.js';
 import type { Config, LogLevel, ProviderName } from './config/config.js';
+import { parseBytes } from './config/bytes.js';
 import { parseDuration } from './config/duration.js';
+import { isIP } from 'node:net';
 import { fail } from './errors.js';
 
 type RawValues = Map<string, string>;
@@ -65,6 +67,11 @@ function typed(spec: OptionSpec, text: string): string | number | boolean {
       if (spec.min !== undefined && n < spec.min) throw bad(`is below ${spec.min}`);
       return n;
     }
+    case 'bytes': {
+      const n = parseBytes(text);
+      if (n === undefined) throw bad('is not a size like 1048576, 512KiB, 16MiB or 1GiB');
+      return n;
+    }
     case 'duration': {
       const ms = parseDuration(text);
       if (ms === undefined) throw bad('is not a duration like 500ms, 5s or 1m');
@@ -86,13 +93,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const manifestsDir = str('manifests');
   if (provider === 'file' && !manifestsDir) throw fail('ConfigInvalid', '--manifests', 'is required with --provider file');
 
-  let publishService: Config['publishService'];
-  const ps = str('publish-service');
-  if (ps !== undefined) {
-    const [namespace, name, extra] = ps.split('/');
-    if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', '--publish-service', `"${ps}" is not namespace/name`);
-    publishService = { namespace, name };
-  }
+  const publishService = objectRef('publish-service', str('publish-service'));
+  const defaultCertificate = objectRef('default-certificate', str('default-certificate'));
+  const trustedProxies = (str('trusted-proxies') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const cidr of trustedProxies) if (!isCidr(cidr)) throw fail('ConfigInvalid', '--trusted-proxies', `"${cidr}" is not an address or CIDR like 10.0.0.0/8 or fd00::/8`);
+  if (v('proxy-protocol') && trustedProxies.length === 0) throw fail('ConfigInvalid', '--proxy-protocol', 'needs --trusted-proxies (PROXY headers are accepted from trusted sources only)');
   const holdoffMs = num('debounce');
   const maxDelayMs = num('debounce-max');
   if (maxDelayMs < holdoffMs) throw fail('ConfigInvalid', '--debounce-max', 'must not be shorter than --debounce');
@@ -106,7 +111,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     httpsPort: num('https-port'),
     adminPort: num('admin-port'),
     bindAddress: str('bind-address')!,
-    adminBindAddress: str('admin-bind-address')!,
+    adminBindAddress: str('admin-bind-address') ?? str('bind-address')!,
+    debugRemote: v('debug-remote') as boolean,
     ingressClass: str('ingress-class')!,
     watchNamespace: str('watch-namespace') || undefined,
     publishAddress: (str('publish-address') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -128,7 +134,39 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       keepAliveMs: num('upstream-keep-alive-timeout'),
     },
     clientKeepAliveMs: num('client-keep-alive-timeout'),
+    edge: {
+      trustedProxies,
+      trustedHops: num('trusted-hops'),
+      proxyProtocol: v('proxy-protocol') as boolean,
+      headerTimeoutMs: num('client-header-timeout'),
+      tlsHandshakeTimeoutMs: num('tls-handshake-timeout'),
+      maxRequestBodyBytes: num('max-request-body'),
+      mergeSlashes: v('merge-slashes') as boolean,
+      escapedSlashes: str('escaped-slashes') as 'keep' | 'reject',
+      rejectUnknownSni: v('reject-unknown-sni') as boolean,
+    },
+    defaultCertificate,
+    maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),
     debounce: { holdoffMs, maxDelayMs },
   };
+}
+
+/** "namespace/name" → a reference; undefined when the flag is unset. */
+function objectRef(flag: string, text: string | undefined): { namespace: string; name: string } | undefined {
+  if (text === undefined) return undefined;
+  const [namespace, name, extra] = text.split('/');
+  if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', `--${flag}`, `"${text}" is not namespace/name`);
+  return { namespace, name };
+}
+
+/** An IPv4/IPv6 address, or one with a /prefix length that fits its family. */
+function isCidr(text: string): boolean {
+  const slash = text.indexOf('/');
+  const address = slash === -1 ? text : text.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const bits = text.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }

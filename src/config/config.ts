@@ -13,6 +13,28 @@ export interface UpstreamTimeouts {
   readonly idleMs: number;
 }
 
+/** How the data plane treats what clients say about themselves and their requests. */
+export interface EdgeConfig {
+  /** CIDRs of proxies in front of Sluice whose forwarding headers are believed. */
+  readonly trustedProxies: readonly string[];
+  /** With a trusted peer: the client is the N-th X-Forwarded-For entry from the right (0: right-most untrusted). */
+  readonly trustedHops: number;
+  /** Every data-plane connection starts with a PROXY protocol header (v1 or v2). */
+  readonly proxyProtocol: boolean;
+  /** Milliseconds a client has to send a complete request head (408 after). */
+  readonly headerTimeoutMs: number;
+  /** Milliseconds a client has to complete a TLS handshake. */
+  readonly tlsHandshakeTimeoutMs: number;
+  /** Largest request body in bytes (413 above); 0 means unlimited. */
+  readonly maxRequestBodyBytes: number;
+  /** Merge repeated slashes in request paths. */
+  readonly mergeSlashes: boolean;
+  /** Paths containing %2F or %5C: kept encoded, or answered 400. */
+  readonly escapedSlashes: 'keep' | 'reject';
+  /** Refuse TLS handshakes whose SNI matches no certificate. */
+  readonly rejectUnknownSni: boolean;
+}
+
 export interface Config {
   readonly provider: ProviderName;
   readonly manifestsDir: string | undefined;
@@ -21,6 +43,8 @@ export interface Config {
   readonly adminPort: number;
   readonly bindAddress: string;
   readonly adminBindAddress: string;
+  /** Answer /debug/* to non-loopback clients too. */
+  readonly debugRemote: boolean;
   readonly ingressClass: string;
   readonly watchNamespace: string | undefined;
   readonly publishAddress: readonly string[];
@@ -37,6 +61,11 @@ export interface Config {
   readonly workers: number;
   readonly upstream: UpstreamTimeouts & { readonly keepAliveMs: number };
   readonly clientKeepAliveMs: number;
+  readonly edge: EdgeConfig;
+  /** TLS Secret served for unknown or missing SNI (undefined: a generated self-signed one). */
+  readonly defaultCertificate: { readonly namespace: string; readonly name: string } | undefined;
+  /** Manifest files larger than this are reported and skipped. */
+  readonly maxManifestBytes: number;
   readonly drainTimeoutMs: number;
   readonly debounce: { readonly holdoffMs: number; readonly maxDelayMs: number };
 }

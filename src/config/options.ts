@@ -1,7 +1,7 @@
 // The one table of every command-line flag. Parsing, env variables (SLUICE_<FLAG>), --help and
 // the README's flag list all come from here, so an option cannot exist in one place only.
 
-export type OptionType = 'string' | 'port' | 'int' | 'bool' | 'duration' | 'enum';
+export type OptionType = 'string' | 'port' | 'int' | 'bool' | 'duration' | 'enum' | 'bytes';
 
 export interface OptionSpec {
   readonly flag: string;
@@ -18,9 +18,10 @@ export const OPTIONS = [
   { flag: 'manifests', type: 'string', help: 'directory of YAML manifests (file provider); watched for changes' },
   { flag: 'http-port', type: 'port', default: '8080', help: 'port of the plain HTTP listener (serves listener port 80)' },
   { flag: 'https-port', type: 'port', default: '8443', help: 'port of the TLS listener (serves listener port 443)' },
-  { flag: 'admin-port', type: 'port', default: '9090', help: 'port of /healthz, /readyz, /metrics, /debug/routes' },
+  { flag: 'admin-port', type: 'port', default: '9090', help: 'port of /healthz, /readyz, /metrics, /debug/*' },
   { flag: 'bind-address', type: 'string', default: '0.0.0.0', help: 'address the data-plane listeners bind' },
-  { flag: 'admin-bind-address', type: 'string', default: '0.0.0.0', help: 'address the admin server binds' },
+  { flag: 'admin-bind-address', type: 'string', help: 'address the admin server binds (default: --bind-address)' },
+  { flag: 'debug-remote', type: 'bool', default: 'false', help: 'answer /debug/* on the admin port to non-loopback clients too' },
   { flag: 'ingress-class', type: 'string', default: 'sluice', help: 'IngressClass name this instance serves' },
   { flag: 'watch-namespace', type: 'string', help: 'watch only this namespace (default: all)' },
   { flag: 'publish-address', type: 'string', help: 'address written to Ingress status (comma-separated IPs or hostnames)' },
@@ -38,6 +39,17 @@ export const OPTIONS = [
   { flag: 'upstream-idle-timeout', type: 'duration', default: '60s', help: 'longest silence while streaming a response body' },
   { flag: 'upstream-keep-alive-timeout', type: 'duration', default: '60s', help: 'how long an idle upstream connection is kept' },
   { flag: 'client-keep-alive-timeout', type: 'duration', default: '65s', help: 'how long an idle client connection is kept' },
+  { flag: 'client-header-timeout', type: 'duration', default: '60s', help: 'time a client has to send a complete request head (408 after)' },
+  { flag: 'tls-handshake-timeout', type: 'duration', default: '10s', help: 'time a client has to complete the TLS handshake' },
+  { flag: 'max-request-body', type: 'bytes', default: '0', help: 'largest request body accepted, e.g. 10MiB (413 above; 0 = unlimited)' },
+  { flag: 'trusted-proxies', type: 'string', help: 'comma-separated CIDRs whose X-Forwarded-*, Forwarded and PROXY headers are believed' },
+  { flag: 'trusted-hops', type: 'int', default: '0', help: 'with a trusted peer: client = N-th X-Forwarded-For entry from the right (0: right-most untrusted)' },
+  { flag: 'proxy-protocol', type: 'bool', default: 'false', help: 'data-plane listeners expect a PROXY protocol v1/v2 header (from --trusted-proxies only)' },
+  { flag: 'default-certificate', type: 'string', help: 'namespace/name of the TLS Secret served for unknown or missing SNI (default: a generated self-signed one)' },
+  { flag: 'reject-unknown-sni', type: 'bool', default: 'false', help: 'refuse TLS handshakes whose SNI matches no certificate instead of serving the default one' },
+  { flag: 'merge-slashes', type: 'bool', default: 'true', help: 'merge repeated slashes in request paths before matching and forwarding' },
+  { flag: 'escaped-slashes', type: 'enum', values: ['keep', 'reject'], default: 'keep', help: 'request paths with %2F or %5C: keep them encoded (never a segment separator) or answer 400' },
+  { flag: 'max-manifest-bytes', type: 'bytes', default: '16MiB', help: 'manifest files larger than this are reported and skipped (file provider)' },
   { flag: 'drain-timeout', type: 'duration', default: '30s', help: 'on SIGTERM, how long in-flight requests may take to finish' },
   { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
   { flag: 'debounce-max', type: 'duration', default: '500ms', help: 'longest a steady stream of changes can delay a rebuild' },

@@ -45,6 +45,34 @@ describe('parseConfig', () => {
     expect(error(() => parseConfig(['--workers', '0'], {})).message).toContain('below 1');
   });
 
+  it('binds the admin server where the data plane binds unless told otherwise', () => {
+    expect(parseConfig(['--bind-address', '127.0.0.1'], {}).adminBindAddress).toBe('127.0.0.1');
+    expect(parseConfig(['--bind-address', '127.0.0.1', '--admin-bind-address', '0.0.0.0'], {}).adminBindAddress).toBe('0.0.0.0');
+    expect(parseConfig([], {}).debugRemote).toBe(false);
+  });
+
+  it('types the edge flags: sizes, CIDRs, the PROXY protocol and path handling', () => {
+    const c = parseConfig(['--max-request-body', '10MiB', '--trusted-proxies', '10.0.0.0/8, 192.0.2.7,fd00::/8', '--proxy-protocol', '--escaped-slashes', 'reject', '--merge-slashes=false', '--default-certificate', 'ingress/wildcard'], {});
+    expect(c.edge).toEqual({
+      trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'],
+      trustedHops: 0,
+      proxyProtocol: true,
+      headerTimeoutMs: 60_000,
+      tlsHandshakeTimeoutMs: 10_000,
+      maxRequestBodyBytes: 10 * 1024 * 1024,
+      mergeSlashes: false,
+      escapedSlashes: 'reject',
+      rejectUnknownSni: false,
+    });
+    expect(c.defaultCertificate).toEqual({ namespace: 'ingress', name: 'wildcard' });
+    expect(c.maxManifestBytes).toBe(16 * 1024 * 1024);
+    expect(error(() => parseConfig(['--trusted-proxies', '10.0.0.0/33'], {})).message).toContain('--trusted-proxies');
+    expect(error(() => parseConfig(['--trusted-proxies', 'example.com'], {})).message).toContain('CIDR');
+    expect(error(() => parseConfig(['--proxy-protocol'], {})).message).toContain('--trusted-proxies');
+    expect(error(() => parseConfig(['--max-request-body', '10 megs'], {})).message).toContain('--max-request-body');
+    expect(error(() => parseConfig(['--default-certificate', 'nons'], {})).message).toContain('namespace/name');
+  });
+
   it('documents every flag in --help', () => {
     const help = helpText();
     for (const flag of ['--provider', '--manifests', '--http-port', '--admin-port', '--watch-namespace', '--drain-timeout']) expect(help).toContain(flag);
