@@ -18,6 +18,8 @@ import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
 import { PassiveHealth } from './health/passive.js';
+import { edgeSettings } from './edge/settings.js';
+import { createListenerServer } from './edge/server.js';
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
@@ -32,7 +34,7 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs'>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge'>;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -63,6 +65,7 @@ export class DataPlane {
       metrics: options.metrics,
       health: this.health,
       draining: () => this.draining,
+      edge: edgeSettings(options.config.edge),
     };
   }
 
@@ -102,11 +105,15 @@ export class DataPlane {
           )
         : undefined;
     const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
+    const { edge, clientKeepAliveMs } = this.options.config;
     const app = fastify({
-      ...(tls ? { https: { SNICallback: tls.sniCallback } } : {}),
+      serverFactory: (handler) =>
+        createListenerServer(handler, {
+          headerTimeoutMs: edge.headerTimeoutMs,
+          keepAliveMs: clientKeepAliveMs,
+          ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
+        }),
       logger: false,
-      keepAliveTimeout: this.options.config.clientKeepAliveMs,
-      requestTimeout: 0,
       return503OnClosing: true,
     });
     // Bodies are streamed to the upstream untouched: no parser may read them.

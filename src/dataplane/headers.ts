@@ -15,10 +15,16 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // RFC 9113 §3.2.1: connection-specific; an h2c upgrade is never passed on (Sluice proxies such
+  // a request as plain HTTP/1.1).
+  'http2-settings',
 ]);
 
-/** Headers Sluice sets itself; a client's own copies are dropped (XFF is appended to instead). */
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host']);
+/**
+ * Headers Sluice sets itself. An untrusted client's own copies are dropped (XFF is appended to
+ * instead); a trusted proxy's X-Forwarded-Proto/-Host/-Port and Forwarded are kept.
+ */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host', 'forwarded']);
 
 /** Extra hop-by-hop names a Connection header lists ("close" and "keep-alive" are tokens, not names). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
@@ -34,7 +40,12 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | u
 }
 
 export interface ForwardedFacts {
+  /** The client address (X-Real-IP): the peer, or what a trusted proxy said. */
   readonly clientIp: string;
+  /** The TCP peer (or PROXY protocol source), appended to X-Forwarded-For. */
+  readonly peer: string;
+  /** The peer is a trusted proxy: its X-Forwarded-Proto/-Host/-Port and Forwarded are kept. */
+  readonly trustedPeer: boolean;
   readonly proto: 'http' | 'https';
   readonly port: number;
   /** Host to send upstream (the client's, or a rewrite's). */
@@ -43,9 +54,15 @@ export interface ForwardedFacts {
   readonly originalHost: string;
 }
 
+/** A Forwarded (RFC 7239) node for an address: IPv6 quoted and bracketed. */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
 /**
  * The request headers to send upstream, as undici's flat [name, value, ...] array: the client's
- * headers minus hop-by-hop, Host as given, X-Forwarded-For appended, the others set.
+ * headers minus hop-by-hop, Host as given, X-Forwarded-For appended, the others set (or, from a
+ * trusted proxy, kept).
  */
 export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts): string[] {
   const raw = req.rawHeaders;
@@ -53,6 +70,10 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   const out: string[] = ['host', f.host];
   let xff: string | undefined;
   let requestId: string | undefined;
+  let proto: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedPort: string | undefined;
+  let forwarded: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
@@ -63,18 +84,26 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
     }
     if (FORWARDED.has(name)) {
       if (name === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+      else if (f.trustedPeer) {
+        if (name === 'x-forwarded-proto') proto ??= value;
+        else if (name === 'x-forwarded-host') forwardedHost ??= value;
+        else if (name === 'x-forwarded-port') forwardedPort ??= value;
+        else if (name === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
+      }
       continue;
     }
     if (name === 'x-request-id') requestId = value;
     out.push(name, value);
   }
   out.push(
-    'x-forwarded-for', xff === undefined ? f.clientIp : `${xff}, ${f.clientIp}`,
-    'x-forwarded-proto', f.proto,
-    'x-forwarded-host', f.originalHost,
-    'x-forwarded-port', String(f.port),
+    'x-forwarded-for', xff === undefined ? f.peer : `${xff}, ${f.peer}`,
+    'x-forwarded-proto', proto ?? f.proto,
+    'x-forwarded-host', forwardedHost ?? f.originalHost,
+    'x-forwarded-port', forwardedPort ?? String(f.port),
     'x-real-ip', f.clientIp,
   );
+  // Only a trusted proxy's Forwarded is passed on, extended by this hop like X-Forwarded-For.
+  if (forwarded !== undefined) out.push('forwarded', `${forwarded}, for=${forwardedNode(f.peer)};proto=${f.proto}`);
   if (requestId === undefined) out.push('x-request-id', randomUUID());
   return out;
 }

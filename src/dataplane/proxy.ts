@@ -4,6 +4,10 @@
 // upstream timeout, each with a short plain body.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { type ClientIdentity, type ClientTrust, identifyClient } from './edge/client-identity.js';
+import { isRejection, readInbound } from './edge/inbound.js';
+import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
+import type { PathOptions } from './edge/normalize-path.js';
 import type { UpstreamTimeouts } from '../config/config.js';
 import type { Metrics } from '../metrics.js';
 import type { Redirect, Route } from '../table/types.js';
@@ -25,6 +29,18 @@ export interface ProxyContext {
   readonly health: PassiveHealth;
   /** True once shutdown began: responses carry `Connection: close` so clients move on. */
   draining(): boolean;
+  readonly edge: EdgeSettings;
+}
+
+/** How requests are read at the edge (from --trusted-proxies, --merge-slashes, ...). */
+export interface EdgeSettings {
+  readonly paths: PathOptions;
+  /** Undefined when no proxy is trusted: the peer is always the client. */
+  readonly trust: ClientTrust | undefined;
+  /** Largest request body in bytes; 0 = unlimited. */
+  readonly maxRequestBodyBytes: number;
+  /** The PROXY protocol source of a connection, when its listener reads one. */
+  proxiedPeer(req: IncomingMessage): string | undefined;
 }
 
 export interface ListenerSocketInfo {
@@ -67,7 +83,7 @@ export function classify(err: Error & { code?: string }): ErrorKind {
   }
 }
 
-function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+export function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -93,7 +109,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly path: string;
   private readonly headers: string[];
   private readonly withBody: boolean;
+  /** The request body as it goes upstream (the client stream, or its size-limited copy). */
+  private readonly body: NodeJS.ReadableStream | null;
   private target: UpstreamTarget;
+  /**
+   * The current attempt's status and headers, held until its first body byte (or its end)
+   * is delivered: until then another endpoint may still take over, and nothing of this attempt
+   * may reach the client.
+   */
+  private held: { status: number; message: string | undefined; headers: IncomingHttpHeaders } | undefined;
+  /** The client response has started: no retry from here on. */
+  private delivering = false;
+  private bodyTooLarge = false;
   private attempts = 1;
   /** Endpoints this request already failed on (allocated on the first failure only). */
   private tried: Set<string> | undefined;
@@ -125,6 +152,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.headers = headers;
     this.started = started;
     this.withBody = hasBody(req);
+    const limit = ctx.edge.maxRequestBodyBytes;
+    // A declared length above the limit is answered before this; a chunked body is counted.
+    this.body = !this.withBody ? null : limit > 0 && req.headers['content-length'] === undefined ? limitBody(req, limit, () => (this.bodyTooLarge = true)) : req;
     res.once('close', () => this.onClientClose());
     const requestMs = rt.route.timeouts?.requestMs;
     if (requestMs) this.requestTimer = setTimeout(() => this.onRequestTimeout(), requestMs);
@@ -136,7 +166,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         path: this.path,
         method: this.req.method as Dispatcher.HttpMethod,
         headers: this.headers,
-        body: this.withBody ? this.req : null,
+        body: this.body as Dispatcher.DispatchOptions['body'],
         headersTimeout: this.rt.route.timeouts?.backendRequestMs ?? this.ctx.timeouts.responseMs,
         bodyTimeout: this.ctx.timeouts.idleMs,
       },
@@ -149,34 +179,48 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) controller.abort(new Error('client gone'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (this.done) return;
     this.ctx.health.succeeded(this.target.key);
     stripResponseHopByHop(headers);
     this.backend.responseEdit?.(headers);
-    const res = this.res;
-    res.statusCode = statusCode;
-    if (statusMessage) res.statusMessage = statusMessage;
-    for (const name in headers) {
-      const v = headers[name];
-      if (v !== undefined) res.setHeader(name, v);
-    }
-    if (this.ctx.draining()) res.setHeader('connection', 'close');
-    res.on('drain', () => controller.resume());
+    if (this.ctx.draining()) headers.connection = 'close';
+    this.held = { status: statusCode, message: statusMessage, headers };
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done) return;
+    if (!this.delivering) this.deliverHead();
     if (!this.res.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
+    if (this.done) return;
+    if (!this.delivering) this.deliverHead();
     this.finish(this.res.statusCode);
     this.res.end();
   }
 
+  /** This attempt is the one the client gets: write its held status and headers. */
+  private deliverHead(): void {
+    this.delivering = true;
+    const held = this.held!;
+    this.held = undefined;
+    const res = this.res;
+    if (held.message) res.writeHead(held.status, held.message, held.headers);
+    else res.writeHead(held.status, held.headers);
+    res.on('drain', () => this.controller?.resume());
+  }
+
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (this.done) return;
+    this.held = undefined;
+    if (this.bodyTooLarge || err.code === BODY_TOO_LARGE) {
+      this.finish(413);
+      if (this.delivering) this.res.destroy();
+      else plain(this.res, 413, 'request body too large\n', { connection: 'close' });
+      return;
+    }
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(this.cluster.cluster.id, kind).inc();
     const connectFailure = err.code !== undefined && CONNECT_FAILURE_CODES.has(err.code);
@@ -193,7 +237,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         return;
       }
     }
-    if (this.res.headersSent) {
+    if (this.delivering) {
       this.finish(this.res.statusCode);
       this.res.destroy(err);
       return;
@@ -209,7 +253,7 @@ class Exchange implements Dispatcher.DispatchHandler {
    * request is safe to repeat.
    */
   private retryable(err: Error & { code?: string }, connectFailure: boolean): boolean {
-    if (this.timedOut || this.res.headersSent || this.withBody || this.attempts >= MAX_ATTEMPTS) return false;
+    if (this.timedOut || this.delivering || this.withBody || this.attempts >= MAX_ATTEMPTS) return false;
     return connectFailure || (err.code !== undefined && RESET_CODES.has(err.code) && SAFE_METHODS.has(this.req.method ?? ''));
   }
 
@@ -235,6 +279,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 function redirectLocation(r: Redirect, route: Route, facts: RequestFacts, host: string, proto: string, localPort: number): string {
+  // Redirects answer with a bare host name: the port comes from the redirect or the listener.
   const scheme = r.scheme ?? proto;
   const hostname = r.hostname ?? host;
   let port = r.port ?? (r.scheme ? (scheme === 'https' ? 443 : 80) : localPort);
@@ -253,6 +298,7 @@ export type Plan =
       readonly cluster: ClusterRuntime;
       readonly target: UpstreamTarget;
       readonly facts: RequestFacts;
+      readonly client: ClientIdentity;
       /** Path and query to send upstream (after any rewrite). */
       readonly path: string;
       /** Upstream request headers with the route's filters applied (what mirrors get). */
@@ -266,30 +312,26 @@ export type Plan =
  * itself are counted here; forwarded requests are counted when they finish.
  */
 export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, started: number): Plan {
-  const table = ctx.table();
-  const router: ListenerRouter | undefined = table?.router(socket.key);
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const facts: RequestFacts = {
-    method: req.method ?? 'GET',
-    path: q === -1 ? url : url.slice(0, q),
-    query: q === -1 ? '' : url.slice(q + 1),
-    headers: req.headers,
-  };
   const answer = (routeId: string, backendId: string, status: number, body: string, headers?: Record<string, string>): Plan => {
     ctx.metrics.countRequest(routeId, backendId, status, (performance.now() - started) / 1000);
     return headers ? { type: 'answer', status, body, headers } : { type: 'answer', status, body };
   };
-  const route = router?.match(req.headers.host, facts);
+  const inbound = readInbound(req, ctx.edge.paths);
+  // A request Sluice cannot read safely is refused and the connection closed, as nginx does.
+  if (isRejection(inbound)) return answer(NO_ROUTE, NO_ROUTE, inbound.status, inbound.body, CLOSE);
+  const limit = ctx.edge.maxRequestBodyBytes;
+  if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) return answer(NO_ROUTE, NO_ROUTE, 413, 'request body too large\n', CLOSE);
+  const table = ctx.table();
+  const router: ListenerRouter | undefined = table?.router(socket.key);
+  const facts: RequestFacts = { method: inbound.method, path: inbound.path, query: inbound.query, headers: req.headers };
+  const route = router?.match(inbound.host, facts);
   if (!route || !table) return answer(NO_ROUTE, NO_ROUTE, 404, 'no route\n');
   const rt = table.runtime(route);
   const action = route.action;
   if (action.type === 'respond') return answer(route.id, NO_ROUTE, action.status, action.body);
-  const rawHost = req.headers.host ?? '';
   const localPort = req.socket.localPort ?? 0;
   if (action.type === 'redirect') {
-    const host = rawHost.replace(/:\d+$/, '');
-    const location = redirectLocation(action.redirect, route, facts, host, socket.proto, localPort);
+    const location = redirectLocation(action.redirect, route, facts, hostWithoutPort(inbound.host), socket.proto, localPort);
     return answer(route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
   }
   const backend = rt.pickBackend();
@@ -299,16 +341,32 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const target = cluster.pick(ctx.health);
   if (!target) return answer(route.id, cluster.cluster.id, 503, 'no ready endpoint\n');
   const rewrite = route.rewrite;
-  const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (q === -1 ? '' : url.slice(q)) : url;
+  const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (inbound.query ? `?${inbound.query}` : '') : inbound.target;
+  const client = clientOf(ctx, req);
   const headers = upstreamRequestHeaders(req, {
-    clientIp: req.socket.remoteAddress ?? '',
+    clientIp: client.address,
+    peer: client.peer,
+    trustedPeer: client.trustedPeer,
     proto: socket.proto,
     port: localPort,
-    host: rewrite?.hostname ?? rawHost,
-    originalHost: rawHost,
+    host: rewrite?.hostname ?? inbound.host,
+    originalHost: inbound.host,
   });
   const routeHeaders = rt.requestEdit ? rt.requestEdit(headers) : headers;
-  return { type: 'forward', rt, backend, cluster, target, facts, path, routeHeaders, headers: backend.ownRequestEdit ? backend.ownRequestEdit(routeHeaders) : routeHeaders };
+  return { type: 'forward', rt, backend, cluster, target, facts, client, path, routeHeaders, headers: backend.ownRequestEdit ? backend.ownRequestEdit(routeHeaders) : routeHeaders };
+}
+
+const CLOSE: Record<string, string> = Object.freeze({ connection: 'close' }) as Record<string, string>;
+
+function hostWithoutPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return colon === -1 || host.endsWith(']') ? host : host.slice(0, colon);
+}
+
+function clientOf(ctx: ProxyContext, req: IncomingMessage): ClientIdentity {
+  const peer = ctx.edge.proxiedPeer(req) ?? req.socket.remoteAddress ?? '';
+  const xff = req.headers['x-forwarded-for'];
+  return identifyClient(peer, Array.isArray(xff) ? xff.join(',') : xff, ctx.edge.trust);
 }
 
 export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {

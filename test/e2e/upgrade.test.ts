@@ -29,9 +29,14 @@ afterAll(async () => {
 });
 
 function upgrade(path: string): Promise<{ status: number; socket?: Duplex; headers: Record<string, unknown>; body?: string }> {
+  // Bytes the backend sent right behind its 101 can arrive in the same segment: the client
+  // hands them over as `head`, not as a 'data' event, so they are put back on the socket.
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: sluice.httpPort, path, headers: { host: 'ws.example.com', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
-    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, socket, headers: res.headers }));
+    req.on('upgrade', (res, socket, head: Buffer) => {
+      if (head.length > 0) socket.unshift(head);
+      resolve({ status: res.statusCode ?? 0, socket, headers: res.headers });
+    });
     req.on('response', (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));

@@ -15,7 +15,7 @@ function asMap(flat: string[]): Map<string, string[]> {
   return m;
 }
 
-const facts = { clientIp: '192.0.2.7', proto: 'http' as const, port: 8080, host: 'app.example.com', originalHost: 'app.example.com:8080' };
+const facts = { clientIp: '192.0.2.7', peer: '192.0.2.7', trustedPeer: false, proto: 'http' as const, port: 8080, host: 'app.example.com', originalHost: 'app.example.com:8080' };
 
 describe('upstreamRequestHeaders', () => {
   it('drops hop-by-hop headers, including those named by Connection', () => {
