@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,4 +286,48 @@ export function getTls(port: number, servername: string | undefined, host: strin
     req.on('error', reject);
     req.end();
   });
+}
+
+export interface RawReply {
+  /** Everything the server sent, as latin1 text. */
+  readonly text: string;
+  /** Status code of the first response line (0 when there was none). */
+  readonly status: number;
+  /** The server closed the connection before `waitMs` ran out. */
+  readonly closed: boolean;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Sends raw bytes on a fresh TCP connection (for requests an HTTP client refuses to write) and
+ * collects what comes back until the server closes, or `waitMs` passes.
+ */
+export function rawHttp(port: number, bytes: string | Buffer, waitMs = 2000): Promise<RawReply> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ text, status: status ? Number(status[1]) : 0, closed, elapsedMs: Date.now() - started });
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+    }, waitMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('end', () => (closed = true));
+    socket.on('close', (hadError) => {
+      if (hadError) closed = true;
+      finish();
+    });
+  });
+}
+
+/** The JSON body of a raw response (the echo backends' answer). */
+export function rawJson(reply: RawReply): EchoReply {
+  return JSON.parse(reply.text.slice(reply.text.indexOf('\r\n\r\n') + 4)) as EchoReply;
 }

@@ -34,6 +34,25 @@ describe('upstreamRequestHeaders', () => {
     expect(h.get('host')).toEqual(['app.example.com']);
   });
 
+  it('drops a client-sent Forwarded and HTTP2-Settings (an h2c upgrade is never passed on)', () => {
+    const h = asMap(upstreamRequestHeaders(incoming(['Host', 'x', 'Forwarded', 'for=6.6.6.6;host=evil', 'HTTP2-Settings', 'AAMAAABkAAQAAP__']), facts));
+    expect(h.has('forwarded')).toBe(false);
+    expect(h.has('http2-settings')).toBe(false);
+  });
+
+  it("keeps a trusted proxy's forwarding headers, extends Forwarded, and names the derived client in X-Real-IP", () => {
+    const trusted = { ...facts, clientIp: '203.0.113.1', peer: '10.0.0.1', trustedPeer: true };
+    const h = asMap(upstreamRequestHeaders(incoming(['Host', 'x', 'X-Forwarded-For', '203.0.113.1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.test', 'X-Forwarded-Port', '443', 'Forwarded', 'for=203.0.113.1;proto=https']), trusted));
+    expect(h.get('x-forwarded-for')).toEqual(['203.0.113.1, 10.0.0.1']);
+    expect(h.get('x-forwarded-proto')).toEqual(['https']);
+    expect(h.get('x-forwarded-host')).toEqual(['shop.test']);
+    expect(h.get('x-forwarded-port')).toEqual(['443']);
+    expect(h.get('x-real-ip')).toEqual(['203.0.113.1']);
+    expect(h.get('forwarded')).toEqual(['for=203.0.113.1;proto=https, for=10.0.0.1;proto=http']);
+    const v6 = asMap(upstreamRequestHeaders(incoming(['Forwarded', 'for=a']), { ...trusted, peer: '2001:db8::1' }));
+    expect(v6.get('forwarded')).toEqual(['for=a, for="[2001:db8::1]";proto=http']);
+  });
+
   it('keeps an incoming X-Request-Id, else generates one', () => {
     expect(asMap(upstreamRequestHeaders(incoming(['X-Request-Id', 'abc']), facts)).get('x-request-id')).toEqual(['abc']);
     const generated = asMap(upstreamRequestHeaders(incoming([]), facts)).get('x-request-id');
