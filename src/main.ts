@@ -68,8 +68,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
       socketPort: (l) => socketPortFor(l.port, config),
       accepting: () => accepting,
     },
-    config.adminBindAddress,
-    config.adminPort,
+    { host: config.adminBindAddress, port: config.adminPort, debugRemote: config.debugRemote },
   );
   await serving.start();
 
