@@ -42,6 +42,7 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       hosts: l.virtualHosts.map((vh) => ({ hostname: vh.hostname, routes: vh.routes })),
       ...(l.fallback ? { fallback: l.fallback } : {}),
       ...(l.tls ? { tls: l.tls.certificates.map((c) => ({ secret: c.secret, hostnames: c.hostnames })) } : {}),
+      ...(l.tls?.defaultCertificate ? { defaultCertificate: l.tls.defaultCertificate.secret } : {}),
     })),
     clusters: table.clusters.map((c) => {
       const eligible = new Set(eligibleEndpoints(c.endpoints));

@@ -32,7 +32,7 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs'>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge'>;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -96,10 +96,11 @@ export class DataPlane {
     if (this.sockets.has(key)) return;
     const tls =
       l.protocol === 'HTTPS'
-        ? new SniCertificates(
-            () => this.current?.router(key)?.listener,
-            (err, secret) => this.log.error({ err, listener: l.name, secret }, 'cannot load TLS key pair'),
-          )
+        ? new SniCertificates({
+            listener: () => this.current?.router(key)?.listener,
+            rejectUnknownSni: this.options.config.edge.rejectUnknownSni,
+            onError: (err, secret) => this.log.error({ err, listener: l.name, secret }, 'cannot load TLS key pair'),
+          })
         : undefined;
     const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
     const app = fastify({

@@ -276,7 +276,8 @@ export interface TlsReply {
 export function getTls(port: number, servername: string | undefined, host: string, path = '/'): Promise<TlsReply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, servername, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
+      // servername '' sends no SNI (left undefined, node:https would send the Host header as SNI).
+      { host: '127.0.0.1', port, path, servername: servername ?? '', headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
       (res) => {
         const cert = (res.socket as TLSSocket).getPeerCertificate();
         let body = '';
