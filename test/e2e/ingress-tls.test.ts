@@ -32,6 +32,18 @@ spec:
     - host: shop.example.com
       http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
 `);
+  // Another tenant whose spec.tls lists no hosts: its certificate covers its own rule hosts only.
+  dir.write('other-cert.yaml', secretYaml('other-cert', selfSignedPair('other.example.com')));
+  dir.write('other.yaml', `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: other, namespace: shop }
+spec:
+  ingressClassName: sluice
+  tls: [{ secretName: other-cert }]
+  rules:
+    - host: other.example.com
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
+`);
   sluice = await startSluice(dir.path);
 });
 afterAll(async () => {
@@ -52,7 +64,8 @@ describe('Ingress TLS', () => {
   });
 
   it('serves the generated CN=sluice-default certificate, never a tenant certificate, for an unknown SNI and without SNI', async () => {
-    const unknown = await getTls(sluice.httpsPort, 'other.example.org', 'shop.example.com');
+    expect((await getTls(sluice.httpsPort, 'other.example.com', 'other.example.com')).subject).toBe('other.example.com');
+    const unknown = await getTls(sluice.httpsPort, 'unknown.example.org', 'shop.example.com');
     const noSni = await getTls(sluice.httpsPort, undefined, 'shop.example.com');
     expect(unknown.subject).toBe('sluice-default');
     expect(noSni.subject).toBe('sluice-default');
