@@ -69,6 +69,14 @@ export const Errors = {
     'SLUICE_SERVICE_EXTERNAL_NAME',
     (ref: string) => `Service ${ref} is of type ExternalName, which is not supported; the route answers 503`,
   ),
+  DefaultCertificateInvalid: entry(
+    'SLUICE_DEFAULT_CERTIFICATE_INVALID',
+    (problem: string) => `--default-certificate: ${problem}; the generated sluice-default certificate serves unknown and missing SNI instead`,
+  ),
+  IngressTlsNoHosts: entry(
+    'SLUICE_INGRESS_TLS_NO_HOSTS',
+    (secret: string) => `spec.tls with Secret ${secret} lists no hosts and the Ingress has no rule hosts, so it serves no name (a certificate for unknown names is --default-certificate)`,
+  ),
 
   // Gateway API: each of these is also a status condition on the object named.
   GatewayClassNotAccepted: entry('SLUICE_GATEWAYCLASS_NOT_ACCEPTED', (reason: string, message: string) => `GatewayClass not accepted (${reason}): ${message}`),

@@ -52,7 +52,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
   const pipeline = new Pipeline({
     store,
     sink: serving,
-    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace, publishAddresses: config.publishAddress },
+    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace, publishAddresses: config.publishAddress, defaultCertificate: config.defaultCertificate },
     debounce: config.debounce,
     metrics,
     log,
@@ -68,8 +68,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
       socketPort: (l) => socketPortFor(l.port, config),
       accepting: () => accepting,
     },
-    config.adminBindAddress,
-    config.adminPort,
+    { host: config.adminBindAddress, port: config.adminPort, debugRemote: config.debugRemote },
   );
   await serving.start();
 

@@ -1,12 +1,14 @@
 // The admin port: /healthz (alive), /readyz (200 once the first table is installed), /metrics
 // (Prometheus text), /debug/routes (JSON dump of the installed table with endpoint state and
-// every current diagnostic). Private keys never leave the process.
+// every current diagnostic). /debug/* answers loopback clients only unless --debug-remote.
+// Private keys never leave the process.
 import fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { Published } from '../pipeline/pipeline.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import type { Diagnostic } from '../translate/types.js';
 import { eligibleEndpoints } from '../dataplane/clusters.js';
+import { debugAccessHook } from './debug-access.js';
 
 const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -40,6 +42,7 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       hosts: l.virtualHosts.map((vh) => ({ hostname: vh.hostname, routes: vh.routes })),
       ...(l.fallback ? { fallback: l.fallback } : {}),
       ...(l.tls ? { tls: l.tls.certificates.map((c) => ({ secret: c.secret, hostnames: c.hostnames })) } : {}),
+      ...(l.tls?.defaultCertificate ? { defaultCertificate: l.tls.defaultCertificate.secret } : {}),
     })),
     clusters: table.clusters.map((c) => {
       const eligible = new Set(eligibleEndpoints(c.endpoints));
@@ -54,7 +57,14 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
   };
 }
 
-export async function startAdmin(sources: AdminSources, host: string, port: number): Promise<FastifyInstance> {
+export interface AdminOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Answer /debug/* to non-loopback clients too (--debug-remote). */
+  readonly debugRemote: boolean;
+}
+
+export async function startAdmin(sources: AdminSources, options: AdminOptions): Promise<FastifyInstance> {
   const app = fastify({ logger: false });
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
   app.get('/readyz', async (_req, reply) => {
@@ -64,9 +74,17 @@ export async function startAdmin(sources: AdminSources, host: string, port: numb
   app.get('/metrics', async (_req, reply) => {
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(await sources.metricsText());
   });
-  app.get('/debug/routes', async (_req, reply) =>
-    reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort), null, 2)),
+  // Every /debug route lives in this encapsulated plugin, behind its access hook.
+  await app.register(
+    async (debug) => {
+      debug.addHook('onRequest', debugAccessHook(options.debugRemote));
+      debug.get('/routes', async (_req, reply) =>
+        reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort), null, 2)),
+      );
+      debug.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain').send('not found\n'));
+    },
+    { prefix: '/debug' },
   );
-  await app.listen({ host, port });
+  await app.listen({ host: options.host, port: options.port });
   return app;
 }

@@ -99,10 +99,11 @@ export class DataPlane {
     if (this.sockets.has(key)) return;
     const tls =
       l.protocol === 'HTTPS'
-        ? new SniCertificates(
-            () => this.current?.router(key)?.listener,
-            (err, secret) => this.log.error({ err, listener: l.name, secret }, 'cannot load TLS key pair'),
-          )
+        ? new SniCertificates({
+            listener: () => this.current?.router(key)?.listener,
+            rejectUnknownSni: this.options.config.edge.rejectUnknownSni,
+            onError: (err, secret) => this.log.error({ err, listener: l.name, secret }, 'cannot load TLS key pair'),
+          })
         : undefined;
     const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
     const { edge, clientKeepAliveMs } = this.options.config;

@@ -117,7 +117,9 @@ class Exchange implements Dispatcher.DispatchHandler {
    * is delivered: until then another endpoint may still take over, and nothing of this attempt
    * may reach the client.
    */
-  private held: { status: number; message: string | undefined; headers: IncomingHttpHeaders } | undefined;
+  private heldHeaders: IncomingHttpHeaders | undefined;
+  private heldStatus = 0;
+  private heldMessage: string | undefined;
   /** The client response has started: no retry from here on. */
   private delivering = false;
   private bodyTooLarge = false;
@@ -185,7 +187,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     stripResponseHopByHop(headers);
     this.backend.responseEdit?.(headers);
     if (this.ctx.draining()) headers.connection = 'close';
-    this.held = { status: statusCode, message: statusMessage, headers };
+    this.heldStatus = statusCode;
+    this.heldMessage = statusMessage;
+    this.heldHeaders = headers;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -204,17 +208,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** This attempt is the one the client gets: write its held status and headers. */
   private deliverHead(): void {
     this.delivering = true;
-    const held = this.held!;
-    this.held = undefined;
     const res = this.res;
-    if (held.message) res.writeHead(held.status, held.message, held.headers);
-    else res.writeHead(held.status, held.headers);
+    if (this.heldMessage) res.writeHead(this.heldStatus, this.heldMessage, this.heldHeaders);
+    else res.writeHead(this.heldStatus, this.heldHeaders);
+    this.heldHeaders = undefined;
     res.on('drain', () => this.controller?.resume());
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (this.done) return;
-    this.held = undefined;
+    this.heldHeaders = undefined;
     if (this.bodyTooLarge || err.code === BODY_TOO_LARGE) {
       this.finish(413);
       if (this.delivering) this.res.destroy();
@@ -323,7 +326,8 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) return answer(NO_ROUTE, NO_ROUTE, 413, 'request body too large\n', CLOSE);
   const table = ctx.table();
   const router: ListenerRouter | undefined = table?.router(socket.key);
-  const facts: RequestFacts = { method: inbound.method, path: inbound.path, query: inbound.query, headers: req.headers };
+  // The inbound request is the router's RequestFacts as it is: no second object per request.
+  const facts: RequestFacts = inbound;
   const route = router?.match(inbound.host, facts);
   if (!route || !table) return answer(NO_ROUTE, NO_ROUTE, 404, 'no route\n');
   const rt = table.runtime(route);

@@ -1,41 +1,62 @@
 // TLS termination for HTTPS listeners: certificates chosen by SNI from the CURRENT table, so a
 // new table (e.g. a renewed Secret) takes effect on the next handshake without reopening the
 // socket. Choice: exact hostname, then the longest wildcard suffix ("*.example.com" covers one
-// or more labels, as Gateway API listeners do), then the listener's default certificate (one
-// without hostnames, else the first). Secure contexts are built once per key pair and reused
-// across table swaps; nothing is parsed per handshake.
+// or more labels, as Gateway API listeners do), then a certificate without hostnames (a Gateway
+// listener without hostname: its owner serves every name). A name none of these claims, and a
+// client without SNI, gets the default certificate: the --default-certificate Secret, else
+// Sluice's generated CN=sluice-default — never another tenant's. With --reject-unknown-sni that
+// handshake is refused instead (a context without certificate: the client gets a
+// handshake_failure alert). Secure contexts are built once per key pair and reused across table
+// swaps; nothing is parsed per handshake.
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
-import type { Listener, TlsCertificate } from '../table/types.js';
+import type { Listener } from '../table/types.js';
+import { generatedDefaultCertificate, type KeyPair } from './tls/default-certificate.js';
+
+/** What a handshake gets when no certificate claims its name (and for clients without SNI). */
+interface UnknownNameChoice {
+  readonly ctx: SecureContext;
+  /** Key-pair hash, or REFUSE; refreshDefault pushes a choice only when this changes. */
+  readonly id: string;
+  /** Options for the server's default context: the pair, or none (refuse). */
+  readonly pair: KeyPair | undefined;
+}
 
 interface ListenerContexts {
   readonly exact: ReadonlyMap<string, SecureContext>;
   /** ".example.com" → context. */
   readonly wildcard: ReadonlyMap<string, SecureContext>;
-  readonly fallback: SecureContext | undefined;
-  readonly fallbackId: string | undefined;
+  readonly unknown: UnknownNameChoice;
 }
 
-function pairId(c: TlsCertificate): string {
+const REFUSE = 'refuse';
+
+function pairId(c: KeyPair): string {
   return createHash('sha256').update(c.certPem).update('\0').update(c.keyPem).digest('hex');
 }
 
+export interface SniOptions {
+  /** This socket's listener in the currently installed table (undefined when the table has none). */
+  readonly listener: () => Listener | undefined;
+  /** Refuse handshakes whose SNI, or lack of one, no certificate of the listener claims (--reject-unknown-sni). */
+  readonly rejectUnknownSni: boolean;
+  /** Reports a key pair Node cannot load ("namespace/name" of its Secret). */
+  readonly onError: (err: unknown, secret: string) => void;
+  /** The last-resort certificate; default: this process's generated CN=sluice-default. */
+  readonly generatedDefault?: () => KeyPair;
+}
+
 export class SniCertificates {
-  private readonly listener: () => Listener | undefined;
-  private readonly onError: (err: unknown, secret: string) => void;
-  private compiledFor: Listener | undefined;
-  private compiled: ListenerContexts = { exact: new Map(), wildcard: new Map(), fallback: undefined, fallbackId: undefined };
+  private readonly options: SniOptions;
+  private readonly refusal = createSecureContext({});
+  private compiledFor: Listener | undefined | null = null;
+  private compiled!: ListenerContexts;
   /** Secure contexts by key-pair hash; pruned to the current table's pairs on each compile. */
   private contexts = new Map<string, SecureContext>();
   private appliedDefault: string | undefined;
 
-  /**
-   * `listener` returns this socket's listener in the currently installed table (undefined when
-   * the table has none); `onError` reports a key pair Node cannot load.
-   */
-  constructor(listener: () => Listener | undefined, onError: (err: unknown, secret: string) => void) {
-    this.listener = listener;
-    this.onError = onError;
+  constructor(options: SniOptions) {
+    this.options = options;
   }
 
   /** For the server's SNICallback option. */
@@ -43,8 +64,8 @@ export class SniCertificates {
     cb(null, this.pick(servername.toLowerCase()));
   };
 
-  /** The context for a server name (undefined: Node's default context, i.e. the default certificate). */
-  pick(servername: string): SecureContext | undefined {
+  /** The context for a server name (lower case); a certificate-less one when the name is refused. */
+  pick(servername: string): SecureContext {
     const c = this.current();
     const exact = c.exact.get(servername);
     if (exact) return exact;
@@ -52,28 +73,23 @@ export class SniCertificates {
       const hit = c.wildcard.get(servername.slice(dot));
       if (hit) return hit;
     }
-    return c.fallback;
+    return c.unknown.ctx;
   }
 
   /**
-   * Makes the listener's default certificate the server's default context (for clients that
-   * send no SNI). Call after every table install; a no-op when the default did not change.
+   * Makes the unknown-name choice the server's default context too (Node uses that one for
+   * clients that send no SNI). Call after every table install; a no-op when it did not change.
    */
   refreshDefault(server: TlsServer): void {
-    const c = this.current();
-    if (!c.fallbackId || c.fallbackId === this.appliedDefault) return;
-    const cert = this.listener()?.tls?.certificates.find((x) => pairId(x) === c.fallbackId);
-    if (!cert) return;
-    try {
-      server.setSecureContext({ cert: cert.certPem, key: cert.keyPem });
-      this.appliedDefault = c.fallbackId;
-    } catch (err) {
-      this.onError(err, `${cert.secret.namespace ?? ''}/${cert.secret.name}`);
-    }
+    const { unknown } = this.current();
+    if (unknown.id === this.appliedDefault) return;
+    // setSecureContext replaces key and cert: without a pair, the default context has none.
+    server.setSecureContext(unknown.pair ? { cert: unknown.pair.certPem, key: unknown.pair.keyPem } : {});
+    this.appliedDefault = unknown.id;
   }
 
   private current(): ListenerContexts {
-    const l = this.listener();
+    const l = this.options.listener();
     if (l !== this.compiledFor) {
       this.compiled = this.compile(l);
       this.compiledFor = l;
@@ -85,34 +101,44 @@ export class SniCertificates {
     const exact = new Map<string, SecureContext>();
     const wildcard = new Map<string, SecureContext>();
     const contexts = new Map<string, SecureContext>();
-    let fallback: SecureContext | undefined;
-    let fallbackId: string | undefined;
-    let first: { ctx: SecureContext; id: string } | undefined;
-    for (const cert of l?.tls?.certificates ?? []) {
-      const id = pairId(cert);
+    const load = (pair: KeyPair, secret: string): { ctx: SecureContext; id: string } | undefined => {
+      const id = pairId(pair);
       let ctx = contexts.get(id) ?? this.contexts.get(id);
       if (!ctx) {
         try {
-          ctx = createSecureContext({ cert: cert.certPem, key: cert.keyPem });
+          ctx = createSecureContext({ cert: pair.certPem, key: pair.keyPem });
         } catch (err) {
-          this.onError(err, `${cert.secret.namespace ?? ''}/${cert.secret.name}`);
-          continue;
+          this.options.onError(err, secret);
+          return undefined;
         }
       }
       contexts.set(id, ctx);
-      first ??= { ctx, id };
-      if (cert.hostnames.length === 0 && !fallback) {
-        fallback = ctx;
-        fallbackId = id;
-      }
+      return { ctx, id };
+    };
+    let anyName: UnknownNameChoice | undefined;
+    for (const cert of l?.tls?.certificates ?? []) {
+      const loaded = load(cert, `${cert.secret.namespace ?? ''}/${cert.secret.name}`);
+      if (!loaded) continue;
+      if (cert.hostnames.length === 0) anyName ??= { ...loaded, pair: cert };
       for (const h of cert.hostnames) {
         const name = h.toLowerCase();
         if (name.startsWith('*.')) {
-          if (!wildcard.has(name.slice(1))) wildcard.set(name.slice(1), ctx);
-        } else if (!exact.has(name)) exact.set(name, ctx);
+          if (!wildcard.has(name.slice(1))) wildcard.set(name.slice(1), loaded.ctx);
+        } else if (!exact.has(name)) exact.set(name, loaded.ctx);
       }
     }
+    const unknown = anyName ?? this.unknownNameChoice(l, load);
     this.contexts = contexts;
-    return { exact, wildcard, fallback: fallback ?? first?.ctx, fallbackId: fallbackId ?? first?.id };
+    return { exact, wildcard, unknown };
+  }
+
+  /** Refusal, or the configured default certificate, or the generated one. */
+  private unknownNameChoice(l: Listener | undefined, load: (pair: KeyPair, secret: string) => { ctx: SecureContext; id: string } | undefined): UnknownNameChoice {
+    if (this.options.rejectUnknownSni) return { ctx: this.refusal, id: REFUSE, pair: undefined };
+    const configured = l?.tls?.defaultCertificate;
+    const loaded = configured && load(configured, `${configured.secret.namespace ?? ''}/${configured.secret.name}`);
+    if (configured && loaded) return { ...loaded, pair: configured };
+    const generated = (this.options.generatedDefault ?? generatedDefaultCertificate)();
+    return { ...load(generated, 'generated sluice-default')!, pair: generated };
   }
 }

@@ -123,7 +123,15 @@ export interface Listener {
   readonly virtualHosts: readonly VirtualHost[];
   /** Serves requests no virtual host route matches (Ingress spec.defaultBackend). */
   readonly fallback?: Route;
-  readonly tls?: { readonly certificates: readonly TlsCertificate[] };
+  readonly tls?: {
+    readonly certificates: readonly TlsCertificate[];
+    /**
+     * Served for SNI names no certificate claims and to clients without SNI (the
+     * --default-certificate Secret); absent: the data plane's generated one. Kept on the listener
+     * so table rebuilds that reuse the listeners (endpoint updates) keep it.
+     */
+    readonly defaultCertificate?: TlsCertificate;
+  };
 }
 
 export interface EndpointAddress {

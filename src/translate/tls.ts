@@ -2,6 +2,9 @@
 // I/O), so the data plane never meets a certificate it cannot load.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Secret } from '../api/core.js';
+import type { TlsCertificate } from '../table/types.js';
+import type { Diagnostics } from './diagnostics.js';
+import type { TranslateOptions } from './types.js';
 
 export interface KeyPair {
   readonly certPem: string;
@@ -23,4 +26,29 @@ export function decodeKeyPair(secret: Secret | undefined, name: string): KeyPair
     return `Secret ${name} does not hold a usable PEM certificate and key`;
   }
   return { certPem, keyPem };
+}
+
+/**
+ * The --default-certificate Secret as a certificate for every name (hostnames: []), or undefined
+ * with an error diagnostic on that Secret when it is missing, unusable, or outside the watched
+ * namespace (then it is never in the snapshot).
+ */
+export function resolveDefaultCertificate(
+  ref: NonNullable<TranslateOptions['defaultCertificate']>,
+  options: Pick<TranslateOptions, 'watchNamespace'>,
+  secrets: ReadonlyMap<string, Secret>,
+  diagnostics: Diagnostics,
+): TlsCertificate | undefined {
+  const name = `${ref.namespace}/${ref.name}`;
+  const source = { kind: 'Secret', namespace: ref.namespace, name: ref.name };
+  if (options.watchNamespace && ref.namespace !== options.watchNamespace) {
+    diagnostics.error(source, 'DefaultCertificateInvalid', `Secret ${name} is outside --watch-namespace ${options.watchNamespace}, so Sluice does not see it`);
+    return undefined;
+  }
+  const pair = decodeKeyPair(secrets.get(name), name);
+  if (typeof pair === 'string') {
+    diagnostics.error(source, 'DefaultCertificateInvalid', pair);
+    return undefined;
+  }
+  return { secret: source, hostnames: [], ...pair };
 }

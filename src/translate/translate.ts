@@ -17,6 +17,7 @@ import { IngressClassSelector } from './ingress/classes.js';
 import { translateGatewayApi } from './gateway/gateway.js';
 import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
+import { resolveDefaultCertificate } from './tls.js';
 import type { StatusUpdate, TranslateOptions, TranslateResult } from './types.js';
 
 export const HTTP_LISTENER = 'http';
@@ -68,7 +69,11 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     listeners.push(sharing ? mergeListeners(sharing, l, diagnostics) : l);
   }
   for (const l of gateway.listeners) if (!merged.has(l)) listeners.push(l);
-  const table: RoutingTable = { listeners, clusters: clusters.list() };
+
+  // 5. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
+  const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
+  const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
+  const table: RoutingTable = { listeners: served, clusters: clusters.list() };
   return deepFreeze({ table, statuses, diagnostics: diagnostics.list() });
 }
 

@@ -11,6 +11,12 @@ export interface TranslateOptions {
    * become those Gateways' status.addresses. Gateways with spec.addresses publish their own.
    */
   readonly publishAddresses?: readonly string[] | undefined;
+  /**
+   * The kubernetes.io/tls Secret served for unknown or missing SNI (--default-certificate); it
+   * becomes every HTTPS listener's tls.defaultCertificate. Unset or unusable: the data plane's
+   * generated certificate.
+   */
+  readonly defaultCertificate?: { readonly namespace: string; readonly name: string } | undefined;
 }
 
 export interface Diagnostic {

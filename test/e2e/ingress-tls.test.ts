@@ -1,6 +1,6 @@
 // Ingress spec.tls end to end: the Ingress routes are served over HTTPS on --https-port with
-// the Secret's certificate chosen by SNI, a renewed Secret is served on the next handshake, and
-// plain HTTP keeps working beside it.
+// the Secret's certificate chosen by SNI (unknown or missing SNI: the generated default), a
+// renewed Secret is served on the next handshake, and plain HTTP keeps working beside it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Backend, debugRoutes, eventually, get, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
@@ -32,6 +32,18 @@ spec:
     - host: shop.example.com
       http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
 `);
+  // Another tenant whose spec.tls lists no hosts: its certificate covers its own rule hosts only.
+  dir.write('other-cert.yaml', secretYaml('other-cert', selfSignedPair('other.example.com')));
+  dir.write('other.yaml', `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: other, namespace: shop }
+spec:
+  ingressClassName: sluice
+  tls: [{ secretName: other-cert }]
+  rules:
+    - host: other.example.com
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
+`);
   sluice = await startSluice(dir.path);
 });
 afterAll(async () => {
@@ -49,6 +61,17 @@ describe('Ingress TLS', () => {
     expect(echo).toMatchObject({ backend: 'web', path: '/cart' });
     expect(echo.headers['x-forwarded-proto']).toBe('https');
     expect(echo.headers['x-forwarded-port']).toBe(String(sluice.httpsPort));
+  });
+
+  it('serves the generated CN=sluice-default certificate, never a tenant certificate, for an unknown SNI and without SNI', async () => {
+    expect((await getTls(sluice.httpsPort, 'other.example.com', 'other.example.com')).subject).toBe('other.example.com');
+    const unknown = await getTls(sluice.httpsPort, 'unknown.example.org', 'shop.example.com');
+    const noSni = await getTls(sluice.httpsPort, undefined, 'shop.example.com');
+    expect(unknown.subject).toBe('sluice-default');
+    expect(noSni.subject).toBe('sluice-default');
+    expect(noSni.fingerprint).toBe(unknown.fingerprint);
+    // The request itself is still routed by Host (the client chose to ignore the certificate).
+    expect(noSni.status).toBe(200);
   });
 
   it('keeps serving plain HTTP and reports the unusable Secret', async () => {

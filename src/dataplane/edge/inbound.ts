@@ -2,7 +2,7 @@
 // request target (origin-form "/p?q", or absolute-form "http://host/p?q" whose authority wins
 // over Host, RFC 9112 §3.2.2), a single valid Host, and the normalized path. Everything after
 // this (matching, rewrites, the upstream request) uses these facts, never the raw URL.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { hostHeaderCount, isValidHost } from './host.js';
 import { normalizePath, type PathOptions } from './normalize-path.js';
 
@@ -16,6 +16,7 @@ export interface InboundRequest {
   readonly host: string;
   /** Path and query as they go upstream when no filter rewrites them. */
   readonly target: string;
+  readonly headers: IncomingHttpHeaders;
 }
 
 export interface InboundRejection {
@@ -78,7 +79,7 @@ export function readInbound(req: IncomingMessage, options: PathOptions): Inbound
   }
   const unchanged = pathStart === 0 && path === rawPath;
   const target = unchanged ? url : q === -1 ? path : `${path}?${query}`;
-  return { method: req.method ?? 'GET', path, query, host, target };
+  return { method: req.method ?? 'GET', path, query, host, target, headers: req.headers };
 }
 
 export function isRejection(x: InboundRequest | InboundRejection): x is InboundRejection {

@@ -138,8 +138,10 @@ export function translateIngresses(
 }
 
 /**
- * spec.tls of every Ingress, oldest Ingress first (so its certificate is the default for clients
- * without SNI). A Secret that is missing or unusable drops that entry only, with a diagnostic.
+ * spec.tls of every Ingress, oldest Ingress first (its certificate wins a host two list). An
+ * entry without hosts covers that Ingress's own rule hosts, never every name: names nobody
+ * claims get the default certificate, not a tenant's. A Secret that is missing or unusable
+ * drops that entry only, with a diagnostic.
  */
 function ingressCertificates(ingresses: readonly Ingress[], secrets: ReadonlyMap<string, Secret>, diagnostics: Diagnostics): TlsCertificate[] {
   const out: TlsCertificate[] = [];
@@ -153,10 +155,19 @@ function ingressCertificates(ingresses: readonly Ingress[], secrets: ReadonlyMap
         diagnostics.error(sourceOf(ing), 'IngressTlsSecretInvalid', pair);
         continue;
       }
-      out.push({ secret: { kind: 'Secret', namespace: ns, name: tls.secretName }, hostnames: (tls.hosts ?? []).map((h) => h.toLowerCase()), ...pair });
+      const hostnames = tls.hosts?.length ? tls.hosts.map((h) => h.toLowerCase()) : ruleHosts(ing);
+      if (hostnames.length === 0) {
+        diagnostics.warning(sourceOf(ing), 'IngressTlsNoHosts', name);
+        continue;
+      }
+      out.push({ secret: { kind: 'Secret', namespace: ns, name: tls.secretName }, hostnames, ...pair });
     }
   }
   return out;
+}
+
+function ruleHosts(ing: Ingress): string[] {
+  return [...new Set((ing.spec?.rules ?? []).flatMap((r) => (r.host ? [r.host.toLowerCase()] : [])))];
 }
 
 function backendCluster(

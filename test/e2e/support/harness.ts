@@ -4,9 +4,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createConnection, createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEchoBackend, type EchoReply } from '../../../src/demo/backend.js';
 
@@ -64,9 +64,10 @@ export interface Reply {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export function get(port: number, host: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+/** A request to 127.0.0.1:port (or `options.address`) with the given Host header. */
+export function get(port: number, host: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string; address?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent, headers: { host, ...options.headers } }, (res) => {
+    const req = httpRequest({ host: options.address ?? '127.0.0.1', port, path, method: options.method ?? 'GET', agent, headers: { host, ...options.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -154,13 +155,14 @@ export interface Sluice {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Starts sluice in file mode, data plane and (by default, following it) admin on 127.0.0.1. */
 export async function startSluice(manifests: string, extraArgs: readonly string[] = []): Promise<Sluice> {
   const httpPort = await freePort();
   const httpsPort = await freePort();
   const adminPort = await freePort();
   const child = spawn(
     NODE,
-    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
+    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -274,7 +276,8 @@ export interface TlsReply {
 export function getTls(port: number, servername: string | undefined, host: string, path = '/'): Promise<TlsReply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, servername, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
+      // servername '' sends no SNI (left undefined, node:https would send the Host header as SNI).
+      { host: '127.0.0.1', port, path, servername: servername ?? '', headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 },
       (res) => {
         const cert = (res.socket as TLSSocket).getPeerCertificate();
         let body = '';
@@ -305,7 +308,7 @@ export interface RawReply {
 export function rawHttp(port: number, bytes: string | Buffer, waitMs = 2000): Promise<RawReply> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
     const chunks: Buffer[] = [];
     let closed = false;
     const finish = () => {
@@ -330,4 +333,48 @@ export function rawHttp(port: number, bytes: string | Buffer, waitMs = 2000): Pr
 /** The JSON body of a raw response (the echo backends' answer). */
 export function rawJson(reply: RawReply): EchoReply {
   return JSON.parse(reply.text.slice(reply.text.indexOf('\r\n\r\n') + 4)) as EchoReply;
+}
+
+export type LocalAddress = { readonly address: string; release(): void } | { readonly address: undefined; readonly why: string };
+
+/**
+ * An address of this machine that is not loopback, so a connection to it (from here) has a
+ * non-loopback source and destination: an existing interface's, else one on a dummy interface
+ * created for the test (needs root and `ip`; `release()` removes it). Without either, `why`.
+ */
+export function nonLoopbackAddress(): LocalAddress {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
+  const pick = all.find((a) => a.family === 'IPv4') ?? all.find((a) => a.family === 'IPv6' && !a.address.startsWith('fe80'));
+  if (pick) return { address: pick.address, release: () => undefined };
+  const link = `sluice-e2e${process.pid % 10000}`;
+  const address = '198.51.100.7'; // TEST-NET-2 (RFC 5737): routes nowhere
+  try {
+    execFileSync('ip', ['link', 'add', link, 'type', 'dummy'], { stdio: 'ignore' });
+    execFileSync('ip', ['addr', 'add', `${address}/32`, 'dev', link], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'set', link, 'up'], { stdio: 'ignore' });
+    return { address, release: () => execFileSync('ip', ['link', 'del', link], { stdio: 'ignore' }) };
+  } catch (err) {
+    try {
+      execFileSync('ip', ['link', 'del', link], { stdio: 'ignore' });
+    } catch {
+      // nothing was created
+    }
+    return { address: undefined, why: `this machine has no non-loopback address and none could be added (ip link add ... type dummy: ${(err as Error).message})` };
+  }
+}
+
+/** Resolves once a TCP connection to address:port succeeds, or with the connect error's code (e.g. ECONNREFUSED). */
+export function tcpConnect(address: string, port: number): Promise<'connected' | string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: 5000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve('ETIMEDOUT');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
 }

@@ -27,7 +27,7 @@ describe('readInbound', () => {
   it('reads an origin-form request as it is when nothing needs normalizing', () => {
     const url = '/api/v1?x=1';
     const r = readInbound(req(url), options);
-    expect(r).toEqual({ method: 'GET', path: '/api/v1', query: 'x=1', host: 'app.test', target: url });
+    expect(r).toEqual({ method: 'GET', path: '/api/v1', query: 'x=1', host: 'app.test', target: url, headers: { host: 'app.test' } });
   });
 
   it('forwards the normalized path with the query untouched', () => {
