@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
-import { handleRequest, type ListenerSocketInfo, type ProxyContext } from './proxy.js';
+import { handleRequest, type ListenerSocketInfo, plain, type ProxyContext } from './proxy.js';
+import { InboundRejections } from './edge/inbound.js';
 import { handleUpgrade } from './upgrade.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -116,6 +117,12 @@ export class DataPlane {
         }),
       logger: false,
       return503OnClosing: true,
+      // Fastify's router refuses a URL it cannot decode before our handler runs: answer like
+      // every other edge refusal (plain text, connection closed), not with Fastify's JSON.
+      frameworkErrors: (_err, _request, reply) => {
+        reply.hijack();
+        plain(reply.raw, InboundRejections.badEscape.status, InboundRejections.badEscape.body, { connection: 'close' });
+      },
     });
     // Bodies are streamed to the upstream untouched: no parser may read them.
     app.removeAllContentTypeParsers();
