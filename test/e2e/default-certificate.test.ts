@@ -5,14 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Backend, debugRoutes, eventually, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, waitForGeneration } from './support/harness.js';
-
-const secretYaml = (namespace: string, name: string, pair: { crt: string; key: string }) => `apiVersion: v1
-kind: Secret
-metadata: { name: ${name}, namespace: ${namespace} }
-type: kubernetes.io/tls
-data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
-`;
+import { type Backend, debugRoutes, eventually, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, tlsSecretYaml, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, waitForGeneration } from './support/harness.js';
 
 const INGRESS = `apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -32,8 +25,8 @@ beforeAll(async () => {
   backends = await startBackends(['web']);
   dir = new ManifestDir();
   dir.write('base.yaml', [INGRESS_CLASS_YAML, serviceYaml('shop', 'web', [{ port: backends[0]!.port }])].join('\n---\n'));
-  dir.write('shop-cert.yaml', secretYaml('shop', 'shop-cert', selfSignedPair('shop.example.com')));
-  dir.write('fallback-cert.yaml', secretYaml('infra', 'fallback', selfSignedPair('fallback.example.net')));
+  dir.write('shop-cert.yaml', tlsSecretYaml('shop', 'shop-cert', selfSignedPair('shop.example.com')));
+  dir.write('fallback-cert.yaml', tlsSecretYaml('infra', 'fallback', selfSignedPair('fallback.example.net')));
   dir.write('ingress.yaml', INGRESS);
 });
 afterAll(async () => {

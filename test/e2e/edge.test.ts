@@ -2,7 +2,7 @@
 // by an earlier Sluice; each test is a regression test for one finding.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import { type Backend, closeServers, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, rawHttp, rawJson, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, closeServers, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, rawHttp, rawJson, selfSignedPair, tlsSecretYaml, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let faulty: Server;
@@ -39,12 +39,7 @@ beforeAll(async () => {
     ]),
     ingressYaml('edge', 'other', 'other.example.com', [{ path: '/', service: 'api' }]),
   ].join('\n---\n'));
-  dir.write('tls.yaml', `apiVersion: v1
-kind: Secret
-metadata: { name: app-cert, namespace: edge }
-type: kubernetes.io/tls
-data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
----
+  dir.write('tls.yaml', `${tlsSecretYaml('edge', 'app-cert', pair)}---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: { name: app-tls, namespace: edge }

@@ -5,16 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, debugRoutes, getTls, selfSignedPair, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
-
-function secretYaml(name: string, pair: { crt: string; key: string }): string {
-  return `apiVersion: v1
-kind: Secret
-metadata: { name: ${name}, namespace: web }
-type: kubernetes.io/tls
-data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
-`;
-}
+import { closeServers, debugRoutes, getTls, selfSignedPair, tlsSecretYaml, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
 
 const GATEWAY = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
@@ -51,8 +42,8 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
     servers = [await startEchoBackend('echo', echoPort)];
     dir.write('gateway.yaml', GATEWAY);
     dir.write('service.yaml', serviceYaml('web', 'echo', [{ port: echoPort }]));
-    dir.write('default-cert.yaml', secretYaml('default-cert', selfSignedPair('default.example.com')));
-    dir.write('a-cert.yaml', secretYaml('a-cert', first));
+    dir.write('default-cert.yaml', tlsSecretYaml('web', 'default-cert', selfSignedPair('default.example.com')));
+    dir.write('a-cert.yaml', tlsSecretYaml('web', 'a-cert', first));
     sluice = await startSluice(dir.path);
   });
 
@@ -90,7 +81,7 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
   it('serves a changed Secret on the next handshake, on the same socket', async () => {
     const before = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
     const { generation } = await debugRoutes(sluice);
-    dir.write('a-cert.yaml', secretYaml('a-cert', selfSignedPair('a.example.com')));
+    dir.write('a-cert.yaml', tlsSecretYaml('web', 'a-cert', selfSignedPair('a.example.com')));
     await waitForGeneration(sluice, generation);
     const after = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
@@ -101,7 +92,7 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
   });
 
   it('starts serving a listener once its Secret appears', async () => {
-    dir.write('missing-cert.yaml', secretYaml('missing-cert', selfSignedPair('missing.example.com')));
+    dir.write('missing-cert.yaml', tlsSecretYaml('web', 'missing-cert', selfSignedPair('missing.example.com')));
     const served = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'missing.example.com', 'missing.example.com');
       return r.subject === 'missing.example.com' ? r : undefined;

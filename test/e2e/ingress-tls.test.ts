@@ -2,24 +2,17 @@
 // the Secret's certificate chosen by SNI (unknown or missing SNI: the generated default), a
 // renewed Secret is served on the next handshake, and plain HTTP keeps working beside it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Backend, debugRoutes, eventually, get, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, debugRoutes, eventually, get, getTls, INGRESS_CLASS_YAML, ManifestDir, selfSignedPair, tlsSecretYaml, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
 let sluice: Sluice;
 
-const secretYaml = (name: string, pair: { crt: string; key: string }) => `apiVersion: v1
-kind: Secret
-metadata: { name: ${name}, namespace: shop }
-type: kubernetes.io/tls
-data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
-`;
-
 beforeAll(async () => {
   backends = await startBackends(['web']);
   dir = new ManifestDir();
   dir.write('base.yaml', [INGRESS_CLASS_YAML, serviceYaml('shop', 'web', [{ port: backends[0]!.port }])].join('\n---\n'));
-  dir.write('secret.yaml', secretYaml('shop-cert', selfSignedPair('shop.example.com')));
+  dir.write('secret.yaml', tlsSecretYaml('shop', 'shop-cert', selfSignedPair('shop.example.com')));
   dir.write('ingress.yaml', `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: { name: shop, namespace: shop }
@@ -33,7 +26,7 @@ spec:
       http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] }
 `);
   // Another tenant whose spec.tls lists no hosts: its certificate covers its own rule hosts only.
-  dir.write('other-cert.yaml', secretYaml('other-cert', selfSignedPair('other.example.com')));
+  dir.write('other-cert.yaml', tlsSecretYaml('shop', 'other-cert', selfSignedPair('other.example.com')));
   dir.write('other.yaml', `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: { name: other, namespace: shop }
@@ -82,7 +75,7 @@ describe('Ingress TLS', () => {
 
   it('serves a renewed certificate on the next handshake', async () => {
     const before = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
-    dir.write('secret.yaml', secretYaml('shop-cert', selfSignedPair('shop.example.com')));
+    dir.write('secret.yaml', tlsSecretYaml('shop', 'shop-cert', selfSignedPair('shop.example.com')));
     const after = await eventually(async () => {
       const r = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
       return r.fingerprint !== before.fingerprint ? r : undefined;

@@ -249,6 +249,16 @@ export async function metricValue(s: Sluice, name: string, labels: Record<string
   return sum;
 }
 
+/** YAML for a kubernetes.io/tls Secret holding a key pair from selfSignedPair(). */
+export function tlsSecretYaml(namespace: string, name: string, pair: { crt: string; key: string }): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: ${name}, namespace: ${namespace} }
+type: kubernetes.io/tls
+data: { tls.crt: ${pair.crt}, tls.key: ${pair.key} }
+`;
+}
+
 /** A fresh self-signed key pair for `name` (openssl), as base64 ready for Secret data. */
 export function selfSignedPair(name: string): { crt: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cert-'));
