@@ -1,5 +1,6 @@
 // Regex engines for route matches, per call on short strings: V8's backtracking RegExp (what
-// Sluice used before), V8's linear-time engine (the 'l' flag), and, when they can be loaded,
+// Sluice used before), V8's linear-time engine (the 'l' flag), Sluice's matcher (the 'l' engine
+// behind a literal-prefix check, src/util/linear-regex.ts), and, when they can be loaded,
 // re2-wasm and the native re2 addon. Patterns are anchored the way the router anchors them.
 //
 //   node_modules/.bin/node bench/regex.ts [--quick]
@@ -11,9 +12,16 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { compileWholeMatch } from '../src/util/linear-regex.ts';
 import { median, round } from './lib/stats.ts';
 
 setFlagsFromString('--enable-experimental-regexp-engine');
+
+function sluiceMatcher(source: string): Matcher {
+  const c = compileWholeMatch(source);
+  if (!c.ok) throw new Error(c.reason);
+  return c.matcher;
+}
 
 interface Matcher {
   test(input: string): boolean;
@@ -43,6 +51,9 @@ const CASES: readonly Case[] = [
   },
   { name: '/(a+)+$ on 20 a + !', pattern: '/(a+)+$', input: `/${'a'.repeat(20)}!` },
   { name: '/(a+)+$ on 40 a + !', pattern: '/(a+)+$', input: `/${'a'.repeat(40)}!`, evil: true },
+  // The most an attacker can make one test cost: a value near Node's 16 KiB header limit.
+  { name: 'user-agent, 8 KiB miss', pattern: '.*(Chrome|Firefox)/[0-9]+.*', input: 'x'.repeat(8192) },
+  { name: '/(a+)+$ on 8 KiB a + !', pattern: '/(a+)+$', input: `/${'a'.repeat(8192)}!`, evil: true },
 ];
 
 const anchored = (source: string) => `^(?:${source})$`;
@@ -69,6 +80,7 @@ function optionalEngines(): Engine[] {
 const ENGINES: readonly Engine[] = [
   { name: 'RegExp (backtracking)', compile: (s) => new RegExp(anchored(s)) },
   { name: "RegExp 'l' (linear)", compile: (s) => new RegExp(anchored(s), 'l') },
+  { name: 'Sluice matcher', compile: sluiceMatcher },
   ...optionalEngines(),
 ];
 
