@@ -3,7 +3,9 @@
 // element-wise prefix map and a regex list, each list in precedence order. A lookup walks
 // these structures and returns the best-ranked route whose extra conditions also pass.
 import type { IncomingHttpHeaders } from 'node:http';
+import { fail } from '../errors.js';
 import type { Listener, Route, RouteMatch, StringMatch, VirtualHost } from '../table/types.js';
+import { compileWholeMatch, type WholeMatcher } from '../util/linear-regex.js';
 
 export interface RequestFacts {
   readonly method: string;
@@ -27,7 +29,14 @@ export interface CompiledRoute {
 interface CompiledHost {
   readonly exact: ReadonlyMap<string, readonly CompiledRoute[]>;
   readonly prefix: ReadonlyMap<string, readonly CompiledRoute[]>;
-  readonly regex: readonly (CompiledRoute & { readonly re: RegExp })[];
+  readonly regex: readonly (CompiledRoute & { readonly re: WholeMatcher })[];
+}
+
+/** validate() rejected unsupported patterns before publish; reaching the throw is a bug, not bad input. */
+function wholeMatcher(source: string): WholeMatcher {
+  const c = compileWholeMatch(source);
+  if (!c.ok) throw fail('TableInvalid', `regular expression ${JSON.stringify(source)}: ${c.reason}`);
+  return c.matcher;
 }
 
 function stringCheck(m: StringMatch, get: (req: RequestFacts, query: () => URLSearchParams) => string | undefined): Check {
@@ -35,7 +44,7 @@ function stringCheck(m: StringMatch, get: (req: RequestFacts, query: () => URLSe
     const want = m.value;
     return (req, q) => get(req, q) === want;
   }
-  const re = new RegExp(`^(?:${m.value})$`);
+  const re = wholeMatcher(m.value);
   return (req, q) => {
     const v = get(req, q);
     return v !== undefined && re.test(v);
@@ -69,11 +78,11 @@ function compileChecks(match: RouteMatch): Check | undefined {
 function compileHost(routes: readonly Route[]): CompiledHost {
   const exact = new Map<string, CompiledRoute[]>();
   const prefix = new Map<string, CompiledRoute[]>();
-  const regex: (CompiledRoute & { re: RegExp })[] = [];
+  const regex: (CompiledRoute & { re: WholeMatcher })[] = [];
   routes.forEach((route, rank) => {
     const c: CompiledRoute = { route, rank, check: compileChecks(route.match) };
     const p = route.match.path;
-    if (p.type === 'RegularExpression') return regex.push({ ...c, re: new RegExp(`^(?:${p.value})$`) });
+    if (p.type === 'RegularExpression') return regex.push({ ...c, re: wholeMatcher(p.value) });
     const map = p.type === 'Exact' ? exact : prefix;
     let list = map.get(p.value);
     if (!list) map.set(p.value, (list = []));

@@ -1,17 +1,15 @@
 // validate() is the gate before publish: a table with any problem here is never swapped in, and
 // the last good table keeps serving. Translate should never produce such a table; this catches
 // translator bugs before they reach traffic.
+import { regexProblem } from '../util/linear-regex.js';
 import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 function checkRegex(value: string, where: string, problems: string[]): void {
-  try {
-    new RegExp(value);
-  } catch (e) {
-    problems.push(`${where}: invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`);
-  }
+  const reason = regexProblem(value);
+  if (reason !== undefined) problems.push(`${where}: invalid regular expression ${JSON.stringify(value)}: ${reason}`);
 }
 
 function checkPath(p: PathMatch, where: string, problems: string[]): void {

@@ -14,6 +14,7 @@ import type {
 } from '../../api/gateway.js';
 import { GATEWAY_GROUP } from '../../api/gateway.js';
 import { parseDuration } from '../../config/duration.js';
+import { regexProblem } from '../../util/linear-regex.js';
 import type {
   HeaderModifier,
   PathModifier,
@@ -118,11 +119,8 @@ function pathModifier(m: HTTPPathModifier | undefined, matches: readonly MatchTe
 }
 
 function checkRegex(value: string, where: string, p: Problems): void {
-  try {
-    new RegExp(value);
-  } catch {
-    p.unsupportedValue(`${where}: ${JSON.stringify(value)} is not a regular expression Sluice supports`);
-  }
+  const reason = regexProblem(value);
+  if (reason !== undefined) p.unsupportedValue(`${where}: ${JSON.stringify(value)} is not a regular expression Sluice supports: ${reason}`);
 }
 
 function nameValueMatches(

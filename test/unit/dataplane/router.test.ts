@@ -121,4 +121,12 @@ describe('ListenerRouter extra conditions', () => {
     expect(id(rx.match('x', req('/items/42')))).toBe('regex');
     expect(rx.match('x', req('/items/42/more'))).toBeUndefined();
   });
+
+  it('never builds a router with a pattern the linear-time engine refuses', () => {
+    // validate() keeps such tables from being published; the router refuses rather than backtrack.
+    const path = () => router([{ hostname: '*', routes: [route('bad', { path: { type: 'RegularExpression', value: '/(a)\\1' } })] }]);
+    const header = () => router([{ hostname: '*', routes: [prefix('bad', '/', { headers: [{ type: 'RegularExpression', name: 'x', value: '(?=y)y' }] })] }]);
+    expect(path).toThrow(expect.objectContaining({ code: 'SLUICE_TABLE_INVALID' }));
+    expect(header).toThrow(/lookaround/);
+  });
 });

@@ -40,6 +40,21 @@ describe('validateTable', () => {
     }
   });
 
+  it('rejects regular expressions the linear-time engine cannot run, in paths, headers and query parameters', () => {
+    const problems = validateTable(
+      table([
+        fwd('path', { match: { path: { type: 'RegularExpression', value: '/(a)\\1' } } }),
+        fwd('header', { match: { path: { type: 'Prefix', value: '/' }, headers: [{ type: 'RegularExpression', name: 'x', value: '(?=a)a' }] } }),
+        fwd('query', { match: { path: { type: 'Prefix', value: '/' }, queryParams: [{ type: 'RegularExpression', name: 'q', value: 'x{17}' }] } }),
+        fwd('ok', { match: { path: { type: 'RegularExpression', value: '/(a+)+$' } } }),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/route path: invalid regular expression .*backreferences/);
+    expect(problems.join('\n')).toMatch(/route header: invalid regular expression .*lookaround/);
+    expect(problems.join('\n')).toMatch(/route query: invalid regular expression .*linear time/);
+  });
+
   it('rejects two listeners on one socket and HTTPS without TLS', () => {
     const t = table([fwd('r1')]);
     const problems = validateTable({
