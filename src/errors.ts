@@ -101,9 +101,36 @@ export const Errors = {
 
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
-  UpstreamConnect: entry('SLUICE_UPSTREAM_CONNECT', (endpoint: string) => `cannot connect to upstream ${endpoint}`),
-  UpstreamTimeout: entry('SLUICE_UPSTREAM_TIMEOUT', (endpoint: string) => `upstream ${endpoint} timed out`),
-  UpstreamProtocol: entry('SLUICE_UPSTREAM_PROTOCOL', (endpoint: string) => `upstream ${endpoint} protocol error`),
+} as const;
+
+/** An answer the data plane gives itself: a stable code, its HTTP status and a short plain-text body. */
+export interface ProxyAnswer {
+  readonly code: string;
+  readonly status: number;
+  readonly body: string;
+}
+
+function answer(code: string, status: number, text: string): ProxyAnswer {
+  return Object.freeze({ code, status, body: `${text}\n` });
+}
+
+/** Every answer of the proxy itself (the request never reached an endpoint, or failed there). */
+export const Answers = {
+  // The request cannot be read safely (the connection is closed after the answer).
+  DuplicateHost: answer('SLUICE_BAD_REQUEST_DUPLICATE_HOST', 400, 'bad request: more than one Host header'),
+  InvalidHost: answer('SLUICE_BAD_REQUEST_INVALID_HOST', 400, 'bad request: invalid Host'),
+  InvalidTarget: answer('SLUICE_BAD_REQUEST_INVALID_TARGET', 400, 'bad request: invalid request target'),
+  BadEscape: answer('SLUICE_BAD_REQUEST_BAD_ESCAPE', 400, 'bad request: invalid percent-encoding in path'),
+  EscapedSlash: answer('SLUICE_BAD_REQUEST_ESCAPED_SLASH', 400, 'bad request: encoded slash or backslash in path'),
+  AboveRoot: answer('SLUICE_BAD_REQUEST_ABOVE_ROOT', 400, 'bad request: path climbs above /'),
+  BodyTooLarge: answer('SLUICE_BODY_TOO_LARGE', 413, 'request body too large'),
+  // Routing.
+  NoRoute: answer('SLUICE_NO_ROUTE', 404, 'no route'),
+  NoBackend: answer('SLUICE_NO_BACKEND', 500, 'no backend'),
+  NoReadyEndpoint: answer('SLUICE_NO_READY_ENDPOINT', 503, 'no ready endpoint'),
+  // Upstream failures.
+  UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error'),
+  UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

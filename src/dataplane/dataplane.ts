@@ -10,8 +10,11 @@ import type { Metrics } from '../metrics.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
-import { handleRequest, type ListenerSocketInfo, plain, type ProxyContext } from './proxy.js';
-import { InboundRejections } from './edge/inbound.js';
+import type { ListenerSocketInfo, ProxyContext } from './context.js';
+import { plain } from './exchange.js';
+import { handleRequest } from './proxy.js';
+import { Answers } from '../errors.js';
+import type { HealthSnapshot } from './health/health.js';
 import { handleUpgrade } from './upgrade.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -79,17 +82,28 @@ export class DataPlane {
     return this.current;
   }
 
+  /** Endpoint health as balancers see it, for /debug/routes (read-only). */
+  healthSnapshot(): HealthSnapshot {
+    return this.health.snapshot();
+  }
+
   /** Compiles and atomically installs a validated table, then opens sockets its listeners need. */
   async install(table: RoutingTable, generation: number): Promise<void> {
     const compiled = new CompiledTable(table, generation, this.current);
-    const clusters = reconcileClusters(this.clusters, table.clusters);
+    const clusters = reconcileClusters(this.clusters, table.clusters, this.health);
     // Swap: both references change before any request can observe one without the other.
     this.clusters = clusters;
     this.current = compiled;
     const keep = new Set<string>();
-    for (const c of table.clusters) for (const e of c.endpoints) keep.add(endpointKey(e));
+    const live = new Map<string, Set<string>>();
+    for (const c of table.clusters) {
+      const keys = new Set<string>();
+      for (const e of c.endpoints) keys.add(endpointKey(e));
+      live.set(c.id, keys);
+      for (const key of keys) keep.add(key);
+    }
     this.pools.retain(keep);
-    this.health.retain(keep);
+    this.health.retain(live);
     for (const l of table.listeners) await this.ensureSocket(l);
     // New certificates apply to the next handshake; only the no-SNI default needs a push.
     for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);
@@ -121,7 +135,7 @@ export class DataPlane {
       // every other edge refusal (plain text, connection closed), not with Fastify's JSON.
       frameworkErrors: (_err, _request, reply) => {
         reply.hijack();
-        plain(reply.raw, InboundRejections.badEscape.status, InboundRejections.badEscape.body, { connection: 'close' });
+        plain(reply.raw, Answers.BadEscape.status, Answers.BadEscape.body, { connection: 'close' });
       },
     });
     // Bodies are streamed to the upstream untouched: no parser may read them.
@@ -154,10 +168,6 @@ export class DataPlane {
     }
   }
 
-  /**
-   * Graceful stop: stop accepting, let in-flight requests finish within drainMs, then cut what
-   * is left, and close upstream pools.
-   */
   /**
    * Graceful stop: stop accepting, let in-flight requests (and WebSocket tunnels) finish within
    * drainMs, then cut what is left, and close upstream pools.

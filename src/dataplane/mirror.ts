@@ -3,37 +3,23 @@
 // is bounded by a timeout. Only requests without a body are mirrored (a body is a stream the
 // main request consumes; teeing it would let a slow mirror hold the main request back).
 import type { Dispatcher } from 'undici';
-import type { ClusterRuntime } from './clusters.js';
-import type { PassiveHealth } from './health/passive.js';
-import type { UpstreamPools } from './upstream/pools.js';
+import type { ProxyContext } from './context.js';
+import type { Forward } from './plan.js';
 
 const MIRROR_TIMEOUT_MS = 10_000;
 
-export interface MirrorContext {
-  cluster(id: string): ClusterRuntime | undefined;
-  readonly pools: UpstreamPools;
-  readonly health: PassiveHealth;
-}
-
-export function mirrorRequest(
-  ctx: MirrorContext,
-  mirrors: readonly { readonly cluster: string; readonly percent: number }[],
-  method: string,
-  path: string,
-  headers: readonly string[],
-  withBody: boolean,
-): void {
-  if (withBody) return;
+export function mirrorRequest(ctx: Pick<ProxyContext, 'cluster' | 'pools'>, mirrors: readonly { readonly cluster: string; readonly percent: number }[], plan: Forward): void {
+  const context = { clientAddress: plan.client.address };
   for (const m of mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
-    const target = ctx.cluster(m.cluster)?.pick(ctx.health);
+    const target = ctx.cluster(m.cluster)?.pick(context);
     if (!target) continue;
     ctx.pools
       .get(target.key)
       .request({
-        method: method as Dispatcher.HttpMethod,
-        path,
-        headers: [...headers],
+        method: plan.facts.method as Dispatcher.HttpMethod,
+        path: plan.path,
+        headers: [...plan.routeHeaders],
         body: null,
         headersTimeout: MIRROR_TIMEOUT_MS,
         bodyTimeout: MIRROR_TIMEOUT_MS,

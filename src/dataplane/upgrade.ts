@@ -1,15 +1,19 @@
-// HTTP Upgrade (WebSocket) proxying. The handshake is routed exactly like a request (same
-// planRequest); once the endpoint answers 101, the client and upstream sockets are piped to
-// each other. Tunnels belong to no table, so table swaps never touch them; on shutdown they are
-// cut at the drain deadline.
+// HTTP Upgrade (WebSocket) proxying through the same path as every request: planned by
+// planRequest, sent by an Exchange (endpoint pick, passive health, retry on another endpoint
+// after a connect failure, the route's timeouts). Only the delivery differs: the client is a raw
+// socket. Once the endpoint answers 101, client and upstream sockets are piped to each other;
+// an endpoint that declines the upgrade has its answer streamed back (never buffered) and the
+// connection closed. Tunnels belong to no table, so table swaps never touch them; on shutdown
+// they are cut at the drain deadline.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { stripResponseHopByHop } from './headers.js';
-import { classify, type ListenerSocketInfo, planRequest, type ProxyContext } from './proxy.js';
+import type { ListenerSocketInfo, ProxyContext } from './context.js';
+import { Exchange } from './exchange.js';
+import { type Forward, planRequest } from './plan.js';
 
-function headLines(headers: IncomingHttpHeaders): string {
+function headLines(headers: Readonly<Record<string, string | string[] | number | undefined>>): string {
   let out = '';
   for (const name in headers) {
     const v = headers[name];
@@ -19,12 +23,94 @@ function headLines(headers: IncomingHttpHeaders): string {
   return out;
 }
 
+function statusLine(status: number, message?: string): string {
+  return `HTTP/1.1 ${status} ${message ?? STATUS_CODES[status] ?? ''}\r\n`;
+}
+
 /** Writes a complete HTTP/1.1 answer on a raw client socket and closes it. */
-function answerRaw(socket: Duplex, status: number, body: string | Buffer, headers: IncomingHttpHeaders = {}): void {
+function answerRaw(socket: Duplex, status: number, body: string, headers?: Readonly<Record<string, string>>): void {
   if (socket.destroyed) return;
-  const payload = typeof body === 'string' ? Buffer.from(body) : body;
+  const payload = Buffer.from(body);
   const h = { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': String(payload.length), connection: 'close' };
-  socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${headLines(h)}\r\n`), payload]));
+  socket.end(Buffer.concat([Buffer.from(`${statusLine(status)}${headLines(h)}\r\n`), payload]));
+}
+
+class UpgradeExchange extends Exchange {
+  private readonly client: Duplex;
+  private readonly head: Buffer;
+  private readonly tunnels: Set<Duplex>;
+  private status = 0;
+
+  constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, client: Duplex, head: Buffer, tunnels: Set<Duplex>, started: number) {
+    super(ctx, plan, req, started);
+    this.client = client;
+    this.head = head;
+    this.tunnels = tunnels;
+    // Until the tunnel stands, a client that leaves aborts the upstream attempt.
+    client.once('close', () => this.onClientClose());
+  }
+
+  protected dispatchOptions(): Dispatcher.DispatchOptions {
+    const plan = this.plan;
+    return { path: plan.path, method: 'GET', headers: plan.headers, upgrade: String(this.req.headers.upgrade ?? 'websocket'), headersTimeout: this.headersTimeout() };
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+    if (this.done || this.client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.plan.cluster.health.succeeded(this.target!.key);
+    this.plan.backend.responseEdit?.(headers);
+    this.finish(statusCode);
+    const client = this.client;
+    // Connection/Upgrade are hop-by-hop but are exactly what a 101 must carry.
+    client.write(`${statusLine(statusCode)}${headLines(headers)}\r\n`);
+    if (this.head.length > 0) upstream.write(this.head);
+    const tunnels = this.tunnels;
+    tunnels.add(client);
+    const close = () => {
+      tunnels.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', close).on('close', close);
+    client.on('close', close);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  }
+
+  // The endpoint declined the upgrade: its answer is relayed as an ordinary response, streamed,
+  // on a connection that closes after it (the body ends with the connection if no length says so).
+  protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
+    this.status = status;
+    headers.connection = 'close';
+    this.client.write(`${statusLine(status, message)}${headLines(headers)}\r\n`);
+  }
+
+  protected writeBody(chunk: Buffer): boolean {
+    return this.client.write(chunk);
+  }
+
+  protected resumeWhenDrained(resume: () => void): void {
+    this.client.on('drain', resume);
+  }
+
+  protected endBody(): void {
+    this.client.end();
+  }
+
+  protected writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>): void {
+    answerRaw(this.client, status, body, headers);
+  }
+
+  protected cut(): void {
+    this.client.destroy();
+  }
+
+  protected deliveredStatus(): number {
+    return this.status;
+  }
 }
 
 export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunnels: Set<Duplex>, req: IncomingMessage, client: Duplex, head: Buffer): void {
@@ -32,58 +118,5 @@ export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunne
   client.on('error', () => client.destroy());
   const plan = planRequest(ctx, info, req, started);
   if (plan.type === 'answer') return answerRaw(client, plan.status, plan.body, plan.headers);
-  const { rt, backend, cluster, target } = plan;
-  const record = (code: number) => ctx.metrics.countRequest(rt.route.id, cluster.cluster.id, code, (performance.now() - started) / 1000);
-  const body: Buffer[] = [];
-  let refused: { status: number; headers: IncomingHttpHeaders } | undefined;
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart() {},
-    onRequestUpgrade(_controller, statusCode, resHeaders, upstream) {
-      record(statusCode);
-      backend.responseEdit?.(resHeaders);
-      // Connection/Upgrade are hop-by-hop but are exactly what a 101 must carry.
-      client.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n${headLines(resHeaders)}\r\n`);
-      if (head.length > 0) upstream.write(head);
-      tunnels.add(client);
-      const close = () => {
-        tunnels.delete(client);
-        client.destroy();
-        upstream.destroy();
-      };
-      upstream.on('error', close).on('close', close);
-      client.on('close', close);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    },
-    onResponseStart(_controller, statusCode, resHeaders) {
-      refused = { status: statusCode, headers: stripResponseHopByHop(resHeaders) };
-    },
-    onResponseData(_controller, chunk) {
-      body.push(chunk);
-    },
-    onResponseEnd() {
-      // The endpoint declined the upgrade: relay its answer as an ordinary response.
-      const r = refused ?? { status: 502, headers: {} };
-      record(r.status);
-      delete r.headers['content-length'];
-      answerRaw(client, r.status, Buffer.concat(body), r.headers);
-    },
-    onResponseError(_controller, err: Error & { code?: string }) {
-      const kind = classify(err);
-      const timeout = kind === 'timeout';
-      ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
-      record(timeout ? 504 : 502);
-      answerRaw(client, timeout ? 504 : 502, timeout ? 'upstream timeout\n' : 'upstream connect error\n');
-    },
-  };
-  ctx.pools.get(target.key).dispatch(
-    {
-      path: plan.path,
-      method: 'GET',
-      headers: plan.headers,
-      upgrade: String(req.headers.upgrade ?? 'websocket'),
-      headersTimeout: rt.route.timeouts?.backendRequestMs ?? ctx.timeouts.responseMs,
-    },
-    handler,
-  );
+  new UpgradeExchange(ctx, plan, req, client, head, tunnels, started).start();
 }

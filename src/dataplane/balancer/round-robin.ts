@@ -1,6 +1,8 @@
 // Smooth weighted round robin (the nginx algorithm): over any window of sum(weights) picks,
 // each item is chosen weight times, and picks of one item are spread out rather than bunched.
-// Equal weights take an O(1) path.
+// Equal weights take an O(1) path. Used for weighted backends of a route; RoundRobinBalancer
+// below is the endpoint balancer.
+import type { Balancer, PickContext, SkipSet, UpstreamTarget } from './balancer.js';
 
 export class SmoothWeightedRoundRobin<T> {
   readonly items: readonly T[];
@@ -33,5 +35,25 @@ export class SmoothWeightedRoundRobin<T> {
     }
     this.current[best]! -= this.total;
     return this.items[best];
+  }
+}
+
+/** Round robin over a cluster's endpoints (equal weights: Kubernetes endpoints carry none). */
+export class RoundRobinBalancer implements Balancer {
+  private readonly targets: readonly UpstreamTarget[];
+  private next = 0;
+
+  constructor(targets: readonly UpstreamTarget[]) {
+    this.targets = targets;
+  }
+
+  pick(_context: PickContext, skip: SkipSet | undefined): UpstreamTarget | undefined {
+    const n = this.targets.length;
+    for (let i = 0; i < n; i++) {
+      const target = this.targets[this.next]!;
+      this.next = this.next + 1 === n ? 0 : this.next + 1;
+      if (!skip || !skip.skips(target)) return target;
+    }
+    return undefined;
   }
 }

@@ -3,6 +3,7 @@
 // over Host, RFC 9112 §3.2.2), a single valid Host, and the normalized path. Everything after
 // this (matching, rewrites, the upstream request) uses these facts, never the raw URL.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Answers, type ProxyAnswer } from '../../errors.js';
 import { hostHeaderCount, isValidHost } from './host.js';
 import { normalizePath, type PathOptions } from './normalize-path.js';
 
@@ -19,22 +20,6 @@ export interface InboundRequest {
   readonly headers: IncomingHttpHeaders;
 }
 
-export interface InboundRejection {
-  readonly status: 400;
-  readonly body: string;
-}
-
-const rejection = (body: string): InboundRejection => Object.freeze({ status: 400, body });
-
-export const InboundRejections = {
-  duplicateHost: rejection('bad request: more than one Host header\n'),
-  invalidHost: rejection('bad request: invalid Host\n'),
-  invalidTarget: rejection('bad request: invalid request target\n'),
-  badEscape: rejection('bad request: invalid percent-encoding in path\n'),
-  escapedSlash: rejection('bad request: encoded slash or backslash in path\n'),
-  aboveRoot: rejection('bad request: path climbs above /\n'),
-} as const;
-
 /** Length of "http://" or "https://" at the start of an absolute-form target, else 0 (case-insensitive scheme). */
 function schemeLength(url: string): number {
   const c = url.charCodeAt(0) | 0x20;
@@ -45,18 +30,18 @@ function schemeLength(url: string): number {
   return 0;
 }
 
-export function readInbound(req: IncomingMessage, options: PathOptions): InboundRequest | InboundRejection {
+export function readInbound(req: IncomingMessage, options: PathOptions): InboundRequest | ProxyAnswer {
   const url = req.url ?? '/';
   const hostHeader = req.headers.host;
   if (hostHeader !== undefined) {
-    if (hostHeaderCount(req.rawHeaders) > 1) return InboundRejections.duplicateHost;
-    if (hostHeader !== '' && !isValidHost(hostHeader)) return InboundRejections.invalidHost;
+    if (hostHeaderCount(req.rawHeaders) > 1) return Answers.DuplicateHost;
+    if (hostHeader !== '' && !isValidHost(hostHeader)) return Answers.InvalidHost;
   }
   let host = hostHeader ?? '';
   let pathStart = 0;
   if (url.charCodeAt(0) !== 47 /* / */) {
     const scheme = schemeLength(url);
-    if (scheme === 0) return InboundRejections.invalidTarget; // "*", authority-form, garbage
+    if (scheme === 0) return Answers.InvalidTarget; // "*", authority-form, garbage
     let end = scheme;
     while (end < url.length) {
       const c = url.charCodeAt(end);
@@ -64,7 +49,7 @@ export function readInbound(req: IncomingMessage, options: PathOptions): Inbound
       end++;
     }
     const authority = url.slice(scheme, end);
-    if (!isValidHost(authority)) return InboundRejections.invalidHost; // also refuses userinfo ("@")
+    if (!isValidHost(authority)) return Answers.InvalidHost; // also refuses userinfo ("@")
     host = authority;
     pathStart = end;
   }
@@ -73,15 +58,16 @@ export function readInbound(req: IncomingMessage, options: PathOptions): Inbound
   const query = q === -1 ? '' : url.slice(q + 1);
   const path = normalizePath(rawPath, options);
   if (typeof path !== 'string') {
-    if (path.rejected === 'bad-escape') return InboundRejections.badEscape;
-    if (path.rejected === 'escaped-slash') return InboundRejections.escapedSlash;
-    return InboundRejections.aboveRoot;
+    if (path.rejected === 'bad-escape') return Answers.BadEscape;
+    if (path.rejected === 'escaped-slash') return Answers.EscapedSlash;
+    return Answers.AboveRoot;
   }
   const unchanged = pathStart === 0 && path === rawPath;
   const target = unchanged ? url : q === -1 ? path : `${path}?${query}`;
   return { method: req.method ?? 'GET', path, query, host, target, headers: req.headers };
 }
 
-export function isRejection(x: InboundRequest | InboundRejection): x is InboundRejection {
-  return (x as InboundRejection).status === 400;
+/** Whether readInbound refused the request (its answer is then a 400 of the catalog). */
+export function isRefused(x: InboundRequest | ProxyAnswer): x is ProxyAnswer {
+  return (x as ProxyAnswer).code !== undefined;
 }

@@ -2,7 +2,7 @@
 import { BlockList, isIPv4 } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { EdgeConfig } from '../../config/config.js';
-import type { EdgeSettings } from '../proxy.js';
+import type { EdgeSettings } from '../context.js';
 
 // TEMPORARY until the trusted-address matcher lands: plain BlockList.
 function trustedMatcher(cidrs: readonly string[]): (address: string) => boolean {

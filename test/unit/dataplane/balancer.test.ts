@@ -48,6 +48,9 @@ function cluster(endpoints: EndpointAddress[]): Cluster {
   return { id: 'ns/svc:80', service: { namespace: 'ns', name: 'svc' }, portName: '', loadBalancer: { algorithm: 'round-robin' }, endpoints };
 }
 
+const client = { clientAddress: '192.0.2.1' };
+const runtime = (endpoints: EndpointAddress[]) => new ClusterRuntime(cluster(endpoints), new PassiveHealth().forCluster('ns/svc:80'));
+
 describe('endpoint eligibility', () => {
   it('uses only ready endpoints when there are any', () => {
     const eps = [ep('10.0.0.1'), ep('10.0.0.2', { ready: false, serving: false }), ep('10.0.0.3', { ready: false, serving: true, terminating: true })];
@@ -61,26 +64,28 @@ describe('endpoint eligibility', () => {
 
   it('has none when nothing is ready or serving', () => {
     expect(eligibleEndpoints([ep('10.0.0.2', { ready: false, serving: false, terminating: true })])).toEqual([]);
-    expect(new ClusterRuntime(cluster([])).pick()).toBeUndefined();
+    expect(new ClusterRuntime(cluster([]), new PassiveHealth().forCluster('ns/svc:80')).pick(client)).toBeUndefined();
   });
 
   it('spreads picks over ready endpoints and avoids a failed one on retry', () => {
-    const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2')]));
-    expect(counts(rt, 10)).toEqual(new Map([[rt.targets[0], 5], [rt.targets[1], 5]]));
-    const first = rt.pick()!;
-    expect(rt.pick(undefined, new Set([first.key]))).not.toBe(first);
-    expect(rt.pick(undefined, new Set(rt.targets.map((t) => t.key)))).toBeUndefined();
+    const rt = runtime([ep('10.0.0.1'), ep('10.0.0.2')]);
+    expect(counts({ pick: () => rt.pick(client) }, 10)).toEqual(new Map([[rt.targets[0], 5], [rt.targets[1], 5]]));
+    const first = rt.pick(client)!;
+    expect(rt.pick(client, new Set([first.key]))).not.toBe(first);
+    expect(rt.pick(client, new Set(rt.targets.map((t) => t.key)))).toBeUndefined();
   });
 
   it('skips ejected endpoints while another is healthy, and uses one when all are ejected', () => {
     let now = 0;
-    const health = new PassiveHealth(() => now);
-    const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')]));
+    const health = new PassiveHealth(() => now).forCluster('ns/svc:80');
+    const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')]), health);
     health.failed('10.0.0.2:80');
-    expect(new Set(Array.from({ length: 9 }, () => rt.pick(health)!.key))).toEqual(new Set(['10.0.0.1:80', '10.0.0.3:80']));
+    expect(new Set(Array.from({ length: 9 }, () => rt.pick(client)!.key))).toEqual(new Set(['10.0.0.1:80', '10.0.0.3:80']));
+    // On a retry, the tried endpoint and the ejected one are both skipped.
+    expect(rt.pick(client, new Set(['10.0.0.1:80']))!.key).toBe('10.0.0.3:80');
     health.failed('10.0.0.1:80');
     health.failed('10.0.0.3:80');
-    expect(rt.pick(health)).toBeDefined();
+    expect(rt.pick(client)).toBeDefined();
     // Ejection lasts 1 s, then 2 s after a second failure; a success clears it.
     now = 1500;
     expect(health.isEjected('10.0.0.2:80')).toBe(false);
@@ -91,11 +96,22 @@ describe('endpoint eligibility', () => {
     expect(health.isEjected('10.0.0.2:80')).toBe(false);
   });
 
+  it('keeps health per cluster: an endpoint ejected for one Service is not ejected for another', () => {
+    const health = new PassiveHealth(() => 0);
+    health.forCluster('ns/a:80').failed('10.0.0.1:80');
+    expect(health.forCluster('ns/a:80').isEjected('10.0.0.1:80')).toBe(true);
+    expect(health.forCluster('ns/b:80').isEjected('10.0.0.1:80')).toBe(false);
+    expect(health.snapshot()).toEqual({ 'ns/a:80': { '10.0.0.1:80': { ejected: true, ejectedForMs: 1000, failures: 1 } } });
+    health.retain(new Map([['ns/a:80', new Set(['10.0.0.9:80'])]]));
+    expect(health.snapshot()).toEqual({});
+  });
+
   it('keeps balancer state across swaps only while the endpoint set is unchanged', () => {
-    const before = reconcileClusters(new Map(), [cluster([ep('10.0.0.1'), ep('10.0.0.2')])]);
-    const same = reconcileClusters(before, [cluster([ep('10.0.0.1'), ep('10.0.0.2')])]);
+    const health = new PassiveHealth();
+    const before = reconcileClusters(new Map(), [cluster([ep('10.0.0.1'), ep('10.0.0.2')])], health);
+    const same = reconcileClusters(before, [cluster([ep('10.0.0.1'), ep('10.0.0.2')])], health);
     expect(same.get('ns/svc:80')).toBe(before.get('ns/svc:80'));
-    const changed = reconcileClusters(before, [cluster([ep('10.0.0.1')])]);
+    const changed = reconcileClusters(before, [cluster([ep('10.0.0.1')])], health);
     expect(changed.get('ns/svc:80')).not.toBe(before.get('ns/svc:80'));
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { hostHeaderCount, isValidHost } from '../../../../src/dataplane/edge/host.js';
-import { InboundRejections, readInbound } from '../../../../src/dataplane/edge/inbound.js';
+import { readInbound } from '../../../../src/dataplane/edge/inbound.js';
+import { Answers } from '../../../../src/errors.js';
 
 const options = { mergeSlashes: true, escapedSlashes: 'keep' } as const;
 
@@ -40,12 +41,12 @@ describe('readInbound', () => {
   });
 
   it('refuses two Hosts, invalid Hosts and targets it cannot route', () => {
-    expect(readInbound(req('/', ['Host', 'a.test', 'Host', 'b.test']), options)).toBe(InboundRejections.duplicateHost);
-    expect(readInbound(req('/', ['Host', 'a b']), options)).toBe(InboundRejections.invalidHost);
-    expect(readInbound(req('http://user@a.test/', ['Host', 'a.test']), options)).toBe(InboundRejections.invalidHost);
-    expect(readInbound(req('*'), options)).toBe(InboundRejections.invalidTarget);
-    expect(readInbound(req('ftp://a.test/'), options)).toBe(InboundRejections.invalidTarget);
-    expect(readInbound(req('/../x'), options)).toBe(InboundRejections.aboveRoot);
-    expect(readInbound(req('/%zz'), options)).toBe(InboundRejections.badEscape);
+    expect(readInbound(req('/', ['Host', 'a.test', 'Host', 'b.test']), options)).toBe(Answers.DuplicateHost);
+    expect(readInbound(req('/', ['Host', 'a b']), options)).toBe(Answers.InvalidHost);
+    expect(readInbound(req('http://user@a.test/', ['Host', 'a.test']), options)).toBe(Answers.InvalidHost);
+    expect(readInbound(req('*'), options)).toBe(Answers.InvalidTarget);
+    expect(readInbound(req('ftp://a.test/'), options)).toBe(Answers.InvalidTarget);
+    expect(readInbound(req('/../x'), options)).toBe(Answers.AboveRoot);
+    expect(readInbound(req('/%zz'), options)).toBe(Answers.BadEscape);
   });
 });

@@ -1,0 +1,40 @@
+// What the request path reads from the data plane: the current table and clusters, pools,
+// health, timeouts, metrics and the edge settings. One object per data plane, built once.
+import type { IncomingMessage } from 'node:http';
+import type { UpstreamTimeouts } from '../config/config.js';
+import type { Metrics } from '../metrics.js';
+import type { ClusterRuntime } from './clusters.js';
+import type { CompiledTable } from './compiled.js';
+import type { ClientTrust } from './edge/client-identity.js';
+import type { PathOptions } from './edge/normalize-path.js';
+import type { EndpointHealth } from './health/health.js';
+import type { UpstreamPools } from './upstream/pools.js';
+
+export interface ProxyContext {
+  table(): CompiledTable | undefined;
+  cluster(id: string): ClusterRuntime | undefined;
+  readonly pools: UpstreamPools;
+  readonly timeouts: UpstreamTimeouts;
+  readonly metrics: Metrics;
+  readonly health: EndpointHealth;
+  /** True once shutdown began: responses carry `Connection: close` so clients move on. */
+  draining(): boolean;
+  readonly edge: EdgeSettings;
+}
+
+/** How requests are read at the edge (from --trusted-proxies, --merge-slashes, ...). */
+export interface EdgeSettings {
+  readonly paths: PathOptions;
+  /** Undefined when no proxy is trusted: the peer is always the client. */
+  readonly trust: ClientTrust | undefined;
+  /** Largest request body in bytes; 0 = unlimited. */
+  readonly maxRequestBodyBytes: number;
+  /** The PROXY protocol source of a connection, when its listener reads one. */
+  proxiedPeer(req: IncomingMessage): string | undefined;
+}
+
+export interface ListenerSocketInfo {
+  /** Key of the listener this socket serves (see listenerKey). */
+  readonly key: string;
+  readonly proto: 'http' | 'https';
+}

@@ -1,0 +1,124 @@
+// Request planning: read the request at the edge, match it against the current table, and
+// decide — answer it here (refusal, no route, a route's fixed response or redirect, no backend),
+// or forward it to a backend cluster with the upstream path and headers already built. Picking
+// the endpoint belongs to the exchange (it may pick again on a retry).
+import type { IncomingMessage } from 'node:http';
+import { Answers, type ProxyAnswer } from '../errors.js';
+import type { Redirect, Route } from '../table/types.js';
+import type { ClusterRuntime } from './clusters.js';
+import type { BackendRuntime, RouteRuntime } from './compiled.js';
+import type { ListenerSocketInfo, ProxyContext } from './context.js';
+import { type ClientIdentity, identifyClient } from './edge/client-identity.js';
+import { isRefused, readInbound } from './edge/inbound.js';
+import { upstreamRequestHeaders } from './headers.js';
+import { modifyPath } from './paths.js';
+import type { RequestFacts } from './router.js';
+
+/** Metrics label for "no route" / "no backend". */
+export const NO_ROUTE = '-';
+
+export interface Answer {
+  readonly type: 'answer';
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+}
+
+export interface Forward {
+  readonly type: 'forward';
+  readonly rt: RouteRuntime;
+  readonly backend: BackendRuntime;
+  readonly cluster: ClusterRuntime;
+  readonly facts: RequestFacts;
+  readonly client: ClientIdentity;
+  /** Path and query to send upstream (after any rewrite). */
+  readonly path: string;
+  /** Upstream request headers with the route's filters applied (what mirrors get). */
+  readonly routeHeaders: string[];
+  /** Upstream request headers with the backend's filters applied too. */
+  readonly headers: string[];
+}
+
+export type Plan = Answer | Forward;
+
+/** Refusals close the connection (the rest of the request is not read), as nginx does. */
+const CLOSE: Readonly<Record<string, string>> = Object.freeze({ connection: 'close' });
+
+/** Counts an answer of the proxy itself and returns it as a plan. */
+function answered(ctx: ProxyContext, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>): Answer {
+  ctx.metrics.countRequest(routeId, backendId, status, (performance.now() - started) / 1000);
+  return { type: 'answer', status, body, headers };
+}
+
+function catalogAnswer(ctx: ProxyContext, started: number, a: ProxyAnswer, routeId = NO_ROUTE, backendId = NO_ROUTE, headers?: Readonly<Record<string, string>>): Answer {
+  return answered(ctx, started, routeId, backendId, a.status, a.body, headers);
+}
+
+function redirectLocation(r: Redirect, route: Route, facts: RequestFacts, host: string, proto: string, localPort: number): string {
+  const scheme = r.scheme ?? proto;
+  const hostname = r.hostname ?? host;
+  let port = r.port ?? (r.scheme ? (scheme === 'https' ? 443 : 80) : localPort);
+  if ((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443)) port = 0;
+  const path = r.path ? modifyPath(facts.path, r.path, route.match.path) : facts.path;
+  return `${scheme}://${hostname}${port ? `:${port}` : ''}${path}${facts.query ? `?${facts.query}` : ''}`;
+}
+
+/** A Host or authority without its port (redirects take the port from the redirect or the listener). */
+function hostWithoutPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return colon === -1 || host.endsWith(']') ? host : host.slice(0, colon);
+}
+
+function clientOf(ctx: ProxyContext, req: IncomingMessage): ClientIdentity {
+  const peer = ctx.edge.proxiedPeer(req) ?? req.socket.remoteAddress ?? '';
+  const xff = req.headers['x-forwarded-for'];
+  return identifyClient(peer, Array.isArray(xff) ? xff.join(',') : xff, ctx.edge.trust);
+}
+
+/** Whether a request carries a body (a declared length other than 0, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Matches a request against the current table. Answers of the proxy itself are counted here;
+ * forwarded requests are counted when their exchange finishes.
+ */
+export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, started: number): Plan {
+  const inbound = readInbound(req, ctx.edge.paths);
+  if (isRefused(inbound)) return catalogAnswer(ctx, started, inbound, NO_ROUTE, NO_ROUTE, CLOSE);
+  const limit = ctx.edge.maxRequestBodyBytes;
+  if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) return catalogAnswer(ctx, started, Answers.BodyTooLarge, NO_ROUTE, NO_ROUTE, CLOSE);
+  const table = ctx.table();
+  // The inbound request is the router's RequestFacts as it is: no second object per request.
+  const facts: RequestFacts = inbound;
+  const route = table?.router(socket.key)?.match(inbound.host, facts);
+  if (!route || !table) return catalogAnswer(ctx, started, Answers.NoRoute);
+  const rt = table.runtime(route);
+  const action = route.action;
+  if (action.type === 'respond') return answered(ctx, started, route.id, NO_ROUTE, action.status, action.body);
+  const localPort = req.socket.localPort ?? 0;
+  if (action.type === 'redirect') {
+    const location = redirectLocation(action.redirect, route, facts, hostWithoutPort(inbound.host), socket.proto, localPort);
+    return answered(ctx, started, route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
+  }
+  const backend = rt.pickBackend();
+  const cluster = backend && ctx.cluster(backend.backend.cluster);
+  // Every backend weighted 0, or a cluster missing from the data plane.
+  if (!backend || !cluster) return catalogAnswer(ctx, started, Answers.NoBackend, route.id);
+  const rewrite = route.rewrite;
+  const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (inbound.query ? `?${inbound.query}` : '') : inbound.target;
+  const client = clientOf(ctx, req);
+  const headers = upstreamRequestHeaders(req, {
+    clientIp: client.address,
+    peer: client.peer,
+    trustedPeer: client.trustedPeer,
+    proto: socket.proto,
+    port: localPort,
+    host: rewrite?.hostname ?? inbound.host,
+    originalHost: inbound.host,
+  });
+  const routeHeaders = rt.requestEdit ? rt.requestEdit(headers) : headers;
+  return { type: 'forward', rt, backend, cluster, facts, client, path, routeHeaders, headers: backend.ownRequestEdit ? backend.ownRequestEdit(routeHeaders) : routeHeaders };
+}
