@@ -96,6 +96,10 @@ export const Errors = {
   UpstreamConnect: entry('SLUICE_UPSTREAM_CONNECT', (endpoint: string) => `cannot connect to upstream ${endpoint}`),
   UpstreamTimeout: entry('SLUICE_UPSTREAM_TIMEOUT', (endpoint: string) => `upstream ${endpoint} timed out`),
   UpstreamProtocol: entry('SLUICE_UPSTREAM_PROTOCOL', (endpoint: string) => `upstream ${endpoint} protocol error`),
+  ProxyProtocolRejected: entry(
+    'SLUICE_PROXY_PROTOCOL_REJECTED',
+    (peer: string, reason: string) => `connection from ${peer} closed: PROXY protocol: ${reason}`,
+  ),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
