@@ -9,6 +9,14 @@
 // read(), never 'data' + pause(): an explicitly paused socket stays paused when node:http adds
 // its 'data' listener, and the unshifted request would sit there until the header timeout.
 //
+// Emit 'connection' in the .then() itself: between resolution and the server attaching its own
+// 'error' listener the socket has none. The server's own timers (TLS handshake, request
+// headers) start at that emit, after the PROXY header's time.
+//
+//   acceptProxyHeader(socket, { timeoutMs, isTrusted }).then(
+//     () => server.emit('connection', socket),
+//     (err: ProxyHeaderRejected) => metrics.proxyProtocolErrors.inc({ reason: err.reason }));
+//
 // Per request: for HTTP, `req.socket` is the raw socket itself. For HTTPS, `req.socket` is the
 // TLSSocket that tls.Server created around the raw socket, and Node keeps the raw one as its
 // `_parent` (checked on Node 24: `tlsSocket._parent === rawSocket`). proxiedPeer() looks in both
@@ -51,7 +59,8 @@ export interface AcceptProxyHeaderOptions {
  * Consumes exactly the PROXY header from a just-accepted socket and resolves with it; for a
  * `proxy` header, proxiedPeer(socket) then returns its source. On an untrusted peer, a missing or
  * malformed header, a timeout or an early close, the socket is destroyed and the promise rejects
- * with a ProxyHeaderRejected. Leaves no listener or timer behind either way.
+ * with a ProxyHeaderRejected. Leaves no timer and none of its listeners behind (a destroyed
+ * socket keeps one no-op 'error' listener, so a late error cannot crash the process).
  */
 export function acceptProxyHeader(socket: Socket, options: AcceptProxyHeaderOptions): Promise<ProxyHeader> {
   const peer = socket.remoteAddress;
