@@ -101,6 +101,10 @@ export const Errors = {
 
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
+  ProxyProtocolRejected: entry(
+    'SLUICE_PROXY_PROTOCOL_REJECTED',
+    (peer: string, reason: string) => `connection from ${peer} closed: PROXY protocol: ${reason}`,
+  ),
 } as const;
 
 /** An answer the data plane gives itself: a stable code, its HTTP status and a short plain-text body. */

@@ -70,6 +70,12 @@ export class Metrics {
     labelNames: ['provider', 'code'] as const,
     registers: [this.registry],
   });
+  readonly proxyProtocolErrors = new Counter({
+    name: 'sluice_proxy_protocol_errors_total',
+    help: 'Connections closed while reading their PROXY protocol header, by reason (untrusted, missing, malformed, timeout, closed).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
