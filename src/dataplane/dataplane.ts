@@ -22,7 +22,7 @@ import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
 import { PassiveHealth } from './health/passive.js';
-import { edgeSettings } from './edge/settings.js';
+import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
@@ -53,6 +53,7 @@ export class DataPlane {
   private readonly pools: UpstreamPools;
   private readonly health = new PassiveHealth();
   private readonly ctx: ProxyContext;
+  private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
   private readonly log: Logger;
 
@@ -60,6 +61,7 @@ export class DataPlane {
     this.options = options;
     this.log = options.log.child({ component: 'dataplane' });
     const { upstream } = options.config;
+    this.edge = createEdge(options.config.edge, options.metrics);
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
     this.ctx = {
       table: () => this.current,
@@ -69,7 +71,7 @@ export class DataPlane {
       metrics: options.metrics,
       health: this.health,
       draining: () => this.draining,
-      edge: edgeSettings(options.config.edge),
+      edge: this.edge.settings,
     };
   }
 
@@ -127,6 +129,7 @@ export class DataPlane {
         createListenerServer(handler, {
           headerTimeoutMs: edge.headerTimeoutMs,
           keepAliveMs: clientKeepAliveMs,
+          ...(this.edge.gate ? { gate: this.edge.gate } : {}),
           ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
         }),
       logger: false,

@@ -1,29 +1,41 @@
-// The edge settings every request reads, built once from the config.
-import { BlockList, isIPv4 } from 'node:net';
+// The edge settings every request and connection reads, built once from the config: path
+// normalization options, whom to trust for forwarding headers, the body limit, and (with
+// --proxy-protocol) the connection gate that reads PROXY headers from trusted peers only.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { EdgeConfig } from '../../config/config.js';
+import type { Metrics } from '../../metrics.js';
 import type { EdgeSettings } from '../context.js';
+import { acceptProxyHeader, ProxyHeaderRejected, proxiedPeer } from './proxy-protocol.js';
+import { createTrustedMatcher } from './trusted.js';
 
-// TEMPORARY until the trusted-address matcher lands: plain BlockList.
-function trustedMatcher(cidrs: readonly string[]): (address: string) => boolean {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address, bits] = cidr.split('/') as [string, string | undefined];
-    const family = isIPv4(address) ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
-  }
-  return (address) => {
-    const bare = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-    return list.check(bare, isIPv4(bare) ? 'ipv4' : 'ipv6');
-  };
+export interface Edge {
+  readonly settings: EdgeSettings;
+  /** Runs on every new data-plane connection before HTTP/TLS; undefined without --proxy-protocol. */
+  readonly gate: ((socket: Socket) => Promise<void>) | undefined;
 }
 
-export function edgeSettings(edge: EdgeConfig, proxiedPeer: (req: IncomingMessage) => string | undefined = () => undefined): EdgeSettings {
-  return {
+const fromProxyHeader = (req: IncomingMessage): string | undefined => proxiedPeer(req.socket)?.address;
+const none = (): undefined => undefined;
+
+export function createEdge(edge: EdgeConfig, metrics: Metrics): Edge {
+  const isTrusted = edge.trustedProxies.length > 0 ? createTrustedMatcher(edge.trustedProxies) : undefined;
+  const settings: EdgeSettings = {
     paths: { mergeSlashes: edge.mergeSlashes, escapedSlashes: edge.escapedSlashes },
-    trust: edge.trustedProxies.length > 0 ? { isTrusted: trustedMatcher(edge.trustedProxies), hops: edge.trustedHops } : undefined,
+    trust: isTrusted ? { isTrusted, hops: edge.trustedHops } : undefined,
     maxRequestBodyBytes: edge.maxRequestBodyBytes,
-    proxiedPeer,
+    proxiedPeer: edge.proxyProtocol ? fromProxyHeader : none,
   };
+  if (!edge.proxyProtocol || !isTrusted) return { settings, gate: undefined };
+  // The PROXY header gets the same time as a request head; the HTTP/TLS timers start after it.
+  const options = { timeoutMs: edge.headerTimeoutMs, isTrusted };
+  const gate = async (socket: Socket): Promise<void> => {
+    try {
+      await acceptProxyHeader(socket, options);
+    } catch (err) {
+      metrics.proxyProtocolErrors.labels(err instanceof ProxyHeaderRejected ? err.reason : 'malformed').inc();
+      throw err;
+    }
+  };
+  return { settings, gate };
 }
