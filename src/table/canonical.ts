@@ -32,3 +32,14 @@ export function canonicalPrefix(path: string): string {
 export function isCanonicalPrefix(path: string): boolean {
   return canonicalPrefix(path) === path;
 }
+
+/**
+ * The longest route timeout the data plane can arm: Node timers take at most 2^31 - 1 ms
+ * (about 24.8 days) and fire at once on anything larger.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Whether a route timeout can be armed as given: a whole number of ms, 1 to MAX_TIMEOUT_MS. */
+export function isTimeout(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= 1 && ms <= MAX_TIMEOUT_MS;
+}

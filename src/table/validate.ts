@@ -2,7 +2,7 @@
 // the last good table keeps serving. Translate should never produce such a table; this catches
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
-import { invalidHeaderNames, isCanonicalPrefix } from './canonical.js';
+import { invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
 import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
@@ -44,6 +44,9 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   checkStringMatches(r.match.queryParams, where, problems);
   checkHeaderModifier(r.requestHeaders, where, problems);
   checkHeaderModifier(r.responseHeaders, where, problems);
+  for (const [field, ms] of Object.entries(r.timeouts ?? {})) {
+    if (ms !== undefined && !isTimeout(ms)) problems.push(`${where}: invalid timeouts.${field} ${ms}`);
+  }
   for (const m of r.mirrors ?? []) {
     if (!clusters.has(m.cluster)) problems.push(`${where}: mirror to unknown cluster ${m.cluster}`);
   }
