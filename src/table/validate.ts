@@ -2,10 +2,10 @@
 // the last good table keeps serving. Translate should never produce such a table; this catches
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
+import { invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
 import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 function checkRegex(value: string, where: string, problems: string[]): void {
   const reason = regexProblem(value);
@@ -15,7 +15,7 @@ function checkRegex(value: string, where: string, problems: string[]): void {
 function checkPath(p: PathMatch, where: string, problems: string[]): void {
   if (p.type === 'RegularExpression') return checkRegex(p.value, where, problems);
   if (!p.value.startsWith('/')) problems.push(`${where}: path ${JSON.stringify(p.value)} must start with "/"`);
-  if (p.type === 'Prefix' && p.value.length > 1 && p.value.endsWith('/')) {
+  if (p.type === 'Prefix' && !isCanonicalPrefix(p.value)) {
     problems.push(`${where}: prefix ${JSON.stringify(p.value)} must not end with "/"`);
   }
 }
@@ -29,8 +29,7 @@ function checkStringMatches(ms: readonly StringMatch[] | undefined, where: strin
 
 function checkHeaderModifier(h: HeaderModifier | undefined, where: string, problems: string[]): void {
   if (!h) return;
-  const names = [...(h.set ?? []).map((x) => x.name), ...(h.add ?? []).map((x) => x.name), ...(h.remove ?? [])];
-  for (const n of names) if (!HEADER_NAME.test(n)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
+  for (const n of invalidHeaderNames(h)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
 }
 
 function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
@@ -45,6 +44,9 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   checkStringMatches(r.match.queryParams, where, problems);
   checkHeaderModifier(r.requestHeaders, where, problems);
   checkHeaderModifier(r.responseHeaders, where, problems);
+  for (const [field, ms] of Object.entries(r.timeouts ?? {})) {
+    if (ms !== undefined && !isTimeout(ms)) problems.push(`${where}: invalid timeouts.${field} ${ms}`);
+  }
   for (const m of r.mirrors ?? []) {
     if (!clusters.has(m.cluster)) problems.push(`${where}: mirror to unknown cluster ${m.cluster}`);
   }

@@ -7,8 +7,8 @@
 // then namespace/name) claims it, and a younger Gateway's listeners on a taken socket get
 // Accepted=False/PortUnavailable. So two Gateways on the same port need different addresses.
 // Sockets already used by the Ingress translator (port 80, no address) are shared when the
-// protocol matches. In file mode the data plane serves port 80 on --http-port and 443 on
-// --https-port (DataPlane.socketPort); other ports as they are.
+// protocol matches. The data plane serves listener port 80 on --http-port and 443 on
+// --https-port, other ports as they are (socketPortFor in src/dataplane/ports.ts).
 import { isIP } from 'node:net';
 import type { Secret } from '../../api/core.js';
 import { decodeKeyPair } from '../tls.js';

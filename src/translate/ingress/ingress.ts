@@ -4,6 +4,7 @@
 // and the others get a diagnostic. spec.defaultBackend becomes the listener fallback.
 import type { Ingress, IngressBackend } from '../../api/core.js';
 import type { Secret } from '../../api/core.js';
+import { canonicalPrefix } from '../../table/canonical.js';
 import type { PathMatch, Route, SourceRef, TlsCertificate, VirtualHost } from '../../table/types.js';
 import { decodeKeyPair } from '../tls.js';
 import { compareStrings } from '../../util/compare.js';
@@ -45,8 +46,7 @@ function pathMatch(pathType: string, path: string | undefined): PathMatch | stri
   if (!value.startsWith('/')) return 'must be absolute (start with "/")';
   if (pathType === 'Exact') return { type: 'Exact', value };
   // Prefix and ImplementationSpecific: element-wise prefix; a trailing "/" is insignificant.
-  const trimmed = value.length > 1 ? value.replace(/\/+$/, '') : value;
-  return { type: 'Prefix', value: trimmed === '' ? '/' : trimmed };
+  return { type: 'Prefix', value: canonicalPrefix(value) };
 }
 
 /** Precedence: Exact first, then longer values first, then value, then oldest owner. */

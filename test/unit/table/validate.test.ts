@@ -33,9 +33,11 @@ describe('validateTable', () => {
         fwd('re', { match: { path: { type: 'RegularExpression', value: '([' } } }),
         fwd('hdr', { requestHeaders: { set: [{ name: 'bad header', value: 'x' }] } }),
         fwd('status', { action: { type: 'respond', status: 99, body: '' } }),
+        fwd('timer', { timeouts: { requestMs: 2 ** 31 } }),
+        fwd('fraction', { timeouts: { backendRequestMs: 0.5 } }),
       ]),
     );
-    for (const fragment of ['duplicate route id dup', 'unknown cluster ns/missing:80', 'invalid weight -1', 'must start with "/"', 'must not end with "/"', 'invalid regular expression', 'invalid header name', 'invalid status 99']) {
+    for (const fragment of ['invalid timeouts.requestMs 2147483648', 'invalid timeouts.backendRequestMs 0.5', 'duplicate route id dup', 'unknown cluster ns/missing:80', 'invalid weight -1', 'must start with "/"', 'must not end with "/"', 'invalid regular expression', 'invalid header name', 'invalid status 99']) {
       expect(problems.some((p) => p.includes(fragment))).toBe(true);
     }
   });
