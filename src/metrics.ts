@@ -77,7 +77,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly requestChildren = new Map<string, { inc(): void }>();
+  /** route → backend → code → counter child: found without building a key string per request. */
+  private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -86,12 +87,12 @@ export class Metrics {
 
   /** Counts one answered request; the labelled child is cached per (route, backend, code). */
   countRequest(route: string, backend: string, code: number, seconds: number): void {
-    const key = `${route}\0${backend}\0${code}`;
-    let c = this.requestChildren.get(key);
-    if (!c) {
-      c = this.requests.labels(route, backend, String(code));
-      this.requestChildren.set(key, c);
-    }
+    let byBackend = this.requestChildren.get(route);
+    if (!byBackend) this.requestChildren.set(route, (byBackend = new Map()));
+    let byCode = byBackend.get(backend);
+    if (!byCode) byBackend.set(backend, (byCode = new Map()));
+    let c = byCode.get(code);
+    if (!c) byCode.set(code, (c = this.requests.labels(route, backend, String(code))));
     c.inc();
     let h = this.durationChildren.get(route);
     if (!h) {

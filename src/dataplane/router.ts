@@ -16,7 +16,20 @@ export interface RequestFacts {
   readonly headers: IncomingHttpHeaders;
 }
 
-type Check = (req: RequestFacts, query: () => URLSearchParams) => boolean;
+type Check = (req: RequestFacts) => boolean;
+
+// The query string is parsed only when a query-parameter match asks, and at most once per
+// lookup. Matching is synchronous, so one module-level slot serves without a closure per request.
+let queryFor: RequestFacts | undefined;
+let parsedQuery: URLSearchParams | undefined;
+
+function queryOf(req: RequestFacts): URLSearchParams {
+  if (queryFor !== req || !parsedQuery) {
+    queryFor = req;
+    parsedQuery = new URLSearchParams(req.query);
+  }
+  return parsedQuery;
+}
 
 export interface CompiledRoute {
   readonly route: Route;
@@ -29,6 +42,8 @@ export interface CompiledRoute {
 interface CompiledHost {
   readonly exact: ReadonlyMap<string, readonly CompiledRoute[]>;
   readonly prefix: ReadonlyMap<string, readonly CompiledRoute[]>;
+  /** Lengths of the prefixes in `prefix`: the walk slices the path only at these lengths. */
+  readonly prefixLengths: ReadonlySet<number>;
   readonly regex: readonly (CompiledRoute & { readonly re: WholeMatcher })[];
 }
 
@@ -39,14 +54,14 @@ function wholeMatcher(source: string): WholeMatcher {
   return c.matcher;
 }
 
-function stringCheck(m: StringMatch, get: (req: RequestFacts, query: () => URLSearchParams) => string | undefined): Check {
+function stringCheck(m: StringMatch, get: (req: RequestFacts) => string | undefined): Check {
   if (m.type === 'Exact') {
     const want = m.value;
-    return (req, q) => get(req, q) === want;
+    return (req) => get(req) === want;
   }
   const re = wholeMatcher(m.value);
-  return (req, q) => {
-    const v = get(req, q);
+  return (req) => {
+    const v = get(req);
     return v !== undefined && re.test(v);
   };
 }
@@ -68,11 +83,14 @@ function compileChecks(match: RouteMatch): Check | undefined {
   }
   for (const qp of match.queryParams ?? []) {
     const name = qp.name;
-    checks.push(stringCheck(qp, (_req, q) => q().get(name) ?? undefined));
+    checks.push(stringCheck(qp, (req) => queryOf(req).get(name) ?? undefined));
   }
   if (checks.length === 0) return undefined;
   if (checks.length === 1) return checks[0];
-  return (req, q) => checks.every((c) => c(req, q));
+  return (req) => {
+    for (const c of checks) if (!c(req)) return false;
+    return true;
+  };
 }
 
 function compileHost(routes: readonly Route[]): CompiledHost {
@@ -88,12 +106,14 @@ function compileHost(routes: readonly Route[]): CompiledHost {
     if (!list) map.set(p.value, (list = []));
     list.push(c);
   });
-  return { exact, prefix, regex };
+  const prefixLengths = new Set<number>();
+  for (const key of prefix.keys()) prefixLengths.add(key.length);
+  return { exact, prefix, prefixLengths, regex };
 }
 
-function firstPassing(list: readonly CompiledRoute[] | undefined, req: RequestFacts, q: () => URLSearchParams): CompiledRoute | undefined {
+function firstPassing(list: readonly CompiledRoute[] | undefined, req: RequestFacts): CompiledRoute | undefined {
   if (!list) return undefined;
-  for (const c of list) if (!c.check || c.check(req, q)) return c;
+  for (const c of list) if (!c.check || c.check(req)) return c;
   return undefined;
 }
 
@@ -104,20 +124,23 @@ function better(a: CompiledRoute | undefined, b: CompiledRoute | undefined): Com
 }
 
 function matchHost(host: CompiledHost, req: RequestFacts): CompiledRoute | undefined {
-  let parsed: URLSearchParams | undefined;
-  const q = () => (parsed ??= new URLSearchParams(req.query));
   const path = req.path;
-  let best = firstPassing(host.exact.get(path), req, q);
+  let best = firstPassing(host.exact.get(path), req);
   if (host.prefix.size > 0) {
-    // Element-wise prefix walk, longest first: "/a/b/c", "/a/b", "/a", then "/".
+    // Element-wise prefix walk, longest first: "/a/b/c", "/a/b", "/a", then "/". Levels no
+    // prefix has the length of are skipped without slicing the path.
+    const lengths = host.prefixLengths;
     let end = path.length;
     if (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
     for (;;) {
-      const key = end === path.length ? path : end === 0 ? '/' : path.slice(0, end);
-      const hit = firstPassing(host.prefix.get(key), req, q);
-      if (hit) {
-        best = better(best, hit);
-        break;
+      const length = end === 0 ? 1 : end;
+      if (lengths.has(length)) {
+        const key = end === path.length ? path : end === 0 ? '/' : path.slice(0, end);
+        const hit = firstPassing(host.prefix.get(key), req);
+        if (hit) {
+          best = better(best, hit);
+          break;
+        }
       }
       if (end <= 1) break;
       end = path.lastIndexOf('/', end - 1);
@@ -125,11 +148,13 @@ function matchHost(host: CompiledHost, req: RequestFacts): CompiledRoute | undef
   }
   for (const r of host.regex) {
     if (best && best.rank < r.rank) break;
-    if (r.re.test(path) && (!r.check || r.check(req, q))) {
+    if (r.re.test(path) && (!r.check || r.check(req))) {
       best = better(best, r);
       break;
     }
   }
+  queryFor = undefined;
+  parsedQuery = undefined;
   return best;
 }
 
