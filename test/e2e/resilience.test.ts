@@ -2,26 +2,49 @@
 // its EndpointSlice said so): requests without a body are retried on another endpoint, and
 // passive health ejects the dead ones so later requests stop trying them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Backend, freePort, ingressYaml, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { type Backend, closeServers, freePort, ingressYaml, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
 let sluice: Sluice;
+/** Bodies each endpoint of the replay test received, in arrival order. */
+const swallowed: string[] = [];
+const recorded: string[] = [];
+let bodyServers: Server[] = [];
+
+/** A backend that collects each request body; `answer` decides what happens then. */
+function bodyServer(into: string[], answer: (res: ServerResponse) => void): Promise<Server> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      into.push(body);
+      answer(res);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
 
 beforeAll(async () => {
   backends = await startBackends(['alive']);
   const dead = [await freePort(), await freePort()];
+  bodyServers = [await bodyServer(swallowed, (res) => res.socket?.resetAndDestroy()), await bodyServer(recorded, (res) => res.end('ok\n'))];
+  const [swallower, recorder] = bodyServers.map((s) => (s.address() as { port: number }).port) as [number, number];
   dir = new ManifestDir();
   dir.write('all.yaml', [
     INGRESS_CLASS_YAML,
     serviceYaml('r', 'mixed', [{ port: dead[0]! }, { port: backends[0]!.port }, { port: dead[1]! }]),
     ingressYaml('r', 'r', 'r.example.com', [{ path: '/', service: 'mixed' }]),
+    serviceYaml('r', 'bodies', [{ port: swallower }, { port: recorder }]),
+    ingressYaml('r', 'replay', 'replay.example.com', [{ path: '/', service: 'bodies' }]),
   ].join('\n---\n'));
   sluice = await startSluice(dir.path);
 });
 afterAll(async () => {
   await sluice?.stop();
   await stopBackends(backends ?? []);
+  await closeServers(bodyServers);
   dir?.remove();
 });
 
@@ -40,11 +63,16 @@ describe('dead endpoints', () => {
   });
 
   it('does not replay a request whose body was already streamed', async () => {
-    // A POST that lands on a dead endpoint fails with 502 rather than being sent twice; once the
-    // dead ones are ejected, POSTs reach the live endpoint.
-    const statuses = new Set<number>();
-    for (let i = 0; i < 10; i++) statuses.add((await get(sluice.httpPort, 'r.example.com', '/', { method: 'POST', body: 'x' })).status);
-    expect([...statuses].every((s) => s === 200 || s === 502)).toBe(true);
-    expect(statuses.has(200)).toBe(true);
+    // Round robin over [swallower, recorder]: the swallower reads the whole body, then resets
+    // without answering. A POST that met it must fail (502), never reach the recorder as well.
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await get(sluice.httpPort, 'replay.example.com', '/', { method: 'POST', body: `body-${i}` })).status);
+    expect(swallowed.length).toBeGreaterThan(0);
+    expect(recorded.length).toBeGreaterThan(0);
+    const all = [...swallowed, ...recorded];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `body-${i}`).sort());
+    expect(statuses.filter((s) => s === 502)).toHaveLength(swallowed.length);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(recorded.length);
   });
 });
