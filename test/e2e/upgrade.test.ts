@@ -1,9 +1,9 @@
 // WebSocket / HTTP Upgrade through Sluice: the handshake is routed like a request, the tunnel
 // then carries bytes both ways, and it survives table swaps.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Backend, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, closeServers, eventually, freePort, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
@@ -15,24 +15,40 @@ const ingress = (extraPath: string) =>
     { path: extraPath, service: 'chat' },
   ]);
 
+/** Declines every upgrade with a 1 MiB body: relayed to the client as it streams, never buffered whole. */
+let refuser: Server;
+const REFUSAL = 'r'.repeat(1024 * 1024);
+
 beforeAll(async () => {
   backends = await startBackends(['chat']);
+  refuser = createServer((_req, res) => res.end('plain\n'));
+  refuser.on('upgrade', (_req, socket: Duplex) => socket.end(`HTTP/1.1 426 Upgrade Required\r\ncontent-length: ${REFUSAL.length}\r\nconnection: close\r\n\r\n${REFUSAL}`));
+  await new Promise<void>((r) => refuser.listen(0, '127.0.0.1', () => r()));
+  const dead = await freePort();
   dir = new ManifestDir();
-  dir.write('base.yaml', [INGRESS_CLASS_YAML, serviceYaml('ws', 'chat', [{ port: backends[0]!.port }])].join('\n---\n'));
+  dir.write('base.yaml', [
+    INGRESS_CLASS_YAML,
+    serviceYaml('ws', 'chat', [{ port: backends[0]!.port }]),
+    // A dead endpoint first in round-robin order: upgrades that meet it go on to the live one.
+    serviceYaml('ws', 'flaky', [{ port: dead }, { port: backends[0]!.port }]),
+    serviceYaml('ws', 'refuser', [{ port: (refuser.address() as { port: number }).port }]),
+    ingressYaml('ws', 'more', 'ws2.example.com', [{ path: '/flaky', service: 'flaky' }, { path: '/big', service: 'refuser' }]),
+  ].join('\n---\n'));
   dir.write('ingress.yaml', ingress('/a'));
   sluice = await startSluice(dir.path);
 });
 afterAll(async () => {
   await sluice?.stop();
   await stopBackends(backends ?? []);
+  if (refuser) await closeServers([refuser]);
   dir?.remove();
 });
 
-function upgrade(path: string): Promise<{ status: number; socket?: Duplex; headers: Record<string, unknown>; body?: string }> {
+function upgrade(path: string, host = 'ws.example.com'): Promise<{ status: number; socket?: Duplex; headers: Record<string, unknown>; body?: string }> {
   // Bytes the backend sent right behind its 101 can arrive in the same segment: the client
   // hands them over as `head`, not as a 'data' event, so they are put back on the socket.
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: sluice.httpPort, path, headers: { host: 'ws.example.com', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    const req = request({ host: '127.0.0.1', port: sluice.httpPort, path, headers: { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
     req.on('upgrade', (res, socket, head: Buffer) => {
       if (head.length > 0) socket.unshift(head);
       resolve({ status: res.statusCode ?? 0, socket, headers: res.headers });
@@ -88,5 +104,20 @@ describe('upgrade', () => {
     expect(r).toBe(404);
     // Plain requests still work beside the tunnels.
     expect((await get(sluice.httpPort, 'ws.example.com', '/x')).status).toBe(200);
+  });
+
+  it('retries an upgrade whose endpoint refused the connection on another endpoint', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await upgrade('/flaky', 'ws2.example.com');
+      expect(r.status).toBe(101);
+      r.socket!.destroy();
+    }
+    expect(await metricValue(sluice, 'sluice_upstream_errors_total', { backend: 'ws/flaky:80', kind: 'connect' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('streams a declined upgrade answer of any size to the client', async () => {
+    const r = await upgrade('/big', 'ws2.example.com');
+    expect(r.status).toBe(426);
+    expect(r.body).toHaveLength(REFUSAL.length);
   });
 });
