@@ -3,7 +3,7 @@
 // conflicts retried with a fresh read, nothing written when nothing changed, transition times
 // kept, our route entries only, Ingress addresses cleaned up only where they are still ours,
 // leader only, and updates during a pass coalesced into one more pass.
-import { describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import type { KubeObject } from '../../../src/api/core.js';
 import type { Condition, GatewayStatus, RouteParentStatus } from '../../../src/api/gateway.js';
@@ -72,6 +72,12 @@ interface Harness {
   leader: boolean;
 }
 
+/** Every writer a test started, stopped after it even when an assertion failed (no retry timer left behind). */
+const started: StatusWriter[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((w) => w.stop()));
+});
+
 function harness(sources: readonly StatusEntrySource[], options: { cached?: (t: StatusTarget) => { status?: unknown } | undefined; server?: FakeApiserver } = {}): Harness {
   const server = options.server ?? new FakeApiserver();
   const lines: Json[] = [];
@@ -92,6 +98,7 @@ function harness(sources: readonly StatusEntrySource[], options: { cached?: (t: 
       now: () => new Date(NOW),
     }),
   };
+  started.push(h.writer);
   return h;
 }
 
@@ -133,8 +140,7 @@ describe('the apiserver path', () => {
     expect(h.server.calls).toEqual(['read HTTPRoute ns/web', 'replace HTTPRoute ns/web', 'read HTTPRoute ns/web', 'replace HTTPRoute ns/web']);
     expect(h.server.status(route)).toEqual({ parents: [theirParent, { ...ourParent(), conditions: [{ ...accepted('True'), lastTransitionTime: NOW }] }] });
     expect(await providerErrors(h.metrics)).toBe(0);
-    await h.writer.stop();
-  });
+    });
 
   test('conflicts without end: given up after 5 attempts, one warn line and one provider error', async () => {
     const h = harness([gatewayEntries()]);
@@ -147,8 +153,7 @@ describe('the apiserver path', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ status: 409, msg: expect.stringMatching(/^cannot write the status of HTTPRoute ns\/web: the object has been modified/) });
     expect(await providerErrors(h.metrics)).toBe(1);
-    await h.writer.stop();
-  });
+    });
 
   test('an object that is gone is not a failure', async () => {
     const h = harness([gatewayEntries()]);
@@ -156,8 +161,7 @@ describe('the apiserver path', () => {
     await h.writer.idle();
     expect(h.server.calls).toEqual(['read HTTPRoute ns/web']);
     expect(await providerErrors(h.metrics)).toBe(0);
-    await h.writer.stop();
-  });
+    });
 });
 
 describe('skip if equal', () => {
@@ -174,8 +178,7 @@ describe('skip if equal', () => {
     h.writer.resync();
     await h.writer.idle();
     expect(h.server.calls).toEqual([]);
-    await h.writer.stop();
-  });
+    });
 
   test('a stale store copy costs a read, but what the apiserver shows already is not written again', async () => {
     const server = new FakeApiserver();
@@ -187,8 +190,7 @@ describe('skip if equal', () => {
     h.writer.resync();
     await h.writer.idle();
     expect(server.calls).toEqual(['read Gateway ns/gw']);
-    await h.writer.stop();
-  });
+    });
 });
 
 test('transition times: kept for a condition that did not change, now for one that did', async () => {
@@ -208,7 +210,6 @@ test('transition times: kept for a condition that did not change, now for one th
     ],
     listeners: [],
   });
-  await h.writer.stop();
 });
 
 test('ours only: a route we no longer serve loses our entry, other controllers keep theirs', async () => {
@@ -224,7 +225,6 @@ test('ours only: a route we no longer serve loses our entry, other controllers k
   h.writer.resync();
   await h.writer.idle();
   expect(server.calls).toEqual([]);
-  await h.writer.stop();
 });
 
 describe('Ingress addresses', () => {
@@ -244,8 +244,7 @@ describe('Ingress addresses', () => {
     await h.writer.idle();
     expect(h.server.status(web)).toEqual({ loadBalancer: { extra: 1, ingress: [{ ip: '192.0.2.1' }, { hostname: 'lb.test' }] } });
     expect(h.lines.filter((l) => l['msg'] === 'ingress status written')).toHaveLength(1);
-    await h.writer.stop();
-  });
+    });
 
   test('an Ingress we stop serving loses our address, read fresh even when the store has not seen our write', async () => {
     const h = harness([new IngressStatusEntries(() => ours)], { cached: () => undefined });
@@ -256,8 +255,7 @@ describe('Ingress addresses', () => {
     h.writer.update([]);
     await h.writer.idle();
     expect(h.server.status(web)).toEqual({ loadBalancer: { ingress: [] } });
-    await h.writer.stop();
-  });
+    });
 
   test('an address someone else wrote since is left alone', async () => {
     const h = harness([new IngressStatusEntries(() => ours)]);
@@ -270,8 +268,7 @@ describe('Ingress addresses', () => {
     await h.writer.idle();
     expect(h.server.calls).toEqual(['read Ingress ns/web']);
     expect(h.server.status(web)).toEqual({ loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } });
-    await h.writer.stop();
-  });
+    });
 });
 
 describe('leader only', () => {
@@ -286,8 +283,7 @@ describe('leader only', () => {
     h.writer.resync();
     await h.writer.idle();
     expect(h.server.calls).toEqual(['read HTTPRoute ns/web', 'replace HTTPRoute ns/web']);
-    await h.writer.stop();
-  });
+    });
 
   test('leadership lost mid-pass: no further entry is touched', async () => {
     const h = harness([gatewayEntries()]);
@@ -298,8 +294,7 @@ describe('leader only', () => {
     h.writer.update([routeStatus([ourParent()]), { kind: 'HTTPRoute', namespace: 'ns', name: 'second', parents: [ourParent()] }]);
     await h.writer.idle();
     expect(h.server.calls).toEqual(['read HTTPRoute ns/web', 'replace HTTPRoute ns/web']);
-    await h.writer.stop();
-  });
+    });
 });
 
 test('updates during a pass coalesce into one more pass, which sees the latest statuses', async () => {
@@ -331,5 +326,4 @@ test('updates during a pass coalesce into one more pass, which sees the latest s
   await h.writer.idle();
   expect(passes).toHaveLength(2);
   expect((h.server.status(route) as { parents: RouteParentStatus[] }).parents[0]!.conditions[0]!.status).toBe('True');
-  await h.writer.stop();
 });
