@@ -21,12 +21,14 @@ import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
 import { GatewayApiWatch } from './gateway-api.js';
-import { GatewayStatusWriter } from './gateway-status-writer.js';
 import { ResourceInformer } from './informer.js';
 import { defaultIdentity, leaseNamespace } from './identity.js';
 import { LeaderElector } from './leader.js';
 import { collectionPath, RESOURCES, resourcePath, type ResourceSpec } from './resources.js';
-import { StatusWriter } from './status.js';
+import { restStatusClient } from './status/client.js';
+import { GatewayStatusEntries } from './status/gateway-entries.js';
+import { IngressStatusEntries } from './status/ingress-entries.js';
+import { StatusWriter, type StatusEntrySource } from './status/writer.js';
 
 /** How often start() says which informers it is still waiting for. */
 const SYNC_REPORT_INTERVAL_MS = 10_000;
@@ -72,8 +74,7 @@ export class KubernetesProvider implements Provider {
   private publishService: Service | undefined;
   private publishServiceSynced = false;
   private leader: LeaderElector | undefined;
-  private writer: StatusWriter | undefined;
-  private gatewayWriter: GatewayStatusWriter | undefined;
+  private statusWriter: StatusWriter | undefined;
   private gatewayApi: GatewayApiWatch | undefined;
   private lastStatuses: Published['statuses'] | undefined;
   private stopped = false;
@@ -83,12 +84,11 @@ export class KubernetesProvider implements Provider {
     this.log = options.log.child({ component: 'kubernetes-provider' });
   }
 
-  /** Writes Ingress status on every publish of `pipeline` (leader only). Call before start(). */
+  /** Writes status on every publish of `pipeline` (leader only). Call before start(). */
   attach(pipeline: PublishSource): void {
     pipeline.onPublish((published) => {
       this.lastStatuses = published.statuses;
-      this.writer?.update(published.statuses);
-      this.gatewayWriter?.update(published.statuses);
+      this.statusWriter?.update(published.statuses);
     });
   }
 
@@ -127,8 +127,7 @@ export class KubernetesProvider implements Provider {
   /** Bounded: a write or lease call in flight is abandoned after a few seconds. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await bounded(this.writer?.stop(), STOP_WAIT_MS);
-    await bounded(this.gatewayWriter?.stop(), STOP_WAIT_MS);
+    await bounded(this.statusWriter?.stop(), STOP_WAIT_MS);
     await bounded(this.leader?.stop(), STOP_WAIT_MS);
     await Promise.all([...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])].map((i) => i.stop()));
     await this.gatewayApi?.stop();
@@ -168,34 +167,23 @@ export class KubernetesProvider implements Provider {
     }
   }
 
-  /** Status writers, the publish-service watch and leader election. */
+  /** The status writer (its entry sources), the publish-service watch and leader election. */
   private startStatus(kc: KubeConfig): void {
-    const { config } = this.o;
-    this.gatewayWriter = new GatewayStatusWriter({
-      kc,
+    const { config, store } = this.o;
+    const sources: StatusEntrySource[] = [];
+    const desired = this.desiredAddressSource();
+    if (desired) sources.push(new IngressStatusEntries(desired));
+    else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
+    sources.push(new GatewayStatusEntries(() => store.snapshot().HTTPRoute));
+    this.statusWriter = new StatusWriter({
+      client: restStatusClient(kc),
+      sources,
+      cached: (target) => store.get(target.kind, target.namespace, target.name) as { status?: unknown } | undefined,
+      isLeader: () => this.isLeader(),
       log: this.o.log,
       metrics: this.o.metrics,
-      cached: (kind, namespace, name) => this.o.store.get(kind, namespace, name),
-      routes: () => this.o.store.snapshot().HTTPRoute,
-      isLeader: () => this.isLeader(),
     });
-    const desired = this.desiredAddressSource();
-    if (desired) {
-      this.writer = new StatusWriter({
-        kc,
-        log: this.o.log,
-        metrics: this.o.metrics,
-        desiredAddresses: desired,
-        cachedIngress: (namespace, name) => this.o.store.get('Ingress', namespace, name),
-        isLeader: () => this.isLeader(),
-      });
-    } else {
-      this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
-    }
-    if (this.lastStatuses) {
-      this.writer?.update(this.lastStatuses);
-      this.gatewayWriter.update(this.lastStatuses);
-    }
+    if (this.lastStatuses) this.statusWriter.update(this.lastStatuses);
     if (config.leaderElect) {
       const namespace = leaseNamespace(config.lease.namespace);
       this.leader = new LeaderElector({
@@ -209,9 +197,7 @@ export class KubernetesProvider implements Provider {
         log: this.o.log,
         metrics: this.o.metrics,
         onChange: (leading) => {
-          if (!leading) return;
-          this.writer?.resync();
-          this.gatewayWriter?.resync();
+          if (leading) this.statusWriter?.resync();
         },
       });
       this.leader.start();
@@ -241,11 +227,11 @@ export class KubernetesProvider implements Provider {
       handlers: {
         upsert: (obj: KubeObject) => {
           this.publishService = obj as Service;
-          this.writer?.resync();
+          this.statusWriter?.resync();
         },
         remove: () => {
           this.publishService = undefined;
-          this.writer?.resync();
+          this.statusWriter?.resync();
         },
       },
       log: this.o.log,
@@ -255,7 +241,7 @@ export class KubernetesProvider implements Provider {
     informer.start();
     void informer.synced.then(() => {
       this.publishServiceSynced = true;
-      this.writer?.resync();
+      this.statusWriter?.resync();
     });
   }
 }

@@ -1,6 +1,6 @@
 // Raw JSON requests against the apiserver with the kubeconfig's credentials and TLS. Informer
-// LISTs, discovery and Gateway API status writes go through here rather than the generated
-// clients: those turn timestamps into Date objects and back into ISO strings with milliseconds,
+// LISTs, discovery and every status write go through here rather than the generated clients:
+// those turn timestamps into Date objects and back into ISO strings with milliseconds,
 // so a listed object would not be byte-equal to the same object arriving on the watch stream
 // (plain JSON from the apiserver), and a status we read would not compare equal to what we write.
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';

@@ -4,7 +4,8 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Condition, RouteParentStatus } from '../../../src/api/gateway.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../../src/config/config.js';
-import { nextGatewayClassStatus, nextGatewayStatus, nextRouteStatus, statusChanged, timestamp, withTransitionTimes } from '../../../src/k8s/gateway-status.js';
+import { nextGatewayClassStatus, nextGatewayStatus, nextRouteStatus, withTransitionTimes } from '../../../src/k8s/status/gateway-status.js';
+import { statusChanged, timestamp } from '../../../src/k8s/status/writer.js';
 
 const T0 = '2026-01-01T00:00:00Z';
 const NOW = '2026-02-02T10:00:00Z';

@@ -4,9 +4,9 @@
 // stay the same, else it gets `now`. Values the CRDs default (parentRef group/kind, supportedKinds
 // group, address type) are filled in here too, so what we compute compares equal to what the
 // apiserver gives back and an unchanged status is never written again.
-import { GATEWAY_GROUP, type Condition, type GatewayClassStatus, type GatewayStatus, type ParentReference, type RouteParentStatus } from '../api/gateway.js';
-import { GATEWAY_CONTROLLER_NAME } from '../config/config.js';
-import { stableStringify } from '../util/compare.js';
+import { GATEWAY_GROUP, type Condition, type GatewayClassStatus, type GatewayStatus, type ParentReference, type RouteParentStatus } from '../../api/gateway.js';
+import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
+import { stableStringify } from '../../util/compare.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,11 +16,6 @@ function record(value: unknown): Json {
 
 function array(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
-}
-
-/** RFC 3339 with seconds, as Kubernetes writes metav1.Time. */
-export function timestamp(now: Date): string {
-  return now.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** Our conditions, each with the time it last changed (kept from `previous` when it did not). */
@@ -108,9 +103,4 @@ export function nextRouteStatus(current: unknown, desired: readonly RouteParentS
     conditions: withTransitionTimes(p.conditions, oursBefore.get(parentKey(p.parentRef, routeNamespace))?.['conditions'], now),
   }));
   return { ...status, parents: [...parents.filter((p) => !isOurs(p)), ...ours] };
-}
-
-/** Whether a status needs writing: anything differs (key order aside). */
-export function statusChanged(current: unknown, next: unknown): boolean {
-  return stableStringify(current ?? {}) !== stableStringify(next);
 }

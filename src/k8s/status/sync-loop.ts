@@ -1,14 +1,6 @@
-// What every status writer shares: a coalescing sync loop (leader only, one pass at a time, a
-// failed pass retried with backoff) and the conflict-safe write of one object's status.
-import { describe } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import { isConflict, isNotFound, summarizeApiError } from './api-error.js';
-import { Backoff } from './backoff.js';
-
-const CONFLICT_ATTEMPTS = 5;
-
-export type WriteOutcome = 'written' | 'unchanged' | 'gone' | 'failed';
+// The status writer's schedule: a coalescing sync loop (leader only, one pass at a time, a
+// failed pass retried with backoff).
+import { Backoff } from '../backoff.js';
 
 /**
  * Runs `sync` (one pass over every object; returns how many failed) whenever scheduled, never
@@ -61,30 +53,4 @@ export class StatusSyncLoop {
       else this.retryBackoff.reset();
     }
   }
-}
-
-/**
- * get → compute → skip if equal → replace, as `attempt` does once; a 409 conflict (the object
- * changed under us) runs it again with a fresh get, a bounded number of times. A failure is
- * one warn line and a provider error metric.
- */
-export async function writeStatus(
-  what: string,
-  attempt: () => Promise<'written' | 'unchanged'>,
-  deps: { readonly log: Logger; readonly metrics: Metrics },
-): Promise<WriteOutcome> {
-  for (let i = 1; i <= CONFLICT_ATTEMPTS; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (isNotFound(err)) return 'gone';
-      if (isConflict(err) && i < CONFLICT_ATTEMPTS) continue;
-      const summary = summarizeApiError(err);
-      const d = describe('StatusWriteFailed', what, summary.reason);
-      deps.metrics.providerErrors.labels('kubernetes', d.code).inc();
-      deps.log.warn({ code: d.code, status: summary.status }, d.message);
-      return 'failed';
-    }
-  }
-  return 'failed';
 }
