@@ -17,8 +17,12 @@ import { Metrics } from './metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Provider } from './provider.js';
 import { Store } from './store/store.js';
+import { startMemoryReclaimer } from './util/reclaim.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
+
+/** How much RSS growth after a burst of work is worth a memory-reducing GC, and how often to look. */
+export const RECLAIM = { growthBytes: 64 * 1024 * 1024, checkMs: 2000 } as const;
 
 async function createProvider(config: Config, store: Store, deps: { log: Logger; metrics: Metrics }): Promise<Provider> {
   if (config.provider === 'file') return new FileProvider({ dir: config.manifestsDir!, maxManifestBytes: config.maxManifestBytes, store, ...deps });
@@ -28,6 +32,7 @@ async function createProvider(config: Config, store: Store, deps: { log: Logger;
 }
 
 async function runController(config: Config, log: Logger): Promise<void> {
+  startMemoryReclaimer({ ...RECLAIM, log });
   const metrics = new Metrics();
   const store = new Store();
   const serving = new WorkerPool(config.workers, metrics, log);
@@ -92,7 +97,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  if (cluster.isWorker) return runWorker(config, log.child({ worker: cluster.worker?.id }));
+  if (cluster.isWorker) {
+    const workerLog = log.child({ worker: cluster.worker?.id });
+    startMemoryReclaimer({ ...RECLAIM, log: workerLog });
+    return runWorker(config, workerLog);
+  }
   return runController(config, log);
 }
 
