@@ -22,7 +22,7 @@ import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
 /** How much RSS growth after a burst of work is worth a memory-reducing GC, and how often to look. */
-export const RECLAIM = { growthBytes: 64 * 1024 * 1024, checkMs: 2000 } as const;
+const RECLAIM = { growthBytes: 64 * 1024 * 1024, checkMs: 2000 } as const;
 
 async function createProvider(config: Config, store: Store, deps: { log: Logger; metrics: Metrics }): Promise<Provider> {
   if (config.provider === 'file') return new FileProvider({ dir: config.manifestsDir!, maxManifestBytes: config.maxManifestBytes, store, ...deps });
