@@ -5,29 +5,33 @@
 //   - "50 MB manifest": a file of that size (Services) is dropped into the manifests directory
 //     and removed; above the default --max-manifest-bytes (16 MiB) it is skipped unread;
 //   - "15 MiB manifest": the largest kind of file the default admits, read and parsed.
-// The probe loop is open: one request every PROBE_INTERVAL_MS whatever the answers, latency
-// counted from the scheduled send, so a stall delays every probe due during it (no coordinated
-// omission: a closed loop would record one slow sample per stall). Each scenario gets its own
+// The probe loop (lib/probe.ts) is open and runs in its own thread: one request every
+// PROBE_INTERVAL_MS whatever the answers, latency counted from the scheduled send. Files are
+// written before Sluice starts and moved in by rename, so the bench itself does no heavy work
+// while probing. Each scenario gets its own
 // Sluice (one worker, the whole process group on the proxy CPU, as the other parts); its p99
 // from the first change until RSS "after" is taken (the changes, then SETTLE_MS, so a GC that
 // returns memory counts too) is compared with the p99 of a quiet window just before, and the RSS
 // of the process group (controller + workers) is sampled before, throughout, and at the end.
 // Goal: p99 within 50 ms of the quiet p99, RSS after within 20 % of before.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { INGRESS_CLASS, ingressYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, HttpClient, pollUntil, sleep } from './lib/net.ts';
+import { epochMs, startProbeLoop, summarize, type ProbeSummary } from './lib/probe.ts';
 import { groupRssMiB } from './lib/processes.ts';
 import { fmt, fmtInt, table } from './lib/report.ts';
 import { startSluice, type SluiceServer } from './lib/servers.ts';
 import { metricSum } from './lib/sluice-admin.ts';
-import { percentile, round } from './lib/stats.ts';
+import { round } from './lib/stats.ts';
 
 const PROBE_INTERVAL_MS = 5;
 /** Long enough that a stall shows as latency, not as a failed probe. */
 const PROBE_TIMEOUT_MS = 60_000;
 const APPLY_TIMEOUT_MS = 120_000;
 const RSS_SAMPLE_MS = 100;
+const WARMUP_MS = 2000;
 /** After the last change: let the processes settle (GC, freed pages) before "after". */
 const SETTLE_MS = 8000;
 /** Sluice's default --max-manifest-bytes. */
@@ -35,14 +39,6 @@ const DEFAULT_MAX_MANIFEST_MIB = 16;
 const SERVICES = 10;
 export const P99_GOAL_MS = 50;
 export const RSS_GOAL_RATIO = 1.2;
-
-export interface ProbeSummary {
-  readonly count: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly errors: number;
-}
 
 export interface ControlPlaneRow {
   readonly scenario: string;
@@ -52,7 +48,7 @@ export interface ControlPlaneRow {
   /** Probes scheduled from the first change until RSS "after" was taken. */
   readonly during: ProbeSummary;
   readonly p99DeltaMs: number;
-  /** Each change: file written → applied (table generation moved, or the file reported). */
+  /** Each change: file in place → applied (table generation moved, or the file reported). */
   readonly applyMs: readonly number[];
   readonly rssBeforeMiB: number;
   readonly rssPeakMiB: number;
@@ -66,57 +62,6 @@ export interface ControlPlaneResult {
   readonly rules: number;
   readonly settleMs: number;
   readonly rows: ControlPlaneRow[];
-}
-
-interface Sample {
-  readonly at: number;
-  readonly ms: number;
-  readonly ok: boolean;
-}
-
-/** Sends a probe every PROBE_INTERVAL_MS until stopped; keeps every sample. */
-class ProbeLoop {
-  readonly samples: Sample[] = [];
-  private readonly client = new HttpClient({ maxSockets: 256 });
-  private running = true;
-  private readonly inflight = new Set<Promise<void>>();
-  private readonly port: number;
-  private readonly loop: Promise<void>;
-
-  constructor(port: number) {
-    this.port = port;
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    const start = performance.now();
-    for (let i = 0; this.running; i++) {
-      const due = start + i * PROBE_INTERVAL_MS;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const p = this.client
-        .get(this.port, BENCH_HOST, '/probe', PROBE_TIMEOUT_MS)
-        .then(
-          (r) => this.samples.push({ at: due, ms: performance.now() - due, ok: r.status === 200 }),
-          () => this.samples.push({ at: due, ms: performance.now() - due, ok: false }),
-        )
-        .then(() => void this.inflight.delete(p));
-      this.inflight.add(p);
-    }
-  }
-
-  summary(from: number, to: number): ProbeSummary {
-    const window = this.samples.filter((s) => s.at >= from && s.at < to);
-    const ms = window.map((s) => s.ms);
-    return { count: window.length, p50Ms: round(percentile(ms, 50)), p99Ms: round(percentile(ms, 99)), maxMs: round(ms.length ? Math.max(...ms) : NaN), errors: window.filter((s) => !s.ok).length };
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    await Promise.all(this.inflight);
-    this.client.close();
-  }
 }
 
 /** Samples the process group's RSS; keeps the maximum. */
@@ -183,12 +128,15 @@ spec:
 interface Scenario {
   readonly name: string;
   readonly sluiceArgs: readonly string[];
+  /** Writes every file the changes move in, before Sluice starts (no big writes while probing). */
+  stage(stageDir: string): void;
   /** The changes, in order; each resolves once Sluice has applied (or reported) it. */
   readonly changes: readonly ((s: ScenarioContext) => Promise<number>)[];
 }
 
 interface ScenarioContext {
   readonly dir: ManifestDir;
+  readonly stageDir: string;
   readonly sluice: SluiceServer;
   readonly admin: HttpClient;
 }
@@ -196,21 +144,26 @@ interface ScenarioContext {
 const generation = (s: ScenarioContext) => metricSum(s.admin, s.sluice.adminPort, 'sluice_table_generation');
 const tooLargeReports = (s: ScenarioContext) => metricSum(s.admin, s.sluice.adminPort, 'sluice_provider_errors_total', { code: 'SLUICE_MANIFEST_TOO_LARGE' });
 
-/** Runs `write`, then waits until the table generation moves (or `alsoDone` holds); returns ms. */
-async function applied(s: ScenarioContext, write: () => void, alsoDone?: () => Promise<boolean>): Promise<number> {
+/** Runs `change`, then waits until the table generation moves (or `alsoDone` holds); returns ms. */
+async function applied(s: ScenarioContext, change: () => void, alsoDone?: () => Promise<boolean>): Promise<number> {
   const before = await generation(s);
   const t0 = performance.now();
-  write();
+  change();
   const ms = await pollUntil(async () => (await generation(s)) > before || ((await alsoDone?.()) ?? false), APPLY_TIMEOUT_MS, 20);
   if (ms === undefined) throw new Error(`controlplane: change not applied within ${APPLY_TIMEOUT_MS} ms`);
   return performance.now() - t0;
 }
 
 function ingressScenario(rules: number, reapplies: number): Scenario {
-  const changes: Scenario['changes'][number][] = [];
-  for (let edit = 0; edit <= reapplies; edit++) changes.push((s) => applied(s, () => s.dir.write('big.yaml', bigIngress(rules, edit))));
+  const edits = Array.from({ length: reapplies + 1 }, (_, edit) => edit);
+  const changes: Scenario['changes'][number][] = edits.map((edit) => (s) => applied(s, () => s.dir.moveIn('big.yaml', join(s.stageDir, `big-${edit}.yaml`))));
   changes.push((s) => applied(s, () => s.dir.remove('big.yaml')));
-  return { name: `${fmtInt(rules)}-rule Ingress: apply, re-apply ×${reapplies}, remove`, sluiceArgs: [], changes };
+  return {
+    name: `${fmtInt(rules)}-rule Ingress: apply, re-apply ×${reapplies}, remove`,
+    sluiceArgs: [],
+    stage: (stageDir) => edits.forEach((edit) => writeFileSync(join(stageDir, `big-${edit}.yaml`), bigIngress(rules, edit))),
+    changes,
+  };
 }
 
 /** `skip`: a file above the limit (a smoke run's small file gets a lower limit for that). */
@@ -218,14 +171,10 @@ function manifestScenario(mib: number, skip: boolean): Scenario {
   const lowered = skip && mib <= DEFAULT_MAX_MANIFEST_MIB;
   const limitArgs = lowered ? ['--max-manifest-bytes', `${mib * 512}KiB`] : [];
   const label = lowered ? `--max-manifest-bytes ${mib / 2} MiB: skipped` : skip ? 'above the default --max-manifest-bytes: skipped' : 'under the default --max-manifest-bytes: parsed';
-  let text: string | undefined;
   let reportsBefore = 0;
   const drop = async (s: ScenarioContext) => {
-    text ??= bulkManifest(mib);
     reportsBefore = await tooLargeReports(s);
-    const ms = await applied(s, () => s.dir.write('bulk.yaml', text!), async () => (await tooLargeReports(s)) > reportsBefore);
-    text = undefined; // this process's copy should not be what the report measures
-    return ms;
+    return applied(s, () => s.dir.moveIn('bulk.yaml', join(s.stageDir, 'bulk.yaml')), async () => (await tooLargeReports(s)) > reportsBefore);
   };
   // Skipped file: its removal changes nothing in the table; give the rescan time to see it.
   const remove = async (s: ScenarioContext) => {
@@ -236,13 +185,21 @@ function manifestScenario(mib: number, skip: boolean): Scenario {
     await sleep(500);
     return performance.now() - t0;
   };
-  return { name: `${mib} MiB manifest dropped in, removed (${label})`, sluiceArgs: limitArgs, changes: [drop, remove] };
+  return {
+    name: `${mib} MiB manifest dropped in, removed (${label})`,
+    sluiceArgs: limitArgs,
+    stage: (stageDir) => writeFileSync(join(stageDir, 'bulk.yaml'), bulkManifest(mib)),
+    changes: [drop, remove],
+  };
 }
 
 async function runScenario(ctx: BenchContext, scenario: Scenario, index: number): Promise<ControlPlaneRow> {
   const { settings, ws, origin } = ctx;
   const [httpPort, adminPort] = await freePorts(2);
   const dir = new ManifestDir(join(ws.dir, `controlplane-${index}`));
+  const stageDir = join(ws.dir, `controlplane-${index}-staged`);
+  mkdirSync(stageDir);
+  scenario.stage(stageDir);
   dir.write('class.yaml', INGRESS_CLASS);
   const services = [serviceYaml('origin', [{ port: origin.port }])];
   for (let i = 0; i < SERVICES; i++) services.push(serviceYaml(`s${i}`, [{ port: origin.port }]));
@@ -250,16 +207,17 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, index: number)
   dir.write('probe.yaml', ingressYaml('probe', [{ host: BENCH_HOST, paths: [{ path: '/probe', pathType: 'Exact', service: 'origin' }] }]));
   const sluice = await startSluice({ manifests: dir.path, httpPort: httpPort!, adminPort: adminPort!, cpus: settings.proxyCpus, workers: 1, name: `sluice-controlplane-${index}`, extraArgs: scenario.sluiceArgs });
   const admin = new HttpClient();
-  const s: ScenarioContext = { dir, sluice, admin };
-  const probes = new ProbeLoop(httpPort!);
+  const s: ScenarioContext = { dir, stageDir, sluice, admin };
+  const probes = startProbeLoop({ port: httpPort!, host: BENCH_HOST, path: '/probe', intervalMs: PROBE_INTERVAL_MS, timeoutMs: PROBE_TIMEOUT_MS });
   const rss = new RssSampler(sluice.group.pid);
   try {
     ctx.log(`controlplane: ${scenario.name}: ${settings.controlPlaneQuietS} s quiet`);
-    const quietFrom = performance.now();
+    await sleep(WARMUP_MS); // connections open, JIT warms up: not part of any window
+    const quietFrom = epochMs();
     await sleep(settings.controlPlaneQuietS * 1000);
     const rssBefore = rss.sample();
     rss.peak = rssBefore;
-    const changesFrom = performance.now();
+    const changesFrom = epochMs();
     const applyMs: number[] = [];
     for (const change of scenario.changes) {
       applyMs.push(await change(s));
@@ -267,10 +225,10 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, index: number)
     }
     await sleep(SETTLE_MS);
     const rssAfter = rss.sample();
-    const changesTo = performance.now();
-    await probes.stop();
-    const quiet = probes.summary(quietFrom, changesFrom);
-    const during = probes.summary(changesFrom, changesTo);
+    const changesTo = epochMs();
+    const samples = await probes.stop();
+    const quiet = summarize(samples, quietFrom, changesFrom);
+    const during = summarize(samples, changesFrom, changesTo);
     const row: ControlPlaneRow = {
       scenario: scenario.name,
       sluiceArgs: scenario.sluiceArgs,
@@ -291,6 +249,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, index: number)
     await probes.stop();
     admin.close();
     await sluice.group.stop();
+    rmSync(stageDir, { recursive: true, force: true });
   }
 }
 

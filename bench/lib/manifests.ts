@@ -86,6 +86,11 @@ export class ManifestDir {
     renameSync(tmp, join(this.path, file));
   }
 
+  /** Moves a file written elsewhere (same filesystem) into the directory, atomically. */
+  moveIn(file: string, from: string): void {
+    renameSync(from, join(this.path, file));
+  }
+
   remove(file: string): void {
     rmSync(join(this.path, file), { force: true });
   }
