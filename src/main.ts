@@ -32,7 +32,7 @@ async function createProvider(config: Config, store: Store, deps: { log: Logger;
 }
 
 async function runController(config: Config, log: Logger): Promise<void> {
-  startMemoryReclaimer({ ...RECLAIM, log: log.child({ component: 'memory' }) });
+  const reclaimer = startMemoryReclaimer({ ...RECLAIM, log: log.child({ component: 'memory' }) });
   const metrics = new Metrics();
   const store = new Store();
   const serving = new WorkerPool(config.workers, metrics, log);
@@ -44,6 +44,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
     metrics,
     log,
   });
+  pipeline.onPublish(() => reclaimer.noteWork());
   const provider = await createProvider(config, store, { log, metrics });
   provider.attach?.(pipeline);
   let accepting = true;
