@@ -1,16 +1,18 @@
 // `npm run bench [-- --quick | --smoke]`: installs the tools if missing, starts one origin,
 // then runs the parts — proxies side by side, hot swap under load, endpoint churn under load,
-// scale — and writes bench/results/latest.{md,json} (smoke: smoke.{md,json}).
+// scale, the control plane beside the data plane — and writes bench/results/latest.{md,json}
+// (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
+import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, toolVersions } from './lib/install.ts';
 import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { proxiesTable } from './lib/report.ts';
 import { REPO_ROOT, startOrigin, Workspace } from './lib/servers.ts';
-import { parseSettings } from './lib/settings.ts';
+import { ALL_PARTS, parseSettings } from './lib/settings.ts';
 import { formatLoad, loadAverage, machine } from './lib/system.ts';
 import { runProxies, type ProxiesResult } from './proxies.ts';
 import { runScale, scaleMarkdown, type ScaleResult } from './scale.ts';
@@ -52,11 +54,13 @@ async function main(): Promise<void> {
   let swap: SwapResult | undefined;
   let churn: ChurnResult | undefined;
   let scale: ScaleResult | undefined;
+  let controlPlane: ControlPlaneResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
     if (settings.parts.has('churn')) churn = await runChurn(ctx);
     if (settings.parts.has('scale')) scale = await runScale(ctx);
+    if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -87,15 +91,16 @@ async function main(): Promise<void> {
   if (swap) md.push(swapMarkdown(swap), '');
   if (churn) md.push(churnMarkdown(churn), '');
   if (scale) md.push(scaleMarkdown(scale), '');
+  if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   // latest.* is the newest complete quick or full run; full.* / quick.* keep the newest of each mode.
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
-  const complete = settings.parts.size === 4;
+  const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

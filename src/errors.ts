@@ -19,6 +19,10 @@ export const Errors = {
   // Providers.
   ManifestUnreadable: entry('SLUICE_MANIFEST_UNREADABLE', (file: string, reason: string) => `cannot read ${file}: ${reason}`),
   ManifestParse: entry('SLUICE_MANIFEST_PARSE', (file: string, reason: string) => `cannot parse ${file}: ${reason}`),
+  ManifestTooLarge: entry(
+    'SLUICE_MANIFEST_TOO_LARGE',
+    (file: string, bytes: number, limit: number) => `${file} is ${bytes} bytes, above --max-manifest-bytes ${limit}: skipped, its last good objects stay`,
+  ),
   ManifestObjectInvalid: entry(
     'SLUICE_MANIFEST_OBJECT_INVALID',
     (file: string, index: number, reason: string) => `${file} document ${index}: ${reason}`,
@@ -101,6 +105,7 @@ export const Errors = {
 
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
+  WorkerStartFailed: entry('SLUICE_WORKER_START_FAILED', (how: string) => `a data-plane worker exited while starting (${how}); its error is above`),
   ProxyProtocolRejected: entry(
     'SLUICE_PROXY_PROTOCOL_REJECTED',
     (peer: string, reason: string) => `connection from ${peer} closed: PROXY protocol: ${reason}`,

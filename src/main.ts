@@ -2,53 +2,40 @@
 // Composition root: config → provider → store → pipeline → data plane, plus the admin server,
 // signals and graceful shutdown. The only place that knows every part.
 //
-// --workers 1 (default): one process does everything.
-// --workers N: this process is the controller (provider, store, translation, status, admin) and
-// forks N data-plane workers that receive every published table over IPC.
+// This process is the controller (provider, store, translation, status, admin) and forks
+// --workers data-plane worker processes (1 by default) that receive every published table over
+// IPC: YAML parsing and translating a large table never delay a request.
 import cluster from 'node:cluster';
 import { startAdmin } from './admin/server.js';
 import { helpText, parseConfig } from './cli.js';
 import type { Config } from './config/config.js';
-import { DataPlane } from './dataplane/dataplane.js';
 import { socketPortFor } from './dataplane/ports.js';
 import { SluiceError } from './errors.js';
 import { FileProvider } from './file/provider.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { Pipeline, type TableSink } from './pipeline/pipeline.js';
+import { Pipeline } from './pipeline/pipeline.js';
 import type { Provider } from './provider.js';
 import { Store } from './store/store.js';
+import { startMemoryReclaimer } from './util/reclaim.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
+/** Controller RSS growth worth a memory-reducing GC once it settles, and how often to look. */
+const RECLAIM = { growthBytes: 64 * 1024 * 1024, checkMs: 2000 } as const;
+
 async function createProvider(config: Config, store: Store, deps: { log: Logger; metrics: Metrics }): Promise<Provider> {
-  if (config.provider === 'file') return new FileProvider({ dir: config.manifestsDir!, store, ...deps });
+  if (config.provider === 'file') return new FileProvider({ dir: config.manifestsDir!, maxManifestBytes: config.maxManifestBytes, store, ...deps });
   // Loaded lazily: only the kubernetes provider imports @kubernetes/client-node.
   const { KubernetesProvider } = await import('./k8s/provider.js');
   return new KubernetesProvider({ config, store, ...deps });
 }
 
-/** The data plane as the controller sees it: in this process, or a pool of worker processes. */
-interface ServingSide extends TableSink {
-  start(): Promise<void>;
-  stop(drainMs: number): Promise<void>;
-  metricsText(): Promise<string>;
-}
-
-function inProcess(config: Config, metrics: Metrics, log: Logger): ServingSide {
-  const dataplane = new DataPlane({ config, metrics, log });
-  return {
-    start: () => dataplane.start(),
-    stop: (drainMs) => dataplane.stop(drainMs),
-    install: (table, generation) => dataplane.install(table, generation),
-    metricsText: () => metrics.registry.metrics(),
-  };
-}
-
 async function runController(config: Config, log: Logger): Promise<void> {
+  const reclaimer = startMemoryReclaimer({ ...RECLAIM, log: log.child({ component: 'memory' }) });
   const metrics = new Metrics();
   const store = new Store();
-  const serving: ServingSide = config.workers > 1 ? new WorkerPool(config.workers, metrics, log) : inProcess(config, metrics, log);
+  const serving = new WorkerPool(config.workers, metrics, log);
   const pipeline = new Pipeline({
     store,
     sink: serving,
@@ -57,6 +44,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
     metrics,
     log,
   });
+  pipeline.onPublish(() => reclaimer.noteWork());
   const provider = await createProvider(config, store, { log, metrics });
   provider.attach?.(pipeline);
   let accepting = true;
@@ -109,6 +97,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // Not in workers: a memory-reducing GC there stalled requests for 100-300 ms.
   if (cluster.isWorker) return runWorker(config, log.child({ worker: cluster.worker?.id }));
   return runController(config, log);
 }

@@ -6,7 +6,7 @@
 // ConfigMap volume updates do, so the provider never reads half a file. `--in-place-writes`
 // rewrites files in place instead (truncate + one write(2)): before commit 2c47150 the file
 // provider's recursive fs.watch missed renamed files and only its 2 s rescan saw those edits.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const NAMESPACE = 'bench';
@@ -84,5 +84,14 @@ export class ManifestDir {
     const tmp = join(this.path, `.${file}.tmp`);
     writeFileSync(tmp, data);
     renameSync(tmp, join(this.path, file));
+  }
+
+  /** Moves a file written elsewhere (same filesystem) into the directory, atomically. */
+  moveIn(file: string, from: string): void {
+    renameSync(from, join(this.path, file));
+  }
+
+  remove(file: string): void {
+    rmSync(join(this.path, file), { force: true });
   }
 }

@@ -55,8 +55,8 @@ export class HttpClient {
   private readonly agent: Agent;
 
   /** keepAlive false: every request opens its own connection (counted by the origin's stub_status). */
-  constructor(options: { keepAlive?: boolean } = {}) {
-    this.agent = new Agent({ keepAlive: options.keepAlive ?? true, maxSockets: 4 });
+  constructor(options: { keepAlive?: boolean; maxSockets?: number } = {}) {
+    this.agent = new Agent({ keepAlive: options.keepAlive ?? true, maxSockets: options.maxSockets ?? 4 });
   }
 
   get(port: number, host: string, path: string, timeoutMs = 5000): Promise<Reply> {

@@ -109,6 +109,7 @@ export interface SluiceOptions {
   readonly workers: number;
   readonly readyTimeoutMs?: number;
   readonly name?: string;
+  readonly extraArgs?: readonly string[];
 }
 
 export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
@@ -123,6 +124,7 @@ export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
     '--admin-bind-address', LOOPBACK,
     '--log-level', 'warn',
     '--workers', String(o.workers),
+    ...(o.extraArgs ?? []),
   ];
   const group = startGroup(name, PROJECT_NODE, args, { cpus: o.cpus });
   let exited = false;

@@ -23,6 +23,14 @@ export interface Settings {
   /** Connections of the scale latency run: moderate load, not saturation. */
   readonly scaleConnections: number;
   readonly translateIterations: number;
+  /** Control plane: probe-only window before each change (the p99 to compare with). */
+  readonly controlPlaneQuietS: number;
+  /** Rules of the big Ingress, and how often it is re-applied after the first apply. */
+  readonly controlPlaneRules: number;
+  readonly controlPlaneReapplies: number;
+  /** Manifest files dropped into the manifests directory: one above the default cap, one under it. */
+  readonly controlPlaneLargeFileMiB: number;
+  readonly controlPlaneAdmittedFileMiB: number;
   /** Extra Sluice rows with N workers on both CPUs (1 → N scaling; wrk competes for CPU 0). */
   readonly extraWorkers: readonly number[];
   /** How swap and churn edits reach the manifest files (see lib/manifests.ts). */
@@ -31,19 +39,19 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'swap' | 'churn' | 'scale';
-const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale'];
+export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane'];
 
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | keyof typeof BASE>> = {
-  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5 },
-  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3 },
-  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1 },
+  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15 },
+  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15 },
+  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1 },
 };
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale] [--workers 2]
-  (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane] [--workers 2]
+  (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
   --quick     3 s warm-up, 1 round x 3 s, shorter churn; under 3 minutes
   --smoke     proves the harness works end to end in under a minute (CI); numbers are not comparable
   --only      run only these parts

@@ -1,6 +1,8 @@
 // A routing table compiled for serving: one router per logical port, and for every route the
-// things a request would otherwise recompute (backend picker, header edits). Built once per
-// table swap; requests only read it.
+// things a request would otherwise recompute (backend picker, header edits). Routers are built
+// once per table swap; a route's runtime on its first request (a 10k-route table then installs
+// without compiling 10k pickers on the serving loop). Tables with the same routes version (an
+// endpoint-only update) share routers and runtimes, so weighted round robin does not restart.
 import type { Route, RoutingTable, WeightedBackend } from '../table/types.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
 import { compileFlatModifier, compileObjectModifier, type FlatHeaderEdit, type ObjectHeaderEdit } from './headers.js';
@@ -58,34 +60,46 @@ export function listenerKey(address: string | undefined, port: number): string {
   return `${address ?? ''}|${port}`;
 }
 
+/** Compiled state that depends on the listeners only; shared by tables with the same routes. */
+interface RouteState {
+  /** Keyed by listenerKey(address, port). */
+  readonly routers: ReadonlyMap<string, ListenerRouter>;
+  /** Filled on first use; keyed by the Route objects the routers return. */
+  readonly runtimes: Map<Route, RouteRuntime>;
+}
+
+/** True when `next` is known to carry the same listeners as `previous`. */
+function sameRoutes(previous: RoutingTable, next: RoutingTable): boolean {
+  if (previous.listeners === next.listeners) return true;
+  // Tables that crossed a process boundary are new objects: only the version can tell.
+  return next.routesVersion !== undefined && previous.routesVersion === next.routesVersion;
+}
+
 export class CompiledTable {
   readonly table: RoutingTable;
   readonly generation: number;
-  /** Keyed by listenerKey(address, port). */
-  private readonly routers = new Map<string, ListenerRouter>();
-  private readonly routes = new Map<Route, RouteRuntime>();
+  private readonly state: RouteState;
 
   constructor(table: RoutingTable, generation: number, previous?: CompiledTable) {
     this.table = table;
     this.generation = generation;
-    // Endpoint-only updates keep the listeners array: reuse the previous routers and pickers.
-    if (previous && previous.table.listeners === table.listeners) {
-      for (const [port, r] of previous.routers) this.routers.set(port, r);
-      for (const [route, rt] of previous.routes) this.routes.set(route, rt);
+    if (previous && sameRoutes(previous.table, table)) {
+      this.state = previous.state;
       return;
     }
-    for (const l of table.listeners) {
-      this.routers.set(listenerKey(l.address, l.port), new ListenerRouter(l));
-      for (const vh of l.virtualHosts) for (const r of vh.routes) this.routes.set(r, routeRuntime(r));
-      if (l.fallback) this.routes.set(l.fallback, routeRuntime(l.fallback));
-    }
+    const routers = new Map<string, ListenerRouter>();
+    for (const l of table.listeners) routers.set(listenerKey(l.address, l.port), new ListenerRouter(l));
+    this.state = { routers, runtimes: new Map() };
   }
 
   router(key: string): ListenerRouter | undefined {
-    return this.routers.get(key);
+    return this.state.routers.get(key);
   }
 
+  /** The runtime of a route this table's routers returned. */
   runtime(route: Route): RouteRuntime {
-    return this.routes.get(route)!;
+    let rt = this.state.runtimes.get(route);
+    if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route)));
+    return rt;
   }
 }

@@ -1,11 +1,13 @@
 // The file provider: every *.yaml / *.yml under a directory (multi-document), watched. A file
-// that fails to parse is reported (log, metric, diagnostic) and the objects of its last good
-// parse stay in the store; other files are unaffected. Objects of a removed file are removed.
+// that fails to parse, or is larger than --max-manifest-bytes (then it is not even read), is
+// reported (log, metric, diagnostic) and the objects of its last good parse stay in the store;
+// other files are unaffected. Objects of a removed file are removed. Documents are parsed and
+// converted one at a time, so a file's parse trees never all live at once.
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Composer, Parser } from 'yaml';
 import type { KubeObject } from '../api/core.js';
 import { isWatchedObject, objectKey, type WatchedKind } from '../api/kinds.js';
 import { describe, type ErrorName, type ArgsOf } from '../errors.js';
@@ -31,6 +33,8 @@ interface FileState {
 
 export interface FileProviderOptions {
   readonly dir: string;
+  /** Files larger than this are reported and skipped without being read. */
+  readonly maxManifestBytes: number;
   readonly store: Store;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -41,34 +45,37 @@ export function parseManifest(file: string, text: string): { objects: KubeObject
   const objects: KubeObject[] = [];
   const problems: Diagnostic[] = [];
   const skipped: string[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const doc of list) {
+  // One document at a time: its parse tree is garbage once its objects are taken.
+  const docs = new Composer({ prettyErrors: false }).compose(new Parser().parse(text));
+  let index = -1;
+  for (const doc of docs) {
+    index++;
     const err = doc.errors[0];
     if (err) throw new Error(err.message);
+    const problem = readObject(file, index, doc.toJS() as unknown, objects, skipped);
+    if (problem) problems.push(problem);
   }
-  list.forEach((doc, index) => {
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return; // empty document
-    const problem = (reason: string) => problems.push(fileDiagnostic(file, 'ManifestObjectInvalid', file, index, reason));
-    if (typeof value !== 'object' || Array.isArray(value)) return problem('is not an object');
-    const obj = value as Partial<KubeObject> & { metadata?: Partial<KubeObject['metadata']> };
-    if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') return problem('has no kind or apiVersion');
-    if (obj.kind === 'List' && Array.isArray((obj as { items?: unknown }).items)) return problem('kind List is not supported; use one document per object');
-    if (typeof obj.metadata?.name !== 'string' || obj.metadata.name === '') return problem(`${obj.kind} has no metadata.name`);
-    const normalized = {
-      ...obj,
-      metadata: CLUSTER_SCOPED.has(obj.kind)
-        ? { ...obj.metadata }
-        : { ...obj.metadata, namespace: obj.metadata.namespace ?? 'default' },
-    } as KubeObject;
-    if (!isWatchedObject(normalized)) {
-      skipped.push(`${obj.apiVersion}/${obj.kind} ${objectKey(normalized)}`);
-      return;
-    }
-    objects.push(normalized);
-  });
   return { objects, problems, skipped };
+}
+
+/** Checks one document's value; adds it to `objects` (or `skipped`), or returns its problem. */
+function readObject(file: string, index: number, value: unknown, objects: KubeObject[], skipped: string[]): Diagnostic | undefined {
+  if (value === null || value === undefined) return undefined; // empty document
+  const problem = (reason: string) => fileDiagnostic(file, 'ManifestObjectInvalid', file, index, reason);
+  if (typeof value !== 'object' || Array.isArray(value)) return problem('is not an object');
+  const obj = value as Partial<KubeObject> & { metadata?: Partial<KubeObject['metadata']> };
+  if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') return problem('has no kind or apiVersion');
+  if (obj.kind === 'List' && Array.isArray((obj as { items?: unknown }).items)) return problem('kind List is not supported; use one document per object');
+  if (typeof obj.metadata?.name !== 'string' || obj.metadata.name === '') return problem(`${obj.kind} has no metadata.name`);
+  const normalized = {
+    ...obj,
+    metadata: CLUSTER_SCOPED.has(obj.kind)
+      ? { ...obj.metadata }
+      : { ...obj.metadata, namespace: obj.metadata.namespace ?? 'default' },
+  } as KubeObject;
+  if (isWatchedObject(normalized)) objects.push(normalized);
+  else skipped.push(`${obj.apiVersion}/${obj.kind} ${objectKey(normalized)}`);
+  return undefined;
 }
 
 function fileDiagnostic<N extends ErrorName>(file: string, name: N, ...args: ArgsOf<N>): Diagnostic {
@@ -84,6 +91,35 @@ async function listManifests(dir: string): Promise<{ files: string[]; dirs: stri
     .sort();
   const dirs = [dir, ...entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(e.parentPath, e.name))];
   return { files, dirs };
+}
+
+type BoundedRead = { readonly type: 'text'; readonly text: string } | { readonly type: 'too-large'; readonly bytes: number; readonly mtimeMs: number };
+
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A file's text, or how large it is when that is above `limit`: the size is checked before
+ * reading, and the read stops after limit + 1 bytes in case the file grew meanwhile.
+ */
+async function readBounded(path: string, limit: number): Promise<BoundedRead> {
+  const file = await open(path, 'r');
+  try {
+    const { size, mtimeMs } = await file.stat();
+    if (size > limit) return { type: 'too-large', bytes: size, mtimeMs };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total <= limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, limit + 1 - total));
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, total);
+      if (bytesRead === 0) break;
+      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    if (total > limit) return { type: 'too-large', bytes: Math.max(size, total), mtimeMs };
+    return { type: 'text', text: Buffer.concat(chunks, total).toString('utf8') };
+  } finally {
+    await file.close();
+  }
 }
 
 export class FileProvider implements Provider {
@@ -197,31 +233,35 @@ export class FileProvider implements Provider {
   private async readFile(path: string): Promise<boolean> {
     const name = relative(this.o.dir, path) || path;
     const prev = this.files.get(path);
-    let text: string;
+    let read: BoundedRead;
     try {
-      text = await readFile(path, 'utf8');
+      read = await readBounded(path, this.o.maxManifestBytes);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // removed mid-scan; next scan drops it
-      const reason = (err as Error).message;
-      return this.failFile(path, name, prev, 'ManifestUnreadable', reason);
+      return this.failFile(path, prev, fileDiagnostic(name, 'ManifestUnreadable', name, (err as Error).message));
     }
-    const hash = createHash('sha1').update(text).digest('hex');
+    if (read.type === 'too-large') {
+      // Reported once per version of the file (size and mtime), not on every rescan.
+      const hash = `too-large:${read.bytes}:${read.mtimeMs}`;
+      if (prev?.hash === hash) return false;
+      return this.failFile(path, prev, fileDiagnostic(name, 'ManifestTooLarge', name, read.bytes, this.o.maxManifestBytes), hash);
+    }
+    const hash = createHash('sha1').update(read.text).digest('hex');
     if (prev?.hash === hash) return false;
     try {
-      const { objects, problems, skipped } = parseManifest(name, text);
+      const { objects, problems, skipped } = parseManifest(name, read.text);
       for (const s of skipped) this.log.debug({ file: name, object: s }, 'skipping object of a kind Sluice does not watch');
       for (const p of problems) this.log.warn({ file: name, code: p.code }, p.message);
       this.files.set(path, { hash, objects, problems });
       return true;
     } catch (err) {
-      return this.failFile(path, name, prev, 'ManifestParse', (err as Error).message, hash);
+      return this.failFile(path, prev, fileDiagnostic(name, 'ManifestParse', name, (err as Error).message), hash);
     }
   }
 
   /** Records a file that cannot be used; its last good objects stay. */
-  private failFile(path: string, name: string, prev: FileState | undefined, error: 'ManifestParse' | 'ManifestUnreadable', reason: string, hash = ''): boolean {
-    const d = fileDiagnostic(name, error, name, reason);
-    this.log.error({ file: name, code: d.code }, d.message);
+  private failFile(path: string, prev: FileState | undefined, d: Diagnostic, hash = ''): boolean {
+    this.log.error({ file: d.source.name, code: d.code }, d.message);
     this.o.metrics.providerErrors.labels('file', d.code).inc();
     this.files.set(path, { hash, objects: prev?.objects ?? [], problems: [d] });
     return true;

@@ -1,6 +1,7 @@
 // Store changes → (debounce) → translate → validate → install. EndpointSlice-only changes take
 // the fast path: only the affected clusters' endpoint sets are recomputed, routes are not
-// translated again, and the data plane keeps its compiled routers. Nothing is built before the
+// translated again, and the table keeps its routes version, so the data plane keeps its
+// compiled routers (and the worker pool sends only the clusters). Nothing is built before the
 // provider reports its initial sync; an invalid table is never installed.
 import type { EndpointSlice } from '../api/core.js';
 import { SERVICE_NAME_LABEL } from '../api/core.js';
@@ -141,8 +142,8 @@ export class Pipeline {
       return { ...c, endpoints: resolveEndpoints(byService.get(key) ?? [], c.portName) };
     });
     if (!changed) return;
-    // Same listeners array: the data plane keeps its compiled routers.
-    const table = deepFreeze({ listeners: prev.table.listeners, clusters });
+    // Same listeners and routes version: the data plane keeps its compiled routers.
+    const table = deepFreeze({ listeners: prev.table.listeners, clusters, routesVersion: prev.table.routesVersion });
     await this.publish(table, prev.statuses, prev.diagnostics, 'endpoints');
   }
 
@@ -155,12 +156,14 @@ export class Pipeline {
       return;
     }
     const generation = ++this.generation;
-    await this.o.sink.install(table, generation);
-    this.published = { generation, table, statuses, diagnostics };
+    // A full translation starts a new routes version (its generation); the fast path keeps it.
+    const installed = path === 'full' ? deepFreeze({ ...table, routesVersion: generation }) : table;
+    await this.o.sink.install(installed, generation);
+    this.published = { generation, table: installed, statuses, diagnostics };
     this.o.metrics.tableSwaps.labels(path).inc();
     this.o.metrics.tableGeneration.set(generation);
-    this.recordGauges(table, diagnostics);
-    this.log.info({ generation, path, listeners: table.listeners.length, clusters: table.clusters.length, diagnostics: diagnostics.length }, 'table installed');
+    this.recordGauges(installed, diagnostics);
+    this.log.info({ generation, path, listeners: installed.listeners.length, clusters: installed.clusters.length, diagnostics: diagnostics.length }, 'table installed');
     for (const l of this.listeners) l(this.published);
   }
 

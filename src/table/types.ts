@@ -167,4 +167,10 @@ export interface RoutingTable {
   readonly listeners: readonly Listener[];
   /** Sorted by id. */
   readonly clusters: readonly Cluster[];
+  /**
+   * Set by the pipeline: changes with every full translation and stays the same across
+   * endpoint-only updates, so two tables with the same version have identical listeners (the
+   * data plane keeps its compiled routers and balancer positions). Absent: compare nothing.
+   */
+  readonly routesVersion?: number;
 }

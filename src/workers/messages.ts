@@ -1,17 +1,21 @@
-// The IPC protocol between the controller (cluster primary) and data-plane workers.
+// The IPC protocol between the controller (cluster primary) and data-plane workers. A table
+// travels as pieces (see table-transfer.ts) followed by an end message that installs it.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { RoutingTable } from '../table/types.js';
+import type { TablePiece } from './table-transfer.js';
 
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 export type ToWorker =
-  | { readonly type: 'sluice:table'; readonly generation: number; readonly table: RoutingTable }
+  | { readonly type: 'sluice:table-piece'; readonly generation: number; readonly piece: TablePiece }
+  | { readonly type: 'sluice:table-end'; readonly generation: number; readonly keepRoutes: boolean; readonly routesVersion?: number }
   | { readonly type: 'sluice:metrics'; readonly id: number }
   | { readonly type: 'sluice:stop'; readonly drainMs: number };
 
 export type FromWorker =
   | { readonly type: 'sluice:ready' }
   | { readonly type: 'sluice:installed'; readonly generation: number }
+  /** The worker could not apply an endpoint-only update (it lacks those routes): send it all. */
+  | { readonly type: 'sluice:resync' }
   | { readonly type: 'sluice:metrics'; readonly id: number; readonly metrics: WorkerMetricsJson };
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {

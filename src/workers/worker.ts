@@ -1,10 +1,12 @@
-// A data-plane worker process (--workers N > 1): no provider, no translation — it installs the
-// tables the controller sends and serves traffic on sockets shared with its sibling workers.
+// A data-plane worker process: no provider, no translation — it assembles the tables the
+// controller sends (in pieces, see table-transfer.ts), installs them, and serves traffic on
+// sockets it shares with its sibling workers.
 import type { Config } from '../config/config.js';
 import { DataPlane } from '../dataplane/dataplane.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { type FromWorker, isMessage, type ToWorker } from './messages.js';
+import { TableAssembler } from './table-transfer.js';
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -13,18 +15,39 @@ function send(message: FromWorker): void {
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const metrics = new Metrics();
   const dataplane = new DataPlane({ config, metrics, log });
+  // The table whose pieces are arriving.
+  let incoming: { generation: number; assembler: TableAssembler } | undefined;
+  const assemblerFor = (generation: number): TableAssembler => {
+    if (incoming?.generation !== generation) incoming = { generation, assembler: new TableAssembler() };
+    return incoming.assembler;
+  };
   // Installs run one at a time and in order, whatever the arrival pace.
   let installing = Promise.resolve();
   let stopping = false;
   process.on('message', (raw: unknown) => {
     if (!isMessage<ToWorker>(raw)) return;
     switch (raw.type) {
-      case 'sluice:table':
+      case 'sluice:table-piece':
+        assemblerFor(raw.generation).add(raw.piece);
+        break;
+      case 'sluice:table-end': {
+        const assembler = assemblerFor(raw.generation);
+        incoming = undefined;
         installing = installing
-          .then(() => dataplane.install(raw.table, raw.generation))
-          .then(() => send({ type: 'sluice:installed', generation: raw.generation }))
+          .then(async () => {
+            let table;
+            try {
+              table = assembler.finish(raw, dataplane.table?.table);
+            } catch (err) {
+              log.warn({ err, generation: raw.generation }, 'cannot apply an endpoint-only update; asking for the whole table');
+              return send({ type: 'sluice:resync' });
+            }
+            await dataplane.install(table, raw.generation);
+            send({ type: 'sluice:installed', generation: raw.generation });
+          })
           .catch((err: unknown) => log.error({ err, generation: raw.generation }, 'table install failed'));
         break;
+      }
       case 'sluice:metrics':
         void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
         break;

@@ -39,4 +39,8 @@ metadata: { name: settings }
   it('throws on YAML syntax errors (the caller keeps the last good parse)', () => {
     expect(() => parseManifest('m.yaml', 'kind: Service\nmetadata: { name: [unclosed\n')).toThrow();
   });
+
+  it('throws on a syntax error in a later document, after good ones', () => {
+    expect(() => parseManifest('m.yaml', 'apiVersion: v1\nkind: Service\nmetadata: { name: ok }\n---\nkind: Service\nmetadata: { name: [unclosed\n')).toThrow();
+  });
 });
