@@ -51,6 +51,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
   const admin = await startAdmin(
     {
       metricsText: () => serving.metricsText(),
+      health: () => serving.health(),
       published: () => pipeline.current(),
       providerDiagnostics: () => provider.diagnostics(),
       socketPort: (l) => socketPortFor(l.port, config),

@@ -8,6 +8,8 @@ import type { Published } from '../pipeline/pipeline.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import type { Diagnostic } from '../translate/types.js';
 import { eligibleEndpoints } from '../dataplane/clusters.js';
+import type { EndpointHealthState, HealthSnapshot } from '../dataplane/health/health.js';
+import { endpointKey } from '../dataplane/upstream/pools.js';
 import { debugAccessHook } from './debug-access.js';
 
 const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -21,6 +23,18 @@ export interface AdminSources {
   socketPort(listener: Listener): number;
   /** False once shutdown began: readiness drops so load balancers stop sending traffic. */
   accepting(): boolean;
+  /** Endpoint health per data-plane worker (each worker's balancers keep their own). */
+  health(): Promise<readonly HealthSnapshot[]>;
+}
+
+/** What each worker's health says of one endpoint; undefined when no worker has anything to say. */
+function endpointHealth(health: readonly HealthSnapshot[], clusterId: string, key: string): (EndpointHealthState & { worker: number })[] | undefined {
+  const states: (EndpointHealthState & { worker: number })[] = [];
+  health.forEach((snapshot, worker) => {
+    const state = snapshot[clusterId]?.[key];
+    if (state) states.push({ worker, ...state });
+  });
+  return states.length > 0 ? states : undefined;
 }
 
 function endpointState(e: { ready: boolean; serving: boolean; terminating: boolean }): string {
@@ -29,7 +43,7 @@ function endpointState(e: { ready: boolean; serving: boolean; terminating: boole
   return e.terminating ? 'terminating' : 'not-ready';
 }
 
-export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Listener) => number): unknown {
+export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Listener) => number, health: readonly HealthSnapshot[] = []): unknown {
   const table: RoutingTable = p?.table ?? { listeners: [], clusters: [] };
   return {
     generation: p?.generation ?? 0,
@@ -48,7 +62,10 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       const eligible = new Set(eligibleEndpoints(c.endpoints));
       return {
         ...c,
-        endpoints: c.endpoints.map((e) => ({ ...e, state: endpointState(e), receivesTraffic: eligible.has(e) })),
+        endpoints: c.endpoints.map((e) => {
+          const h = endpointHealth(health, c.id, endpointKey(e));
+          return { ...e, state: endpointState(e), receivesTraffic: eligible.has(e), ...(h ? { health: h } : {}) };
+        }),
       };
     }),
     diagnostics: [...(p?.diagnostics ?? []), ...providerDiagnostics],
@@ -78,9 +95,10 @@ export async function startAdmin(sources: AdminSources, options: AdminOptions): 
   await app.register(
     async (debug) => {
       debug.addHook('onRequest', debugAccessHook(options.debugRemote));
-      debug.get('/routes', async (_req, reply) =>
-        reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort), null, 2)),
-      );
+      debug.get('/routes', async (_req, reply) => {
+        const health = await sources.health();
+        return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health), null, 2));
+      });
       debug.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain').send('not found\n'));
     },
     { prefix: '/debug' },

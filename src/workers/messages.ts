@@ -1,6 +1,7 @@
 // The IPC protocol between the controller (cluster primary) and data-plane workers. A table
 // travels as pieces (see table-transfer.ts) followed by an end message that installs it.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { HealthSnapshot } from '../dataplane/health/health.js';
 import type { TablePiece } from './table-transfer.js';
 
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -9,6 +10,7 @@ export type ToWorker =
   | { readonly type: 'sluice:table-piece'; readonly generation: number; readonly piece: TablePiece }
   | { readonly type: 'sluice:table-end'; readonly generation: number; readonly keepRoutes: boolean; readonly routesVersion?: number }
   | { readonly type: 'sluice:metrics'; readonly id: number }
+  | { readonly type: 'sluice:health'; readonly id: number }
   | { readonly type: 'sluice:stop'; readonly drainMs: number };
 
 export type FromWorker =
@@ -16,7 +18,12 @@ export type FromWorker =
   | { readonly type: 'sluice:installed'; readonly generation: number }
   /** The worker could not apply an endpoint-only update (it lacks those routes): send it all. */
   | { readonly type: 'sluice:resync' }
-  | { readonly type: 'sluice:metrics'; readonly id: number; readonly metrics: WorkerMetricsJson };
+  | { readonly type: 'sluice:metrics'; readonly id: number; readonly metrics: WorkerMetricsJson }
+  | { readonly type: 'sluice:health'; readonly id: number; readonly health: HealthSnapshot };
+
+/** Questions the controller asks every worker, and the replies they carry. */
+export type WorkerQuery = 'sluice:metrics' | 'sluice:health';
+export type QueryReply<Q extends WorkerQuery> = Extract<FromWorker, { type: Q }>;
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('sluice:');

@@ -11,11 +11,12 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
-import { type FromWorker, isMessage, type ToWorker, type WorkerMetricsJson } from './messages.js';
+import type { HealthSnapshot } from '../dataplane/health/health.js';
+import { type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
 import { splitTable, type TableTransfer } from './table-transfer.js';
 
 const RESTART_DELAY_MS = 1000;
-const METRICS_TIMEOUT_MS = 2000;
+const QUERY_TIMEOUT_MS = 2000;
 
 export class WorkerPool implements TableSink {
   private readonly count: number;
@@ -25,8 +26,8 @@ export class WorkerPool implements TableSink {
   private readonly ready = new Set<Worker>();
   private readonly acks = new Map<Worker, number>();
   private readonly waiters = new Set<() => void>();
-  private metricsRequest = 0;
-  private readonly metricsReplies = new Map<number, (m: WorkerMetricsJson) => void>();
+  private lastQuery = 0;
+  private readonly replies = new Map<number, (reply: FromWorker) => void>();
   private stopping = false;
   private started = false;
 
@@ -75,23 +76,35 @@ export class WorkerPool implements TableSink {
 
   /** Prometheus text of the controller's metrics summed with every worker's. */
   async metricsText(): Promise<string> {
-    const replies = [...this.ready].map(
-      (w) =>
-        new Promise<WorkerMetricsJson>((resolve) => {
-          const id = ++this.metricsRequest;
-          const timer = setTimeout(() => {
-            this.metricsReplies.delete(id);
-            resolve([]);
-          }, METRICS_TIMEOUT_MS);
-          this.metricsReplies.set(id, (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          });
-          this.post(w, { type: 'sluice:metrics', id });
-        }),
-    );
-    const all = [await this.metrics.registry.getMetricsAsJSON(), ...(await Promise.all(replies))];
+    const replies = await this.ask('sluice:metrics');
+    const all = [await this.metrics.registry.getMetricsAsJSON(), ...replies.map((r) => r?.metrics ?? [])];
     return AggregatorRegistry.aggregate(all as object[]).metrics();
+  }
+
+  /** Endpoint health as each live worker's balancers see it (each worker keeps its own). */
+  async health(): Promise<HealthSnapshot[]> {
+    return (await this.ask('sluice:health')).map((r) => r?.health ?? {});
+  }
+
+  /** Asks every ready worker; a worker that does not answer in time counts as undefined. */
+  private ask<Q extends WorkerQuery>(type: Q): Promise<(QueryReply<Q> | undefined)[]> {
+    return Promise.all(
+      [...this.ready].map(
+        (w) =>
+          new Promise<QueryReply<Q> | undefined>((resolve) => {
+            const id = ++this.lastQuery;
+            const timer = setTimeout(() => {
+              this.replies.delete(id);
+              resolve(undefined);
+            }, QUERY_TIMEOUT_MS);
+            this.replies.set(id, (reply) => {
+              clearTimeout(timer);
+              resolve(reply as QueryReply<Q>);
+            });
+            this.post(w, { type, id });
+          }),
+      ),
+    );
   }
 
   /** Drains every worker (each lets in-flight requests finish within drainMs) and waits for exit. */
@@ -114,9 +127,9 @@ export class WorkerPool implements TableSink {
         if (this.latest) this.sendTable(worker, splitTable(this.latest.table, false), this.latest.generation);
       } else if (raw.type === 'sluice:installed') {
         this.acks.set(worker, raw.generation);
-      } else if (raw.type === 'sluice:metrics') {
-        this.metricsReplies.get(raw.id)?.(raw.metrics);
-        this.metricsReplies.delete(raw.id);
+      } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health') {
+        this.replies.get(raw.id)?.(raw);
+        this.replies.delete(raw.id);
       }
       this.notify();
     });

@@ -51,6 +51,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       case 'sluice:metrics':
         void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
         break;
+      case 'sluice:health':
+        send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });
+        break;
       case 'sluice:stop':
         if (stopping) return;
         stopping = true;

@@ -3,7 +3,7 @@
 // passive health ejects the dead ones so later requests stop trying them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { type Backend, closeServers, freePort, ingressYaml, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, closeServers, debugRoutes, freePort, ingressYaml, get, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
@@ -60,6 +60,11 @@ describe('dead endpoints', () => {
     expect(retries).toBeGreaterThanOrEqual(1);
     expect(retries).toBeLessThanOrEqual(2);
     expect(await metricValue(sluice, 'sluice_upstream_errors_total', { backend: 'r/mixed:80', kind: 'connect' })).toBe(retries);
+    // /debug/routes shows what the worker's passive health knows: the dead endpoints failed, the live one has no record.
+    const mixed = (await debugRoutes(sluice)).clusters.find((c) => c.id === 'r/mixed:80')!;
+    const failures = mixed.endpoints.map((e) => e.health?.[0]?.failures ?? 0);
+    expect(mixed.endpoints.find((e) => e.port === backends[0]!.port)!.health).toBeUndefined();
+    expect(failures.reduce((a, b) => a + b, 0)).toBe(retries);
   });
 
   it('does not replay a request whose body was already streamed', async () => {

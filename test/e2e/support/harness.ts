@@ -221,7 +221,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
 export interface DebugRoutes {
   readonly generation: number;
   readonly listeners: readonly { name: string; port: number; socketPort: number; protocol: string }[];
-  readonly clusters: readonly { id: string; endpoints: readonly { state: string }[] }[];
+  readonly clusters: readonly { id: string; endpoints: readonly { address: string; port: number; state: string; health?: readonly { worker: number; ejected: boolean; ejectedForMs: number; failures: number }[] }[] }[];
   readonly statuses: readonly { kind: string; namespace?: string; name: string; status?: unknown; parents?: unknown }[];
   readonly diagnostics: readonly { code: string; message: string; source: { kind: string; name: string } }[];
 }
