@@ -5,36 +5,48 @@
 // endpoint-only update) share routers and runtimes, so weighted round robin does not restart.
 import type { Route, RoutingTable, WeightedBackend } from '../table/types.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
-import { compileFlatModifier, compileObjectModifier, type FlatHeaderEdit, type ObjectHeaderEdit } from './headers.js';
+import type { FilterChain } from './filters/filter.js';
+import { compileRedirect, type LocationBuilder } from './filters/redirect.js';
+import { backendFilters, routeFilters } from './filters/registry.js';
 import { ListenerRouter } from './router.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
-  /** The backend's own request header filter (the route's is applied before it). */
-  readonly ownRequestEdit: FlatHeaderEdit | undefined;
-  /** Route and backend response header filters together. */
-  readonly responseEdit: ObjectHeaderEdit | undefined;
+  /** The backendRef's own filters (the route's apply before them on requests). */
+  readonly filters: FilterChain;
+  /** Route and backend response header filters together, in that order. */
+  readonly responseHeaders: FilterChain['responseHeaders'];
 }
 
 export interface RouteRuntime {
   readonly route: Route;
   /** Picks a backend by weight; undefined result means every weight is 0. */
   readonly pickBackend: () => BackendRuntime | undefined;
-  /** The route's request header filter (each backend's own is applied after it). */
-  readonly requestEdit: FlatHeaderEdit | undefined;
+  /** The route's filters. */
+  readonly filters: FilterChain;
+  /** The Location of a redirect route. */
+  readonly redirect: LocationBuilder | undefined;
+}
+
+function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
+  const a = route.responseHeaders;
+  const b = backend.responseHeaders;
+  if (!a || !b) return a ?? b;
+  return (h) => {
+    a(h);
+    b(h);
+  };
 }
 
 function routeRuntime(route: Route): RouteRuntime {
-  const requestEdit = compileFlatModifier(route.requestHeaders);
-  const responseEdit = compileObjectModifier(route.responseHeaders);
+  const filters = routeFilters(route);
   let pickBackend: RouteRuntime['pickBackend'] = () => undefined;
   if (route.action.type === 'forward') {
     const live = route.action.backends.filter((b) => b.weight > 0);
-    const runtimes: BackendRuntime[] = live.map((backend) => ({
-      backend,
-      ownRequestEdit: compileFlatModifier(backend.requestHeaders),
-      responseEdit: mergeObjectEdits(responseEdit, compileObjectModifier(backend.responseHeaders)),
-    }));
+    const runtimes: BackendRuntime[] = live.map((backend) => {
+      const own = backendFilters(backend);
+      return { backend, filters: own, responseHeaders: bothResponseFilters(filters, own) };
+    });
     if (runtimes.length === 1) {
       const only = runtimes[0]!;
       pickBackend = () => only;
@@ -43,16 +55,8 @@ function routeRuntime(route: Route): RouteRuntime {
       pickBackend = () => wrr.pick();
     }
   }
-  return { route, pickBackend, requestEdit };
-}
-
-function mergeObjectEdits(a: ObjectHeaderEdit | undefined, b: ObjectHeaderEdit | undefined): ObjectHeaderEdit | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return (h) => {
-    a(h);
-    b(h);
-  };
+  const redirect = route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined;
+  return { route, pickBackend, filters, redirect };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

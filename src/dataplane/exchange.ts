@@ -119,7 +119,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done) return;
     this.plan.cluster.health.succeeded(this.target!.key);
     stripResponseHopByHop(headers);
-    this.plan.backend.responseEdit?.(headers);
+    this.plan.backend.responseHeaders?.(headers);
     if (this.ctx.draining()) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;

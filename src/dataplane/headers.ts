@@ -1,9 +1,8 @@
 // Header handling on both legs of a proxied request: hop-by-hop headers never cross (RFC 9110
-// §7.6.1), X-Forwarded-* are set as DESIGN.md's contract says, and route filters' header
-// modifiers are compiled once per table into small functions.
+// §7.6.1), and X-Forwarded-* are set (or, from a trusted proxy, kept) as the README says. Route
+// filters' header modifiers are data-plane filters (filters/header-modifier.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { HeaderModifier } from '../table/types.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -114,44 +113,4 @@ export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHtt
   for (const name of HOP_BY_HOP) delete headers[name];
   if (extra) for (const name of extra) delete headers[name];
   return headers;
-}
-
-export type FlatHeaderEdit = (headers: string[]) => string[];
-export type ObjectHeaderEdit = (headers: IncomingHttpHeaders) => void;
-
-/** Compiles a modifier for a flat [name, value, ...] list (request side). */
-export function compileFlatModifier(m: HeaderModifier | undefined): FlatHeaderEdit | undefined {
-  if (!m || (!m.set?.length && !m.add?.length && !m.remove?.length)) return undefined;
-  const drop = new Set([...(m.remove ?? []), ...(m.set ?? []).map((h) => h.name)]);
-  const append: string[] = [];
-  for (const h of m.set ?? []) append.push(h.name, h.value);
-  const add = m.add ?? [];
-  return (headers) => {
-    const out: string[] = [];
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      if (!drop.has(name)) out.push(name, headers[i + 1]!);
-    }
-    for (const h of add) {
-      // Gateway API "add" appends to an existing value with a comma.
-      const at = out.indexOf(h.name);
-      if (at !== -1 && at % 2 === 0) out[at + 1] = `${out[at + 1]},${h.value}`;
-      else out.push(h.name, h.value);
-    }
-    out.push(...append);
-    return out;
-  };
-}
-
-/** Compiles a modifier for a header object (response side). */
-export function compileObjectModifier(m: HeaderModifier | undefined): ObjectHeaderEdit | undefined {
-  if (!m || (!m.set?.length && !m.add?.length && !m.remove?.length)) return undefined;
-  return (headers) => {
-    for (const name of m.remove ?? []) delete headers[name];
-    for (const h of m.set ?? []) headers[h.name] = h.value;
-    for (const h of m.add ?? []) {
-      const prev = headers[h.name];
-      headers[h.name] = prev === undefined ? h.value : `${Array.isArray(prev) ? prev.join(',') : prev},${h.value}`;
-    }
-  };
 }

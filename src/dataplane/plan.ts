@@ -4,14 +4,13 @@
 // the endpoint belongs to the exchange (it may pick again on a retry).
 import type { IncomingMessage } from 'node:http';
 import { Answers, type ProxyAnswer } from '../errors.js';
-import type { Redirect, Route } from '../table/types.js';
 import type { ClusterRuntime } from './clusters.js';
 import type { BackendRuntime, RouteRuntime } from './compiled.js';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { type ClientIdentity, identifyClient } from './edge/client-identity.js';
 import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
-import { modifyPath } from './paths.js';
+import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
 
 /** Metrics label for "no route" / "no backend". */
@@ -54,15 +53,6 @@ function catalogAnswer(ctx: ProxyContext, started: number, a: ProxyAnswer, route
   return answered(ctx, started, routeId, backendId, a.status, a.body, headers);
 }
 
-function redirectLocation(r: Redirect, route: Route, facts: RequestFacts, host: string, proto: string, localPort: number): string {
-  const scheme = r.scheme ?? proto;
-  const hostname = r.hostname ?? host;
-  let port = r.port ?? (r.scheme ? (scheme === 'https' ? 443 : 80) : localPort);
-  if ((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443)) port = 0;
-  const path = r.path ? modifyPath(facts.path, r.path, route.match.path) : facts.path;
-  return `${scheme}://${hostname}${port ? `:${port}` : ''}${path}${facts.query ? `?${facts.query}` : ''}`;
-}
-
 /** A Host or authority without its port (redirects take the port from the redirect or the listener). */
 function hostWithoutPort(host: string): string {
   const colon = host.lastIndexOf(':');
@@ -100,15 +90,17 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   if (action.type === 'respond') return answered(ctx, started, route.id, NO_ROUTE, action.status, action.body);
   const localPort = req.socket.localPort ?? 0;
   if (action.type === 'redirect') {
-    const location = redirectLocation(action.redirect, route, facts, hostWithoutPort(inbound.host), socket.proto, localPort);
+    const location = rt.redirect!(facts, hostWithoutPort(inbound.host), socket.proto, localPort);
     return answered(ctx, started, route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
   }
   const backend = rt.pickBackend();
   const cluster = backend && ctx.cluster(backend.backend.cluster);
   // Every backend weighted 0, or a cluster missing from the data plane.
   if (!backend || !cluster) return catalogAnswer(ctx, started, Answers.NoBackend, route.id);
-  const rewrite = route.rewrite;
-  const path = rewrite?.path ? modifyPath(facts.path, rewrite.path, route.match.path) + (inbound.query ? `?${inbound.query}` : '') : inbound.target;
+  // Only routes with a rewrite pay for a target object.
+  const rewrite = rt.filters.rewrite;
+  let target: RequestTarget | undefined;
+  if (rewrite) rewrite((target = { path: inbound.target, host: inbound.host }), facts);
   const client = clientOf(ctx, req);
   const headers = upstreamRequestHeaders(req, {
     clientIp: client.address,
@@ -116,9 +108,10 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
     trustedPeer: client.trustedPeer,
     proto: socket.proto,
     port: localPort,
-    host: rewrite?.hostname ?? inbound.host,
+    host: target?.host ?? inbound.host,
     originalHost: inbound.host,
   });
-  const routeHeaders = rt.requestEdit ? rt.requestEdit(headers) : headers;
-  return { type: 'forward', rt, backend, cluster, facts, client, path, routeHeaders, headers: backend.ownRequestEdit ? backend.ownRequestEdit(routeHeaders) : routeHeaders };
+  const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
+  const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
+  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders };
 }

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { HttpExchange, plain } from './exchange.js';
-import { mirrorRequest } from './mirror.js';
+import { mirrorRequest } from './filters/mirror.js';
 import { hasBody, planRequest } from './plan.js';
 
 export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {

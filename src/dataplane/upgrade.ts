@@ -61,7 +61,7 @@ class UpgradeExchange extends Exchange {
       return;
     }
     this.plan.cluster.health.succeeded(this.target!.key);
-    this.plan.backend.responseEdit?.(headers);
+    this.plan.backend.responseHeaders?.(headers);
     this.finish(statusCode);
     const client = this.client;
     // Connection/Upgrade are hop-by-hop but are exactly what a 101 must carry.

@@ -97,8 +97,8 @@ function setup(scripts: Record<string, Script>, method = 'GET', reqHeaders: Inco
   };
   const plan: Forward = {
     type: 'forward',
-    rt: { route, pickBackend: () => undefined, requestEdit: undefined },
-    backend: { backend: { cluster: cluster.id, weight: 1 }, ownRequestEdit: undefined, responseEdit: undefined },
+    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined },
+    backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
     cluster: runtime,
     facts: { method, path: '/', query: '', headers: reqHeaders },
     client: { address: '192.0.2.1', peer: '192.0.2.1', trustedPeer: false },

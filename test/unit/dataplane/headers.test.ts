@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
-import { compileFlatModifier, compileObjectModifier, stripResponseHopByHop, upstreamRequestHeaders } from '../../../src/dataplane/headers.js';
-import { modifyPath } from '../../../src/dataplane/paths.js';
+import { stripResponseHopByHop, upstreamRequestHeaders } from '../../../src/dataplane/headers.js';
 
 function incoming(raw: string[]): IncomingMessage {
   const headers: Record<string, string> = {};
@@ -60,31 +59,8 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
-describe('header modifiers', () => {
-  it('sets, adds and removes on the request side', () => {
-    const edit = compileFlatModifier({ set: [{ name: 'x-env', value: 'prod' }], add: [{ name: 'accept', value: 'text/html' }], remove: ['cookie'] })!;
-    expect(asMap(edit(['x-env', 'dev', 'accept', '*/*', 'cookie', 'a=1']))).toEqual(new Map([['accept', ['*/*,text/html']], ['x-env', ['prod']]]));
-    expect(compileFlatModifier({})).toBeUndefined();
-  });
-
-  it('sets, adds and removes on the response side', () => {
-    const h: Record<string, string | string[] | undefined> = { server: 'x', vary: 'accept' };
-    compileObjectModifier({ remove: ['server'], add: [{ name: 'vary', value: 'cookie' }], set: [{ name: 'x-frame-options', value: 'DENY' }] })!(h);
-    expect(h).toEqual({ vary: 'accept,cookie', 'x-frame-options': 'DENY' });
-  });
-
+describe('stripResponseHopByHop', () => {
   it('strips hop-by-hop response headers', () => {
     expect(stripResponseHopByHop({ connection: 'close, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'content-type': 'text/plain' })).toEqual({ 'content-type': 'text/plain' });
-  });
-});
-
-describe('modifyPath', () => {
-  it('replaces a full path or a matched prefix element-wise', () => {
-    const match = { type: 'Prefix' as const, value: '/foo' };
-    expect(modifyPath('/foo/bar', { type: 'ReplacePrefixMatch', value: '/baz' }, match)).toBe('/baz/bar');
-    expect(modifyPath('/foo', { type: 'ReplacePrefixMatch', value: '/baz' }, match)).toBe('/baz');
-    expect(modifyPath('/foo/bar', { type: 'ReplacePrefixMatch', value: '/' }, match)).toBe('/bar');
-    expect(modifyPath('/foo', { type: 'ReplacePrefixMatch', value: '/' }, match)).toBe('/');
-    expect(modifyPath('/foo/bar', { type: 'ReplaceFullPath', value: '/x' }, match)).toBe('/x');
   });
 });

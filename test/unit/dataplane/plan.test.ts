@@ -5,6 +5,8 @@ import type { ClusterRuntime } from '../../../src/dataplane/clusters.js';
 import type { CompiledTable, RouteRuntime } from '../../../src/dataplane/compiled.js';
 import type { ProxyContext } from '../../../src/dataplane/context.js';
 import { createTrustedMatcher } from '../../../src/dataplane/edge/trusted.js';
+import { compileRedirect } from '../../../src/dataplane/filters/redirect.js';
+import { routeFilters } from '../../../src/dataplane/filters/registry.js';
 import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
 import { type Forward, planRequest } from '../../../src/dataplane/plan.js';
 import { ListenerRouter } from '../../../src/dataplane/router.js';
@@ -32,8 +34,9 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
   const cluster = { cluster: { id: 'ns/api:80' } } as unknown as ClusterRuntime;
   const runtime = (route: Route): RouteRuntime => ({
     route,
-    pickBackend: () => ({ backend: { cluster: 'ns/api:80', weight: 1 }, ownRequestEdit: undefined, responseEdit: undefined }),
-    requestEdit: undefined,
+    pickBackend: () => ({ backend: { cluster: 'ns/api:80', weight: 1 }, filters: {}, responseHeaders: undefined }),
+    filters: routeFilters(route),
+    redirect: route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined,
   });
   const table = { router: () => router, runtime } as unknown as CompiledTable;
   const metrics = new Metrics({ processMetrics: false });

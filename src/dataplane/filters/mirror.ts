@@ -3,8 +3,8 @@
 // is bounded by a timeout. Only requests without a body are mirrored (a body is a stream the
 // main request consumes; teeing it would let a slow mirror hold the main request back).
 import type { Dispatcher } from 'undici';
-import type { ProxyContext } from './context.js';
-import type { Forward } from './plan.js';
+import type { ProxyContext } from '../context.js';
+import type { Forward } from '../plan.js';
 
 const MIRROR_TIMEOUT_MS = 10_000;
 
