@@ -10,7 +10,7 @@
 // written before Sluice starts and moved in by rename, so the bench itself does no heavy work
 // while probing. Each scenario gets its own
 // Sluice (one worker, the whole process group on the proxy CPU, as the other parts); its p99
-// from the first change until RSS "after" is taken (the changes, then SETTLE_MS, so a GC that
+// from the first change until RSS "after" is taken (the changes, then a settle time, so a GC that
 // returns memory counts too) is compared with the p99 of a quiet window just before, and the RSS
 // of the process group (controller + workers) is sampled before, throughout, and at the end.
 // Goal: p99 within 50 ms of the quiet p99, RSS after within 20 % of before.
@@ -32,8 +32,6 @@ const PROBE_TIMEOUT_MS = 60_000;
 const APPLY_TIMEOUT_MS = 120_000;
 const RSS_SAMPLE_MS = 100;
 const WARMUP_MS = 2000;
-/** After the last change: let the processes settle (GC, freed pages) before "after". */
-const SETTLE_MS = 8000;
 /** Sluice's default --max-manifest-bytes. */
 const DEFAULT_MAX_MANIFEST_MIB = 16;
 const SERVICES = 10;
@@ -223,7 +221,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, index: number)
       applyMs.push(await change(s));
       await sleep(500);
     }
-    await sleep(SETTLE_MS);
+    await sleep(settings.controlPlaneSettleS * 1000);
     const rssAfter = rss.sample();
     const changesTo = epochMs();
     const samples = await probes.stop();
@@ -262,7 +260,7 @@ export async function runControlPlane(ctx: BenchContext): Promise<ControlPlaneRe
   ];
   const rows: ControlPlaneRow[] = [];
   for (const [i, scenario] of scenarios.entries()) rows.push(await runScenario(ctx, scenario, i));
-  return { probeIntervalMs: PROBE_INTERVAL_MS, rules: settings.controlPlaneRules, settleMs: SETTLE_MS, rows };
+  return { probeIntervalMs: PROBE_INTERVAL_MS, rules: settings.controlPlaneRules, settleMs: settings.controlPlaneSettleS * 1000, rows };
 }
 
 export function controlPlaneMarkdown(r: ControlPlaneResult): string {

@@ -1,6 +1,6 @@
 // Run modes. full: the comparable numbers (3 interleaved rounds × 10 s, as the baseline).
-// quick: one 3 s round of everything, under 3 minutes. smoke: proves the harness end to end in
-// under a minute (CI); its numbers mean nothing.
+// quick: one 3 s round of everything, about 5 minutes. smoke: proves the harness end to end in
+// about a minute (CI); its numbers mean nothing.
 import type { WriteMode } from './manifests.ts';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -31,6 +31,8 @@ export interface Settings {
   /** Manifest files dropped into the manifests directory: one above the default cap, one under it. */
   readonly controlPlaneLargeFileMiB: number;
   readonly controlPlaneAdmittedFileMiB: number;
+  /** After the last change: time for memory to come back before RSS "after" is read. */
+  readonly controlPlaneSettleS: number;
   /** Extra Sluice rows with N workers on both CPUs (1 → N scaling; wrk competes for CPU 0). */
   readonly extraWorkers: readonly number[];
   /** How swap and churn edits reach the manifest files (see lib/manifests.ts). */
@@ -45,15 +47,15 @@ export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | keyof typeof BASE>> = {
-  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15 },
-  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15 },
-  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1 },
+  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8 },
+  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8 },
+  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane] [--workers 2]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
-  --quick     3 s warm-up, 1 round x 3 s, shorter churn; under 3 minutes
-  --smoke     proves the harness works end to end in under a minute (CI); numbers are not comparable
+  --quick     3 s warm-up, 1 round x 3 s, shorter churn; about 5 minutes
+  --smoke     proves the harness works end to end in about a minute (CI); numbers are not comparable
   --only      run only these parts
   --in-place-writes  swap/churn edits rewrite files in place instead of replacing them by rename
   --workers N also measure Sluice with N data-plane workers on both CPUs (comma list allowed)`;
