@@ -83,7 +83,7 @@ describe('--max-manifest-bytes', () => {
   });
 
   it('skips a file above the limit from the start and reports it once', async () => {
-    const d = await eventually(tooLarge('huge.yaml'), 3000, 'the too-large diagnostic');
+    const d = await eventually('the too-large diagnostic', tooLarge('huge.yaml'), 3000);
     expect(d.message).toMatch(/^huge\.yaml is \d+ bytes, above --max-manifest-bytes 4096/);
     expect((await get(sluice.httpPort, 'huge.example.com', '/')).status).toBe(404);
     expect(sluice.output()).toMatch(/huge\.yaml is \d+ bytes/);
@@ -93,10 +93,10 @@ describe('--max-manifest-bytes', () => {
 
   it('keeps the last good objects of a file that grows above the limit, and applies it once it shrinks', async () => {
     dir.write('ingress.yaml', ingress('two', `# ${'x'.repeat(limit)}\n`));
-    await eventually(tooLarge('ingress.yaml'), 3000, 'the too-large diagnostic');
+    await eventually('the too-large diagnostic', tooLarge('ingress.yaml'), 3000);
     expect((await get(sluice.httpPort, 'cp.example.com', '/')).json().backend).toBe('one');
     dir.write('ingress.yaml', ingress('two'));
-    await eventually(async () => (await get(sluice.httpPort, 'cp.example.com', '/')).json().backend === 'two', 3000, 'the edit');
+    await eventually('the edit', async () => (await get(sluice.httpPort, 'cp.example.com', '/')).json().backend === 'two', 3000);
     expect(await tooLarge('ingress.yaml')()).toBeUndefined();
   });
 });

@@ -44,7 +44,7 @@ describe('--default-certificate infra/fallback', () => {
   });
 
   it('serves that Secret for an unknown SNI and without SNI, and the own certificate for a known name', async () => {
-    const known = await eventually(async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com'), 5000, 'the HTTPS listener');
+    const known = await eventually('the HTTPS listener', async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com'), 5000);
     expect(known.subject).toBe('shop.example.com');
     expect(known.status).toBe(200);
     expect((await getTls(sluice.httpsPort, 'unknown.example.org', 'shop.example.com')).subject).toBe('fallback.example.net');
@@ -72,7 +72,7 @@ describe('--reject-unknown-sni', () => {
   });
 
   it('completes the handshake for a known name', async () => {
-    const known = await eventually(async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com'), 5000, 'the HTTPS listener');
+    const known = await eventually('the HTTPS listener', async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com'), 5000);
     expect(known.subject).toBe('shop.example.com');
     expect(known.status).toBe(200);
   });

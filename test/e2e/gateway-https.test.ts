@@ -83,20 +83,20 @@ describe('Gateway API HTTPS listeners (file mode)', () => {
     const { generation } = await debugRoutes(sluice);
     dir.write('a-cert.yaml', tlsSecretYaml('web', 'a-cert', selfSignedPair('a.example.com')));
     await waitForGeneration(sluice, generation);
-    const after = await eventually(async () => {
+    const after = await eventually('the new certificate', async () => {
       const r = await getTls(sluice.httpsPort, 'a.example.com', 'a.example.com');
       return r.fingerprint !== before.fingerprint ? r : undefined;
-    }, 5000, 'the new certificate');
+    }, 5000);
     expect(after.status).toBe(200);
     expect(after.subject).toBe('a.example.com');
   });
 
   it('starts serving a listener once its Secret appears', async () => {
     dir.write('missing-cert.yaml', tlsSecretYaml('web', 'missing-cert', selfSignedPair('missing.example.com')));
-    const served = await eventually(async () => {
+    const served = await eventually('the missing listener to be served', async () => {
       const r = await getTls(sluice.httpsPort, 'missing.example.com', 'missing.example.com');
       return r.subject === 'missing.example.com' ? r : undefined;
-    }, 5000, 'the missing listener to be served');
+    }, 5000);
     expect(served.status).toBe(200);
   });
 });

@@ -115,7 +115,7 @@ describe('Gateway API filters and isolation (file mode)', () => {
     expect(echo.host).toBe('internal.example.com');
     expect(echo.headers['x-env']).toBe('test');
     expect(echo.headers['x-drop']).toBeUndefined();
-    const copy = await eventually(async () => mirrored.find((m) => m.path === '/v2/items'), 5000, 'the mirrored request');
+    const copy = await eventually('the mirrored request', async () => mirrored.find((m) => m.path === '/v2/items'), 5000);
     expect(copy).toEqual({ path: '/v2/items', host: 'internal.example.com', env: 'test' });
   });
 

@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe('Ingress TLS', () => {
   it('terminates TLS with the Secret chosen by SNI and forwards X-Forwarded-Proto https', async () => {
-    const r = await eventually(async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com', '/cart'), 5000, 'the HTTPS listener');
+    const r = await eventually('the HTTPS listener', async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com', '/cart'), 5000);
     expect(r.status).toBe(200);
     expect(r.subject).toBe('shop.example.com');
     const echo = JSON.parse(r.body) as { backend: string; path: string; headers: Record<string, string> };
@@ -76,10 +76,10 @@ describe('Ingress TLS', () => {
   it('serves a renewed certificate on the next handshake', async () => {
     const before = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
     dir.write('secret.yaml', tlsSecretYaml('shop', 'shop-cert', selfSignedPair('shop.example.com')));
-    const after = await eventually(async () => {
+    const after = await eventually('the renewed certificate', async () => {
       const r = await getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com');
       return r.fingerprint !== before.fingerprint ? r : undefined;
-    }, 5000, 'the renewed certificate');
+    }, 5000);
     expect(after.status).toBe(200);
   });
 });

@@ -44,13 +44,13 @@ describe('live manifest changes', () => {
         else failures++;
       }
     });
-    await eventually(async () => seen.length > 100, 5000);
+    await eventually('100 answers before the edit', async () => seen.length > 100, 5000);
     const editedAt = Date.now();
     dir.write('ingress.yaml', ingress('/', 'green'));
-    await eventually(async () => seen[seen.length - 1] === 'green', 1000, 'the edit to be live', 2);
+    await eventually('the edit to be live', async () => seen[seen.length - 1] === 'green', 1000, 2);
     const liveAfter = Date.now() - editedAt;
     const afterEdit = seen.length;
-    await eventually(async () => seen.length > afterEdit + 100, 5000);
+    await eventually('100 answers after the edit', async () => seen.length > afterEdit + 100, 5000);
     running = false;
     await Promise.all(loops);
     expect(failures).toBe(0);
@@ -63,14 +63,14 @@ describe('live manifest changes', () => {
   it('keeps the last good routes when a file stops parsing, and reports the file', async () => {
     const s = sluice!;
     dir.write('ingress.yaml', `${ingress('/', 'green')}\n  this: is: [not yaml\n`);
-    await eventually(async () => (await debugRoutes(s)).diagnostics.some((d) => d.code === 'SLUICE_MANIFEST_PARSE' && d.source.name === 'ingress.yaml'), 3000);
+    await eventually('the parse diagnostic', async () => (await debugRoutes(s)).diagnostics.some((d) => d.code === 'SLUICE_MANIFEST_PARSE' && d.source.name === 'ingress.yaml'), 3000);
     expect((await get(s.httpPort, 'live.example.com', '/')).json().backend).toBe('blue');
     expect((await get(s.adminPort, 'localhost', '/readyz')).status).toBe(200);
     expect(s.output()).toMatch(/cannot parse ingress\.yaml/);
     expect(await metricValue(s, 'sluice_provider_errors_total', { code: 'SLUICE_MANIFEST_PARSE' })).toBeGreaterThanOrEqual(1);
     // Fixing the file clears the diagnostic and applies the edit.
     dir.write('ingress.yaml', ingress('/', 'green'));
-    await eventually(async () => (await get(s.httpPort, 'live.example.com', '/')).json().backend === 'green', 3000);
+    await eventually('the green backend', async () => (await get(s.httpPort, 'live.example.com', '/')).json().backend === 'green', 3000);
     expect((await debugRoutes(s)).diagnostics.some((d) => d.code === 'SLUICE_MANIFEST_PARSE')).toBe(false);
   });
 
@@ -80,7 +80,7 @@ describe('live manifest changes', () => {
       if (i % 2 === 0) dir.write('ingress.yaml', ingress('/', service));
       else dir.writeInPlace('ingress.yaml', ingress('/', service));
       const started = Date.now();
-      await eventually(async () => (await get(s.httpPort, 'live.example.com', '/')).json().backend === service, 1000, `edit ${i} live`);
+      await eventually(`edit ${i} live`, async () => (await get(s.httpPort, 'live.example.com', '/')).json().backend === service, 1000);
       expect(Date.now() - started).toBeLessThan(1000);
     }
   });
@@ -88,7 +88,7 @@ describe('live manifest changes', () => {
   it('removes the routes of a deleted file', async () => {
     const s = sluice!;
     dir.write('ingress.yaml', '# emptied\n');
-    await eventually(async () => (await get(s.httpPort, 'live.example.com', '/')).status === 404, 3000);
+    await eventually('the route to be gone', async () => (await get(s.httpPort, 'live.example.com', '/')).status === 404, 3000);
   });
 });
 

@@ -63,7 +63,7 @@ describe.each([
     dir.write('services.yaml', [serviceYaml('rx', 'evil', [{ port: backends[0]!.port }]), serviceYaml('rx', 'plain', [{ port: backends[1]!.port }])].join('\n---\n'));
     dir.write('routes.yaml', routes);
     sluice = await startSluice(dir.path, args);
-    await eventually(async () => (await get(sluice.httpPort, 'plain.example.com', '/')).status === 200, 10_000, 'plain route');
+    await eventually('plain route', async () => (await get(sluice.httpPort, 'plain.example.com', '/')).status === 200, 10_000);
   });
   afterAll(async () => {
     await sluice?.stop();

@@ -79,7 +79,7 @@ describe('upgrade', () => {
     for (const p of ['/b', '/c']) {
       const gen = Number(await metricValue(sluice, 'sluice_table_generation'));
       dir.write('ingress.yaml', ingress(p));
-      await eventually(async () => (await metricValue(sluice, 'sluice_table_generation')) > gen, 3000);
+      await eventually('a new table generation', async () => (await metricValue(sluice, 'sluice_table_generation')) > gen, 3000);
     }
     socket!.write('ping-2');
     expect(await read(socket!)).toBe('ping-2');

@@ -53,7 +53,7 @@ describe('--workers 2', () => {
 
   it('delivers a live edit to every worker', async () => {
     dir.write('ingress.yaml', ingress('two'));
-    await eventually(async () => (await get(sluice.httpPort, 'w.example.com', '/')).json().backend === 'two', 3000);
+    await eventually('the edit in a worker', async () => (await get(sluice.httpPort, 'w.example.com', '/')).json().backend === 'two', 3000);
     for (let i = 0; i < 20; i++) {
       expect((await get(sluice.httpPort, 'w.example.com', '/', { headers: { connection: 'close' } })).json().backend).toBe('two');
     }

@@ -9,7 +9,7 @@ import { cluster as attach, createNamespace, installRbac, must } from './support
 import { endpointSlice, paths, service } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get, RequestStream, spread } from './support/traffic.js';
-import { eventually, sleep } from './support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 const HOST = 'shop.canary.test';

@@ -10,7 +10,7 @@ import { cluster as attach, createNamespace, installRbac, must } from './support
 import { endpointSlice, paths, service } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get } from './support/traffic.js';
-import { eventually } from './support/wait.js';
+import { eventually } from '../support/wait.js';
 
 const PORT = 8080;
 let c: Cluster;

@@ -9,7 +9,7 @@ import { cluster as attach, createNamespace, installRbac, must } from './support
 import { createApp, endpointSlice, ingress, paths, service, setEndpoints } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get, RequestStream } from './support/traffic.js';
-import { eventually, sleep } from './support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 let c: Cluster;

@@ -8,7 +8,7 @@ import { canI, clusterRoleRules, cluster as attach, createNamespace, installRbac
 import { createApp } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get } from './support/traffic.js';
-import { eventually, sleep } from './support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 let c: Cluster;

@@ -10,7 +10,7 @@ import { api, cluster as attach, createNamespace, installRbac, must, type Sluice
 import { createApp, ingress, paths, service } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get } from './support/traffic.js';
-import { eventually, sleep } from './support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 let c: Cluster;

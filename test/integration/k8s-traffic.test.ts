@@ -11,7 +11,7 @@ import { cluster as attach, createNamespace, installRbac, must, type SluiceIdent
 import { createApp, paths, setEndpoints, endpointSlice } from './support/objects.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get, RequestStream, spread } from './support/traffic.js';
-import { eventually, sleep } from './support/wait.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 let c: Cluster;

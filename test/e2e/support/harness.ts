@@ -1,6 +1,6 @@
 // End-to-end support: real `sluice` processes (dist/main.js on the project's Node), real HTTP
 // backends on 127.0.0.1, and a plain node:http client that can set any Host header.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -9,20 +9,12 @@ import type { TLSSocket } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEchoBackend, type EchoReply } from '../../../src/demo/backend.js';
+import { SluiceProcess } from '../../support/sluice-process.js';
+import { eventually, freePort } from '../../support/wait.js';
+
+export { eventually, freePort, sleep } from '../../support/wait.js';
 
 export const ROOT = process.cwd();
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Backend {
   readonly name: string;
@@ -160,62 +152,15 @@ export async function startSluice(manifests: string, extraArgs: readonly string[
   const httpPort = await freePort();
   const httpsPort = await freePort();
   const adminPort = await freePort();
-  const child = spawn(
-    NODE,
-    [join(ROOT, 'dist', 'main.js'), '--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const sluice: Sluice = {
-    httpPort,
-    httpsPort,
-    adminPort,
-    process: child,
-    output: () => out,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  const proc = new SluiceProcess(['--provider', 'file', '--manifests', manifests, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'debug', ...extraArgs]);
+  const sluice: Sluice = { httpPort, httpsPort, adminPort, process: proc.child, output: () => proc.output(), stop: (signal) => proc.stop(signal) };
   try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`sluice exited early (${child.exitCode})`);
-      return (await get(adminPort, 'localhost', '/readyz')).status === 200;
-    }, 15_000, 'sluice /readyz', 50);
+    await proc.ready(adminPort, 15_000);
   } catch (err) {
-    await sluice.stop('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${out}`);
+    await proc.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${proc.output()}`);
   }
   return sluice;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Polls `probe` until it yields a value (anything but undefined or false) or the time is up;
- * returns that value. Errors thrown by the probe count as "not yet".
- */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition', intervalMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(intervalMs);
-  }
 }
 
 export interface DebugRoutes {
@@ -232,10 +177,10 @@ export async function debugRoutes(s: Pick<Sluice, 'adminPort'>): Promise<DebugRo
 
 /** Waits for the table generation to pass `after` (a change was installed); returns the table. */
 export function waitForGeneration(s: Pick<Sluice, 'adminPort'>, after: number, timeoutMs = 5000): Promise<DebugRoutes> {
-  return eventually(async () => {
+  return eventually(`table generation > ${after}`, async () => {
     const d = await debugRoutes(s);
     return d.generation > after ? d : undefined;
-  }, timeoutMs, `table generation > ${after}`);
+  }, timeoutMs);
 }
 
 /** Sum of a Prometheus counter's samples whose labels contain every given pair. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Cluster } from '../../cluster/harness.js';
 import { api, must } from './kube.js';
-import { eventually } from './wait.js';
+import { eventually } from '../../support/wait.js';
 
 export const GATEWAY_CONTROLLER = 'sluice.dev/gateway-controller';
 const GROUP = 'gateway.networking.k8s.io';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { attachCluster, type Cluster } from '../../cluster/harness.js';
-import { eventually } from './wait.js';
+import { eventually } from '../../support/wait.js';
 
 export interface Call {
   readonly status: number;
