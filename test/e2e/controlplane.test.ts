@@ -5,23 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
 import { Client } from 'undici';
-import {
-  type Backend,
-  debugRoutes,
-  eventually,
-  get,
-  INGRESS_CLASS_YAML,
-  ingressYaml,
-  ManifestDir,
-  metricValue,
-  serviceYaml,
-  sleep,
-  type Sluice,
-  startBackends,
-  startSluice,
-  stopBackends,
-  waitForGeneration,
-} from './support/harness.js';
+import { type Backend, debugRoutes, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, sleep, type Sluice, startBackends, startSluice, stopBackends, waitForGeneration, GATEWAY_CLASS_YAML, httpGatewayYaml } from './support/harness.js';
 
 let backends: Backend[];
 beforeAll(async () => {
@@ -113,17 +97,9 @@ describe('--workers 2, endpoint-only updates', () => {
   };
 
   beforeAll(async () => {
-    dir.write('gateway.yaml', `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+    dir.write('gateway.yaml', `${GATEWAY_CLASS_YAML}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: cp }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: http, protocol: HTTP, port: 80 }]
+${httpGatewayYaml('cp', 'gw')}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -5,12 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, debugRoutes, getTls, selfSignedPair, tlsSecretYaml, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
+import { closeServers, debugRoutes, getTls, selfSignedPair, tlsSecretYaml, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, waitForGeneration, GATEWAY_CLASS_YAML } from './support/harness.js';
 
-const GATEWAY = `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+const GATEWAY = `${GATEWAY_CLASS_YAML}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

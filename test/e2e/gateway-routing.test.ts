@@ -5,19 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { request } from 'undici';
 import { startEchoBackend } from '../../src/demo/backend.js';
-import { closeServers, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice } from './support/harness.js';
+import { closeServers, eventually, freePort, ManifestDir, serviceYaml, type Sluice, startSluice, GATEWAY_CLASS_YAML, httpGatewayYaml } from './support/harness.js';
 
-const GATEWAYS = `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+const GATEWAYS = `${GATEWAY_CLASS_YAML}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: main, namespace: app }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
+${httpGatewayYaml('app', 'main')}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

@@ -4,21 +4,13 @@
 // Run in one process and with --workers 2, since every process that compiles patterns must have
 // the engine enabled. A pattern the engine refuses rejects only its own HTTPRoute.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Backend, debugRoutes, eventually, get, ManifestDir, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, debugRoutes, eventually, get, ManifestDir, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, GATEWAY_CLASS_YAML, httpGatewayYaml } from './support/harness.js';
 
 const EVIL = `/${'a'.repeat(40)}!`;
 
-const routes = `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+const routes = `${GATEWAY_CLASS_YAML}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: rx }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
+${httpGatewayYaml('rx', 'gw')}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -120,6 +120,21 @@ kind: IngressClass
 metadata: { name: sluice }
 spec: { controller: sluice.dev/ingress-controller }`;
 
+export const GATEWAY_CLASS_YAML = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: sluice }
+spec: { controllerName: sluice.dev/gateway-controller }`;
+
+/** YAML for a Gateway of class sluice with one plain HTTP listener on port 80. */
+export function httpGatewayYaml(namespace: string, name: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  gatewayClassName: sluice
+  listeners: [{ name: http, port: 80, protocol: HTTP }]`;
+}
+
 export class ManifestDir {
   readonly path = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
   /** Writes a manifest the way editors save: a temporary file renamed over the old one. */
