@@ -35,7 +35,7 @@ function answerRaw(socket: Duplex, status: number, body: string, headers?: Reado
   socket.end(Buffer.concat([Buffer.from(`${statusLine(status)}${headLines(h)}\r\n`), payload]));
 }
 
-class UpgradeExchange extends Exchange {
+export class UpgradeExchange extends Exchange {
   private readonly client: Duplex;
   private readonly head: Buffer;
   private readonly tunnels: Set<Duplex>;

@@ -3,33 +3,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
-import { ClusterRuntime } from '../../../src/dataplane/clusters.js';
-import type { ProxyContext } from '../../../src/dataplane/context.js';
 import { HttpExchange } from '../../../src/dataplane/exchange.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
-import type { Forward } from '../../../src/dataplane/plan.js';
-import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
-import { Metrics } from '../../../src/metrics.js';
-import type { Cluster, Route } from '../../../src/table/types.js';
-
-type Handler = Dispatcher.DispatchHandler;
-/** What an endpoint does with one attempt. */
-type Script = (handler: Handler, controller: FakeController) => void;
-
-class FakeController {
-  aborted: Error | undefined;
-  paused = false;
-  abort(err: Error): void {
-    this.aborted = err;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-}
+import type { Metrics } from '../../../src/metrics.js';
+import type { EndpointAddress } from '../../../src/table/types.js';
+import { answers, c, cluster, fails, resetsAfterHeaders, type Script, scriptedPlan } from '../support/scripted-endpoints.js';
 
 class FakeResponse extends EventEmitter {
   statusCode = 200;
@@ -58,71 +35,13 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-const cluster: Cluster = {
-  id: 'ns/svc:80',
-  service: { namespace: 'ns', name: 'svc' },
-  portName: '',
-  loadBalancer: { algorithm: 'round-robin' },
-  endpoints: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address) => ({ address, port: 80, ready: true, serving: true, terminating: false })),
-};
-const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, match: { path: { type: 'Prefix', value: '/' } }, action: { type: 'forward', backends: [{ cluster: cluster.id, weight: 1 }] } };
-
-function setup(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints = cluster.endpoints) {
-  const health = new PassiveHealth(() => 0);
-  const runtime = new ClusterRuntime({ ...cluster, endpoints }, health.forCluster(cluster.id));
-  const attempts: string[] = [];
-  const controllers: FakeController[] = [];
-  const pools = {
-    get: (key: string) => ({
-      dispatch(_opts: Dispatcher.DispatchOptions, handler: Handler) {
-        attempts.push(key);
-        const controller = new FakeController();
-        controllers.push(controller);
-        handler.onRequestStart?.(controller as unknown as Dispatcher.DispatchController, {});
-        scripts[key]?.(handler, controller);
-        return true;
-      },
-    }),
-  } as unknown as UpstreamPools;
-  const metrics = new Metrics({ processMetrics: false });
-  const ctx: ProxyContext = {
-    table: () => undefined,
-    cluster: () => runtime,
-    pools,
-    timeouts: { connectMs: 1000, responseMs: 1000, idleMs: 1000 },
-    metrics,
-    health,
-    draining: () => false,
-    edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined },
-  };
-  const plan: Forward = {
-    type: 'forward',
-    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined },
-    backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
-    cluster: runtime,
-    facts: { method, path: '/', query: '', headers: reqHeaders },
-    client: { address: '192.0.2.1', peer: '192.0.2.1', trustedPeer: false },
-    path: '/',
-    routeHeaders: [],
-    headers: [],
-  };
+function setup(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints) {
+  const fixture = scriptedPlan(scripts, method, reqHeaders, endpoints);
   const req = { method, headers: reqHeaders } as unknown as IncomingMessage;
   const res = new FakeResponse();
-  const exchange = new HttpExchange(ctx, plan, req, res as unknown as ServerResponse, 0);
-  return { exchange, res, attempts, controllers, health: health.forCluster(cluster.id), runtime, metrics };
+  const exchange = new HttpExchange(fixture.ctx, fixture.plan, req, res as unknown as ServerResponse, 0);
+  return { ...fixture, exchange, res };
 }
-
-const c = (controller: FakeController) => controller as unknown as Dispatcher.DispatchController;
-const answers = (status: number, body: string, headers: IncomingHttpHeaders = {}): Script => (h, ctl) => {
-  h.onResponseStart?.(c(ctl), status, { ...headers }, 'OK');
-  h.onResponseData?.(c(ctl), Buffer.from(body));
-  h.onResponseEnd?.(c(ctl), {});
-};
-const fails = (code: string): Script => (h, ctl) => h.onResponseError?.(c(ctl), Object.assign(new Error(code), { code }));
-const resetsAfterHeaders: Script = (h, ctl) => {
-  h.onResponseStart?.(c(ctl), 200, { 'x-fault': 'reset', 'content-length': '1000', 'set-cookie': 'from=failed' }, 'OK');
-  h.onResponseError?.(c(ctl), Object.assign(new Error('socket'), { code: 'UND_ERR_SOCKET' }));
-};
 
 async function metric(metrics: Metrics, name: string): Promise<number> {
   const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);

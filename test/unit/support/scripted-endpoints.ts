@@ -1,0 +1,99 @@
+// Scripted endpoints for exchange tests: a cluster of three endpoints whose undici dispatch
+// runs a script per endpoint (answer, fail, reset after headers, upgrade...), and a Forward plan
+// over them, so the exchange's attempts can be driven without sockets.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { ClusterRuntime } from '../../../src/dataplane/clusters.js';
+import type { ProxyContext } from '../../../src/dataplane/context.js';
+import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import type { Forward } from '../../../src/dataplane/plan.js';
+import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
+import { Metrics } from '../../../src/metrics.js';
+import type { Cluster, EndpointAddress, Route } from '../../../src/table/types.js';
+
+export type Handler = Dispatcher.DispatchHandler;
+/** What an endpoint does with one attempt. */
+export type Script = (handler: Handler, controller: FakeController) => void;
+
+export class FakeController {
+  aborted: Error | undefined;
+  paused = false;
+  abort(err: Error): void {
+    this.aborted = err;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+}
+
+
+export const cluster: Cluster = {
+  id: 'ns/svc:80',
+  service: { namespace: 'ns', name: 'svc' },
+  portName: '',
+  loadBalancer: { algorithm: 'round-robin' },
+  endpoints: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address) => ({ address, port: 80, ready: true, serving: true, terminating: false })),
+};
+export const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, match: { path: { type: 'Prefix', value: '/' } }, action: { type: 'forward', backends: [{ cluster: cluster.id, weight: 1 }] } };
+
+
+/** A context, a Forward plan over the scripted cluster, and what the endpoints saw. */
+export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints) {
+  const health = new PassiveHealth(() => 0);
+  const runtime = new ClusterRuntime({ ...cluster, endpoints }, health.forCluster(cluster.id));
+  const attempts: string[] = [];
+  const options: Dispatcher.DispatchOptions[] = [];
+  const controllers: FakeController[] = [];
+  const pools = {
+    get: (key: string) => ({
+      dispatch(opts: Dispatcher.DispatchOptions, handler: Handler) {
+        attempts.push(key);
+        options.push(opts);
+        const controller = new FakeController();
+        controllers.push(controller);
+        handler.onRequestStart?.(controller as unknown as Dispatcher.DispatchController, {});
+        scripts[key]?.(handler, controller);
+        return true;
+      },
+    }),
+  } as unknown as UpstreamPools;
+  const metrics = new Metrics({ processMetrics: false });
+  const ctx: ProxyContext = {
+    table: () => undefined,
+    cluster: () => runtime,
+    pools,
+    timeouts: { connectMs: 1000, responseMs: 1000, idleMs: 1000 },
+    metrics,
+    health,
+    draining: () => false,
+    edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined },
+  };
+  const plan: Forward = {
+    type: 'forward',
+    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined },
+    backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
+    cluster: runtime,
+    facts: { method, path: '/', query: '', headers: reqHeaders },
+    client: { address: '192.0.2.1', peer: '192.0.2.1', trustedPeer: false },
+    path: '/',
+    routeHeaders: [],
+    headers: [],
+  };
+  return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics };
+}
+
+export const c = (controller: FakeController) => controller as unknown as Dispatcher.DispatchController;
+export const answers = (status: number, body: string, headers: IncomingHttpHeaders = {}): Script => (h, ctl) => {
+  h.onResponseStart?.(c(ctl), status, { ...headers }, 'OK');
+  h.onResponseData?.(c(ctl), Buffer.from(body));
+  h.onResponseEnd?.(c(ctl), {});
+};
+export const fails = (code: string): Script => (h, ctl) => h.onResponseError?.(c(ctl), Object.assign(new Error(code), { code }));
+export const resetsAfterHeaders: Script = (h, ctl) => {
+  h.onResponseStart?.(c(ctl), 200, { 'x-fault': 'reset', 'content-length': '1000', 'set-cookie': 'from=failed' }, 'OK');
+  h.onResponseError?.(c(ctl), Object.assign(new Error('socket'), { code: 'UND_ERR_SOCKET' }));
+};
+
