@@ -170,23 +170,17 @@ function parseV2(buf: Buffer): ProxyParseResult {
   // UNIX paths and datagram addresses say nothing usable about a TCP client: use the real peer.
   if (family === FAMILY_UNIX || protocol !== PROTOCOL_STREAM) return ok({ command: 'local', version: 2 }, consumed);
 
-  if (family === FAMILY_INET) {
-    return ok(
-      {
-        command: 'proxy',
-        version: 2,
-        source: { address: ipv4At(buf, 16), port: buf.readUInt16BE(24), family: 'IPv4' },
-        destination: { address: ipv4At(buf, 20), port: buf.readUInt16BE(26), family: 'IPv4' },
-      },
-      consumed,
-    );
-  }
+  // Address block offsets (from the start of the header) of the two TCP families.
+  const v4 = family === FAMILY_INET;
+  const read = v4 ? ipv4At : ipv6At;
+  const [source, destination, sourcePort] = v4 ? [16, 20, 24] : [16, 32, 48];
+  const ipFamily = v4 ? 'IPv4' : 'IPv6';
   return ok(
     {
       command: 'proxy',
       version: 2,
-      source: { address: ipv6At(buf, 16), port: buf.readUInt16BE(48), family: 'IPv6' },
-      destination: { address: ipv6At(buf, 32), port: buf.readUInt16BE(50), family: 'IPv6' },
+      source: { address: read(buf, source), port: buf.readUInt16BE(sourcePort), family: ipFamily },
+      destination: { address: read(buf, destination), port: buf.readUInt16BE(sourcePort + 2), family: ipFamily },
     },
     consumed,
   );
