@@ -58,7 +58,7 @@ export interface UrlRewrite {
 export interface RouteTimeouts {
   /** Whole request, client to response end (Gateway API timeouts.request). */
   readonly requestMs?: number;
-  /** One upstream attempt (Gateway API timeouts.backendRequest). */
+  /** One upstream attempt until response headers (Gateway API timeouts.backendRequest); 0: none. */
   readonly backendRequestMs?: number;
 }
 

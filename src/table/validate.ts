@@ -45,7 +45,9 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   checkHeaderModifier(r.requestHeaders, where, problems);
   checkHeaderModifier(r.responseHeaders, where, problems);
   for (const [field, ms] of Object.entries(r.timeouts ?? {})) {
-    if (ms !== undefined && !isTimeout(ms)) problems.push(`${where}: invalid timeouts.${field} ${ms}`);
+    // backendRequest 0 turns the attempt timeout off; a request timeout of 0 is simply absent.
+    const off = field === 'backendRequestMs' && ms === 0;
+    if (ms !== undefined && !off && !isTimeout(ms)) problems.push(`${where}: invalid timeouts.${field} ${ms}`);
   }
   for (const m of r.mirrors ?? []) {
     if (!clusters.has(m.cluster)) problems.push(`${where}: mirror to unknown cluster ${m.cluster}`);

@@ -12,11 +12,14 @@ export function compileTimeouts(rule: HTTPRouteRule, where: string, p: RouteProb
     if (v === undefined) return undefined;
     const ms = parseApiDuration(v);
     if (ms === undefined) p.unsupportedValue(`${where}: timeouts.${field} ${JSON.stringify(v)} is not a Gateway API duration (${API_DURATION_SYNTAX})`);
-    return ms === 0 ? undefined : ms; // "0s" disables the timeout
+    return ms;
   };
-  const requestMs = parse(t.request, 'request');
+  // "0s" disables a timeout: no request timer at all, and for backendRequest an explicit 0 that
+  // also turns off --upstream-response-timeout for this route's attempts.
+  const request = parse(t.request, 'request');
+  const requestMs = request === 0 ? undefined : request;
   const backendRequestMs = parse(t.backendRequest, 'backendRequest');
-  if (requestMs !== undefined && backendRequestMs !== undefined && backendRequestMs > requestMs) {
+  if (requestMs !== undefined && backendRequestMs !== undefined && (backendRequestMs === 0 || backendRequestMs > requestMs)) {
     p.unsupportedValue(`${where}: timeouts.backendRequest must not exceed timeouts.request`);
   }
   if (requestMs === undefined && backendRequestMs === undefined) return undefined;

@@ -5,8 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange } from '../../../src/dataplane/exchange.js';
 import type { Metrics } from '../../../src/metrics.js';
-import type { EndpointAddress } from '../../../src/table/types.js';
-import { answers, c, cluster, fails, resetsAfterHeaders, type Script, scriptedPlan } from '../support/scripted-endpoints.js';
+import type { EndpointAddress, RouteTimeouts } from '../../../src/table/types.js';
+import { answers, c, cluster, fails, resetsAfterHeaders, route, type Script, scriptedPlan } from '../support/scripted-endpoints.js';
 
 class FakeResponse extends EventEmitter {
   statusCode = 200;
@@ -126,6 +126,16 @@ describe('HttpExchange', () => {
     expect(runtime.targets[0]!.inflight).toBe(0);
     const counted = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'sluice_requests_total')!.values;
     expect(counted).toEqual([expect.objectContaining({ labels: { route: 'route', backend: cluster.id, code: '499' }, value: 1 })]);
+  });
+
+  it("gives each attempt the route's backendRequest timeout, none for 0s, else --upstream-response-timeout", () => {
+    const cases: [RouteTimeouts | undefined, number][] = [[{ backendRequestMs: 250 }, 250], [{ backendRequestMs: 0 }, 0], [undefined, 1000]];
+    for (const [timeouts, want] of cases) {
+      const fixture = scriptedPlan({ '10.0.0.1:80': answers(200, 'ok') });
+      const plan = { ...fixture.plan, rt: { ...fixture.plan.rt, route: { ...route, ...(timeouts ? { timeouts } : {}) } } };
+      new HttpExchange(fixture.ctx, plan, { method: 'GET', headers: {} } as unknown as IncomingMessage, new FakeResponse() as unknown as ServerResponse, 0).start();
+      expect(fixture.options[0]!.headersTimeout).toBe(want);
+    }
   });
 
   it('answers 503 when the cluster has no endpoint to pick', () => {
