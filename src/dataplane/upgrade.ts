@@ -69,7 +69,14 @@ export class UpgradeExchange extends Exchange {
     if (this.head.length > 0) upstream.write(this.head);
     const tunnels = this.tunnels;
     tunnels.add(client);
+    // A standing tunnel is load on its endpoint (least-request balancers see it) until it closes.
+    const target = this.target!;
+    target.inflight++;
+    let open = true;
     const close = () => {
+      if (!open) return;
+      open = false;
+      target.inflight--;
       tunnels.delete(client);
       client.destroy();
       upstream.destroy();

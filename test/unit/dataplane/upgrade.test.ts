@@ -35,8 +35,10 @@ const upgrades = (upstream: Peer): Script => (h, ctl) => h.onRequestUpgrade?.(c(
 describe('UpgradeExchange', () => {
   it('answers 101, forwards the bytes that came with the handshake, and pipes both ways', async () => {
     const upstream = new Peer();
-    const { exchange, client, tunnels, options } = setup({ '10.0.0.1:80': upgrades(upstream) }, Buffer.from('early'));
+    const { exchange, client, tunnels, options, runtime } = setup({ '10.0.0.1:80': upgrades(upstream) }, Buffer.from('early'));
     exchange.start();
+    // The standing tunnel counts as load on its endpoint.
+    expect(runtime.targets[0]!.inflight).toBe(1);
     expect(options[0]).toMatchObject({ method: 'GET', upgrade: 'websocket' });
     expect(client.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n$/);
     expect(tunnels.has(client)).toBe(true);
@@ -49,6 +51,7 @@ describe('UpgradeExchange', () => {
     await tick();
     expect(client.destroyed).toBe(true);
     expect(tunnels.size).toBe(0);
+    expect(runtime.targets[0]!.inflight).toBe(0);
   });
 
   it('goes on to another endpoint after a connect failure, and ejects the first', () => {
