@@ -43,3 +43,16 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 export function isTimeout(ms: number): boolean {
   return Number.isInteger(ms) && ms >= 1 && ms <= MAX_TIMEOUT_MS;
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Why a host name is not a lower-case DNS name (RFC 1123 labels, at most 253 characters), exact
+ * or with a leading "*." wildcard; undefined when it is one. Ingress hosts, Gateway API
+ * hostnames and the table's virtual hosts are all checked here.
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  const labels = (name.startsWith('*.') ? name.slice(2) : name).split('.');
+  if (name.length === 0 || name.length > 253 || labels.some((l) => !DNS_LABEL.test(l))) return 'is not a valid DNS name (wildcards only as a leading "*.")';
+  return undefined;
+}

@@ -2,10 +2,9 @@
 // the last good table keeps serving. Translate should never produce such a table; this catches
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
-import { invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
+import { dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
 import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
-const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 
 function checkRegex(value: string, where: string, problems: string[]): void {
   const reason = regexProblem(value);
@@ -73,7 +72,7 @@ function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<stri
   const hosts = new Set<string>();
   for (const vh of l.virtualHosts) {
     const hw = `${where} host ${vh.hostname}`;
-    if (!HOSTNAME.test(vh.hostname)) problems.push(`${hw}: invalid hostname`);
+    if (vh.hostname !== '*' && dnsNameProblem(vh.hostname)) problems.push(`${hw}: invalid hostname`);
     const key = `${vh.hostname}|${vh.wildcardLabels ?? ''}`;
     if (hosts.has(key)) problems.push(`${hw}: duplicate virtual host`);
     hosts.add(key);

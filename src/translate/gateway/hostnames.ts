@@ -1,13 +1,13 @@
 // Gateway API hostname rules. Wildcards ("*.example.com") cover one or more leading labels.
 // A listener hostname and a route's hostnames intersect as the spec says: the more specific of
 // two names that match each other survives.
+import { dnsNameProblem } from '../../table/canonical.js';
 
 /** Lower-cases and validates a Gateway API hostname (exact or "*." wildcard, no port, no IP). */
 export function checkHostname(value: string): string | undefined {
-  const labels = (value.startsWith('*.') ? value.slice(2) : value).split('.');
-  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  if (value.length === 0 || value.length > 253 || labels.some((l) => !label.test(l))) return 'is not a valid DNS name (wildcards only as a leading "*.")';
-  if (labels.every((l) => /^[0-9]+$/.test(l))) return 'must not be an IP address';
+  const problem = dnsNameProblem(value);
+  if (problem) return problem;
+  if (value.split('.').every((l) => /^[0-9]+$/.test(l))) return 'must not be an IP address';
   return undefined;
 }
 

@@ -4,15 +4,13 @@
 // and the others get a diagnostic. spec.defaultBackend becomes the listener fallback.
 import type { Ingress, IngressBackend } from '../../api/core.js';
 import type { Secret } from '../../api/core.js';
-import { canonicalPrefix } from '../../table/canonical.js';
+import { canonicalPrefix, dnsNameProblem } from '../../table/canonical.js';
 import type { PathMatch, Route, SourceRef, TlsCertificate, VirtualHost } from '../../table/types.js';
 import { decodeKeyPair } from '../tls.js';
 import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, refKey, sourceOf } from '../diagnostics.js';
 import { describe } from '../../errors.js';
-
-const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 interface Candidate {
   readonly host: string;
@@ -36,9 +34,7 @@ export function ingressAge(ing: Ingress): string {
 /** Validates an Ingress host: lower-cased DNS name, optionally "*." + name, no port. */
 export function checkHost(host: string): string | undefined {
   if (host.includes(':')) return 'must not contain a port';
-  const labels = (host.startsWith('*.') ? host.slice(2) : host).split('.');
-  if (host.length > 253 || labels.some((l) => !HOST_LABEL.test(l))) return 'is not a valid DNS name (wildcards only as a leading "*.")';
-  return undefined;
+  return dnsNameProblem(host);
 }
 
 function pathMatch(pathType: string, path: string | undefined): PathMatch | string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalPrefix, invalidHeaderNames, isCanonicalPrefix, isHeaderName } from '../../../src/table/canonical.js';
+import { canonicalPrefix, dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isHeaderName } from '../../../src/table/canonical.js';
 import { validateTable } from '../../../src/table/validate.js';
 import { translate } from '../../../src/translate/translate.js';
 import { snapshotFromYaml } from '../support/objects.js';
@@ -61,4 +61,9 @@ spec:
     const prefixes = result.table.listeners.flatMap((l) => l.virtualHosts.flatMap((vh) => vh.routes.map((r) => r.match.path.value)));
     expect(prefixes.sort()).toEqual(['/gw', '/ing']);
   });
+});
+
+describe('dnsNameProblem', () => {
+  it.each(['example.com', '*.example.com', 'a-b.c1.test', 'x'])('accepts %s', (name) => expect(dnsNameProblem(name)).toBeUndefined());
+  it.each(['', 'Example.com', 'a..b', '-a.test', 'a-.test', '*.*.test', 'a.*.test', 'a_b.test', `${'a'.repeat(250)}.com`])('refuses %j', (name) => expect(dnsNameProblem(name)).toMatch(/DNS name/));
 });
