@@ -2,6 +2,7 @@
 // travels as pieces (see table-transfer.ts) followed by an end message that installs it.
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
+import type { KeyPair } from '../dataplane/tls/default-certificate.js';
 import type { TablePiece } from './table-transfer.js';
 
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -11,6 +12,8 @@ export type ToWorker =
   | { readonly type: 'sluice:table-end'; readonly generation: number; readonly keepRoutes: boolean; readonly routesVersion?: number }
   | { readonly type: 'sluice:metrics'; readonly id: number }
   | { readonly type: 'sluice:health'; readonly id: number }
+  /** The controller's generated sluice-default certificate: every worker serves the same one. */
+  | { readonly type: 'sluice:default-certificate'; readonly pair: KeyPair }
   | { readonly type: 'sluice:stop'; readonly drainMs: number };
 
 export type FromWorker =

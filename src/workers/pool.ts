@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
+import { generatedDefaultCertificate } from '../dataplane/tls/default-certificate.js';
 import { type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
 import { splitTable, type TableTransfer } from './table-transfer.js';
 
@@ -124,6 +125,7 @@ export class WorkerPool implements TableSink {
       if (!isMessage<FromWorker>(raw)) return;
       if (raw.type === 'sluice:ready' || raw.type === 'sluice:resync') {
         this.ready.add(worker);
+        if (raw.type === 'sluice:ready') this.post(worker, { type: 'sluice:default-certificate', pair: generatedDefaultCertificate() });
         if (this.latest) this.sendTable(worker, splitTable(this.latest.table, false), this.latest.generation);
       } else if (raw.type === 'sluice:installed') {
         this.acks.set(worker, raw.generation);

@@ -3,6 +3,7 @@
 // sockets it shares with its sibling workers.
 import type { Config } from '../config/config.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { adoptDefaultCertificate } from '../dataplane/tls/default-certificate.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { type FromWorker, isMessage, type ToWorker } from './messages.js';
@@ -50,6 +51,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       }
       case 'sluice:metrics':
         void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
+        break;
+      case 'sluice:default-certificate':
+        adoptDefaultCertificate(raw.pair);
         break;
       case 'sluice:health':
         send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });

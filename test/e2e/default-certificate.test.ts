@@ -82,3 +82,25 @@ describe('--reject-unknown-sni', () => {
     await expect(getTls(sluice.httpsPort, undefined, 'shop.example.com')).rejects.toThrow(/alert handshake failure/);
   });
 });
+
+describe('the generated certificate with --workers 2', () => {
+  let sluice: Sluice;
+  beforeAll(async () => {
+    sluice = await startSluice(dir.path, ['--workers', '2']);
+  });
+  afterAll(async () => {
+    await sluice?.stop();
+  });
+
+  it('is the same certificate whichever worker takes the handshake', async () => {
+    await eventually('the HTTPS listener', async () => getTls(sluice.httpsPort, 'shop.example.com', 'shop.example.com'), 5000);
+    // Fresh connections: the kernel spreads them over both workers.
+    const fingerprints = new Set<string>();
+    for (let i = 0; i < 16; i++) {
+      const r = await getTls(sluice.httpsPort, 'unknown.example.org', 'shop.example.com');
+      expect(r.subject).toBe('sluice-default');
+      fingerprints.add(r.fingerprint);
+    }
+    expect(fingerprints.size).toBe(1);
+  });
+});

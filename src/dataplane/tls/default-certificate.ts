@@ -72,3 +72,8 @@ export function generatedDefaultCertificate(): KeyPair {
   generated ??= selfSignedCertificate(DEFAULT_CERTIFICATE_CN);
   return generated;
 }
+
+/** Serves `pair` as this process's sluice-default certificate (workers take the controller's, so clients see one). */
+export function adoptDefaultCertificate(pair: KeyPair): void {
+  generated = pair;
+}
