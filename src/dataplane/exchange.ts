@@ -16,6 +16,11 @@ import { type Forward, hasBody } from './plan.js';
 import { brokeBeforeResponse, classify, neverReached } from './upstream/errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function isEventStream(headers: IncomingHttpHeaders): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.startsWith('text/event-stream');
+}
 /** Attempts per request, each on a different endpoint. */
 const MAX_ATTEMPTS = 3;
 
@@ -124,6 +129,10 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;
     this.heldHeaders = headers;
+    // An event stream's head goes out at once: its client waits for it, and the first event may
+    // be long in coming (such a stream is not retried after a reset). Every other head is held
+    // until its first body byte, so a failing attempt ends in a clean 502 or a retry.
+    if (isEventStream(headers)) this.deliverHead();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -91,6 +91,19 @@ describe('HttpExchange', () => {
     expect(del.res.head?.headers['x-fault']).toBeUndefined();
   });
 
+  it("delivers an event stream's head at once, before any event", () => {
+    const { exchange, res } = setup({ '10.0.0.1:80': (h, ctl) => h.onResponseStart?.(c(ctl), 200, { 'content-type': 'text/event-stream' }, 'OK') });
+    exchange.start();
+    expect(res.head).toEqual({ status: 200, headers: { 'content-type': 'text/event-stream' } });
+    expect(res.ended).toBe(false);
+  });
+
+  it('holds any other head until its first body byte', () => {
+    const { exchange, res } = setup({ '10.0.0.1:80': (h, ctl) => h.onResponseStart?.(c(ctl), 200, { 'content-type': 'application/json' }, 'OK') });
+    exchange.start();
+    expect(res.head).toBeUndefined();
+  });
+
   it('cuts a response that fails after its first body byte instead of retrying', () => {
     const { exchange, res, attempts } = setup({
       '10.0.0.1:80': (h, ctl) => {
