@@ -133,7 +133,6 @@ function v1Port(text: string): number {
 const COMMAND_LOCAL = 0x0;
 const COMMAND_PROXY = 0x1;
 const FAMILY_UNSPEC = 0x0;
-const FAMILY_INET = 0x1;
 const FAMILY_INET6 = 0x2;
 const FAMILY_UNIX = 0x3;
 const PROTOCOL_UNSPEC = 0x0;
@@ -170,8 +169,8 @@ function parseV2(buf: Buffer): ProxyParseResult {
   // UNIX paths and datagram addresses say nothing usable about a TCP client: use the real peer.
   if (family === FAMILY_UNIX || protocol !== PROTOCOL_STREAM) return ok({ command: 'local', version: 2 }, consumed);
 
-  // Address block offsets (from the start of the header) of the two TCP families.
-  const v4 = family === FAMILY_INET;
+  // Address block offsets (from the start of the header) of the two TCP families left here.
+  const v4 = family !== FAMILY_INET6;
   const read = v4 ? ipv4At : ipv6At;
   const [source, destination, sourcePort] = v4 ? [16, 20, 24] : [16, 32, 48];
   const ipFamily = v4 ? 'IPv4' : 'IPv6';

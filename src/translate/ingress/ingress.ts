@@ -76,7 +76,7 @@ export function translateIngresses(
         id: `${base}/default`,
         source,
         match: { path: { type: 'Prefix', value: '/' } },
-        action: { type: 'forward', backends: [{ cluster: backendCluster(ing.spec.defaultBackend, ns, source, clusters, diagnostics), weight: 1 }] },
+        action: { type: 'forward', backends: [{ cluster: backendCluster(ing.spec.defaultBackend, ns, source, clusters), weight: 1 }] },
       };
       if (!fallback || compareStrings(age, fallback.age) < 0) {
         if (fallback) defaultLosers.push({ owner: fallback.owner, age: fallback.age });
@@ -97,7 +97,7 @@ export function translateIngresses(
           id: `${base}/r${ri}/p${pi}`,
           source,
           match: { path: match },
-          action: { type: 'forward', backends: [{ cluster: backendCluster(p.backend, ns, source, clusters, diagnostics), weight: 1 }] },
+          action: { type: 'forward', backends: [{ cluster: backendCluster(p.backend, ns, source, clusters), weight: 1 }] },
         };
         candidates.push({ host: host === '' ? '*' : host, route, age, order: order++ });
       });
@@ -171,7 +171,6 @@ function backendCluster(
   namespace: string,
   source: SourceRef,
   clusters: ClusterRegistry,
-  diagnostics: Diagnostics,
 ): string {
   if (backend.service) {
     const port = backend.service.port?.number ?? backend.service.port?.name ?? 0;
