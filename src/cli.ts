@@ -4,7 +4,7 @@ import { envName, OPTIONS, type OptionSpec } from './config/options.js';
 import type { Config, LogLevel, ProviderName } from './config/config.js';
 import { parseBytes } from './config/bytes.js';
 import { parseDuration } from './config/duration.js';
-import { isIP } from 'node:net';
+import { parseCidr } from './util/cidr.js';
 import { fail } from './errors.js';
 
 type RawValues = Map<string, string>;
@@ -96,7 +96,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const publishService = objectRef('publish-service', str('publish-service'));
   const defaultCertificate = objectRef('default-certificate', str('default-certificate'));
   const trustedProxies = (str('trusted-proxies') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const cidr of trustedProxies) if (!isCidr(cidr)) throw fail('ConfigInvalid', '--trusted-proxies', `"${cidr}" is not an address or CIDR like 10.0.0.0/8 or fd00::/8`);
+  for (const cidr of trustedProxies) if (typeof parseCidr(cidr) === 'string') throw fail('ConfigInvalid', '--trusted-proxies', `"${cidr}" is not an address or CIDR like 10.0.0.0/8 or fd00::/8`);
   if (v('proxy-protocol') && trustedProxies.length === 0) throw fail('ConfigInvalid', '--proxy-protocol', 'needs --trusted-proxies (PROXY headers are accepted from trusted sources only)');
   const holdoffMs = num('debounce');
   const maxDelayMs = num('debounce-max');
@@ -158,15 +158,4 @@ function objectRef(flag: string, text: string | undefined): { namespace: string;
   const [namespace, name, extra] = text.split('/');
   if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', `--${flag}`, `"${text}" is not namespace/name`);
   return { namespace, name };
-}
-
-/** An IPv4/IPv6 address, or one with a /prefix length that fits its family. */
-function isCidr(text: string): boolean {
-  const slash = text.indexOf('/');
-  const address = slash === -1 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash === -1) return true;
-  const bits = text.slice(slash + 1);
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }

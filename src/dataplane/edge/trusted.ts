@@ -2,7 +2,8 @@
 // per request and X-Forwarded-For hop, so answers are cached: node:net BlockList is exact
 // (IPv4-mapped IPv6 like "::ffff:10.1.2.3" matches 10.0.0.0/8) but allocates a SocketAddress
 // per check (≈0.4-0.8 µs); a cache hit is one Map lookup and allocates nothing.
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { parseCidr } from '../../util/cidr.js';
 
 /** Distinct addresses remembered; the cache starts over when full (cheap, and bounded). */
 const CACHE_SIZE = 1024;
@@ -30,18 +31,10 @@ export function createTrustedMatcher(cidrs: readonly string[]): (address: string
   };
 }
 
-function addRange(list: BlockList, cidr: string): void {
-  const slash = cidr.indexOf('/');
-  const address = slash === -1 ? cidr : cidr.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) throw new TypeError(`"${cidr}" is not an address or CIDR`);
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash === -1) {
-    list.addAddress(address, type);
-    return;
-  }
-  const bitsText = cidr.slice(slash + 1);
-  const bits = Number(bitsText);
-  if (!/^\d{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw new TypeError(`"${cidr}" has an invalid prefix length`);
-  list.addSubnet(address, bits, type);
+function addRange(list: BlockList, text: string): void {
+  const cidr = parseCidr(text);
+  if (cidr === 'not an address') throw new TypeError(`"${text}" is not an address or CIDR`);
+  if (cidr === 'invalid prefix length') throw new TypeError(`"${text}" has an invalid prefix length`);
+  if (cidr.bits === undefined) list.addAddress(cidr.address, cidr.family);
+  else list.addSubnet(cidr.address, cidr.bits, cidr.family);
 }
