@@ -82,6 +82,8 @@ export const Errors = {
     (secret: string) => `spec.tls with Secret ${secret} lists no hosts and the Ingress has no rule hosts, so it serves no name (a certificate for unknown names is --default-certificate)`,
   ),
 
+  FieldNotImplemented: entry('SLUICE_FIELD_NOT_IMPLEMENTED', (field: string) => `${field} is not implemented by Sluice and is ignored`),
+
   // Gateway API: each of these is also a status condition on the object named.
   GatewayClassNotAccepted: entry('SLUICE_GATEWAYCLASS_NOT_ACCEPTED', (reason: string, message: string) => `GatewayClass not accepted (${reason}): ${message}`),
   GatewayNotAccepted: entry('SLUICE_GATEWAY_NOT_ACCEPTED', (reason: string, message: string) => `Gateway not accepted (${reason}): ${message}`),

@@ -19,6 +19,7 @@ import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
 import { resolveDefaultCertificate } from './tls.js';
 import type { StatusUpdate, TranslateOptions, TranslateResult } from './types.js';
+import { reportUnimplemented } from './unimplemented.js';
 
 export const HTTP_LISTENER = 'http';
 export const HTTPS_LISTENER = 'https';
@@ -34,9 +35,11 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
 
   // 1. IngressClass → which Ingresses are ours.
   const classes = new IngressClassSelector(snapshot.IngressClass, options.ingressClass);
+  if (classes.served) reportUnimplemented(classes.served, diagnostics);
   const ours: Ingress[] = [];
   for (const ing of snapshot.Ingress) {
     if (!inScope(ing, options) || !classes.owns(ing, diagnostics)) continue;
+    reportUnimplemented(ing, diagnostics);
     ours.push(ing);
     statuses.push({ kind: 'Ingress', namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name });
   }

@@ -18,6 +18,7 @@ import { covers, specificity } from './hostnames.js';
 import { comparePrecedence, type PrecedenceKey } from './precedence.js';
 import { ReferenceGrants } from './references.js';
 import { compileRoute, type RouteTemplate, type RuleTemplate } from './rules.js';
+import { reportUnimplemented } from '../unimplemented.js';
 
 export interface GatewayApiTranslation {
   /** One per claimed socket, sorted by name. */
@@ -69,6 +70,8 @@ export function translateGatewayApi(
   const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared }, (gw, message) =>
     diagnostics.error(sourceOf(gw), 'GatewayNotAccepted', 'Invalid', `malformed Gateway (${message})`),
   );
+  for (const gc of snapshot.GatewayClass) if (classes.ours.has(gc.metadata.name)) reportUnimplemented(gc, diagnostics);
+  for (const s of states) reportUnimplemented(s.gateway, diagnostics);
   const gatewayByKey = new Map(states.map((s) => [`${s.namespace}/${s.gateway.metadata.name}`, s]));
   const namespaceLabels = new Map(snapshot.Namespace.map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
 
@@ -107,6 +110,7 @@ function translateRoute(
     .map((ref) => ({ ref, gw: gatewayByKey.get(`${ref.namespace ?? ns}/${ref.name}`) }))
     .filter((p): p is { ref: typeof p.ref; gw: GatewayState } => p.gw !== undefined);
   if (parents.length === 0) return undefined;
+  reportUnimplemented(route, diagnostics);
 
   const t = compileRoute(route, source, inputs);
   const generation = generationOf(route);

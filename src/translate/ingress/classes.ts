@@ -17,6 +17,11 @@ export class IngressClassSelector {
     this.ours = classes.find((c) => c.metadata.name === className && c.spec?.controller === INGRESS_CONTROLLER_NAME);
   }
 
+  /** The IngressClass this instance serves, if it exists. */
+  get served(): IngressClass | undefined {
+    return this.ours;
+  }
+
   /** True when this Ingress belongs to our class. Reports a named-but-missing class of ours. */
   owns(ing: Ingress, diagnostics: Diagnostics): boolean {
     const named = ing.spec?.ingressClassName ?? ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];

@@ -1,0 +1,92 @@
+// Fields of the objects Sluice serves that it does not implement. The apiserver hands over the
+// whole object, including fields newer API versions added (HTTPRoute rules[].retry,
+// sessionPersistence, listener tls.options, IngressClass parameters, ...); translate reads only
+// the fields below. Every other field present on an object we serve is reported as a warning
+// diagnostic (log, sluice_diagnostics, /debug/routes) instead of being dropped silently. The
+// trees mirror the types in src/api: a field added there and implemented gets a line here, and
+// the golden tests (which use every implemented field) fail when the two disagree.
+import type { KubeObject } from '../api/core.js';
+import { type Diagnostics, sourceOf } from './diagnostics.js';
+
+/** Known fields of an object; `true`: a value whose content the translators judge themselves. */
+interface Fields {
+  readonly [name: string]: Fields | true;
+}
+
+const objectRef: Fields = { group: true, kind: true, name: true, namespace: true };
+const backendRef: Fields = { ...objectRef, port: true };
+const headerFilter: Fields = { set: true, add: true, remove: true };
+const pathModifier: Fields = { type: true, replaceFullPath: true, replacePrefixMatch: true };
+const routeFilter: Fields = {
+  type: true,
+  requestHeaderModifier: headerFilter,
+  responseHeaderModifier: headerFilter,
+  requestRedirect: { scheme: true, hostname: true, path: pathModifier, port: true, statusCode: true },
+  urlRewrite: { hostname: true, path: pathModifier },
+  requestMirror: { backendRef, percent: true, fraction: { numerator: true, denominator: true } },
+  extensionRef: true,
+};
+const nameValueMatch: Fields = { type: true, name: true, value: true };
+const ingressBackend: Fields = { service: { name: true, port: { name: true, number: true } }, resource: true };
+
+const SPECS: Readonly<Record<string, Fields>> = {
+  IngressClass: { controller: true },
+  Ingress: {
+    ingressClassName: true,
+    defaultBackend: ingressBackend,
+    rules: { host: true, http: { paths: { path: true, pathType: true, backend: ingressBackend } } },
+    tls: { hosts: true, secretName: true },
+  },
+  GatewayClass: { controllerName: true, parametersRef: true, description: true },
+  Gateway: {
+    gatewayClassName: true,
+    addresses: { type: true, value: true },
+    infrastructure: { parametersRef: true },
+    listeners: {
+      name: true,
+      hostname: true,
+      port: true,
+      protocol: true,
+      tls: { mode: true, certificateRefs: objectRef },
+      allowedRoutes: { namespaces: { from: true, selector: true }, kinds: { group: true, kind: true } },
+    },
+  },
+  HTTPRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    hostnames: true,
+    rules: {
+      name: true,
+      matches: { path: { type: true, value: true }, headers: nameValueMatch, queryParams: nameValueMatch, method: true },
+      filters: routeFilter,
+      backendRefs: { ...backendRef, weight: true, filters: routeFilter },
+      timeouts: { request: true, backendRequest: true },
+    },
+  },
+};
+
+function walk(value: unknown, fields: Fields, path: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => walk(item, fields, `${path}[${i}]`, out));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [name, child] of Object.entries(value)) {
+    const known = fields[name];
+    if (known === undefined) out.push(`${path}.${name}`);
+    else if (known !== true) walk(child, known, `${path}.${name}`, out);
+  }
+}
+
+/** Paths of the fields in `obj.spec` that Sluice does not implement ("spec.rules[0].retry"). */
+export function unimplementedFields(obj: KubeObject & { readonly spec?: unknown }): string[] {
+  const fields = SPECS[obj.kind];
+  if (!fields) return [];
+  const out: string[] = [];
+  walk(obj.spec, fields, 'spec', out);
+  return out;
+}
+
+/** One warning per unimplemented field of an object Sluice serves. */
+export function reportUnimplemented(obj: KubeObject & { readonly spec?: unknown }, diagnostics: Diagnostics): void {
+  for (const field of unimplementedFields(obj)) diagnostics.warning(sourceOf(obj), 'FieldNotImplemented', field);
+}
