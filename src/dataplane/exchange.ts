@@ -55,7 +55,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   private heldHeaders: IncomingHttpHeaders | undefined;
   private heldStatus = 0;
   private heldMessage: string | undefined;
-  protected readonly withBody: boolean;
+  /** The request carries a body (it streams once: never replayed, never mirrored). */
+  readonly withBody: boolean;
   /** The request body passed --max-request-body while streaming. */
   protected bodyTooLarge = false;
 

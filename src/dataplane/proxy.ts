@@ -5,14 +5,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { HttpExchange, plain } from './exchange.js';
 import { mirrorRequest } from './filters/mirror.js';
-import { hasBody, planRequest } from './plan.js';
+import { planRequest } from './plan.js';
 
 export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
   const started = performance.now();
   const plan = planRequest(ctx, socket, req, started);
   if (plan.type === 'answer') return plain(res, plan.status, plan.body, plan.headers);
+  const exchange = new HttpExchange(ctx, plan, req, res, started);
   // Mirrors get the request as the route's filters shaped it (backend filters are the backend's).
   const mirrors = plan.rt.route.mirrors;
-  if (mirrors && !hasBody(req)) mirrorRequest(ctx, mirrors, plan);
-  new HttpExchange(ctx, plan, req, res, started).start();
+  if (mirrors && !exchange.withBody) mirrorRequest(ctx, mirrors, plan);
+  exchange.start();
 }
