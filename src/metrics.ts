@@ -76,6 +76,43 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  // Traffic policy (BackendTrafficPolicy): health, outlier detection, circuit breaking, retries.
+  readonly endpointHealth = new Gauge({
+    name: 'sluice_endpoint_health',
+    help: 'Endpoints by health state (healthy, ejected, active_unhealthy), per backend cluster and endpoint; 1 for the current state.',
+    labelNames: ['cluster', 'endpoint', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly healthChecks = new Counter({
+    name: 'sluice_health_checks_total',
+    help: 'Active health probes, by result (success, failure, timeout, error).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly outlierEjections = new Counter({
+    name: 'sluice_outlier_ejections_total',
+    help: 'Endpoints ejected by passive health (outlier detection), by backend cluster and reason (consecutive_5xx, consecutive_gateway_errors, unreachable).',
+    labelNames: ['cluster', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitBreakerOverflow = new Counter({
+    name: 'sluice_circuit_breaker_overflow_total',
+    help: 'Requests answered 503 (or retries not made) because a circuit-breaker limit was reached, by backend cluster and limit.',
+    labelNames: ['cluster', 'limit'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'sluice_retries_total',
+    help: 'Upstream retries, by backend cluster and reason (connect-failure, reset, gateway-error, 5xx, retriable-status-codes).',
+    labelNames: ['cluster', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly retryBudgetExhausted = new Counter({
+    name: 'sluice_retry_budget_exhausted_total',
+    help: 'Retries not made because the retry budget (or maxParallelRetries) was spent, by backend cluster.',
+    labelNames: ['cluster'] as const,
+    registers: [this.registry],
+  });
 
   /** route → backend → code → counter child: found without building a key string per request. */
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();

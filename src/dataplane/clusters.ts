@@ -41,9 +41,9 @@ export class ClusterRuntime {
   constructor(cluster: Cluster, health: ClusterHealth) {
     this.cluster = cluster;
     this.health = health;
-    this.targets = eligibleEndpoints(cluster.endpoints).map((endpoint) => ({ key: endpointKey(endpoint), endpoint, inflight: 0 }));
-    this.signature = `${cluster.loadBalancer.algorithm}|${this.targets.map((t) => t.key).join(',')}`;
-    this.balancer = createBalancer(cluster.loadBalancer.algorithm, this.targets);
+    this.targets = eligibleEndpoints(cluster.endpoints).map((endpoint) => ({ key: endpointKey(endpoint), endpoint, inflight: 0, addedAt: 0 }));
+    this.signature = `${JSON.stringify(cluster.loadBalancer)}|${this.targets.map((t) => t.key).join(',')}`;
+    this.balancer = createBalancer(cluster.loadBalancer, this.targets);
     this.skipTriedOrEjected = new TriedSkip(health);
   }
 

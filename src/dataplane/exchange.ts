@@ -74,6 +74,10 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     return this.plan.client.address;
   }
 
+  get hashKey(): number | undefined {
+    return undefined;
+  }
+
   /** Picks the first endpoint and sends; answers 503 when the cluster has none. */
   start(): void {
     const target = this.plan.cluster.pick(this);
@@ -123,7 +127,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (this.done) return;
-    this.plan.cluster.health.succeeded(this.target!.key);
+    this.plan.cluster.health.responded(this.target!.key, statusCode);
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
     if (this.ctx.draining()) headers.connection = 'close';
@@ -164,7 +168,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
     const unreached = neverReached(err);
-    if (unreached) cluster.health.failed(this.target!.key);
+    if (unreached) cluster.health.unreachable(this.target!.key);
+    else cluster.health.broke(this.target!.key);
     if (this.retryable(err, unreached)) {
       (this.tried ??= new Set()).add(this.target!.key);
       const next = cluster.pick(this, this.tried);

@@ -60,7 +60,7 @@ export class UpgradeExchange extends Exchange {
       upstream.destroy();
       return;
     }
-    this.plan.cluster.health.succeeded(this.target!.key);
+    this.plan.cluster.health.responded(this.target!.key, statusCode);
     this.plan.backend.responseHeaders?.(headers);
     this.finish(statusCode);
     const client = this.client;

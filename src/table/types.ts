@@ -87,6 +87,10 @@ export interface Route {
   readonly rewrite?: UrlRewrite;
   readonly mirrors?: readonly { readonly cluster: string; readonly percent: number }[];
   readonly timeouts?: RouteTimeouts;
+  /** Gateway API rule retry: wins over the cluster policy's retry for this route. */
+  readonly retry?: RetryPolicy;
+  /** Gateway API rule sessionPersistence: wins over the cluster policy's for this route. */
+  readonly sessionPersistence?: SessionPersistence;
   readonly action: RouteAction;
 }
 
@@ -146,7 +150,134 @@ export interface EndpointAddress {
   readonly target?: string;
 }
 
-export type LoadBalancerAlgorithm = 'round-robin';
+// ---- Traffic policy (BackendTrafficPolicy, HTTPRoute sessionPersistence/retry) ----
+// Translate resolves a policy into these shapes: durations in ms, names canonical, every value
+// validated. An absent block means the data plane's defaults (src/dataplane/policy/defaults.ts).
+
+export type LoadBalancerType = 'RoundRobin' | 'LeastRequest' | 'Random' | 'ConsistentHash';
+
+/** What a consistent-hash balancer hashes. */
+export type HashKey =
+  | { readonly type: 'SourceIP' }
+  /** Lower-case header name; the first value when repeated. */
+  | { readonly type: 'Header'; readonly name: string }
+  /** Sluice sets the cookie (random value) when the request has none. */
+  | { readonly type: 'Cookie'; readonly name: string; readonly ttlSeconds?: number; readonly path?: string }
+  | { readonly type: 'QueryParam'; readonly name: string };
+
+export interface LoadBalancerPolicy {
+  readonly type: LoadBalancerType;
+  /** LeastRequest: endpoints sampled per pick (2 = power of two choices); 0 = all (full scan). */
+  readonly choiceCount?: number;
+  /** ConsistentHash: the key and the Maglev lookup table size (a prime). */
+  readonly consistentHash?: { readonly key: HashKey; readonly tableSize: number };
+  /** New endpoints ramp from a small share to a full one linearly over this window. */
+  readonly slowStartMs?: number;
+}
+
+/** Pin a client to an endpoint by a cookie or header Sluice issues (Gateway API SessionPersistence). */
+export interface SessionPersistence {
+  readonly type: 'Cookie' | 'Header';
+  /** Cookie or (lower-case) header name. */
+  readonly name: string;
+  /** The session ends this long after it was issued, however busy. */
+  readonly absoluteTimeoutMs?: number;
+  /** The session ends after this long without a request. */
+  readonly idleTimeoutMs?: number;
+  /** Cookie only: Permanent sets Max-Age (the absolute timeout); Session sets none. */
+  readonly lifetime: 'Session' | 'Permanent';
+}
+
+export interface StatusRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ActiveHealthCheck {
+  readonly type: 'HTTP' | 'TCP';
+  readonly http?: {
+    readonly path: string;
+    readonly method: string;
+    /** Host header of the probe; absent: the endpoint address. */
+    readonly hostname?: string;
+    readonly expectedStatuses: readonly StatusRange[];
+  };
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive passes that make an unhealthy endpoint healthy (rise). */
+  readonly healthyThreshold: number;
+  /** Consecutive failures that make a healthy endpoint unhealthy (fall). */
+  readonly unhealthyThreshold: number;
+  /** Each endpoint's first probe waits a random 0..initialJitterMs. */
+  readonly initialJitterMs: number;
+}
+
+/** Passive health (outlier detection) from the outcomes of real requests. */
+export interface OutlierDetection {
+  /** Consecutive 5xx answers (and gateway errors) that eject; absent: not counted. */
+  readonly consecutive5xx?: number;
+  /** Consecutive 502/503/504 answers and connect/reset failures that eject; absent: not counted. */
+  readonly consecutiveGatewayErrors?: number;
+  /** How often an endpoint's ejection multiplier decays while it behaves. */
+  readonly intervalMs: number;
+  /** First ejection length; it doubles on each repeat ejection, capped at maxEjectionMs. */
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  /** Never eject more than this share of a cluster's endpoints (at least one may always go). */
+  readonly maxEjectionPercent: number;
+}
+
+export interface HealthCheckPolicy {
+  readonly active?: ActiveHealthCheck;
+  readonly passive?: OutlierDetection;
+  /** Below this % of healthy endpoints health is ignored and all endpoints share traffic. */
+  readonly panicThreshold: number;
+}
+
+export interface CircuitBreaker {
+  /** Upstream connections in use by the cluster, per worker process; beyond: requests wait. */
+  readonly maxConnections: number;
+  /** Requests waiting for a connection; beyond: 503 with x-sluice-overflow. */
+  readonly maxPendingRequests: number;
+  /** Requests in flight to the cluster; beyond: 503 with x-sluice-overflow. */
+  readonly maxParallelRequests: number;
+  /** Retries in flight to the cluster; beyond: the failure is answered, not retried. */
+  readonly maxParallelRetries: number;
+}
+
+export type RetryOn = 'connect-failure' | 'reset' | 'refused-stream' | 'gateway-error' | '5xx' | 'retriable-status-codes';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (so numRetries + 1 attempts at most). */
+  readonly numRetries: number;
+  /** Time to response headers of each attempt; absent: the route/cluster response timeout. */
+  readonly perTryTimeoutMs?: number;
+  readonly retryOn: readonly RetryOn[];
+  /** With 'retriable-status-codes'. */
+  readonly retriableStatusCodes: readonly number[];
+  /** Jittered exponential backoff between attempts: random(0, min(max, base × 2^n)). */
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** Retries in flight ≤ max(minRetryConcurrency, percent % of active requests). */
+  readonly budget?: { readonly percent: number; readonly minRetryConcurrency: number };
+}
+
+/** Per-Service overrides of --upstream-connect-timeout, the request timeout and --upstream-idle-timeout. */
+export interface ClusterTimeouts {
+  readonly connectMs?: number;
+  readonly requestMs?: number;
+  readonly idleMs?: number;
+}
+
+/** The traffic policy of a cluster: what its BackendTrafficPolicy said (absent blocks: defaults). */
+export interface ClusterPolicy {
+  /** The BackendTrafficPolicy it came from (for /debug/routes). */
+  readonly source: SourceRef;
+  readonly sessionPersistence?: SessionPersistence;
+  readonly healthCheck?: HealthCheckPolicy;
+  readonly circuitBreaker?: CircuitBreaker;
+  readonly retry?: RetryPolicy;
+  readonly timeouts?: ClusterTimeouts;
+}
 
 export interface Cluster {
   /** "namespace/service:port" (port as written in the reference: number or name). */
@@ -156,7 +287,9 @@ export interface Cluster {
   readonly portName: string;
   /** The Service port number (for /debug/routes). */
   readonly servicePort?: number;
-  readonly loadBalancer: { readonly algorithm: LoadBalancerAlgorithm };
+  readonly loadBalancer: LoadBalancerPolicy;
+  /** Set when a BackendTrafficPolicy targets the Service (or this port of it). */
+  readonly policy?: ClusterPolicy;
   /** All known endpoints, sorted; the data plane picks ready ones (then serving+terminating). */
   readonly endpoints: readonly EndpointAddress[];
   /** Why the cluster cannot be resolved (missing Service/port); it answers 503. */

@@ -64,7 +64,7 @@ export class ClusterRegistry {
         service: { namespace: ref.namespace, name: ref.name },
         portName,
         servicePort: port.port,
-        loadBalancer: { algorithm: 'round-robin' },
+        loadBalancer: { type: 'RoundRobin' },
         endpoints: resolveEndpoints(this.slices.get(svcName) ?? [], portName),
       };
     }
@@ -90,7 +90,7 @@ export class ClusterRegistry {
       id,
       service: { namespace: ref.namespace, name: ref.name },
       portName: typeof ref.port === 'string' ? ref.port : '',
-      loadBalancer: { algorithm: 'round-robin' },
+      loadBalancer: { type: 'RoundRobin' },
       endpoints: [],
       unresolved: problem,
     };

@@ -9,7 +9,7 @@ import type { Forward } from '../plan.js';
 const MIRROR_TIMEOUT_MS = 10_000;
 
 export function mirrorRequest(ctx: Pick<ProxyContext, 'cluster' | 'pools'>, mirrors: readonly { readonly cluster: string; readonly percent: number }[], plan: Forward): void {
-  const context = { clientAddress: plan.client.address };
+  const context = { clientAddress: plan.client.address, hashKey: undefined };
   for (const m of mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
     const target = ctx.cluster(m.cluster)?.pick(context);

@@ -3,6 +3,7 @@
 // next success. During a rolling update this keeps requests off pods that stopped listening
 // before their EndpointSlice said so.
 import type { UpstreamTarget } from '../balancer/balancer.js';
+import type { HealthCheckPolicy } from '../../table/types.js';
 import type { ClusterHealth, EndpointHealth, EndpointHealthState, HealthSnapshot } from './health.js';
 
 const FIRST_EJECTION_MS = 1000;
@@ -22,6 +23,12 @@ class PassiveClusterHealth implements ClusterHealth {
     this.now = now;
   }
 
+  configure(_policy: HealthCheckPolicy | undefined): void {}
+
+  panicking(_total: number): boolean {
+    return false;
+  }
+
   isEjected(key: string): boolean {
     if (this.ejections.size === 0) return false;
     const e = this.ejections.get(key);
@@ -37,19 +44,21 @@ class PassiveClusterHealth implements ClusterHealth {
   }
 
   /** Eject for 1 s, then 2 s, 4 s … up to 30 s while it keeps failing. */
-  failed(key: string): void {
+  unreachable(key: string): void {
     const prev = this.ejections.get(key);
     const lengthMs = prev ? Math.min(prev.lengthMs * 2, MAX_EJECTION_MS) : FIRST_EJECTION_MS;
     this.ejections.set(key, { until: this.now() + lengthMs, lengthMs, failures: (prev?.failures ?? 0) + 1 });
   }
 
-  succeeded(key: string): void {
+  broke(_key: string): void {}
+
+  responded(key: string, _status: number): void {
     if (this.ejections.size !== 0) this.ejections.delete(key);
   }
 
   state(e: Ejection): EndpointHealthState {
     const left = Math.max(0, e.until - this.now());
-    return { ejected: left > 0, ejectedForMs: left, failures: e.failures };
+    return { ejected: left > 0, ejectedForMs: left, failures: e.failures, ejections: e.failures };
   }
 }
 
@@ -66,6 +75,8 @@ export class PassiveHealth implements EndpointHealth {
     if (!health) this.clusters.set(clusterId, (health = new PassiveClusterHealth(this.now)));
     return health;
   }
+
+  setActive(_clusterId: string, _key: string, _healthy: boolean): void {}
 
   retain(live: ReadonlyMap<string, ReadonlySet<string>>): void {
     for (const [id, health] of this.clusters) {

@@ -45,10 +45,10 @@ const ep = (address: string, state: Partial<EndpointAddress> = {}): EndpointAddr
 });
 
 function cluster(endpoints: EndpointAddress[]): Cluster {
-  return { id: 'ns/svc:80', service: { namespace: 'ns', name: 'svc' }, portName: '', loadBalancer: { algorithm: 'round-robin' }, endpoints };
+  return { id: 'ns/svc:80', service: { namespace: 'ns', name: 'svc' }, portName: '', loadBalancer: { type: 'RoundRobin' }, endpoints };
 }
 
-const client = { clientAddress: '192.0.2.1' };
+const client = { clientAddress: '192.0.2.1', hashKey: undefined };
 const runtime = (endpoints: EndpointAddress[]) => new ClusterRuntime(cluster(endpoints), new PassiveHealth().forCluster('ns/svc:80'));
 
 describe('endpoint eligibility', () => {
@@ -79,29 +79,29 @@ describe('endpoint eligibility', () => {
     let now = 0;
     const health = new PassiveHealth(() => now).forCluster('ns/svc:80');
     const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')]), health);
-    health.failed('10.0.0.2:80');
+    health.unreachable('10.0.0.2:80');
     expect(new Set(Array.from({ length: 9 }, () => rt.pick(client)!.key))).toEqual(new Set(['10.0.0.1:80', '10.0.0.3:80']));
     // On a retry, the tried endpoint and the ejected one are both skipped.
     expect(rt.pick(client, new Set(['10.0.0.1:80']))!.key).toBe('10.0.0.3:80');
-    health.failed('10.0.0.1:80');
-    health.failed('10.0.0.3:80');
+    health.unreachable('10.0.0.1:80');
+    health.unreachable('10.0.0.3:80');
     expect(rt.pick(client)).toBeDefined();
     // Ejection lasts 1 s, then 2 s after a second failure; a success clears it.
     now = 1500;
     expect(health.isEjected('10.0.0.2:80')).toBe(false);
-    health.failed('10.0.0.2:80');
+    health.unreachable('10.0.0.2:80');
     now = 3000;
     expect(health.isEjected('10.0.0.2:80')).toBe(true);
-    health.succeeded('10.0.0.2:80');
+    health.responded('10.0.0.2:80', 200);
     expect(health.isEjected('10.0.0.2:80')).toBe(false);
   });
 
   it('keeps health per cluster: an endpoint ejected for one Service is not ejected for another', () => {
     const health = new PassiveHealth(() => 0);
-    health.forCluster('ns/a:80').failed('10.0.0.1:80');
+    health.forCluster('ns/a:80').unreachable('10.0.0.1:80');
     expect(health.forCluster('ns/a:80').isEjected('10.0.0.1:80')).toBe(true);
     expect(health.forCluster('ns/b:80').isEjected('10.0.0.1:80')).toBe(false);
-    expect(health.snapshot()).toEqual({ 'ns/a:80': { '10.0.0.1:80': { ejected: true, ejectedForMs: 1000, failures: 1 } } });
+    expect(health.snapshot()).toEqual({ 'ns/a:80': { '10.0.0.1:80': { ejected: true, ejectedForMs: 1000, failures: 1, ejections: 1 } } });
     health.retain(new Map([['ns/a:80', new Set(['10.0.0.9:80'])]]));
     expect(health.snapshot()).toEqual({});
   });

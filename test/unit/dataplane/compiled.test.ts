@@ -7,7 +7,7 @@ const cluster = (id: string, address: string): Cluster => ({
   id,
   service: { namespace: 'ns', name: id },
   portName: 'http',
-  loadBalancer: { algorithm: 'round-robin' },
+  loadBalancer: { type: 'RoundRobin' },
   endpoints: [{ address, port: 80, ready: true, serving: true, terminating: false }],
 });
 

@@ -34,7 +34,7 @@ export const cluster: Cluster = {
   id: 'ns/svc:80',
   service: { namespace: 'ns', name: 'svc' },
   portName: '',
-  loadBalancer: { algorithm: 'round-robin' },
+  loadBalancer: { type: 'RoundRobin' },
   endpoints: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address) => ({ address, port: 80, ready: true, serving: true, terminating: false })),
 };
 export const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, match: { path: { type: 'Prefix', value: '/' } }, action: { type: 'forward', backends: [{ cluster: cluster.id, weight: 1 }] } };

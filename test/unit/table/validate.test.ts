@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { validateTable } from '../../../src/table/validate.js';
 import type { Route, RoutingTable } from '../../../src/table/types.js';
 
-const cluster = { id: 'ns/a:80', service: { namespace: 'ns', name: 'a' }, portName: '', loadBalancer: { algorithm: 'round-robin' as const }, endpoints: [] };
+const cluster = { id: 'ns/a:80', service: { namespace: 'ns', name: 'a' }, portName: '', loadBalancer: { type: 'RoundRobin' as const }, endpoints: [] };
 const fwd = (id: string, extra: Partial<Route> = {}): Route => ({
   id,
   source: { kind: 'Test', name: id },

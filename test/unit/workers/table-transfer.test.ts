@@ -13,7 +13,7 @@ const cluster = (i: number): Cluster => ({
   id: `c${i}`,
   service: { namespace: 'ns', name: `s${i}` },
   portName: 'http',
-  loadBalancer: { algorithm: 'round-robin' },
+  loadBalancer: { type: 'RoundRobin' },
   endpoints: Array.from({ length: 50 }, (_, e) => ({ address: `10.0.${i}.${e}`, port: 8080, ready: true, serving: true, terminating: false })),
 });
 
