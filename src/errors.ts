@@ -142,6 +142,8 @@ export const Answers = {
   // Upstream failures.
   UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error'),
   UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout'),
+  // A circuit-breaker limit of the cluster (BackendTrafficPolicy circuitBreaker) was reached.
+  Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

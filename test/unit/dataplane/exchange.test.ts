@@ -79,16 +79,26 @@ describe('HttpExchange', () => {
     expect(slow.res.head?.status).toBe(504);
   });
 
-  it('never replays a request with a body, and never retries an unsafe method after a reset', () => {
+  it('never retries a method that is not idempotent after a reset', () => {
     const post = setup({ '10.0.0.1:80': fails('ECONNRESET'), '10.0.0.2:80': answers(200, 'ok') }, 'POST', { 'content-length': '3' });
     post.exchange.start();
     expect(post.attempts).toEqual(['10.0.0.1:80']);
     expect(post.res.head?.status).toBe(502);
-    const del = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, 'DELETE');
-    del.exchange.start();
-    expect(del.attempts).toEqual(['10.0.0.1:80']);
-    expect(del.res.head?.status).toBe(502);
-    expect(del.res.head?.headers['x-fault']).toBeUndefined();
+    const patch = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, 'PATCH');
+    patch.exchange.start();
+    expect(patch.attempts).toEqual(['10.0.0.1:80']);
+    expect(patch.res.head?.status).toBe(502);
+    expect(patch.res.head?.headers['x-fault']).toBeUndefined();
+  });
+
+  it('retries idempotent methods (PUT, DELETE) after a reset, on another endpoint', () => {
+    for (const method of ['PUT', 'DELETE']) {
+      const { exchange, attempts, res } = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, method);
+      exchange.start();
+      expect(attempts).toEqual(['10.0.0.1:80', '10.0.0.2:80']);
+      expect(res.head?.status).toBe(200);
+      expect(res.head?.headers['x-fault']).toBeUndefined();
+    }
   });
 
   it("delivers an event stream's head at once, before any event", () => {

@@ -37,6 +37,8 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     pickBackend: () => ({ backend: { cluster: 'ns/api:80', weight: 1 }, filters: {}, responseHeaders: undefined }),
     filters: routeFilters(route),
     redirect: route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined,
+    retry: undefined,
+    sticky: undefined,
   });
   const table = { router: () => router, runtime } as unknown as CompiledTable;
   const metrics = new Metrics({ processMetrics: false });

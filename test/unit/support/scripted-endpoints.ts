@@ -73,7 +73,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
   };
   const plan: Forward = {
     type: 'forward',
-    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined },
+    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined, retry: undefined, sticky: undefined },
     backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
     cluster: runtime,
     facts: { method, path: '/', query: '', headers: reqHeaders },
@@ -81,6 +81,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     path: '/',
     routeHeaders: [],
     headers: [],
+    secure: false,
   };
   return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics };
 }
