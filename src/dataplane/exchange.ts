@@ -92,7 +92,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.started = started;
     this.withBody = hasBody(req);
     this.retry = plan.rt.retry ?? plan.cluster.retry;
-    const requestMs = plan.rt.route.timeouts?.requestMs;
+    const requestMs = plan.rt.route.timeouts?.requestMs ?? plan.cluster.cluster.policy?.timeouts?.requestMs;
     if (requestMs) this.requestTimer = setTimeout(() => this.onRequestTimeout(), requestMs);
   }
 
@@ -163,7 +163,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.attemptOpen = true;
     this.abandoning = false;
     this.controller = undefined;
-    this.ctx.pools.get(target.key).dispatch(this.dispatchOptions(), this);
+    this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
   }
 
   private closeAttempt(): void {
@@ -173,9 +173,18 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.plan.cluster.load.releaseSlot();
   }
 
-  /** Time to response headers: the route's backendRequest timeout, else the retry perTryTimeout, else --upstream-response-timeout. */
+  /**
+   * Time to response headers: the route's backendRequest timeout, else the retry perTryTimeout,
+   * else the cluster policy's request timeout (an attempt may use all of it), else
+   * --upstream-response-timeout.
+   */
   protected headersTimeout(): number {
-    return this.plan.rt.route.timeouts?.backendRequestMs ?? this.retry.policy.perTryTimeoutMs ?? this.ctx.timeouts.responseMs;
+    return this.plan.rt.route.timeouts?.backendRequestMs ?? this.retry.policy.perTryTimeoutMs ?? this.plan.cluster.cluster.policy?.timeouts?.requestMs ?? this.ctx.timeouts.responseMs;
+  }
+
+  /** Longest silence while the response body streams: the cluster policy's idle timeout, else --upstream-idle-timeout. */
+  protected idleTimeout(): number {
+    return this.plan.cluster.cluster.policy?.timeouts?.idleMs ?? this.ctx.timeouts.idleMs;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -373,7 +382,7 @@ export class HttpExchange extends Exchange {
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
     const plan = this.plan;
-    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.ctx.timeouts.idleMs };
+    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
   }
 
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
