@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick | --smoke]`: installs the tools if missing, starts one origin,
 // then runs the parts — proxies side by side, hot swap under load, endpoint churn under load,
-// scale, the control plane beside the data plane — and writes bench/results/latest.{md,json}
+// scale, the control plane beside the data plane, load balancing (lb) — and writes bench/results/latest.{md,json}
 // (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, toolVersions } from './lib/install.ts';
+import { lbMarkdown, runLb, type LbResult } from './lb.ts';
 import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { proxiesTable } from './lib/report.ts';
@@ -55,12 +56,14 @@ async function main(): Promise<void> {
   let churn: ChurnResult | undefined;
   let scale: ScaleResult | undefined;
   let controlPlane: ControlPlaneResult | undefined;
+  let lb: LbResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
     if (settings.parts.has('churn')) churn = await runChurn(ctx);
     if (settings.parts.has('scale')) scale = await runScale(ctx);
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
+    if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
   } finally {
     await stopAll();
     ws.remove();
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
   if (churn) md.push(churnMarkdown(churn), '');
   if (scale) md.push(scaleMarkdown(scale), '');
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
+  if (lb) md.push(lbMarkdown(lb, settings), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

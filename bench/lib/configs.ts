@@ -3,7 +3,7 @@
 // `keepalive 64` nginx churns upstream connections as soon as concurrency exceeds 64.
 
 /** Directives every nginx here shares: foreground, no access log, temp paths inside the prefix. */
-function nginxPreamble(pidFile: string): string {
+export function nginxPreamble(pidFile: string): string {
   return `worker_processes 1;
 daemon off;
 master_process on;
@@ -13,7 +13,7 @@ events { worker_connections 16384; }
 `;
 }
 
-const NGINX_HTTP_COMMON = `    access_log off;
+export const NGINX_HTTP_COMMON = `    access_log off;
     server_tokens off;
     client_body_temp_path tmp/client_body;
     proxy_temp_path tmp/proxy;

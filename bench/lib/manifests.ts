@@ -1,6 +1,6 @@
 // Manifests for the file provider, written the way a cluster would hold them: an IngressClass,
-// Ingresses, Services and one EndpointSlice per endpoint (each endpoint has its own port on
-// 127.0.0.1, and an EndpointSlice carries one port list).
+// Ingresses, Services, one EndpointSlice per endpoint (each endpoint has its own port on
+// 127.0.0.1, and an EndpointSlice carries one port list), BackendTrafficPolicies.
 //
 // Edits replace files atomically by default (write a dot-file, rename), as editors and
 // ConfigMap volume updates do, so the provider never reads half a file. `--in-place-writes`
@@ -64,6 +64,17 @@ spec:
   ingressClassName: sluice
   rules:
 ${ruleText}`;
+}
+
+/**
+ * A sluice.dev BackendTrafficPolicy targeting one Service, `spec` beside targetRefs as written
+ * (field names of the issue's contract; JSON is valid YAML).
+ */
+export function backendTrafficPolicyYaml(name: string, service: string, spec: Record<string, unknown>): string {
+  return `apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: ${name}, namespace: ${NAMESPACE} }
+spec: ${JSON.stringify({ targetRefs: [{ group: '', kind: 'Service', name: service }], ...spec })}`;
 }
 
 export type WriteMode = 'in-place' | 'rename';

@@ -60,15 +60,19 @@ export class HttpClient {
   }
 
   get(port: number, host: string, path: string, timeoutMs = 5000): Promise<Reply> {
+    return this.request(port, 'GET', path, host, timeoutMs);
+  }
+
+  request(port: number, method: string, path: string, host = LOOPBACK, timeoutMs = 5000): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: LOOPBACK, port, path, agent: this.agent, headers: { host } }, (res) => {
+      const req = request({ host: LOOPBACK, port, path, method, agent: this.agent, headers: { host } }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
         res.on('error', reject);
       });
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${host}${path} timed out`)));
       req.on('error', reject);
       req.end();
     });

@@ -54,7 +54,8 @@ async function started(name: string, port: number, group: Group): Promise<Server
   return { name, port, group };
 }
 
-function startNginx(ws: Workspace, tools: ToolPaths, name: string, confText: string, port: number, cpus: string): Promise<Server> {
+/** An nginx with the given configuration text; ready when it listens on `port`. */
+export function startNginx(ws: Workspace, tools: ToolPaths, name: string, confText: string, port: number, cpus: string): Promise<Server> {
   const conf = ws.file(`${name}.conf`, confText);
   return started(name, port, startGroup(name, tools.nginx, ['-e', 'stderr', '-p', `${ws.dir}/`, '-c', conf], { cpus }));
 }
@@ -92,9 +93,14 @@ export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: st
 }
 
 export function startHaproxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string): Promise<Server> {
-  const conf = ws.file('haproxy.cfg', haproxyConf(port, upstreamPort));
+  return startHaproxyWith(ws, tools, 'haproxy', haproxyConf(port, upstreamPort), port, cpus);
+}
+
+/** An HAProxy with the given configuration text; ready when it listens on `port`. */
+export function startHaproxyWith(ws: Workspace, tools: ToolPaths, name: string, confText: string, port: number, cpus: string): Promise<Server> {
+  const conf = ws.file(`${name}.cfg`, confText);
   // -db: stay in the foreground (no daemon), so the group leader is haproxy itself.
-  return started('haproxy', port, startGroup('haproxy', tools.haproxy, ['-db', '-f', conf], { cpus }));
+  return started(name, port, startGroup(name, tools.haproxy, ['-db', '-f', conf], { cpus }));
 }
 
 export interface SluiceServer extends Server {

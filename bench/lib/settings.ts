@@ -33,6 +33,13 @@ export interface Settings {
   readonly controlPlaneAdmittedFileMiB: number;
   /** After the last change: time for memory to come back before RSS "after" is read. */
   readonly controlPlaneSettleS: number;
+  /** lb part: warm-up per proxy, rounds and length of each slow-endpoint run (interleaved). */
+  readonly lbWarmupS: number;
+  readonly lbRounds: number;
+  readonly lbDurationS: number;
+  /** lb failure scenarios: steady load before the fault, then how long each fault is watched. */
+  readonly lbBeforeFaultS: number;
+  readonly lbFaultS: { readonly kill: number; readonly hang: number; readonly errors: number };
   /** Extra Sluice rows with N workers on both CPUs (1 → N scaling; wrk competes for CPU 0). */
   readonly extraWorkers: readonly number[];
   /** How swap and churn edits reach the manifest files (see lib/manifests.ts). */
@@ -41,18 +48,18 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane';
-export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane'];
+export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane', 'lb'];
 
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | keyof typeof BASE>> = {
-  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8 },
-  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8 },
-  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2 },
+  full: { mode: 'full', warmupS: 3, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 3, lbRounds: 3, lbDurationS: 8, lbBeforeFaultS: 3, lbFaultS: { kill: 8, hang: 12, errors: 10 } },
+  quick: { mode: 'quick', warmupS: 3, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 2, lbRounds: 1, lbDurationS: 5, lbBeforeFaultS: 2, lbFaultS: { kill: 3, hang: 7, errors: 4 } },
+  smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2, lbWarmupS: 0, lbRounds: 1, lbDurationS: 1, lbBeforeFaultS: 1, lbFaultS: { kill: 2, hang: 5, errors: 2 } },
 };
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane] [--workers 2]
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane,lb] [--workers 2]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
   --quick     3 s warm-up, 1 round x 3 s, shorter churn; about 5 minutes
   --smoke     proves the harness works end to end in about a minute (CI); numbers are not comparable
