@@ -89,6 +89,11 @@ export class DataPlane {
     return this.health.snapshot();
   }
 
+  /** An active health-check verdict from the controller's prober. */
+  setActiveHealth(clusterId: string, key: string, healthy: boolean): void {
+    this.health.setActive(clusterId, key, healthy);
+  }
+
   /** Compiles and atomically installs a validated table, then opens sockets its listeners need. */
   async install(table: RoutingTable, generation: number): Promise<void> {
     const compiled = new CompiledTable(table, generation, this.current);

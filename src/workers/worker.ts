@@ -55,6 +55,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       case 'sluice:default-certificate':
         adoptDefaultCertificate(raw.pair);
         break;
+      case 'sluice:active-health':
+        for (const v of raw.verdicts) dataplane.setActiveHealth(v.clusterId, v.key, v.healthy);
+        break;
       case 'sluice:health':
         send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });
         break;
