@@ -81,8 +81,10 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** Waiting for a connection slot (circuit breaker maxConnections) with this endpoint. */
   private queuedFor: UpstreamTarget | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
-  /** Headers Sluice adds to the delivered answer (session cookie or header). */
-  private extraHeaders: [string, string][] | undefined;
+  /** Session persistence of this request: the rules, the session it brought and its endpoint. */
+  private sticky: StickySessions | undefined;
+  private session: Session | undefined;
+  private pinned: UpstreamTarget | undefined;
   hashKey: number | undefined = undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
@@ -112,18 +114,26 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.send(target);
   }
 
-  /** The session's endpoint while it can take the request; else a fresh pick, and a new session. */
+  /** The session's endpoint while it can take the request; else a fresh pick. */
   private pickSticky(sticky: StickySessions): UpstreamTarget | undefined {
     const cluster = this.plan.cluster;
-    let session: Session | undefined = sticky.read(this.req.headers);
-    let target = session && cluster.byToken(session.token);
-    if (!target || !cluster.usable(target)) {
-      session = undefined;
-      target = cluster.pick(this);
+    this.sticky = sticky;
+    const session = sticky.read(this.req.headers);
+    const pinned = session && cluster.byToken(session.token);
+    if (pinned && cluster.usable(pinned)) {
+      this.session = session;
+      this.pinned = pinned;
+      return pinned;
     }
-    const issued = target && sticky.issue(cluster.tokenOf(target), session, this.plan.secure);
-    if (issued) (this.extraHeaders ??= []).push([issued.name, issued.value]);
-    return target;
+    return cluster.pick(this);
+  }
+
+  /** The session the answer carries: the client's own (refreshed, with an idle timeout), or a new one for the endpoint that answered. */
+  private sessionHeader(headers: IncomingHttpHeaders): void {
+    const target = this.target!;
+    const kept = target === this.pinned ? this.session : undefined;
+    const issued = this.sticky!.issue(this.plan.cluster.tokenOf(target), kept, this.plan.secure);
+    if (issued) addHeader(headers, issued.name, issued.value);
   }
 
   /** Where and how to send (path, method, headers, body, timeouts); called once per attempt. */
@@ -206,7 +216,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     }
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
-    if (this.extraHeaders) for (const [name, value] of this.extraHeaders) addHeader(headers, name, value);
+    if (this.sticky) this.sessionHeader(headers);
     if (this.ctx.draining()) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;
