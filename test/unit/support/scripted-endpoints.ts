@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ClusterRuntime } from '../../../src/dataplane/clusters.js';
 import type { ProxyContext } from '../../../src/dataplane/context.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
 import type { Forward } from '../../../src/dataplane/plan.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
 import { Metrics } from '../../../src/metrics.js';
@@ -42,7 +42,7 @@ export const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, 
 
 /** A context, a Forward plan over the scripted cluster, and what the endpoints saw. */
 export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints) {
-  const health = new PassiveHealth(() => 0);
+  const health = new OutlierEndpointHealth({ now: () => 0 });
   const runtime = new ClusterRuntime({ ...cluster, endpoints }, health.forCluster(cluster.id));
   const attempts: string[] = [];
   const options: Dispatcher.DispatchOptions[] = [];
