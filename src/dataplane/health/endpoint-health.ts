@@ -94,7 +94,6 @@ export class ClusterEndpointHealth implements ClusterHealth {
     if (this.states.size === 0) return;
     const state = this.states.get(key);
     if (!state) return;
-    const now = this.now();
     if (this.rules.answerForgives) {
       // Back at once, history cleared; only an active verdict is left to keep.
       if (state.active === undefined) return this.forget(key);
@@ -102,11 +101,12 @@ export class ClusterEndpointHealth implements ClusterHealth {
       this.dirty = true;
       return;
     }
+    const now = this.now();
     state.succeed(now);
     if (state.idle(now, this.rules)) this.forget(key);
   }
 
-  /** An active-check verdict (healthy: undefined state needs nothing; there is nothing to undo). */
+  /** An active-check verdict; a healthy one for an endpoint without state changes nothing (healthy is the default). */
   setActive(key: string, healthy: boolean): void {
     let state = this.states.get(key);
     if (!state) {
