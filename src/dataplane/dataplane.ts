@@ -21,7 +21,7 @@ import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
-import { PassiveHealth } from './health/passive.js';
+import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
 
@@ -51,7 +51,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
-  private readonly health = new PassiveHealth();
+  private readonly health = new OutlierEndpointHealth();
   private readonly ctx: ProxyContext;
   private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
