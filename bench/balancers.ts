@@ -2,7 +2,9 @@
 // request attempt: ns per pick for each algorithm at 3, 10 and 100 endpoints, with and without
 // a skip set (one endpoint ejected), ns per stableHash of typical keys (the exchange hashes the
 // consistent-hash key per request), and the Maglev table build (on the first keyed pick after
-// an endpoint change) for 10 to 1000 endpoints × 65537 slots. Median of several rounds.
+// an endpoint change) for 10 to 1000 endpoints × 65537 slots. Median of several rounds, timed
+// in CPU time of this process (process.cpuUsage), so that other load on a shared machine
+// inflates the numbers less than wall-clock time would.
 //
 //   npm run build && node_modules/.bin/node bench/balancers.ts [--quick]
 import { join } from 'node:path';
@@ -57,16 +59,22 @@ const POLICIES: readonly (readonly [string, object])[] = [
 
 let sink = 0;
 
+/** Nanoseconds of CPU time (user + system) this process has used. */
+function cpuNs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+}
+
 function nsPerPick(balancer: Balancer, skip: SkipSet | undefined, contexts: readonly PickContext[]): number {
   const mask = contexts.length - 1;
-  const start = process.hrtime.bigint();
+  const start = cpuNs();
   for (let i = 0; i < PICKS; i++) {
     const t = balancer.pick(contexts[i & mask]!, skip)!;
-    // Keep loads moving a little, as the exchange does, so least-request compares real numbers.
+    // Loads cycle 0…7 per endpoint, so least-request compares unequal numbers as under traffic.
     t.inflight = (t.inflight + 1) & 7;
     sink += t.inflight;
   }
-  return Number(process.hrtime.bigint() - start) / PICKS;
+  return (cpuNs() - start) / PICKS;
 }
 
 function row(cells: readonly string[], widths: readonly number[]): string {
@@ -111,9 +119,9 @@ function main(): void {
   for (const [name, key] of keys) {
     const calls = PICKS * 2;
     const once = () => {
-      const start = process.hrtime.bigint();
+      const start = cpuNs();
       for (let i = 0; i < calls; i++) sink ^= stableHash(key!);
-      return Number(process.hrtime.bigint() - start) / calls;
+      return (cpuNs() - start) / calls;
     };
     once();
     hashRows.push([`${name} (${key!.length} chars)`, String(round(median(Array.from({ length: ROUNDS }, once)), 1))]);
@@ -125,9 +133,9 @@ function main(): void {
     const endpointKeys = targets(n).map((t) => t.key);
     buildMaglevTable(endpointKeys, 65537);
     const times = Array.from({ length: ROUNDS }, () => {
-      const start = performance.now();
+      const start = cpuNs();
       sink += buildMaglevTable(endpointKeys, 65537)[0]!;
-      return performance.now() - start;
+      return (cpuNs() - start) / 1e6;
     });
     buildRows.push([`${n} endpoints`, String(round(median(times), 2)), String(round(Math.max(...times), 2))]);
   }

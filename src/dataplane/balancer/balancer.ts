@@ -27,7 +27,9 @@ export interface UpstreamTarget {
    * When this process first saw the endpoint in this cluster (clock of BalancerClock.now);
    * slow start ramps its share from 10 % at addedAt to 100 % at addedAt + window. The
    * endpoints a cluster has when this process first sees the cluster must not ramp: give them
-   * -Infinity (any addedAt ≤ now − window means a full share).
+   * -Infinity (any addedAt ≤ now − window means a full share). Balancers are rebuilt on every
+   * endpoint change, so the caller keeps first-seen times across rebuilds: another endpoint
+   * joining must not restart a ramp.
    */
   readonly addedAt: number;
 }

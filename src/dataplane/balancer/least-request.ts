@@ -9,6 +9,7 @@
 // (the other sample, or in a full scan the least loaded of the rest) gets the request.
 // So at equal loads it gets `share` of a fair share; under load, where it tends to win more
 // because it holds fewer requests, it gets `share` of what least-request alone would give it.
+// (choiceCount 1 is a single random draw with nothing to hand a declined turn to: no slow start.)
 import type { Balancer, BalancerClock, PickContext, SkipSet, UpstreamTarget } from './balancer.js';
 import type { SlowStart } from './slow-start.js';
 

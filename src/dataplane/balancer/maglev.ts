@@ -48,7 +48,7 @@ export class MaglevBalancer implements Balancer {
     if (hash === undefined || endpoints.length === 0) return this.unkeyed.pick(context, skip);
     const table = (this.table ??= buildMaglevTable(endpoints.map((e) => e.key), this.size));
     const size = this.size;
-    let slot = hash % size;
+    let slot = (hash >>> 0) % size;
     const first = table[slot]!;
     let target = endpoints[first]!;
     if (!skip || !skip.skips(target)) return target;
