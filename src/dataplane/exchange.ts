@@ -16,6 +16,7 @@ import { stripResponseHopByHop } from './headers.js';
 import { type Forward, hasBody } from './plan.js';
 import type { OverflowLimit, SlotWaiter } from './policy/circuit-breaker.js';
 import { type AttemptFailure, isIdempotent, type RetryRules } from './policy/retry.js';
+import { requestHash } from './policy/hash-key.js';
 import type { Session, StickySessions } from './policy/session.js';
 import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
@@ -85,6 +86,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   private sticky: StickySessions | undefined;
   private session: Session | undefined;
   private pinned: UpstreamTarget | undefined;
+  /** The consistent-hash cookie Sluice made up for this client, set on the answer. */
+  private hashCookie: string | undefined;
   hashKey: number | undefined = undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
@@ -108,6 +111,12 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
+    const hashKey = cluster.cluster.loadBalancer.consistentHash?.key;
+    if (hashKey) {
+      const hashed = requestHash(hashKey, this.plan);
+      this.hashKey = hashed.hash;
+      this.hashCookie = hashed.setCookie;
+    }
     const sticky = this.plan.rt.sticky ?? cluster.sticky;
     const target = sticky ? this.pickSticky(sticky) : cluster.pick(this);
     if (!target) return this.answer(Answers.NoReadyEndpoint);
@@ -217,6 +226,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
     if (this.sticky) this.sessionHeader(headers);
+    if (this.hashCookie) addHeader(headers, 'set-cookie', this.hashCookie);
     if (this.ctx.draining()) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;
