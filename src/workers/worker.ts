@@ -50,6 +50,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
         break;
       }
       case 'sluice:metrics':
+        dataplane.refreshHealthMetric();
         void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
         break;
       case 'sluice:default-certificate':
