@@ -114,7 +114,8 @@ export const Errors = {
   PolicyTargetNotFound: entry('SLUICE_POLICY_TARGET_NOT_FOUND', (target: string, why: string) => `target ${target}: ${why}; nothing is applied to it`),
   PolicyConflicted: entry(
     'SLUICE_POLICY_CONFLICTED',
-    (target: string, winner: string, why: string) => `target ${target} is also targeted by ${winner}, which wins (${why}); this policy is not applied to it`,
+    (target: string, winners: readonly string[], why: string) =>
+      `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
   ),
 
   // Table and data plane.

@@ -87,13 +87,14 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
     const target = describeTarget(c.target);
     let verdict: Verdict;
     if (outcome.type === 'conflicted') {
-      const winners = outcome.winners.map((w) => display(w.source)).join(', ');
+      const winners = outcome.winners.map((w) => display(w.source));
       diagnostics.warning(c.owner.source, 'PolicyConflicted', target, winners, outcome.why);
-      verdict = problem('Conflicted', `${target} is also targeted by ${winners}, which wins (${outcome.why})`);
-    } else if (outcome.overriddenBy.length > 0) {
-      const others = outcome.overriddenBy.map((w) => display(w.source)).join(', ');
-      verdict = pass('Accepted', `applied to ${target} ports ${outcome.ports.map((p) => p || '(unnamed)').join(', ')}; ${others} target the other ports by name`);
-    } else verdict = pass('Accepted', `applied to ${target}`);
+      const verb = winners.length > 1 ? 'take' : 'takes';
+      verdict = problem('Conflicted', `${target} is also targeted by ${winners.join(' and ')}, which ${verb} precedence (${outcome.why})`);
+    } else {
+      const except = outcome.overridden.map((o) => `port ${o.port} (${display(o.by.source)} names it)`);
+      verdict = pass('Accepted', `applied to ${target}${except.length > 0 ? ` except ${except.join(', ')}` : ''}`);
+    }
     results.get(c.policy)!.push({ target: c.target, verdict });
   }
 

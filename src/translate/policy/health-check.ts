@@ -39,7 +39,7 @@ function readActive(spec: Json | undefined, f: Fields): ActiveHealthCheck | unde
   };
   if (type !== 'HTTP') return out;
   const h = f.at('http');
-  const hostname = h.string(httpSpec?.['hostname'], 'hostname', (s) => (s.startsWith('*') ? 'must not be a wildcard' : dnsNameProblem(s)));
+  const hostname = h.string(httpSpec?.['hostname'], 'hostname', (s) => (s.startsWith('*') ? 'must not be a wildcard' : dnsNameProblem(s.toLowerCase())));
   return {
     ...out,
     http: {

@@ -37,8 +37,13 @@ export function readTargets(policy: BackendTrafficPolicy, f: Fields): Target[] {
     const t = f.at(`targetRefs[${index}]`);
     const ref = f.object(item, `targetRefs[${index}]`) as PolicyTargetReference | undefined;
     if (!ref) return;
+    if (ref.group === undefined || ref.kind === undefined) {
+      if (ref.group === undefined) t.problem('group', 'is required ("" for a Service)');
+      if (ref.kind === undefined) t.problem('kind', 'is required (Service)');
+      return;
+    }
     if (ref.group !== '' || ref.kind !== 'Service') {
-      t.invalid(`only a Service can be targeted (group "", kind Service), not group ${JSON.stringify(ref.group ?? null)} kind ${JSON.stringify(ref.kind ?? null)}`);
+      t.invalid(`only a Service can be targeted (group "", kind Service), not group ${JSON.stringify(ref.group)} kind ${JSON.stringify(ref.kind)}`);
       return;
     }
     const name = t.string(ref.name, 'name', (s) => (s.length > 0 && s.length <= 253 ? undefined : 'must be 1 to 253 characters'));
@@ -75,7 +80,8 @@ export interface Candidate<P> {
 }
 
 export type Outcome<P> =
-  | { readonly type: 'applied'; readonly ports: readonly string[]; readonly overriddenBy: readonly P[] }
+  /** `overridden`: ports of a whole-Service target that a policy naming them took. */
+  | { readonly type: 'applied'; readonly overridden: readonly { readonly port: string; readonly by: P }[] }
   | { readonly type: 'conflicted'; readonly winners: readonly P[]; readonly why: string };
 
 /** The winner of each Service port, and the outcome of every candidate. */
@@ -124,12 +130,12 @@ export function resolveConflicts<P>(candidates: readonly Candidate<P>[], service
       if (winner) perPort.set(port, winner.owner);
     }
     winners.set(key, perPort);
-    for (const c of named.values()) outcomes.set(c, { type: 'applied', ports: [c.target.sectionName!], overriddenBy: [] });
+    for (const c of named.values()) outcomes.set(c, { type: 'applied', overridden: [] });
     if (!whole) continue;
-    const kept = [...new Set(ports)].filter((p) => perPort.get(p) === whole.owner);
-    const overriddenBy = [...named.values()].map((c) => c.owner);
-    if (ports.length > 0 && kept.length === 0) outcomes.set(whole, { type: 'conflicted', winners: overriddenBy, why: 'each names a port, which is more specific than the whole Service' });
-    else outcomes.set(whole, { type: 'applied', ports: kept, overriddenBy });
+    const overridden = [...perPort].filter(([, owner]) => owner !== whole.owner).map(([port, by]) => ({ port, by }));
+    if (perPort.size > 0 && overridden.length === perPort.size) {
+      outcomes.set(whole, { type: 'conflicted', winners: [...new Set(overridden.map((o) => o.by))], why: 'each names a port, which is more specific than the whole Service' });
+    } else outcomes.set(whole, { type: 'applied', overridden });
   }
   return { winners, outcomes };
 }
