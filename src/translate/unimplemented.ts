@@ -122,6 +122,19 @@ export function unimplementedFields(obj: KubeObject & { readonly spec?: unknown 
   return out;
 }
 
+/** Every field path Sluice reads in `spec` of a kind ("loadBalancer.consistentHash.tableSize"), for tests against the CRDs. */
+export function implementedFieldPaths(kind: string): string[] {
+  const out: string[] = [];
+  const visit = (fields: Fields, prefix: string) => {
+    for (const [name, child] of Object.entries(fields)) {
+      out.push(`${prefix}${name}`);
+      if (child !== true) visit(child, `${prefix}${name}.`);
+    }
+  };
+  visit(SPECS[kind] ?? {}, '');
+  return out;
+}
+
 /** One warning per unimplemented field of an object Sluice serves. */
 export function reportUnimplemented(obj: KubeObject & { readonly spec?: unknown }, diagnostics: Diagnostics): void {
   for (const field of unimplementedFields(obj)) diagnostics.warning(sourceOf(obj), 'FieldNotImplemented', field);

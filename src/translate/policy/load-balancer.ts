@@ -4,8 +4,8 @@ import { POLICY_DEFAULTS } from './defaults.js';
 import type { Fields } from './fields.js';
 import { cookieNameProblem, cookiePathProblem, headerNameProblem, isPrime, queryParamNameProblem } from './names.js';
 
-const TYPES: readonly LoadBalancerType[] = ['RoundRobin', 'LeastRequest', 'Random', 'ConsistentHash'];
-const HASH_TYPES = ['SourceIP', 'Header', 'Cookie', 'QueryParam'] as const;
+export const LOAD_BALANCER_TYPES: readonly LoadBalancerType[] = ['RoundRobin', 'LeastRequest', 'Random', 'ConsistentHash'];
+export const HASH_TYPES = ['SourceIP', 'Header', 'Cookie', 'QueryParam'] as const;
 /** Envoy's largest Maglev table; lookups stay O(1), memory is 4 bytes a slot per cluster. */
 export const MAX_TABLE_SIZE = 5_000_011;
 export const MAX_CHOICE_COUNT = 100;
@@ -14,7 +14,7 @@ export function readLoadBalancer(value: unknown, f: Fields): LoadBalancerPolicy 
   const spec = f.object(value, 'loadBalancer');
   if (!spec) return undefined;
   const lb = f.at('loadBalancer');
-  const type = lb.oneOf(spec['type'], 'type', TYPES) ?? POLICY_DEFAULTS.loadBalancer.type;
+  const type = lb.oneOf(spec['type'], 'type', LOAD_BALANCER_TYPES) ?? POLICY_DEFAULTS.loadBalancer.type;
   const out: { -readonly [K in keyof LoadBalancerPolicy]: LoadBalancerPolicy[K] } = { type };
 
   const least = lb.object(spec['leastRequest'], 'leastRequest');
