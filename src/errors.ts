@@ -105,6 +105,19 @@ export const Errors = {
     (host: string, gateway: string) => `host ${host} on the shared HTTP port is also served by ${gateway}, which wins`,
   ),
 
+  // BackendTrafficPolicy (src/translate/policy/): each of these is also the policy's Accepted
+  // condition (reason Invalid, TargetNotFound, Conflicted) for the ancestors it concerns.
+  PolicyInvalid: entry(
+    'SLUICE_POLICY_INVALID',
+    (problems: string) => `${problems}; the policy is not applied and its Services keep the defaults`,
+  ),
+  PolicyTargetNotFound: entry('SLUICE_POLICY_TARGET_NOT_FOUND', (target: string, why: string) => `target ${target}: ${why}; nothing is applied to it`),
+  PolicyConflicted: entry(
+    'SLUICE_POLICY_CONFLICTED',
+    (target: string, winners: readonly string[], why: string) =>
+      `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
+  ),
+
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
   WorkerStartFailed: entry('SLUICE_WORKER_START_FAILED', (how: string) => `a data-plane worker exited while starting (${how}); its error is above`),

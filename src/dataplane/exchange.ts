@@ -16,6 +16,7 @@ import { stripResponseHopByHop } from './headers.js';
 import { type Forward, hasBody } from './plan.js';
 import type { OverflowLimit, SlotWaiter } from './policy/circuit-breaker.js';
 import { type AttemptFailure, isIdempotent, type RetryRules } from './policy/retry.js';
+import { requestHash } from './policy/hash-key.js';
 import type { Session, StickySessions } from './policy/session.js';
 import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
@@ -81,8 +82,12 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** Waiting for a connection slot (circuit breaker maxConnections) with this endpoint. */
   private queuedFor: UpstreamTarget | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
-  /** Headers Sluice adds to the delivered answer (session cookie or header). */
-  private extraHeaders: [string, string][] | undefined;
+  /** Session persistence of this request: the rules, the session it brought and its endpoint. */
+  private sticky: StickySessions | undefined;
+  private session: Session | undefined;
+  private pinned: UpstreamTarget | undefined;
+  /** The consistent-hash cookie Sluice made up for this client, set on the answer. */
+  private hashCookie: string | undefined;
   hashKey: number | undefined = undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
@@ -106,24 +111,38 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
+    const hashKey = cluster.cluster.loadBalancer.consistentHash?.key;
+    if (hashKey) {
+      const hashed = requestHash(hashKey, this.plan);
+      this.hashKey = hashed.hash;
+      this.hashCookie = hashed.setCookie;
+    }
     const sticky = this.plan.rt.sticky ?? cluster.sticky;
     const target = sticky ? this.pickSticky(sticky) : cluster.pick(this);
     if (!target) return this.answer(Answers.NoReadyEndpoint);
     this.send(target);
   }
 
-  /** The session's endpoint while it can take the request; else a fresh pick, and a new session. */
+  /** The session's endpoint while it can take the request; else a fresh pick. */
   private pickSticky(sticky: StickySessions): UpstreamTarget | undefined {
     const cluster = this.plan.cluster;
-    let session: Session | undefined = sticky.read(this.req.headers);
-    let target = session && cluster.byToken(session.token);
-    if (!target || !cluster.usable(target)) {
-      session = undefined;
-      target = cluster.pick(this);
+    this.sticky = sticky;
+    const session = sticky.read(this.req.headers);
+    const pinned = session && cluster.byToken(session.token);
+    if (pinned && cluster.usable(pinned)) {
+      this.session = session;
+      this.pinned = pinned;
+      return pinned;
     }
-    const issued = target && sticky.issue(cluster.tokenOf(target), session, this.plan.secure);
-    if (issued) (this.extraHeaders ??= []).push([issued.name, issued.value]);
-    return target;
+    return cluster.pick(this);
+  }
+
+  /** The session the answer carries: the client's own (refreshed, with an idle timeout), or a new one for the endpoint that answered. */
+  private sessionHeader(headers: IncomingHttpHeaders): void {
+    const target = this.target!;
+    const kept = target === this.pinned ? this.session : undefined;
+    const issued = this.sticky!.issue(this.plan.cluster.tokenOf(target), kept, this.plan.secure);
+    if (issued) addHeader(headers, issued.name, issued.value);
   }
 
   /** Where and how to send (path, method, headers, body, timeouts); called once per attempt. */
@@ -206,7 +225,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     }
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
-    if (this.extraHeaders) for (const [name, value] of this.extraHeaders) addHeader(headers, name, value);
+    if (this.sticky) this.sessionHeader(headers);
+    if (this.hashCookie) addHeader(headers, 'set-cookie', this.hashCookie);
     if (this.ctx.draining()) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;

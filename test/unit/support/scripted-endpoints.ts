@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Dispatcher } from 'undici';
 import { ClusterRuntime } from '../../../src/dataplane/clusters.js';
 import type { ProxyContext } from '../../../src/dataplane/context.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
 import { HttpExchange } from '../../../src/dataplane/exchange.js';
 import type { Forward } from '../../../src/dataplane/plan.js';
 import { RetryRules } from '../../../src/dataplane/policy/retry.js';
@@ -55,7 +55,7 @@ export const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, 
 
 /** A context, a Forward plan over the scripted cluster, and what the endpoints saw. */
 export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints, policy: ScriptedPolicy = {}) {
-  const health = new PassiveHealth(() => 0);
+  const health = new OutlierEndpointHealth({ now: () => 0 });
   const withPolicy: Cluster = {
     ...cluster,
     endpoints,

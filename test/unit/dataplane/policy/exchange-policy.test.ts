@@ -2,7 +2,7 @@
 // queue, the retry budget, and session persistence — over scripted endpoints.
 import { describe, expect, it } from '@jest/globals';
 import type { RetryPolicy } from '../../../../src/table/types.js';
-import { answers, exchangeSetup as setup, metric, type Script, type ScriptedPolicy } from '../../support/scripted-endpoints.js';
+import { answers, exchangeSetup as setup, fails, metric, type Script, type ScriptedPolicy } from '../../support/scripted-endpoints.js';
 
 const retry = (p: Partial<RetryPolicy>): RetryPolicy => ({ numRetries: 2, retryOn: ['connect-failure', 'reset', 'gateway-error'], retriableStatusCodes: [], backoff: { baseMs: 0, maxMs: 0 }, ...p });
 const withRetry = (p: Partial<RetryPolicy>): ScriptedPolicy => ({ cluster: { retry: retry(p) } });
@@ -141,6 +141,21 @@ describe('exchange session persistence', () => {
     moved.exchange.start();
     expect(moved.res.body).not.toBe('one');
     expect(moved.res.head?.headers['set-cookie']).toHaveLength(1);
+  });
+
+  it('re-pins a client whose endpoint refused the connection to the endpoint that answered', () => {
+    const first = setup(all, 'GET', {}, undefined, session);
+    first.exchange.start();
+    const cookie = (first.res.head?.headers['set-cookie'] as string[])[0]!.split(';')[0]!;
+    expect(first.res.body).toBe('one');
+    const refusing = setup({ ...all, '10.0.0.1:80': fails('ECONNREFUSED') }, 'GET', { cookie }, undefined, session);
+    refusing.exchange.start();
+    expect(refusing.attempts).toEqual(['10.0.0.1:80', '10.0.0.2:80']);
+    const renewed = (refusing.res.head?.headers['set-cookie'] as string[])[0]!.split(';')[0]!;
+    expect(renewed).not.toBe(cookie);
+    const back = refusing.another({ cookie: renewed });
+    back.exchange.start();
+    expect(back.res.body).toBe('two');
   });
 
   it("a route's own session persistence wins, here by header", () => {
