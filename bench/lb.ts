@@ -44,8 +44,10 @@ const CLIENT_TIMEOUT_MS = 10_000;
 const CHECK_INTERVAL_S = 1;
 const CHECK_FALL = 3;
 export const HANG_GOAL_S = CHECK_INTERVAL_S * CHECK_FALL + 1;
+/** The open-loop probe stream beside the clients (lib/loadgen.ts): keeps fresh requests coming when every client waits. */
+const PROBE_RATE_PER_S = 100;
 /** Arrivals at the faulty endpoint this close to the end of a hang window mean it still gets traffic. */
-const STILL_RECEIVING_MS = 2500;
+const STILL_RECEIVING_MS = 1000;
 /** A pause this long in arrivals at the 503 endpoint counts as its ejection. */
 const EJECTION_GAP_MS = 1000;
 
@@ -350,7 +352,7 @@ async function runFailure(ctx: BenchContext, scenario: Scenario, variant: Varian
       const missing = await missingFeatures(started.sluice!.adminPort, FAIL_SERVICE, ['active health checks', 'passive health (outlier detection)', 'retry']);
       if (missing.length > 0) return { ...base, unsupported: notSupported(missing, revision) };
     }
-    const load = startLoad({ port: server.port, host: FAIL_HOST, path: '/', connections: LB_CLIENTS, timeoutMs: CLIENT_TIMEOUT_MS });
+    const load = startLoad({ port: server.port, host: FAIL_HOST, path: '/', connections: LB_CLIENTS, timeoutMs: CLIENT_TIMEOUT_MS, probeRatePerS: PROBE_RATE_PER_S });
     await sleep(LOAD_WARMUP_MS);
     const t0 = Date.now();
     await sleep(settings.lbBeforeFaultS * 1000);
@@ -402,7 +404,7 @@ export async function runLb(ctx: BenchContext, revision: string): Promise<LbResu
       const row = await runFailure(ctx, scenario, variant, revision);
       failures.push(row);
       if (row.unsupported) ctx.log(`lb ${scenario} ${variant}: ${row.unsupported}`);
-      else ctx.log(`lb ${scenario} ${variant.padEnd(15)} failed ${row.during!.failed} of ${row.during!.requests}, p99 ${row.during!.p99Ms.toFixed(1)} ms, ${fmtN(row.during!.rps)} req/s, reached faulty ${row.reachedFaulty}${row.offAfterS !== undefined ? `, off after ${row.offAfterS} s` : ''}${row.ejectedAfterS !== undefined ? `, ejected after ${row.ejectedAfterS} s` : ''}${row.note ? ` (${row.note})` : ''}`);
+      else ctx.log(`lb ${scenario} ${variant.padEnd(15)} failed ${row.during!.failed} of ${row.during!.sent}, p99 ${row.during!.p99Ms.toFixed(1)} ms, ${fmtN(row.during!.rps)} req/s, reached faulty ${row.reachedFaulty}${row.offAfterS !== undefined ? `, off after ${row.offAfterS} s` : ''}${row.ejectedAfterS !== undefined ? `, ejected after ${row.ejectedAfterS} s` : ''}${row.note ? ` (${row.note})` : ''}`);
     }
   }
   return { revision, slow, failures };
@@ -431,9 +433,9 @@ export function lbMarkdown(r: LbResult, settings: BenchContext['settings']): str
     '',
     '### Failure scenarios under load',
     '',
-    `3 equal endpoints (${FAST_MS} ms, ${ENDPOINT_CONCURRENCY} at a time), round robin everywhere, a closed-loop load of ${LB_CLIENTS} keep-alive connections (every request's outcome kept; a request unanswered after ${CLIENT_TIMEOUT_MS / 1000} s counts as failed). ` +
+    `3 equal endpoints (${FAST_MS} ms, ${ENDPOINT_CONCURRENCY} at a time), round robin everywhere, a closed-loop load of ${LB_CLIENTS} keep-alive connections (the clients: req/s, p50, p99) plus an open-loop probe stream of ${PROBE_RATE_PER_S} req/s (it keeps fresh requests coming when every client waits on a hung endpoint); every request's outcome kept, one unanswered after ${CLIENT_TIMEOUT_MS / 1000} s counts as failed. ` +
       `${settings.lbBeforeFaultS} s of load (after ${LOAD_WARMUP_MS / 1000} s of warm-up), then endpoint ${FAULTY + 1} fails and the load goes on for the scenario's window; a fresh origin and a fresh proxy per row. ` +
-      `${RESPONSE_TIMEOUT_S} s response (and connect) timeout everywhere. "failed": any answer but 200, connection errors, timeouts.`,
+      `${RESPONSE_TIMEOUT_S} s response (and connect) timeout everywhere. "failed": any answer but 200, connection errors, timeouts, of clients and probes.`,
     '',
     ...VARIANTS.map((v) => `- **${VARIANT_LABEL_MD[v]}**: ${DETECTION[v]}`),
     '',
@@ -445,7 +447,7 @@ export function lbMarkdown(r: LbResult, settings: BenchContext['settings']): str
     '',
     lbHangTable(rows('hang'), HANG_GOAL_S),
     '',
-    `**Endpoint answers 503 to everything** (its /health stays 200, so only passive detection helps; ${settings.lbFaultS.errors} s window). "ejected after": fault → the first pause of ≥ ${EJECTION_GAP_MS / 1000} s in its traffic; "after the ejection" counts from then to the end (HAProxy's checks pass, so it re-admits the endpoint after rise 2 and marks it down again):`,
+    `**Endpoint answers 503 to everything** (its /health stays 200, so only passive detection helps; ${settings.lbFaultS.errors} s window). "ejected after": fault → the first pause of ≥ ${EJECTION_GAP_MS / 1000} s in its traffic; "after the ejection" counts from then to the end. HAProxy 2.6 does not count a 503 it retries (retry-on 503) as an observe layer7 error, so it never marks the endpoint down; its retries hide the 503s from the clients, at the cost of one more attempt for every request sent there:`,
     '',
     lbErrorsTable(rows('errors')),
     ...(notes.length > 0 ? ['', ...notes] : []),

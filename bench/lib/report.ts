@@ -62,7 +62,7 @@ export function lbSlowTable(r: SlowResult): string {
 
 export function lbSlowGoals(r: SlowResult): string {
   if (!Number.isFinite(r.goal.lrVsNginxLc)) return 'Goals (Sluice LeastRequest p99 ≤ 1.2 × nginx least_conn p99, and well below Sluice RoundRobin p99): **not measurable, LeastRequest not supported by this build**.';
-  return `Goals: Sluice LeastRequest (choiceCount 2) p99 ÷ nginx least_conn p99 = **${fmt(r.goal.lrVsNginxLc)}** (goal ≤ 1.2${goalMark(r.goal.lrVsNginxLc <= 1.2)}); ÷ Sluice RoundRobin p99 = **${fmt(r.goal.lrVsSluiceRr)}** (goal: well below 1${goalMark(r.goal.lrVsSluiceRr <= 0.5)}).`;
+  return `Goals: Sluice LeastRequest (choiceCount 2) p99 ÷ nginx least_conn p99 = **${fmt(r.goal.lrVsNginxLc)}** (goal ≤ 1.2${goalMark(r.goal.lrVsNginxLc <= 1.2)}); ÷ Sluice RoundRobin p99 = **${fmt(r.goal.lrVsSluiceRr)}** (goal: well below 1, marked ✓ at ≤ 0.5${goalMark(r.goal.lrVsSluiceRr <= 0.5)}).`;
 }
 
 function unsupportedCells(x: FailureRow, n: number): string[] {
@@ -75,7 +75,7 @@ export function lbKillTable(rows: readonly FailureRow[]): string {
     ['l', 'r', 'r', 'r', 'r', 'r'],
     rows.map((x) => [
       VARIANT_LABEL[x.variant],
-      ...(x.unsupported ? unsupportedCells(x, 5) : [fmtInt(x.before!.rps), fmtInt(x.during!.rps), fmt(x.during!.p99Ms), String(x.before!.failed), `**${x.during!.failed}** of ${fmtInt(x.during!.requests)}${goalMark(x.during!.failed === 0)}`]),
+      ...(x.unsupported ? unsupportedCells(x, 5) : [fmtInt(x.before!.rps), fmtInt(x.during!.rps), fmt(x.during!.p99Ms), String(x.before!.failed), `**${x.during!.failed}** of ${fmtInt(x.during!.sent)}${goalMark(x.during!.failed === 0)}`]),
     ]),
   );
 }
@@ -91,7 +91,7 @@ export function lbHangTable(rows: readonly FailureRow[], goalS: number): string 
         : [
             x.offAfterS !== undefined ? `**${fmt(x.offAfterS)} s**${goalMark(x.offAfterS <= goalS)}` : `**still receiving at the end**${goalMark(false)}`,
             fmtInt(x.reachedFaulty!),
-            `${x.during!.failed} (${pct(x.during!.failed, x.during!.requests)})`,
+            `${x.during!.failed} of ${fmtInt(x.during!.sent)} (${pct(x.during!.failed, x.during!.sent)})`,
             fmt(x.during!.p99Ms),
             `${fmtInt(x.before!.rps)} → ${fmtInt(x.during!.rps)}`,
             x.variant === 'nginx' || x.variant === 'sluice-defaults' ? '— (no active checks)' : String(x.healthProbes),
@@ -107,14 +107,14 @@ export function lbErrorsTable(rows: readonly FailureRow[]): string {
     rows.map((x) => {
       if (x.unsupported) return [VARIANT_LABEL[x.variant], ...unsupportedCells(x, 7)];
       const after = x.afterEjection!;
-      const share = after.requests > 0 ? (100 * after.status5xx) / after.requests : NaN;
+      const share = after.sent > 0 ? (100 * after.status5xx) / after.sent : NaN;
       return [
         VARIANT_LABEL[x.variant],
         x.ejectedAfterS !== undefined ? `${fmt(x.ejectedAfterS)} s` : 'never',
         fmtInt(x.reachedFaulty!),
         fmtInt(x.reachedAfterEjection!),
-        `${fmtInt(x.during!.status5xx)} (${pct(x.during!.status5xx, x.during!.requests, 2)})`,
-        `**${pct(after.status5xx, after.requests, 2)}**${x.ejectedAfterS === undefined ? ' (never ejected: whole window)' : ''}${goalMark(share <= 1)}`,
+        `${fmtInt(x.during!.status5xx)} of ${fmtInt(x.during!.sent)} (${pct(x.during!.status5xx, x.during!.sent, 2)})`,
+        `**${pct(after.status5xx, after.sent, 2)}**${x.ejectedAfterS === undefined ? ' (never ejected: whole window)' : ''}${goalMark(share <= 1)}`,
         fmt(x.during!.p99Ms),
         fmtInt(x.during!.rps),
       ];
