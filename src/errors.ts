@@ -83,6 +83,7 @@ export const Errors = {
   ),
 
   FieldNotImplemented: entry('SLUICE_FIELD_NOT_IMPLEMENTED', (field: string) => `${field} is not implemented by Sluice and is ignored`),
+  AnnotationNotImplemented: entry('SLUICE_ANNOTATION_NOT_IMPLEMENTED', (name: string, instead: string) => `annotation ${name} belongs to another ingress controller and is ignored by Sluice${instead ? `; ${instead}` : ''}`),
 
   // Gateway API: each of these is also a status condition on the object named.
   GatewayClassNotAccepted: entry('SLUICE_GATEWAYCLASS_NOT_ACCEPTED', (reason: string, message: string) => `GatewayClass not accepted (${reason}): ${message}`),

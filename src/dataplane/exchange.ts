@@ -209,6 +209,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.done) controller.abort(new Error('client gone'));
+    else if (this.timedOut) controller.abort(Object.assign(new Error('request timeout'), { code: 'ETIMEDOUT' }));
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
@@ -217,7 +218,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     cluster.health.responded(this.target!.key, statusCode);
     const reason = this.retry.reasonForStatus(statusCode);
     if (reason !== undefined && this.mayRepeat(false) && this.retryElsewhere(reason, true)) {
-      // Another endpoint takes the request: drop this answer unread.
+      // Another endpoint takes the request: drop this answer unread (undici reports the abort
+      // through onResponseError at once, which `abandoning` swallows).
       this.abandoning = true;
       this.closeAttempt();
       controller.abort(new Error(`retrying after status ${statusCode}`));

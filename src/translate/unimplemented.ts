@@ -135,7 +135,33 @@ export function implementedFieldPaths(kind: string): string[] {
   return out;
 }
 
-/** One warning per unimplemented field of an object Sluice serves. */
+/**
+ * Annotation prefixes of other ingress controllers: on an Ingress Sluice serves they configure
+ * nothing, which a user moving from that controller must be told.
+ */
+const FOREIGN_ANNOTATIONS = ['nginx.ingress.kubernetes.io/', 'nginx.org/', 'ingress.kubernetes.io/', 'haproxy.org/', 'haproxy.router.openshift.io/', 'traefik.ingress.kubernetes.io/', 'alb.ingress.kubernetes.io/', 'konghq.com/', 'projectcontour.io/'];
+
+/** What to use instead, for the annotations users reach for most. */
+const INSTEAD: readonly (readonly [RegExp, string])[] = [
+  [/affinity|session-cookie|sticky/, 'use a BackendTrafficPolicy sessionPersistence'],
+  [/load-balance|upstream-hash-by|balance/, 'use a BackendTrafficPolicy loadBalancer'],
+  [/next-upstream|retr/, 'use a BackendTrafficPolicy retry'],
+  [/timeout/, 'use a BackendTrafficPolicy timeouts'],
+  [/health|check|max-fails|fail-timeout/, 'use a BackendTrafficPolicy healthCheck'],
+];
+
+/** Annotations of other ingress controllers on an object, with what to use instead. */
+export function foreignAnnotations(obj: KubeObject): { readonly name: string; readonly instead: string }[] {
+  const out: { name: string; instead: string }[] = [];
+  for (const name of Object.keys(obj.metadata.annotations ?? {}).sort()) {
+    if (!FOREIGN_ANNOTATIONS.some((p) => name.startsWith(p))) continue;
+    out.push({ name, instead: INSTEAD.find(([re]) => re.test(name))?.[1] ?? '' });
+  }
+  return out;
+}
+
+/** One warning per unimplemented field (and, on an Ingress, per foreign annotation) of an object Sluice serves. */
 export function reportUnimplemented(obj: KubeObject & { readonly spec?: unknown }, diagnostics: Diagnostics): void {
   for (const field of unimplementedFields(obj)) diagnostics.warning(sourceOf(obj), 'FieldNotImplemented', field);
+  if (obj.kind === 'Ingress') for (const a of foreignAnnotations(obj)) diagnostics.warning(sourceOf(obj), 'AnnotationNotImplemented', a.name, a.instead);
 }
