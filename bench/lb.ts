@@ -173,6 +173,7 @@ async function measureSlow(ctx: BenchContext, origin: LbOrigin, t: SlowTarget, d
   const after = requestsTo(await origin.stats());
   const delta = after.map((n, i) => n - before[i]!);
   const total = delta.reduce((a, b) => a + b, 0);
+  if (total === 0) throw new Error(`lb slow ${t.proxy} ${t.algorithm}: no request reached the endpoints\n${t.server.group.output()}`);
   return {
     rps: w.rps,
     p50: w.p50Ms,
@@ -364,6 +365,8 @@ async function runFailure(ctx: BenchContext, scenario: Scenario, variant: Varian
     const faulty = (await origin.stats())[FAULTY]!;
     const before = summarizeWindow(records, t0, fault);
     const during = summarizeWindow(records, fault, end);
+    // Nothing answered before the fault: the harness is broken (the smoke run must fail on it), not the proxy.
+    if (before.requests - before.failed <= 0) throw new Error(`lb ${scenario} ${variant}: no request succeeded before the fault\n${server.group.output()}`);
     const row: FailureRow = { ...base, before, during, reachedFaulty: arrivalsBetween(faulty, fault, Infinity), healthProbes: faulty.health };
     const note = variant === 'sluice-policy' && healthBefore === 0 ? 'no /health probe reached the endpoints before the fault: active checks are not running' : undefined;
     if (scenario === 'hang') {
