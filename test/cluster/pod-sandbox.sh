@@ -45,8 +45,10 @@ exec unshare --mount --propagation private -- bash -euo pipefail -c '
   mount --bind "$repo/dist" /run/app/dist
   mount --bind "$(readlink -f "$repo/node_modules")" /run/app/node_modules
   cp "$repo/package.json" /run/app/package.json
+  # (Mounts hidden under the new /run, e.g. /run/netns/*, are no longer reachable: skipped.)
   awk "{print \$5}" /proc/self/mountinfo | sort -u | while read -r mp; do
     case $mp in /proc | /proc/* | /sys | /sys/* | /dev | /dev/*) continue ;; esac
+    [[ -e "$mp" ]] || continue
     mount -o remount,bind,ro "$mp" 2>/dev/null || mount -o remount,ro "$mp"
   done
   mount -t tmpfs -o mode=1777,size=64m sluice-tmp /tmp
