@@ -1,7 +1,7 @@
 // The real `helm` and `kubectl` (test/cluster/build-helm.sh puts them in the cache dir) for the
 // chart tests and the Helm integration tests: run them, render the chart, read what it renders.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -33,6 +33,7 @@ function tool(name: 'helm' | 'kubectl'): string {
 
 // Helm's own config, cache and data dirs: one throw-away set per test process, never ~/.config.
 const helmHome = mkdtempSync(join(tmpdir(), 'sluice-helm-'));
+process.once('exit', () => rmSync(helmHome, { recursive: true, force: true }));
 const HELM_ENV = { HELM_CONFIG_HOME: join(helmHome, 'config'), HELM_CACHE_HOME: join(helmHome, 'cache'), HELM_DATA_HOME: join(helmHome, 'data') };
 
 function run(bin: string, args: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<Run> {
