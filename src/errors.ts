@@ -83,6 +83,7 @@ export const Errors = {
   ),
 
   FieldNotImplemented: entry('SLUICE_FIELD_NOT_IMPLEMENTED', (field: string) => `${field} is not implemented by Sluice and is ignored`),
+  AnnotationNotImplemented: entry('SLUICE_ANNOTATION_NOT_IMPLEMENTED', (name: string, instead: string) => `annotation ${name} belongs to another ingress controller and is ignored by Sluice${instead ? `; ${instead}` : ''}`),
 
   // Gateway API: each of these is also a status condition on the object named.
   GatewayClassNotAccepted: entry('SLUICE_GATEWAYCLASS_NOT_ACCEPTED', (reason: string, message: string) => `GatewayClass not accepted (${reason}): ${message}`),
@@ -103,6 +104,19 @@ export const Errors = {
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',
     (host: string, gateway: string) => `host ${host} on the shared HTTP port is also served by ${gateway}, which wins`,
+  ),
+
+  // BackendTrafficPolicy (src/translate/policy/): each of these is also the policy's Accepted
+  // condition (reason Invalid, TargetNotFound, Conflicted) for the ancestors it concerns.
+  PolicyInvalid: entry(
+    'SLUICE_POLICY_INVALID',
+    (problems: string) => `${problems}; the policy is not applied and its Services keep the defaults`,
+  ),
+  PolicyTargetNotFound: entry('SLUICE_POLICY_TARGET_NOT_FOUND', (target: string, why: string) => `target ${target}: ${why}; nothing is applied to it`),
+  PolicyConflicted: entry(
+    'SLUICE_POLICY_CONFLICTED',
+    (target: string, winners: readonly string[], why: string) =>
+      `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
   ),
 
   // Table and data plane.
@@ -142,6 +156,8 @@ export const Answers = {
   // Upstream failures.
   UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error'),
   UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout'),
+  // A circuit-breaker limit of the cluster (BackendTrafficPolicy circuitBreaker) was reached.
+  Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -14,7 +14,8 @@ import { SluiceError } from './errors.js';
 import { FileProvider } from './file/provider.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { Pipeline } from './pipeline/pipeline.js';
+import { ActiveHealthChecker } from './healthcheck/prober.js';
+import { Pipeline, type TableSink } from './pipeline/pipeline.js';
 import type { Provider } from './provider.js';
 import { Store } from './store/store.js';
 import { startMemoryReclaimer } from './util/reclaim.js';
@@ -36,9 +37,22 @@ async function runController(config: Config, log: Logger): Promise<void> {
   const metrics = new Metrics();
   const store = new Store();
   const serving = new WorkerPool(config.workers, metrics, log);
+  // Active health checks run here, once per Sluice process; every worker gets the verdicts.
+  const checker = new ActiveHealthChecker({
+    onVerdict: (clusterId, key, healthy) => serving.broadcastVerdicts([{ clusterId, key, healthy }]),
+    metrics: { result: (r) => metrics.healthChecks.labels(r).inc() },
+    log: log.child({ component: 'health-checks' }),
+  });
+  serving.setVerdictSource(() => checker.verdicts());
+  const sink: TableSink = {
+    install: (table, generation) => {
+      checker.update(table.clusters);
+      return serving.install(table, generation);
+    },
+  };
   const pipeline = new Pipeline({
     store,
-    sink: serving,
+    sink,
     translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace, publishAddresses: config.publishAddress, defaultCertificate: config.defaultCertificate },
     debounce: config.debounce,
     metrics,
@@ -68,6 +82,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
     accepting = false;
     log.info({ signal, drainMs: config.drainTimeoutMs }, 'shutting down: draining in-flight requests');
     pipeline.stop();
+    await checker.stop();
     await provider.stop().catch((err: unknown) => log.warn({ err }, 'provider stop failed'));
     await serving.stop(config.drainTimeoutMs);
     await admin.close();

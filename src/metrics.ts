@@ -79,8 +79,9 @@ export class Metrics {
   // Traffic policy (BackendTrafficPolicy): health, outlier detection, circuit breaking, retries.
   readonly endpointHealth = new Gauge({
     name: 'sluice_endpoint_health',
-    help: 'Endpoints by health state (healthy, ejected, active_unhealthy), per backend cluster and endpoint; 1 for the current state.',
+    help: 'Endpoints by health state (healthy, ejected, active_unhealthy), per backend cluster and endpoint; 1 for each state some data-plane worker holds it in.',
     labelNames: ['cluster', 'endpoint', 'state'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly healthChecks = new Counter({

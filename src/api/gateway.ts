@@ -178,12 +178,30 @@ export interface HTTPRouteTimeouts {
   readonly backendRequest?: string;
 }
 
+/** HTTPRoute rule retry (experimental channel, GEP-1731). */
+export interface HTTPRouteRetry {
+  readonly codes?: readonly number[];
+  readonly attempts?: number;
+  readonly backoff?: string;
+}
+
+/** SessionPersistence (experimental channel, GEP-1619): HTTPRoute rules and BackendTrafficPolicy. */
+export interface SessionPersistence {
+  readonly sessionName?: string;
+  readonly absoluteTimeout?: string;
+  readonly idleTimeout?: string;
+  readonly type?: 'Cookie' | 'Header' | string;
+  readonly cookieConfig?: { readonly lifetimeType?: 'Permanent' | 'Session' | string };
+}
+
 export interface HTTPRouteRule {
   readonly name?: string;
   readonly matches?: readonly HTTPRouteMatch[];
   readonly filters?: readonly HTTPRouteFilter[];
   readonly backendRefs?: readonly HTTPBackendRef[];
   readonly timeouts?: HTTPRouteTimeouts;
+  readonly retry?: HTTPRouteRetry;
+  readonly sessionPersistence?: SessionPersistence;
 }
 
 export interface HTTPRoute extends KubeObject {

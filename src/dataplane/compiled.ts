@@ -9,6 +9,8 @@ import type { FilterChain } from './filters/filter.js';
 import { compileRedirect, type LocationBuilder } from './filters/redirect.js';
 import { backendFilters, routeFilters } from './filters/registry.js';
 import { ListenerRouter } from './router.js';
+import { RetryRules } from './policy/retry.js';
+import { StickySessions } from './policy/session.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
@@ -26,6 +28,10 @@ export interface RouteRuntime {
   readonly filters: FilterChain;
   /** The Location of a redirect route. */
   readonly redirect: LocationBuilder | undefined;
+  /** The rule's own retry policy (Gateway API), which wins over the cluster's. */
+  readonly retry: RetryRules | undefined;
+  /** The rule's own session persistence (Gateway API), which wins over the cluster's. */
+  readonly sticky: StickySessions | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -56,7 +62,9 @@ function routeRuntime(route: Route): RouteRuntime {
     }
   }
   const redirect = route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined;
-  return { route, pickBackend, filters, redirect };
+  const retry = route.retry ? new RetryRules(route.retry) : undefined;
+  const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

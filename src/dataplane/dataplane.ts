@@ -14,16 +14,19 @@ import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { plain } from './exchange.js';
 import { handleRequest } from './proxy.js';
 import { Answers } from '../errors.js';
-import type { HealthSnapshot } from './health/health.js';
+import type { EndpointHealthState, HealthSnapshot } from './health/health.js';
 import { handleUpgrade } from './upgrade.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
 import { socketPortFor } from './ports.js';
-import { PassiveHealth } from './health/passive.js';
+import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
+
+/** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
+const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
@@ -51,7 +54,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
-  private readonly health = new PassiveHealth();
+  private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
   private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
@@ -62,6 +65,7 @@ export class DataPlane {
     this.log = options.log.child({ component: 'dataplane' });
     const { upstream } = options.config;
     this.edge = createEdge(options.config.edge, options.metrics);
+    this.health = new OutlierEndpointHealth({ onEjection: (cluster, reason) => options.metrics.outlierEjections.labels(cluster, reason).inc() });
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
     this.ctx = {
       table: () => this.current,
@@ -84,9 +88,30 @@ export class DataPlane {
     return this.current;
   }
 
-  /** Endpoint health as balancers see it, for /debug/routes (read-only). */
+  /** Endpoint health as balancers see it, and requests in flight per endpoint, for /debug/routes (read-only). */
   healthSnapshot(): HealthSnapshot {
-    return this.health.snapshot();
+    const out: Record<string, Record<string, EndpointHealthState>> = {};
+    for (const [id, states] of Object.entries(this.health.snapshot())) out[id] = { ...states };
+    for (const [id, runtime] of this.clusters) {
+      for (const t of runtime.targets) {
+        if (t.inflight === 0) continue;
+        const byKey = (out[id] ??= {});
+        byKey[t.key] = { ...(byKey[t.key] ?? IDLE_HEALTH), activeRequests: t.inflight };
+      }
+    }
+    return out;
+  }
+
+  /** Sets sluice_endpoint_health from the current health of every endpoint (before a scrape). */
+  refreshHealthMetric(): void {
+    const gauge = this.options.metrics.endpointHealth;
+    gauge.reset();
+    for (const { clusterId, key, state } of this.health.states()) gauge.labels(clusterId, key, state).set(1);
+  }
+
+  /** An active health-check verdict from the controller's prober. */
+  setActiveHealth(clusterId: string, key: string, healthy: boolean): void {
+    this.health.setActive(clusterId, key, healthy);
   }
 
   /** Compiles and atomically installs a validated table, then opens sockets its listeners need. */

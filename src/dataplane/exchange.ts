@@ -1,7 +1,8 @@
-// One proxied request's attempts: pick an endpoint, send, classify a failure, tell health, and
-// retry on another endpoint while nothing reached the client. An attempt's status and headers
-// are held until its first body byte (or its end), so nothing of an attempt that is retried
-// ever reaches the client. The exchange doubles as undici's dispatch handler and as the
+// One proxied request's attempts: admit it past the cluster's circuit breaker, pick an endpoint
+// (its pinned one, with session persistence), send, classify a failure or a retriable status,
+// tell health, and retry on another endpoint (after a jittered backoff, within the retry budget)
+// while nothing reached the client. An attempt's status and headers are held until its first
+// body byte (or its end), so nothing of an attempt that is retried ever reaches the client. The exchange doubles as undici's dispatch handler and as the
 // balancer's pick context (no extra objects per request). Where the answer goes is the
 // subclass's business: an HTTP response (HttpExchange below) or a raw upgrade socket
 // (upgrade.ts).
@@ -13,16 +14,17 @@ import type { ProxyContext } from './context.js';
 import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
 import { stripResponseHopByHop } from './headers.js';
 import { type Forward, hasBody } from './plan.js';
-import { brokeBeforeResponse, classify, neverReached } from './upstream/errors.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import type { OverflowLimit, SlotWaiter } from './policy/circuit-breaker.js';
+import { type AttemptFailure, isIdempotent, type RetryRules } from './policy/retry.js';
+import { requestHash } from './policy/hash-key.js';
+import type { Session, StickySessions } from './policy/session.js';
+import type { RetryOn } from '../table/types.js';
+import { classify, neverReached } from './upstream/errors.js';
 
 function isEventStream(headers: IncomingHttpHeaders): boolean {
   const type = headers['content-type'];
   return typeof type === 'string' && type.startsWith('text/event-stream');
 }
-/** Attempts per request, each on a different endpoint. */
-const MAX_ATTEMPTS = 3;
 
 /** A plain-text answer of the proxy itself on an HTTP response (or a cut, if one already started). */
 export function plain(res: ServerResponse, status: number, body: string, extra?: Readonly<Record<string, string>>): void {
@@ -34,14 +36,25 @@ export function plain(res: ServerResponse, status: number, body: string, extra?:
   res.end(body);
 }
 
-export abstract class Exchange implements Dispatcher.DispatchHandler, PickContext {
+/** Adds a header Sluice sets on the answer (Set-Cookie values accumulate). */
+function addHeader(headers: IncomingHttpHeaders, name: string, value: string): void {
+  if (name !== 'set-cookie') {
+    headers[name] = value;
+    return;
+  }
+  const prev = headers['set-cookie'];
+  headers['set-cookie'] = prev === undefined ? [value] : Array.isArray(prev) ? [...prev, value] : [prev, value];
+}
+
+export abstract class Exchange implements Dispatcher.DispatchHandler, PickContext, SlotWaiter {
   protected readonly ctx: ProxyContext;
   protected readonly plan: Forward;
   protected readonly req: IncomingMessage;
   private readonly started: number;
+  private readonly retry: RetryRules;
   /** The endpoint of the current attempt. */
   protected target: UpstreamTarget | undefined;
-  /** The current attempt counts as in flight on `target`. */
+  /** The current attempt counts as in flight on `target` (and holds a connection slot). */
   private attemptOpen = false;
   private attempts = 0;
   /** Endpoints this request already failed on (allocated on the first failure only). */
@@ -59,6 +72,23 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   readonly withBody: boolean;
   /** The request body passed --max-request-body while streaming. */
   protected bodyTooLarge = false;
+  /** Counted in the cluster's active requests (admitted by the circuit breaker). */
+  private counted = false;
+  /** A retry of this request is in flight or waiting (counted in the cluster's active retries). */
+  private retryOpen = false;
+  private retries = 0;
+  /** The attempt was aborted on a retriable status; its remaining callbacks are ignored. */
+  private abandoning = false;
+  /** Waiting for a connection slot (circuit breaker maxConnections) with this endpoint. */
+  private queuedFor: UpstreamTarget | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  /** Session persistence of this request: the rules, the session it brought and its endpoint. */
+  private sticky: StickySessions | undefined;
+  private session: Session | undefined;
+  private pinned: UpstreamTarget | undefined;
+  /** The consistent-hash cookie Sluice made up for this client, set on the answer. */
+  private hashCookie: string | undefined;
+  hashKey: number | undefined = undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
     this.ctx = ctx;
@@ -66,7 +96,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.req = req;
     this.started = started;
     this.withBody = hasBody(req);
-    const requestMs = plan.rt.route.timeouts?.requestMs;
+    this.retry = plan.rt.retry ?? plan.cluster.retry;
+    const requestMs = plan.rt.route.timeouts?.requestMs ?? plan.cluster.cluster.policy?.timeouts?.requestMs;
     if (requestMs) this.requestTimer = setTimeout(() => this.onRequestTimeout(), requestMs);
   }
 
@@ -74,15 +105,44 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     return this.plan.client.address;
   }
 
-  get hashKey(): number | undefined {
-    return undefined;
+  /** Admits the request, picks the first endpoint and sends; answers 503 when the cluster has none. */
+  start(): void {
+    const cluster = this.plan.cluster;
+    const overflow = cluster.load.admit();
+    if (overflow) return this.overflow(overflow);
+    this.counted = true;
+    const hashKey = cluster.cluster.loadBalancer.consistentHash?.key;
+    if (hashKey) {
+      const hashed = requestHash(hashKey, this.plan);
+      this.hashKey = hashed.hash;
+      this.hashCookie = hashed.setCookie;
+    }
+    const sticky = this.plan.rt.sticky ?? cluster.sticky;
+    const target = sticky ? this.pickSticky(sticky) : cluster.pick(this);
+    if (!target) return this.answer(Answers.NoReadyEndpoint);
+    this.send(target);
   }
 
-  /** Picks the first endpoint and sends; answers 503 when the cluster has none. */
-  start(): void {
-    const target = this.plan.cluster.pick(this);
-    if (!target) return this.answer(Answers.NoReadyEndpoint);
-    this.attempt(target);
+  /** The session's endpoint while it can take the request; else a fresh pick. */
+  private pickSticky(sticky: StickySessions): UpstreamTarget | undefined {
+    const cluster = this.plan.cluster;
+    this.sticky = sticky;
+    const session = sticky.read(this.req.headers);
+    const pinned = session && cluster.byToken(session.token);
+    if (pinned && cluster.usable(pinned)) {
+      this.session = session;
+      this.pinned = pinned;
+      return pinned;
+    }
+    return cluster.pick(this);
+  }
+
+  /** The session the answer carries: the client's own (refreshed, with an idle timeout), or a new one for the endpoint that answered. */
+  private sessionHeader(headers: IncomingHttpHeaders): void {
+    const target = this.target!;
+    const kept = target === this.pinned ? this.session : undefined;
+    const issued = this.sticky!.issue(this.plan.cluster.tokenOf(target), kept, this.plan.secure);
+    if (issued) addHeader(headers, issued.name, issued.value);
   }
 
   /** Where and how to send (path, method, headers, body, timeouts); called once per attempt. */
@@ -100,36 +160,75 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** The status the client got (for metrics when a delivery is cut). */
   protected abstract deliveredStatus(): number;
 
+  /** Sends to `target` when a connection slot is free, else waits for one (bounded queue). */
+  private send(target: UpstreamTarget): void {
+    const slot = this.plan.cluster.load.acquireSlot(this);
+    if (slot === true) return this.attempt(target);
+    if (slot === 'overflow') return this.overflow('maxPendingRequests');
+    this.queuedFor = target;
+  }
+
+  /** A connection slot is ours (SlotWaiter). */
+  slotFree(): void {
+    const target = this.queuedFor!;
+    this.queuedFor = undefined;
+    this.attempt(target);
+  }
+
   private attempt(target: UpstreamTarget): void {
     this.target = target;
     this.attempts++;
     target.inflight++;
     this.attemptOpen = true;
+    this.abandoning = false;
     this.controller = undefined;
-    this.ctx.pools.get(target.key).dispatch(this.dispatchOptions(), this);
+    this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
   }
 
   private closeAttempt(): void {
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.target!.inflight--;
+    this.plan.cluster.load.releaseSlot();
   }
 
-  /** Time to response headers: the route's backendRequest timeout, else --upstream-response-timeout. */
+  /**
+   * Time to response headers: the route's backendRequest timeout, else the retry perTryTimeout,
+   * else the cluster policy's request timeout (an attempt may use all of it), else
+   * --upstream-response-timeout.
+   */
   protected headersTimeout(): number {
-    return this.plan.rt.route.timeouts?.backendRequestMs ?? this.ctx.timeouts.responseMs;
+    return this.plan.rt.route.timeouts?.backendRequestMs ?? this.retry.policy.perTryTimeoutMs ?? this.plan.cluster.cluster.policy?.timeouts?.requestMs ?? this.ctx.timeouts.responseMs;
+  }
+
+  /** Longest silence while the response body streams: the cluster policy's idle timeout, else --upstream-idle-timeout. */
+  protected idleTimeout(): number {
+    return this.plan.cluster.cluster.policy?.timeouts?.idleMs ?? this.ctx.timeouts.idleMs;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.done) controller.abort(new Error('client gone'));
+    else if (this.timedOut) controller.abort(Object.assign(new Error('request timeout'), { code: 'ETIMEDOUT' }));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (this.done) return;
-    this.plan.cluster.health.responded(this.target!.key, statusCode);
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.done || this.abandoning) return;
+    const cluster = this.plan.cluster;
+    cluster.health.responded(this.target!.key, statusCode);
+    const reason = this.retry.reasonForStatus(statusCode);
+    if (reason !== undefined && this.mayRepeat(false) && this.retryElsewhere(reason, true)) {
+      // Another endpoint takes the request: drop this answer unread (undici reports the abort
+      // through onResponseError at once, which `abandoning` swallows).
+      this.abandoning = true;
+      this.closeAttempt();
+      controller.abort(new Error(`retrying after status ${statusCode}`));
+      return;
+    }
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
+    if (this.sticky) this.sessionHeader(headers);
+    if (this.hashCookie) addHeader(headers, 'set-cookie', this.hashCookie);
     if (this.ctx.draining()) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;
@@ -141,19 +240,23 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
     if (!this.writeBody(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
-    if (this.done) return;
+    if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
     this.finish(this.heldStatus);
     this.endBody();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    if (this.abandoning) {
+      this.abandoning = false;
+      return;
+    }
     if (this.done) return;
     this.closeAttempt();
     this.heldHeaders = undefined;
@@ -170,14 +273,9 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const unreached = neverReached(err);
     if (unreached) cluster.health.unreachable(this.target!.key);
     else cluster.health.broke(this.target!.key);
-    if (this.retryable(err, unreached)) {
-      (this.tried ??= new Set()).add(this.target!.key);
-      const next = cluster.pick(this, this.tried);
-      if (next) {
-        this.ctx.metrics.upstreamRetries.labels(cluster.cluster.id).inc();
-        return this.attempt(next);
-      }
-    }
+    const failure: AttemptFailure | undefined = unreached ? 'connect-failure' : kind === 'reset' ? 'reset' : kind === 'timeout' ? 'timeout' : undefined;
+    const reason = failure && this.retry.reasonForFailure(failure);
+    if (reason && this.mayRepeat(unreached) && this.retryElsewhere(reason, false)) return;
     if (this.delivering) {
       this.finish(this.deliveredStatus());
       return this.cut(err);
@@ -186,13 +284,50 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   }
 
   /**
-   * Whether another endpoint may take this request: nothing was delivered yet, no request body
-   * was streamed (it cannot be replayed), and either the endpoint was never reached or the
-   * request is safe to repeat.
+   * Whether the request may be sent again: nothing was delivered, the request timeout has not
+   * passed, attempts are left, its body (if any) was never read (it streams once), and either
+   * the endpoint was never reached or the method is idempotent.
    */
-  private retryable(err: Error & { code?: string }, unreached: boolean): boolean {
-    if (this.timedOut || this.delivering || this.withBody || this.attempts >= MAX_ATTEMPTS) return false;
-    return unreached || (brokeBeforeResponse(err) && SAFE_METHODS.has(this.req.method ?? ''));
+  private mayRepeat(unreached: boolean): boolean {
+    if (this.timedOut || this.delivering || this.attempts >= this.retry.maxAttempts) return false;
+    if (this.withBody && this.req.readableDidRead) return false;
+    return unreached || isIdempotent(this.req.method);
+  }
+
+  /**
+   * Retries on an endpoint this request has not tried, within maxParallelRetries and the retry
+   * budget, after the policy's backoff; false (and nothing changes) when it may not.
+   * `deferred`: called from inside the failed attempt's callbacks, so the send waits a turn.
+   */
+  private retryElsewhere(reason: RetryOn, deferred: boolean): boolean {
+    const cluster = this.plan.cluster;
+    const metrics = this.ctx.metrics;
+    const refused = this.retryOpen ? undefined : cluster.load.mayRetry(this.retry.policy);
+    if (refused) {
+      if (refused === 'budget') metrics.retryBudgetExhausted.labels(cluster.cluster.id).inc();
+      else metrics.circuitBreakerOverflow.labels(cluster.cluster.id, refused).inc();
+      return false;
+    }
+    (this.tried ??= new Set()).add(this.target!.key);
+    const next = cluster.pick(this, this.tried);
+    if (!next) return false;
+    if (!this.retryOpen) {
+      this.retryOpen = true;
+      cluster.load.activeRetries++;
+    }
+    this.retries++;
+    metrics.retries.labels(cluster.cluster.id, reason).inc();
+    metrics.upstreamRetries.labels(cluster.cluster.id).inc();
+    const delay = this.retry.backoffMs(this.retries, Math.random);
+    if (delay === 0 && !deferred) {
+      this.send(next);
+    } else {
+      this.backoffTimer = setTimeout(() => {
+        this.backoffTimer = undefined;
+        if (!this.done) this.send(next);
+      }, delay);
+    }
+    return true;
   }
 
   /** This attempt is the one the client gets: write its held status and headers. */
@@ -208,10 +343,18 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.writeAnswer(a.status, a.body, headers);
   }
 
+  /** A circuit-breaker limit refused the request: 503 at once, naming the limit. */
+  private overflow(limit: OverflowLimit): void {
+    this.ctx.metrics.circuitBreakerOverflow.labels(this.plan.cluster.cluster.id, limit).inc();
+    this.answer(Answers.Overflow, { 'x-sluice-overflow': limit });
+  }
+
   private onRequestTimeout(): void {
     if (this.done) return;
     this.timedOut = true;
-    if (this.controller) this.controller.abort(Object.assign(new Error('request timeout'), { code: 'ETIMEDOUT' }));
+    if (this.attemptOpen && this.controller) this.controller.abort(Object.assign(new Error('request timeout'), { code: 'ETIMEDOUT' }));
+    // Waiting for a slot or a backoff: nothing is in flight to abort.
+    else if (!this.attemptOpen) this.answer(Answers.UpstreamTimedOut);
   }
 
   /** The client went away before the exchange finished: stop the upstream attempt. */
@@ -225,6 +368,20 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done) return;
     this.done = true;
     this.closeAttempt();
+    const load = this.plan.cluster.load;
+    if (this.queuedFor) {
+      load.cancelWait(this);
+      this.queuedFor = undefined;
+    }
+    if (this.retryOpen) {
+      this.retryOpen = false;
+      load.activeRetries--;
+    }
+    if (this.counted) {
+      this.counted = false;
+      load.release();
+    }
+    clearTimeout(this.backoffTimer);
     clearTimeout(this.requestTimer);
     this.ctx.metrics.countRequest(this.plan.rt.route.id, this.plan.cluster.cluster.id, code, (performance.now() - this.started) / 1000);
   }
@@ -247,7 +404,7 @@ export class HttpExchange extends Exchange {
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
     const plan = this.plan;
-    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.ctx.timeouts.idleMs };
+    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
   }
 
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {

@@ -36,6 +36,8 @@ export interface Forward {
   readonly routeHeaders: string[];
   /** Upstream request headers with the backend's filters applied too. */
   readonly headers: string[];
+  /** The client connection is TLS (cookies Sluice issues get Secure). */
+  readonly secure: boolean;
 }
 
 export type Plan = Answer | Forward;
@@ -113,5 +115,5 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   });
   const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
   const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
-  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders };
+  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https' };
 }

@@ -2,6 +2,10 @@
 // what it received (method, path, host, headers, body size) as one line of JSON. `?delay=MS`
 // holds the answer back that long (graceful-shutdown tests). An Upgrade request is accepted
 // (101), greeted with "hello from NAME\n" and echoed; under /refuse it is answered 403.
+// Faults for the traffic-policy demo and tests, switched by requests to the backend itself:
+//   /_fault/health/down|up   its /health answers 503 | 200
+//   /_fault/errors/on|off    every other request is answered 503
+//   /_fault/delay/MS         every other request is held MS milliseconds (0: off)
 import { createServer, type Server } from 'node:http';
 
 export interface EchoReply {
@@ -14,15 +18,30 @@ export interface EchoReply {
 }
 
 export function startEchoBackend(name: string, port: number, host = '127.0.0.1'): Promise<Server> {
+  const faults = { healthy: true, errors: false, delayMs: 0 };
   const server = createServer((req, res) => {
+    if (req.url?.startsWith('/_fault/') || req.url === '/health') {
+      const answer = (status: number, text: string) => {
+        res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), 'x-backend': name });
+        res.end(text);
+      };
+      req.resume();
+      const [, , what, arg] = (req.url ?? '').split('/');
+      if (req.url === '/health') return answer(faults.healthy ? 200 : 503, `${name} ${faults.healthy ? 'healthy' : 'unhealthy'}\n`);
+      if (what === 'health') faults.healthy = arg !== 'down';
+      else if (what === 'errors') faults.errors = arg === 'on';
+      else if (what === 'delay') faults.delayMs = Math.min(Number(arg) || 0, 60_000);
+      else return answer(404, 'unknown fault\n');
+      return answer(200, `${name} ${JSON.stringify(faults)}\n`);
+    }
     let bodyBytes = 0;
     req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
     req.on('end', () => {
       const reply: EchoReply = { backend: name, method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', headers: req.headers, bodyBytes };
       const body = `${JSON.stringify(reply)}\n`;
-      const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
+      const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0) + faults.delayMs;
       setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-backend': name });
+        res.writeHead(faults.errors ? 503 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-backend': name });
         res.end(body);
       }, Math.min(delay, 60_000));
     });

@@ -11,7 +11,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface Example {
   /** Folder under examples/. */
   readonly name: string;
-  readonly backends: readonly (readonly [name: string, port: number])[];
+  /** Demo backends: name, port, and the loopback address (default 127.0.0.1). */
+  readonly backends: readonly (readonly [name: string, port: number, host?: string])[];
   /** What to print once started, given Sluice's HTTP base URL, admin port and manifest folder. */
   readonly usage: (base: string, adminPort: number, manifests: string) => string;
 }
@@ -21,7 +22,7 @@ export async function runExample(example: Example): Promise<void> {
   const httpPort = Number(process.env.SLUICE_HTTP_PORT ?? 8080);
   const adminPort = Number(process.env.SLUICE_ADMIN_PORT ?? 9090);
   const servers: Server[] = [];
-  for (const [name, port] of example.backends) servers.push(await startEchoBackend(name, port));
+  for (const [name, port, host] of example.backends) servers.push(await startEchoBackend(name, port, host));
 
   const sluice = spawn(
     process.execPath,

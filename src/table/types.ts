@@ -261,10 +261,13 @@ export interface RetryPolicy {
   readonly budget?: { readonly percent: number; readonly minRetryConcurrency: number };
 }
 
-/** Per-Service overrides of --upstream-connect-timeout, the request timeout and --upstream-idle-timeout. */
+/** Per-Service timeouts; a route's own Gateway API timeouts win. */
 export interface ClusterTimeouts {
+  /** Overrides --upstream-connect-timeout. */
   readonly connectMs?: number;
+  /** The whole request, as HTTPRoute timeouts.request; each attempt may use all of it (it replaces --upstream-response-timeout). */
   readonly requestMs?: number;
+  /** Overrides --upstream-idle-timeout. */
   readonly idleMs?: number;
 }
 

@@ -81,6 +81,11 @@ export class ClusterRegistry {
     return id;
   }
 
+  /** Replaces each resolved cluster with `change(cluster)` (traffic policy, once every route has its clusters). */
+  update(change: (cluster: Cluster) => Cluster): void {
+    for (const [id, c] of this.clusters) if (!c.unresolved) this.clusters.set(id, change(c));
+  }
+
   list(): Cluster[] {
     return [...this.clusters.values()].sort((a, b) => compareStrings(a.id, b.id));
   }

@@ -17,6 +17,8 @@ import { IngressClassSelector } from './ingress/classes.js';
 import { translateGatewayApi } from './gateway/gateway.js';
 import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
+import { applyBackendTrafficPolicies } from './policy/backend-traffic.js';
+import { RouteReach } from './policy/reach.js';
 import { resolveDefaultCertificate } from './tls.js';
 import type { StatusUpdate, TranslateOptions, TranslateResult } from './types.js';
 import { reportUnimplemented } from './unimplemented.js';
@@ -73,7 +75,13 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   }
   for (const l of gateway.listeners) if (!merged.has(l)) listeners.push(l);
 
-  // 5. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
+  // 5. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
+  const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
+  const services = new Map(snapshot.Service.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
+  const reach = new RouteReach(listeners, clusters.list(), statuses);
+  statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
+
+  // 6. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
   const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
   const table: RoutingTable = { listeners: served, clusters: clusters.list() };

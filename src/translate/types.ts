@@ -1,4 +1,5 @@
 import type { GatewayClassStatus, GatewayStatus, RouteParentStatus } from '../api/gateway.js';
+import type { PolicyAncestorStatus } from '../api/sluice.js';
 import type { RoutingTable, SourceRef } from '../table/types.js';
 
 export interface TranslateOptions {
@@ -59,7 +60,18 @@ export interface HTTPRouteStatusUpdate {
   readonly parents: readonly RouteParentStatus[];
 }
 
-export type StatusUpdate = IngressStatusUpdate | GatewayClassStatusUpdate | GatewayStatusUpdate | HTTPRouteStatusUpdate;
+/**
+ * Sluice's entries of a BackendTrafficPolicy's status.ancestors (controllerName = ours); the
+ * writer keeps other controllers' entries.
+ */
+export interface BackendTrafficPolicyStatusUpdate {
+  readonly kind: 'BackendTrafficPolicy';
+  readonly namespace: string;
+  readonly name: string;
+  readonly ancestors: readonly PolicyAncestorStatus[];
+}
+
+export type StatusUpdate = IngressStatusUpdate | GatewayClassStatusUpdate | GatewayStatusUpdate | HTTPRouteStatusUpdate | BackendTrafficPolicyStatusUpdate;
 
 export interface TranslateResult {
   readonly table: RoutingTable;

@@ -1,6 +1,6 @@
 // Fields of the objects Sluice serves that it does not implement. The apiserver hands over the
-// whole object, including fields newer API versions added (HTTPRoute rules[].retry,
-// sessionPersistence, listener tls.options, IngressClass parameters, ...); translate reads only
+// whole object, including fields newer API versions added (listener tls.options, IngressClass
+// parameters, ...); translate reads only
 // the fields below. Every other field present on an object we serve is reported as a warning
 // diagnostic (log, sluice_diagnostics, /debug/routes) instead of being dropped silently. The
 // trees mirror the types in src/api: a field added there and implemented gets a line here, and
@@ -28,6 +28,7 @@ const routeFilter: Fields = {
 };
 const nameValueMatch: Fields = { type: true, name: true, value: true };
 const ingressBackend: Fields = { service: { name: true, port: { name: true, number: true } }, resource: true };
+const sessionPersistence: Fields = { sessionName: true, absoluteTimeout: true, idleTimeout: true, type: true, cookieConfig: { lifetimeType: true } };
 
 const SPECS: Readonly<Record<string, Fields>> = {
   IngressClass: { controller: true },
@@ -60,7 +61,42 @@ const SPECS: Readonly<Record<string, Fields>> = {
       filters: routeFilter,
       backendRefs: { ...backendRef, weight: true, filters: routeFilter },
       timeouts: { request: true, backendRequest: true },
+      retry: { codes: true, attempts: true, backoff: true },
+      sessionPersistence,
     },
+  },
+  BackendTrafficPolicy: {
+    targetRefs: { group: true, kind: true, name: true, sectionName: true },
+    loadBalancer: {
+      type: true,
+      leastRequest: { choiceCount: true },
+      consistentHash: { type: true, header: { name: true }, cookie: { name: true, ttl: true, path: true }, queryParam: { name: true }, tableSize: true },
+      slowStart: { window: true },
+    },
+    sessionPersistence,
+    healthCheck: {
+      active: {
+        type: true,
+        http: { path: true, method: true, hostname: true, expectedStatuses: { start: true, end: true } },
+        interval: true,
+        timeout: true,
+        healthyThreshold: true,
+        unhealthyThreshold: true,
+        initialJitter: true,
+      },
+      passive: { consecutive5xx: true, consecutiveGatewayErrors: true, interval: true, baseEjectionTime: true, maxEjectionTime: true, maxEjectionPercent: true },
+      panicThreshold: true,
+    },
+    circuitBreaker: { maxConnections: true, maxPendingRequests: true, maxParallelRequests: true, maxParallelRetries: true },
+    retry: {
+      numRetries: true,
+      perTryTimeout: true,
+      retryOn: true,
+      retriableStatusCodes: true,
+      backoff: { baseInterval: true, maxInterval: true },
+      budget: { percent: true, minRetryConcurrency: true },
+    },
+    timeouts: { connect: true, request: true, idle: true },
   },
 };
 
@@ -86,7 +122,46 @@ export function unimplementedFields(obj: KubeObject & { readonly spec?: unknown 
   return out;
 }
 
-/** One warning per unimplemented field of an object Sluice serves. */
+/** Every field path Sluice reads in `spec` of a kind ("loadBalancer.consistentHash.tableSize"), for tests against the CRDs. */
+export function implementedFieldPaths(kind: string): string[] {
+  const out: string[] = [];
+  const visit = (fields: Fields, prefix: string) => {
+    for (const [name, child] of Object.entries(fields)) {
+      out.push(`${prefix}${name}`);
+      if (child !== true) visit(child, `${prefix}${name}.`);
+    }
+  };
+  visit(SPECS[kind] ?? {}, '');
+  return out;
+}
+
+/**
+ * Annotation prefixes of other ingress controllers: on an Ingress Sluice serves they configure
+ * nothing, which a user moving from that controller must be told.
+ */
+const FOREIGN_ANNOTATIONS = ['nginx.ingress.kubernetes.io/', 'nginx.org/', 'ingress.kubernetes.io/', 'haproxy.org/', 'haproxy.router.openshift.io/', 'traefik.ingress.kubernetes.io/', 'alb.ingress.kubernetes.io/', 'konghq.com/', 'projectcontour.io/'];
+
+/** What to use instead, for the annotations users reach for most. */
+const INSTEAD: readonly (readonly [RegExp, string])[] = [
+  [/affinity|session-cookie|sticky/, 'use a BackendTrafficPolicy sessionPersistence'],
+  [/load-balance|upstream-hash-by|balance/, 'use a BackendTrafficPolicy loadBalancer'],
+  [/next-upstream|retr/, 'use a BackendTrafficPolicy retry'],
+  [/timeout/, 'use a BackendTrafficPolicy timeouts'],
+  [/health|check|max-fails|fail-timeout/, 'use a BackendTrafficPolicy healthCheck'],
+];
+
+/** Annotations of other ingress controllers on an object, with what to use instead. */
+export function foreignAnnotations(obj: KubeObject): { readonly name: string; readonly instead: string }[] {
+  const out: { name: string; instead: string }[] = [];
+  for (const name of Object.keys(obj.metadata.annotations ?? {}).sort()) {
+    if (!FOREIGN_ANNOTATIONS.some((p) => name.startsWith(p))) continue;
+    out.push({ name, instead: INSTEAD.find(([re]) => re.test(name))?.[1] ?? '' });
+  }
+  return out;
+}
+
+/** One warning per unimplemented field (and, on an Ingress, per foreign annotation) of an object Sluice serves. */
 export function reportUnimplemented(obj: KubeObject & { readonly spec?: unknown }, diagnostics: Diagnostics): void {
   for (const field of unimplementedFields(obj)) diagnostics.warning(sourceOf(obj), 'FieldNotImplemented', field);
+  if (obj.kind === 'Ingress') for (const a of foreignAnnotations(obj)) diagnostics.warning(sourceOf(obj), 'AnnotationNotImplemented', a.name, a.instead);
 }

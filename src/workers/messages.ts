@@ -7,6 +7,13 @@ import type { TablePiece } from './table-transfer.js';
 
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
+/** One active health-check verdict: the controller probes, every worker's balancers obey. */
+export interface ActiveVerdict {
+  readonly clusterId: string;
+  readonly key: string;
+  readonly healthy: boolean;
+}
+
 export type ToWorker =
   | { readonly type: 'sluice:table-piece'; readonly generation: number; readonly piece: TablePiece }
   | { readonly type: 'sluice:table-end'; readonly generation: number; readonly keepRoutes: boolean; readonly routesVersion?: number }
@@ -14,6 +21,8 @@ export type ToWorker =
   | { readonly type: 'sluice:health'; readonly id: number }
   /** The controller's generated sluice-default certificate: every worker serves the same one. */
   | { readonly type: 'sluice:default-certificate'; readonly pair: KeyPair }
+  /** Active health-check verdicts (changes, or every current one for a new worker). */
+  | { readonly type: 'sluice:active-health'; readonly verdicts: readonly ActiveVerdict[] }
   | { readonly type: 'sluice:stop'; readonly drainMs: number };
 
 export type FromWorker =

@@ -13,7 +13,7 @@ import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
 import { generatedDefaultCertificate } from '../dataplane/tls/default-certificate.js';
-import { type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
+import { type ActiveVerdict, type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
 import { splitTable, type TableTransfer } from './table-transfer.js';
 
 const RESTART_DELAY_MS = 1000;
@@ -31,6 +31,8 @@ export class WorkerPool implements TableSink {
   private readonly replies = new Map<number, (reply: FromWorker) => void>();
   private stopping = false;
   private started = false;
+  /** Every current active health-check verdict, for a worker that (re)starts. */
+  private activeVerdicts: () => Iterable<ActiveVerdict> = () => [];
 
   constructor(count: number, metrics: Metrics, log: Logger) {
     this.count = count;
@@ -73,6 +75,17 @@ export class WorkerPool implements TableSink {
       this.until(() => [...this.ready].every((w) => (this.acks.get(w) ?? 0) >= generation)),
       new Promise<void>((r) => setTimeout(r, 5000).unref()),
     ]);
+  }
+
+  /** Where a (re)started worker gets the active health-check verdicts so far. */
+  setVerdictSource(source: () => Iterable<ActiveVerdict>): void {
+    this.activeVerdicts = source;
+  }
+
+  /** Sends active health-check verdicts to every ready worker. */
+  broadcastVerdicts(verdicts: readonly ActiveVerdict[]): void {
+    if (verdicts.length === 0) return;
+    for (const w of this.ready) this.post(w, { type: 'sluice:active-health', verdicts });
   }
 
   /** Prometheus text of the controller's metrics summed with every worker's. */
@@ -127,6 +140,8 @@ export class WorkerPool implements TableSink {
         this.ready.add(worker);
         if (raw.type === 'sluice:ready') this.post(worker, { type: 'sluice:default-certificate', pair: generatedDefaultCertificate() });
         if (this.latest) this.sendTable(worker, splitTable(this.latest.table, false), this.latest.generation);
+        // After the table, so the verdicts meet the clusters they name.
+        if (raw.type === 'sluice:ready') this.post(worker, { type: 'sluice:active-health', verdicts: [...this.activeVerdicts()] });
       } else if (raw.type === 'sluice:installed') {
         this.acks.set(worker, raw.generation);
       } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health') {

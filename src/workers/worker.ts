@@ -50,10 +50,14 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
         break;
       }
       case 'sluice:metrics':
+        dataplane.refreshHealthMetric();
         void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
         break;
       case 'sluice:default-certificate':
         adoptDefaultCertificate(raw.pair);
+        break;
+      case 'sluice:active-health':
+        for (const v of raw.verdicts) dataplane.setActiveHealth(v.clusterId, v.key, v.healthy);
         break;
       case 'sluice:health':
         send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });

@@ -10,7 +10,8 @@
 // ReplicaSet or HPA status ever appears (test/cluster/README.md). The one Sluice process below
 // stands in for the pod.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'undici';
 import type { Cluster } from '../cluster/harness.js';
 import { CHART, helm, kubectl, mustHelm, parseManifests, valuesArgs, type K8sObject } from '../chart/support/helm.js';
@@ -51,6 +52,13 @@ function pathOf(o: K8sObject): string {
   return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}`;
 }
 
+/** The CRDs of the chart's crds/ (a copy of crds/sluice/, whatever it holds). */
+function chartCrdNames(): string[] {
+  const dir = join(CHART, 'crds');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).flatMap((f) => parseManifests(readFileSync(join(dir, f), 'utf8')).map((o) => o.metadata.name));
+}
+
 async function manifest(): Promise<K8sObject[]> {
   return parseManifests(await mustHelm(['get', 'manifest', ns, '-n', ns], env));
 }
@@ -78,7 +86,7 @@ test('helm install: the apiserver accepts every object, Gateway API CRDs include
   const out = await mustHelm(['install', ns, CHART, '-n', ns, ...valuesArgs(installValues())], env);
   console.log(`helm install took ${Date.now() - started} ms`);
   expect(out).toContain('STATUS: deployed');
-  for (const name of SLUICE_CRDS) {
+  for (const name of [...SLUICE_CRDS, ...chartCrdNames()]) {
     const crd = (await must(c, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)).body;
     expect([name, conditionOf(crd.status?.conditions, 'Established')?.status]).toEqual([name, 'True']);
   }
@@ -245,7 +253,7 @@ test('helm uninstall leaves nothing but the CRDs (and the Lease Sluice created)'
   for (const path of byLabel) expect([path, (await must(c, 'GET', `${path}?labelSelector=app.kubernetes.io/instance=${ns}`)).body.items]).toEqual([path, []]);
   expect((await must(c, 'GET', `/api/v1/namespaces/${ns}/secrets?labelSelector=owner=helm`)).body.items).toEqual([]);
   // Helm never deletes CRDs; Sluice's own Lease is not the chart's.
-  for (const name of SLUICE_CRDS) expect((await api(c, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)).status).toBe(200);
+  for (const name of [...SLUICE_CRDS, ...chartCrdNames()]) expect([name, (await api(c, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)).status]).toEqual([name, 200]);
   expect((await api(c, 'GET', paths.lease(ns, 'sluice-leader'))).status).toBe(200);
   ns = ''; // nothing left for afterAll
 }, 120_000);

@@ -1,8 +1,20 @@
 // The endpoint-picking seam. A Balancer chooses among a cluster's eligible endpoints; the
 // factory maps the table's `loadBalancer.type` to an implementation, so a new algorithm is a
 // new file here and one line in the factory.
+//
+//   RoundRobin      round-robin.ts   rotation (smooth weighted while an endpoint ramps up)
+//   LeastRequest    least-request.ts power of choiceCount choices (2), or a full scan (0)
+//   Random          random.ts        uniform
+//   ConsistentHash  maglev.ts        Maglev table over the endpoint keys, by PickContext.hashKey
+//
+// Slow start (slow-start.ts) applies to RoundRobin, LeastRequest and Random; ConsistentHash
+// ignores it (changing shares over time would move keys between endpoints).
 import type { EndpointAddress, LoadBalancerPolicy } from '../../table/types.js';
+import { DEFAULT_CHOICE_COUNT, LeastRequestBalancer } from './least-request.js';
+import { MaglevBalancer } from './maglev.js';
+import { RandomBalancer } from './random.js';
 import { RoundRobinBalancer } from './round-robin.js';
+import { SlowStart } from './slow-start.js';
 
 /** One endpoint of a cluster as balancers see it. */
 export interface UpstreamTarget {
@@ -11,7 +23,14 @@ export interface UpstreamTarget {
   readonly endpoint: EndpointAddress;
   /** Requests in flight to this endpoint from this cluster in this process (the exchange counts them). */
   inflight: number;
-  /** When this process first saw the endpoint in this cluster (clock of BalancerClock.now); slow start ramps from it. */
+  /**
+   * When this process first saw the endpoint in this cluster (clock of BalancerClock.now);
+   * slow start ramps its share from 10 % at addedAt to 100 % at addedAt + window. The
+   * endpoints a cluster has when this process first sees the cluster must not ramp: give them
+   * -Infinity (any addedAt ≤ now − window means a full share). Balancers are rebuilt on every
+   * endpoint change, so the caller keeps first-seen times across rebuilds: another endpoint
+   * joining must not restart a ramp.
+   */
   readonly addedAt: number;
 }
 
@@ -19,7 +38,7 @@ export interface UpstreamTarget {
 export interface PickContext {
   /** The client address (after trusted-proxy resolution). */
   readonly clientAddress: string;
-  /** The request's consistent-hash key, already hashed (stableHash of the key string); undefined: the request has none. */
+  /** The request's consistent-hash key, already hashed (stableHash(key) of stable-hash.ts, unsigned 32-bit); undefined: the request has none. */
   readonly hashKey: number | undefined;
 }
 
@@ -43,13 +62,16 @@ export interface BalancerClock {
 
 export const SYSTEM_CLOCK: BalancerClock = { now: () => performance.now(), random: Math.random };
 
-export function createBalancer(policy: LoadBalancerPolicy, targets: readonly UpstreamTarget[], _clock: BalancerClock = SYSTEM_CLOCK): Balancer {
+/** A balancer over `targets` (the objects it returns are these, so the caller's inflight counts reach it). */
+export function createBalancer(policy: LoadBalancerPolicy, targets: readonly UpstreamTarget[], clock: BalancerClock = SYSTEM_CLOCK): Balancer {
   switch (policy.type) {
     case 'RoundRobin':
+      return new RoundRobinBalancer(targets, SlowStart.of(policy.slowStartMs, targets, clock));
     case 'LeastRequest':
+      return new LeastRequestBalancer(targets, policy.choiceCount ?? DEFAULT_CHOICE_COUNT, clock, SlowStart.of(policy.slowStartMs, targets, clock));
     case 'Random':
+      return new RandomBalancer(targets, clock, SlowStart.of(policy.slowStartMs, targets, clock));
     case 'ConsistentHash':
-      // Until their balancers land, every type balances round robin.
-      return new RoundRobinBalancer(targets);
+      return new MaglevBalancer(targets, policy.consistentHash?.tableSize);
   }
 }

@@ -38,6 +38,8 @@ export interface EndpointHealthState {
   readonly ejections: number;
   /** The latest active-check verdict, when the cluster has active checks. */
   readonly active?: 'healthy' | 'unhealthy';
+  /** Requests in flight to it from this worker (set by the data plane, not by health). */
+  readonly activeRequests?: number;
 }
 
 /** cluster id → endpoint key → state, for endpoints with anything to show. */

@@ -17,42 +17,46 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
 }
 
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
+  /** Endpoint key → connect timeout → pool (a BackendTrafficPolicy may set its own connect timeout). */
+  private readonly pools = new Map<string, Map<number, Pool>>();
   private readonly options: PoolOptions;
 
   constructor(options: PoolOptions) {
     this.options = options;
   }
 
-  get(key: string): Pool {
-    let pool = this.pools.get(key);
+  /** The pool to an endpoint, with the default connect timeout or `connectMs`. */
+  get(key: string, connectMs: number = this.options.connectMs): Pool {
+    let byTimeout = this.pools.get(key);
+    if (!byTimeout) this.pools.set(key, (byTimeout = new Map()));
+    let pool = byTimeout.get(connectMs);
     if (!pool) {
       pool = new Pool(`http://${key}`, {
         connections: this.options.connectionsPerEndpoint,
         pipelining: 1,
-        connectTimeout: this.options.connectMs,
+        connectTimeout: connectMs,
         keepAliveTimeout: this.options.keepAliveMs,
         keepAliveMaxTimeout: this.options.keepAliveMs,
         // Per-request timeouts are passed with each dispatch.
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      this.pools.set(key, pool);
+      byTimeout.set(connectMs, pool);
     }
     return pool;
   }
 
-  /** Closes (gracefully) every pool whose key is not in `keep`. */
+  /** Closes (gracefully) every pool whose endpoint key is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
-    for (const [key, pool] of this.pools) {
+    for (const [key, byTimeout] of this.pools) {
       if (keep.has(key)) continue;
       this.pools.delete(key);
-      pool.close().catch(() => pool.destroy());
+      for (const pool of byTimeout.values()) pool.close().catch(() => pool.destroy());
     }
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()];
+    const all = [...this.pools.values()].flatMap((m) => [...m.values()]);
     this.pools.clear();
     await Promise.allSettled(all.map((p) => p.close()));
   }

@@ -186,6 +186,8 @@ class RouteEmitter {
         ...(rule.rewrite ? { rewrite: rule.rewrite } : {}),
         ...(mirrors.length > 0 ? { mirrors } : {}),
         ...(rule.timeouts ? { timeouts: rule.timeouts } : {}),
+        ...(rule.retry ? { retry: rule.retry } : {}),
+        ...(rule.sessionPersistence ? { sessionPersistence: rule.sessionPersistence } : {}),
         action,
       };
       entries.set(id, { route: r, key: { match: m.match, routeAge: routeAge(route), ruleIndex: rule.index, matchIndex: m.index } });

@@ -1,9 +1,11 @@
 // HTTPRoute rules → route templates (matches, filters, action) independent of the listener they
 // attach through. What is wrong is collected in RouteProblems (problems.ts says which problem
 // rejects the route and which only marks a backend). Matches, filters (filters/registry.ts),
-// backendRefs and timeouts each have their own module; this one puts a rule together.
+// backendRefs, timeouts, retry and session persistence (the latter read like a
+// BackendTrafficPolicy's, policy/session-persistence.ts) each have their own module; this one
+// puts a rule together.
 import type { HTTPBackendRef, HTTPRoute, HTTPRouteRule } from '../../api/gateway.js';
-import type { HeaderModifier, Redirect, RouteTimeouts, SourceRef, UrlRewrite } from '../../table/types.js';
+import type { HeaderModifier, Redirect, RetryPolicy, RouteTimeouts, SessionPersistence, SourceRef, UrlRewrite } from '../../table/types.js';
 import type { ServiceRef } from '../clusters.js';
 import { displayRef, isUnresolved, resolveBackendRef, type RuleInputs } from './backend-refs.js';
 import type { Verdict } from './conditions.js';
@@ -13,6 +15,9 @@ import { checkHostname } from './hostnames.js';
 import { compileMatches, type MatchTemplate } from './matches.js';
 import { RouteProblems } from './problems.js';
 import { compileTimeouts } from './timeouts.js';
+import { compileRetry } from './retry.js';
+import { Fields } from '../policy/fields.js';
+import { readSessionPersistence } from '../policy/session-persistence.js';
 
 export interface BackendTemplate {
   /** A resolvable Service port, or why the reference is invalid. */
@@ -32,6 +37,8 @@ export interface RuleTemplate {
   readonly redirect?: Redirect;
   readonly mirrors: readonly MirrorTemplate[];
   readonly timeouts?: RouteTimeouts;
+  readonly retry?: RetryPolicy;
+  readonly sessionPersistence?: SessionPersistence;
   readonly backends: readonly BackendTemplate[];
 }
 
@@ -62,7 +69,17 @@ function compileRule(route: HTTPRoute, rule: HTTPRouteRule, ri: number, inputs: 
   if (filters.redirect && filters.rewrite) problems.unsupportedValue(`${where}: RequestRedirect and URLRewrite cannot be combined`);
   const backends = (rule.backendRefs ?? []).map((b, bi) => compileBackend(b, { ...context, where: `${where}.backendRefs[${bi}]` }));
   const timeouts = compileTimeouts(rule, where, problems);
-  return { index: ri, matches, ...filters, ...(timeouts ? { timeouts } : {}), backends };
+  const retry = compileRetry(rule, where, problems);
+  const sessionPersistence = readSessionPersistence(rule.sessionPersistence, new Fields(where, (m) => problems.unsupportedValue(m)));
+  return {
+    index: ri,
+    matches,
+    ...filters,
+    ...(timeouts ? { timeouts } : {}),
+    ...(retry ? { retry } : {}),
+    ...(sessionPersistence ? { sessionPersistence } : {}),
+    backends,
+  };
 }
 
 export function compileRoute(route: HTTPRoute, source: SourceRef, inputs: RuleInputs): RouteTemplate {

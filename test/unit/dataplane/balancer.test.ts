@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { SmoothWeightedRoundRobin } from '../../../src/dataplane/balancer/round-robin.js';
 import { eligibleEndpoints, ClusterRuntime, reconcileClusters } from '../../../src/dataplane/clusters.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
 import type { Cluster, EndpointAddress } from '../../../src/table/types.js';
 
 function counts<T>(picker: { pick(): T | undefined }, n: number): Map<T | undefined, number> {
@@ -49,7 +49,7 @@ function cluster(endpoints: EndpointAddress[]): Cluster {
 }
 
 const client = { clientAddress: '192.0.2.1', hashKey: undefined };
-const runtime = (endpoints: EndpointAddress[]) => new ClusterRuntime(cluster(endpoints), new PassiveHealth().forCluster('ns/svc:80'));
+const runtime = (endpoints: EndpointAddress[]) => new ClusterRuntime(cluster(endpoints), new OutlierEndpointHealth().forCluster('ns/svc:80'));
 
 describe('endpoint eligibility', () => {
   it('uses only ready endpoints when there are any', () => {
@@ -64,7 +64,7 @@ describe('endpoint eligibility', () => {
 
   it('has none when nothing is ready or serving', () => {
     expect(eligibleEndpoints([ep('10.0.0.2', { ready: false, serving: false, terminating: true })])).toEqual([]);
-    expect(new ClusterRuntime(cluster([]), new PassiveHealth().forCluster('ns/svc:80')).pick(client)).toBeUndefined();
+    expect(new ClusterRuntime(cluster([]), new OutlierEndpointHealth().forCluster('ns/svc:80')).pick(client)).toBeUndefined();
   });
 
   it('spreads picks over ready endpoints and avoids a failed one on retry', () => {
@@ -77,7 +77,7 @@ describe('endpoint eligibility', () => {
 
   it('skips ejected endpoints while another is healthy, and uses one when all are ejected', () => {
     let now = 0;
-    const health = new PassiveHealth(() => now).forCluster('ns/svc:80');
+    const health = new OutlierEndpointHealth({ now: () => now }).forCluster('ns/svc:80');
     const rt = new ClusterRuntime(cluster([ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')]), health);
     health.unreachable('10.0.0.2:80');
     expect(new Set(Array.from({ length: 9 }, () => rt.pick(client)!.key))).toEqual(new Set(['10.0.0.1:80', '10.0.0.3:80']));
@@ -97,7 +97,7 @@ describe('endpoint eligibility', () => {
   });
 
   it('keeps health per cluster: an endpoint ejected for one Service is not ejected for another', () => {
-    const health = new PassiveHealth(() => 0);
+    const health = new OutlierEndpointHealth({ now: () => 0 });
     health.forCluster('ns/a:80').unreachable('10.0.0.1:80');
     expect(health.forCluster('ns/a:80').isEjected('10.0.0.1:80')).toBe(true);
     expect(health.forCluster('ns/b:80').isEjected('10.0.0.1:80')).toBe(false);
@@ -107,7 +107,7 @@ describe('endpoint eligibility', () => {
   });
 
   it('keeps balancer state across swaps only while the endpoint set is unchanged', () => {
-    const health = new PassiveHealth();
+    const health = new OutlierEndpointHealth();
     const before = reconcileClusters(new Map(), [cluster([ep('10.0.0.1'), ep('10.0.0.2')])], health);
     const same = reconcileClusters(before, [cluster([ep('10.0.0.1'), ep('10.0.0.2')])], health);
     expect(same.get('ns/svc:80')).toBe(before.get('ns/svc:80'));

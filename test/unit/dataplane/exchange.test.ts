@@ -1,52 +1,10 @@
 // The exchange without sockets: endpoints are scripted undici dispatchers, the client response is
 // a recording fake. Each case is one way an attempt can go.
 import { describe, expect, it } from '@jest/globals';
-import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange } from '../../../src/dataplane/exchange.js';
-import type { Metrics } from '../../../src/metrics.js';
-import type { EndpointAddress, RouteTimeouts } from '../../../src/table/types.js';
-import { answers, c, cluster, fails, resetsAfterHeaders, route, type Script, scriptedPlan } from '../support/scripted-endpoints.js';
-
-class FakeResponse extends EventEmitter {
-  statusCode = 200;
-  headersSent = false;
-  head: { status: number; headers: IncomingHttpHeaders } | undefined;
-  body = '';
-  ended = false;
-  destroyed = false;
-  writeHead(status: number, a?: string | IncomingHttpHeaders, b?: IncomingHttpHeaders): this {
-    if (this.headersSent) throw new Error('head written twice');
-    this.statusCode = status;
-    this.headersSent = true;
-    this.head = { status, headers: (typeof a === 'string' ? b : a) ?? {} };
-    return this;
-  }
-  write(chunk: Buffer | string): boolean {
-    this.body += chunk.toString();
-    return true;
-  }
-  end(chunk?: string): void {
-    if (chunk) this.body += chunk;
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-}
-
-function setup(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints) {
-  const fixture = scriptedPlan(scripts, method, reqHeaders, endpoints);
-  const req = { method, headers: reqHeaders } as unknown as IncomingMessage;
-  const res = new FakeResponse();
-  const exchange = new HttpExchange(fixture.ctx, fixture.plan, req, res as unknown as ServerResponse, 0);
-  return { ...fixture, exchange, res };
-}
-
-async function metric(metrics: Metrics, name: string): Promise<number> {
-  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
-  return (m?.values ?? []).reduce((sum, v) => sum + Number(v.value), 0);
-}
+import type { RouteTimeouts } from '../../../src/table/types.js';
+import { answers, c, cluster, exchangeSetup as setup, FakeResponse, fails, metric, resetsAfterHeaders, route, scriptedPlan } from '../support/scripted-endpoints.js';
 
 describe('HttpExchange', () => {
   it('retries a safe request whose attempt reset after its headers, and delivers only the retry', () => {
@@ -79,16 +37,26 @@ describe('HttpExchange', () => {
     expect(slow.res.head?.status).toBe(504);
   });
 
-  it('never replays a request with a body, and never retries an unsafe method after a reset', () => {
+  it('never retries a method that is not idempotent after a reset', () => {
     const post = setup({ '10.0.0.1:80': fails('ECONNRESET'), '10.0.0.2:80': answers(200, 'ok') }, 'POST', { 'content-length': '3' });
     post.exchange.start();
     expect(post.attempts).toEqual(['10.0.0.1:80']);
     expect(post.res.head?.status).toBe(502);
-    const del = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, 'DELETE');
-    del.exchange.start();
-    expect(del.attempts).toEqual(['10.0.0.1:80']);
-    expect(del.res.head?.status).toBe(502);
-    expect(del.res.head?.headers['x-fault']).toBeUndefined();
+    const patch = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, 'PATCH');
+    patch.exchange.start();
+    expect(patch.attempts).toEqual(['10.0.0.1:80']);
+    expect(patch.res.head?.status).toBe(502);
+    expect(patch.res.head?.headers['x-fault']).toBeUndefined();
+  });
+
+  it('retries idempotent methods (PUT, DELETE) after a reset, on another endpoint', () => {
+    for (const method of ['PUT', 'DELETE']) {
+      const { exchange, attempts, res } = setup({ '10.0.0.1:80': resetsAfterHeaders, '10.0.0.2:80': answers(200, 'ok') }, method);
+      exchange.start();
+      expect(attempts).toEqual(['10.0.0.1:80', '10.0.0.2:80']);
+      expect(res.head?.status).toBe(200);
+      expect(res.head?.headers['x-fault']).toBeUndefined();
+    }
   });
 
   it("delivers an event stream's head at once, before any event", () => {

@@ -7,7 +7,7 @@ import type { ProxyContext } from '../../../src/dataplane/context.js';
 import { createTrustedMatcher } from '../../../src/dataplane/edge/trusted.js';
 import { compileRedirect } from '../../../src/dataplane/filters/redirect.js';
 import { routeFilters } from '../../../src/dataplane/filters/registry.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
 import { type Forward, planRequest } from '../../../src/dataplane/plan.js';
 import { ListenerRouter } from '../../../src/dataplane/router.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
@@ -37,6 +37,8 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     pickBackend: () => ({ backend: { cluster: 'ns/api:80', weight: 1 }, filters: {}, responseHeaders: undefined }),
     filters: routeFilters(route),
     redirect: route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined,
+    retry: undefined,
+    sticky: undefined,
   });
   const table = { router: () => router, runtime } as unknown as CompiledTable;
   const metrics = new Metrics({ processMetrics: false });
@@ -46,7 +48,7 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     pools: {} as UpstreamPools,
     timeouts: { connectMs: 1, responseMs: 1, idleMs: 1 },
     metrics,
-    health: new PassiveHealth(),
+    health: new OutlierEndpointHealth(),
     draining: () => false,
     edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined, ...edge },
   };

@@ -1,15 +1,28 @@
 // Scripted endpoints for exchange tests: a cluster of three endpoints whose undici dispatch
 // runs a script per endpoint (answer, fail, reset after headers, upgrade...), and a Forward plan
 // over them, so the exchange's attempts can be driven without sockets.
-import type { IncomingHttpHeaders } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ClusterRuntime } from '../../../src/dataplane/clusters.js';
 import type { ProxyContext } from '../../../src/dataplane/context.js';
-import { PassiveHealth } from '../../../src/dataplane/health/passive.js';
+import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
+import { HttpExchange } from '../../../src/dataplane/exchange.js';
 import type { Forward } from '../../../src/dataplane/plan.js';
+import { RetryRules } from '../../../src/dataplane/policy/retry.js';
+import { StickySessions } from '../../../src/dataplane/policy/session.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
 import { Metrics } from '../../../src/metrics.js';
-import type { Cluster, EndpointAddress, Route } from '../../../src/table/types.js';
+import type { Cluster, ClusterPolicy, EndpointAddress, LoadBalancerPolicy, Route, RetryPolicy, SessionPersistence } from '../../../src/table/types.js';
+
+/** Policy for the scripted cluster and its route. */
+export interface ScriptedPolicy {
+  readonly cluster?: Omit<ClusterPolicy, 'source'>;
+  readonly loadBalancer?: LoadBalancerPolicy;
+  readonly routeRetry?: RetryPolicy;
+  readonly routeSession?: SessionPersistence;
+  readonly secure?: boolean;
+}
 
 export type Handler = Dispatcher.DispatchHandler;
 /** What an endpoint does with one attempt. */
@@ -41,9 +54,18 @@ export const route: Route = { id: 'route', source: { kind: 'Test', name: 'r' }, 
 
 
 /** A context, a Forward plan over the scripted cluster, and what the endpoints saw. */
-export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints) {
-  const health = new PassiveHealth(() => 0);
-  const runtime = new ClusterRuntime({ ...cluster, endpoints }, health.forCluster(cluster.id));
+export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints, policy: ScriptedPolicy = {}) {
+  const health = new OutlierEndpointHealth({ now: () => 0 });
+  const withPolicy: Cluster = {
+    ...cluster,
+    endpoints,
+    ...(policy.loadBalancer ? { loadBalancer: policy.loadBalancer } : {}),
+    ...(policy.cluster ? { policy: { source: { kind: 'BackendTrafficPolicy', namespace: 'ns', name: 'p' }, ...policy.cluster } } : {}),
+  };
+  const clusterHealth = health.forCluster(cluster.id);
+  clusterHealth.configure(withPolicy.policy?.healthCheck);
+  const runtime = new ClusterRuntime(withPolicy, clusterHealth);
+  runtime.load.configure(withPolicy.policy?.circuitBreaker);
   const attempts: string[] = [];
   const options: Dispatcher.DispatchOptions[] = [];
   const controllers: FakeController[] = [];
@@ -73,7 +95,14 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
   };
   const plan: Forward = {
     type: 'forward',
-    rt: { route, pickBackend: () => undefined, filters: {}, redirect: undefined },
+    rt: {
+      route,
+      pickBackend: () => undefined,
+      filters: {},
+      redirect: undefined,
+      retry: policy.routeRetry ? new RetryRules(policy.routeRetry) : undefined,
+      sticky: policy.routeSession ? new StickySessions(policy.routeSession) : undefined,
+    },
     backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
     cluster: runtime,
     facts: { method, path: '/', query: '', headers: reqHeaders },
@@ -81,6 +110,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     path: '/',
     routeHeaders: [],
     headers: [],
+    secure: policy.secure ?? false,
   };
   return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics };
 }
@@ -97,3 +127,49 @@ export const resetsAfterHeaders: Script = (h, ctl) => {
   h.onResponseError?.(c(ctl), Object.assign(new Error('socket'), { code: 'UND_ERR_SOCKET' }));
 };
 
+export class FakeResponse extends EventEmitter {
+  statusCode = 200;
+  headersSent = false;
+  head: { status: number; headers: IncomingHttpHeaders } | undefined;
+  body = '';
+  ended = false;
+  destroyed = false;
+  writeHead(status: number, a?: string | IncomingHttpHeaders, b?: IncomingHttpHeaders): this {
+    if (this.headersSent) throw new Error('head written twice');
+    this.statusCode = status;
+    this.headersSent = true;
+    this.head = { status, headers: (typeof a === 'string' ? b : a) ?? {} };
+    return this;
+  }
+  write(chunk: Buffer | string): boolean {
+    this.body += chunk.toString();
+    return true;
+  }
+  end(chunk?: string): void {
+    if (chunk) this.body += chunk;
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+/** An HttpExchange over the scripted cluster, answering into a FakeResponse. */
+export function exchangeSetup(scripts: Record<string, Script>, method = 'GET', reqHeaders: IncomingHttpHeaders = {}, endpoints: readonly EndpointAddress[] = cluster.endpoints, policy?: ScriptedPolicy) {
+  const fixture = scriptedPlan(scripts, method, reqHeaders, endpoints, policy);
+  const exchangeWith = (headers: IncomingHttpHeaders) => {
+    const req = { method, headers } as unknown as IncomingMessage;
+    const res = new FakeResponse();
+    const plan = headers === reqHeaders ? fixture.plan : { ...fixture.plan, facts: { ...fixture.plan.facts, headers } };
+    return { exchange: new HttpExchange(fixture.ctx, plan, req, res as unknown as ServerResponse, 0), res };
+  };
+  /** Another request to the same cluster runtime (same load, health and balancer). */
+  const another = (headers: IncomingHttpHeaders = reqHeaders) => ({ ...fixture, ...exchangeWith(headers) });
+  return { ...fixture, ...exchangeWith(reqHeaders), another };
+}
+
+/** The sum of a metric's values. */
+export async function metric(metrics: Metrics, name: string): Promise<number> {
+  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? []).reduce((sum, v) => sum + Number(v.value), 0);
+}

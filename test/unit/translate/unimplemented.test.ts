@@ -42,8 +42,16 @@ spec:
   parentRefs: [{ name: gw }]
   rules:
     - backendRefs: [{ name: web, port: 80 }]
-      retry: { attempts: 3 }
-      sessionPersistence: { type: Cookie }
+      retry: { attempts: 3, mode: Budget }
+      sessionPersistence: { type: Cookie, cookieConfig: { lifetimeType: Session, sameSite: Strict } }
+---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: web, namespace: app }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: web }]
+  rateLimit: { requests: 10 }
+  retry: { numRetries: 1, hedging: true }
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -58,9 +66,11 @@ describe('fields Sluice does not implement', () => {
     const { diagnostics } = translate(snapshotFromYaml(YAML), { ingressClass: 'sluice' });
     const reported = diagnostics.filter((d) => d.code === 'SLUICE_FIELD_NOT_IMPLEMENTED').map((d) => `${d.source.kind}/${d.source.name}: ${d.message}`);
     expect(reported.sort()).toEqual([
+      'BackendTrafficPolicy/web: spec.rateLimit is not implemented by Sluice and is ignored',
+      'BackendTrafficPolicy/web: spec.retry.hedging is not implemented by Sluice and is ignored',
       'Gateway/gw: spec.listeners[0].tls.options is not implemented by Sluice and is ignored',
-      'HTTPRoute/ours: spec.rules[0].retry is not implemented by Sluice and is ignored',
-      'HTTPRoute/ours: spec.rules[0].sessionPersistence is not implemented by Sluice and is ignored',
+      'HTTPRoute/ours: spec.rules[0].retry.mode is not implemented by Sluice and is ignored',
+      'HTTPRoute/ours: spec.rules[0].sessionPersistence.cookieConfig.sameSite is not implemented by Sluice and is ignored',
       'IngressClass/sluice: spec.parameters is not implemented by Sluice and is ignored',
     ]);
     expect(diagnostics.filter((d) => d.code === 'SLUICE_FIELD_NOT_IMPLEMENTED').every((d) => d.severity === 'warning')).toBe(true);

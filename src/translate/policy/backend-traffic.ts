@@ -1,0 +1,139 @@
+// BackendTrafficPolicy (sluice.dev) → the load balancer and traffic policy of the clusters the
+// route translators made, and each policy's status. Runs after every route has resolved its
+// clusters, so a policy reaches a Service however it is routed to (Ingress, HTTPRoute, mirror).
+// A policy with any problem has no effect at all (its Services keep the defaults); one policy's
+// problem never affects another policy, route or cluster.
+//
+// Status (Gateway API PolicyStatus): one ancestor per Gateway whose routes reach the targeted
+// Service (port), each with Sluice's Accepted condition; a Service reached by no Gateway (only
+// by Ingresses, or not routed to at all) has the Service itself as its ancestor. At most 16
+// ancestors (the PolicyStatus limit), Gateways first, by namespace/name.
+import type { Service } from '../../api/core.js';
+import { GATEWAY_GROUP, type ParentReference } from '../../api/gateway.js';
+import type { BackendTrafficPolicy, PolicyAncestorStatus } from '../../api/sluice.js';
+import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
+import type { SourceRef } from '../../table/types.js';
+import { compareStrings, stableStringify } from '../../util/compare.js';
+import type { ClusterRegistry } from '../clusters.js';
+import { type Diagnostics, sourceOf } from '../diagnostics.js';
+import { condition, generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
+import type { BackendTrafficPolicyStatusUpdate } from '../types.js';
+import { reportUnimplemented } from '../unimplemented.js';
+import { Fields } from './fields.js';
+import type { RouteReach } from './reach.js';
+import { readPolicySpec, type PolicyEffect } from './spec.js';
+import { describeTarget, missingTarget, readTargets, resolveConflicts, type Candidate, type Target } from './targets.js';
+
+export const MAX_ANCESTORS = 16;
+
+export interface PolicyInputs {
+  /** The policies in scope (--watch-namespace), sorted by namespace/name. */
+  readonly policies: readonly BackendTrafficPolicy[];
+  readonly services: ReadonlyMap<string, Service>;
+  readonly reach: RouteReach;
+}
+
+interface Valid {
+  readonly policy: BackendTrafficPolicy;
+  readonly source: SourceRef;
+  readonly effect: PolicyEffect;
+}
+
+interface TargetResult {
+  readonly target: Target;
+  readonly verdict: Verdict;
+}
+
+function display(source: SourceRef): string {
+  return `${source.kind} ${source.namespace}/${source.name}`;
+}
+
+export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: ClusterRegistry, diagnostics: Diagnostics): BackendTrafficPolicyStatusUpdate[] {
+  const results = new Map<BackendTrafficPolicy, TargetResult[]>();
+  const candidates: Candidate<Valid>[] = [];
+  for (const policy of inputs.policies) {
+    reportUnimplemented(policy, diagnostics);
+    const source = sourceOf(policy);
+    const problems: string[] = [];
+    const targets = readTargets(policy, new Fields('spec', (m) => problems.push(m)));
+    const reading = readPolicySpec(policy, source);
+    if (!reading.ok) problems.push(...reading.problems);
+    if (!reading.ok || problems.length > 0) {
+      const message = problems.join('; ');
+      diagnostics.error(source, 'PolicyInvalid', message);
+      results.set(policy, targets.map((target) => ({ target, verdict: problem('Invalid', message) })));
+      continue;
+    }
+    const v: Valid = { policy, source, effect: reading.effect };
+    const own: TargetResult[] = [];
+    for (const target of targets) {
+      const missing = missingTarget(target, inputs.services);
+      if (missing === undefined) candidates.push({ owner: v, policy, target });
+      else {
+        diagnostics.error(source, 'PolicyTargetNotFound', describeTarget(target), missing);
+        own.push({ target, verdict: problem('TargetNotFound', missing) });
+      }
+    }
+    results.set(policy, own);
+  }
+
+  const resolution = resolveConflicts(candidates, inputs.services);
+  clusters.update((c) => {
+    const winner = resolution.winners.get(`${c.service.namespace}/${c.service.name}`)?.get(c.portName);
+    return winner ? { ...c, loadBalancer: winner.effect.loadBalancer ?? c.loadBalancer, policy: winner.effect.policy } : c;
+  });
+  for (const c of candidates) {
+    const outcome = resolution.outcomes.get(c)!;
+    const target = describeTarget(c.target);
+    let verdict: Verdict;
+    if (outcome.type === 'conflicted') {
+      const winners = outcome.winners.map((w) => display(w.source));
+      diagnostics.warning(c.owner.source, 'PolicyConflicted', target, winners, outcome.why);
+      const verb = winners.length > 1 ? 'take' : 'takes';
+      verdict = problem('Conflicted', `${target} is also targeted by ${winners.join(' and ')}, which ${verb} precedence (${outcome.why})`);
+    } else {
+      const except = outcome.overridden.map((o) => `port ${o.port} (${display(o.by.source)} names it)`);
+      verdict = pass('Accepted', `applied to ${target}${except.length > 0 ? ` except ${except.join(', ')}` : ''}`);
+    }
+    results.get(c.policy)!.push({ target: c.target, verdict });
+  }
+
+  return inputs.policies.map((policy) => {
+    const own = [...results.get(policy)!].sort((a, b) => a.target.index - b.target.index);
+    return {
+      kind: 'BackendTrafficPolicy',
+      namespace: policy.metadata.namespace ?? 'default',
+      name: policy.metadata.name,
+      ancestors: ancestorStatuses(own, inputs.reach, generationOf(policy)),
+    };
+  });
+}
+
+/** Each target's verdict under every ancestor it has; one entry per ancestor. */
+function ancestorStatuses(results: readonly TargetResult[], reach: RouteReach, generation: number): PolicyAncestorStatus[] {
+  const byAncestor = new Map<string, { ref: ParentReference; verdicts: Verdict[] }>();
+  for (const { target, verdict } of results) {
+    const gateways = verdict.reason === 'TargetNotFound' ? [] : reach.gateways(target.namespace, target.service, target.sectionName);
+    const refs: ParentReference[] =
+      gateways.length > 0
+        ? gateways.map((g) => ({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace, name: g.name }))
+        : [{ group: '', kind: 'Service', namespace: target.namespace, name: target.service }];
+    for (const ref of refs) {
+      const key = `${ref.kind === 'Gateway' ? 0 : 1}|${ref.namespace}/${ref.name}`;
+      const entry = byAncestor.get(key) ?? { ref, verdicts: [] };
+      if (!entry.verdicts.some((v) => stableStringify(v) === stableStringify(verdict))) entry.verdicts.push(verdict);
+      byAncestor.set(key, entry);
+    }
+  }
+  return [...byAncestor]
+    .sort(([a], [b]) => compareStrings(a, b))
+    .slice(0, MAX_ANCESTORS)
+    .map(([, { ref, verdicts }]) => ({ ancestorRef: ref, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [condition('Accepted', merge(verdicts), generation)] }));
+}
+
+/** All accepted: Accepted; else the first problem's reason with every problem's message. */
+function merge(verdicts: readonly Verdict[]): Verdict {
+  const bad = verdicts.filter((v) => !v.ok);
+  if (bad.length === 0) return pass('Accepted', verdicts.map((v) => v.message).join('; '));
+  return problem(bad[0]!.reason, bad.map((v) => v.message).join('; '));
+}

@@ -1,0 +1,65 @@
+// Which Gateways' routes reach each Service port, read from the table the route translators
+// built and from the HTTPRoute statuses (the Gateways that accepted each route). A policy's
+// status has one ancestor per such Gateway (ancestors.ts).
+import type { ParentReference } from '../../api/gateway.js';
+import type { Cluster, Listener, Route } from '../../table/types.js';
+import { compareStrings } from '../../util/compare.js';
+import type { StatusUpdate } from '../types.js';
+
+export interface GatewayKey {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export class RouteReach {
+  /** "ns/service" → port name → "ns/gateway" of every Gateway whose routes reach it. */
+  private readonly reached = new Map<string, Map<string, Set<string>>>();
+
+  constructor(listeners: readonly Listener[], clusters: readonly Cluster[], statuses: readonly StatusUpdate[]) {
+    const accepted = new Map<string, string[]>();
+    for (const s of statuses) {
+      if (s.kind !== 'HTTPRoute') continue;
+      const parents = s.parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')).map((p) => gatewayOf(p.parentRef, s.namespace));
+      accepted.set(`${s.namespace}/${s.name}`, parents);
+    }
+    const byId = new Map(clusters.map((c) => [c.id, c]));
+    const visit = (route: Route) => {
+      if (route.source.kind !== 'HTTPRoute') return;
+      const gateways = accepted.get(`${route.source.namespace ?? ''}/${route.source.name}`) ?? [];
+      const ids = [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)];
+      for (const id of ids) {
+        const c = byId.get(id);
+        if (c && !c.unresolved) for (const gw of gateways) this.add(c, gw);
+      }
+    };
+    for (const l of listeners) {
+      for (const vh of l.virtualHosts) vh.routes.forEach(visit);
+      if (l.fallback) visit(l.fallback);
+    }
+  }
+
+  /** The Gateways reaching a Service (one port of it, by name, when given), sorted. */
+  gateways(namespace: string, service: string, portName: string | undefined): GatewayKey[] {
+    const ports = this.reached.get(`${namespace}/${service}`);
+    if (!ports) return [];
+    const keys = new Set<string>();
+    for (const [name, gws] of ports) if (portName === undefined || name === portName) for (const g of gws) keys.add(g);
+    return [...keys].sort(compareStrings).map((k) => {
+      const [ns, name] = k.split('/') as [string, string];
+      return { namespace: ns, name };
+    });
+  }
+
+  private add(c: Cluster, gateway: string): void {
+    const key = `${c.service.namespace}/${c.service.name}`;
+    let ports = this.reached.get(key);
+    if (!ports) this.reached.set(key, (ports = new Map()));
+    let gws = ports.get(c.portName);
+    if (!gws) ports.set(c.portName, (gws = new Set()));
+    gws.add(gateway);
+  }
+}
+
+function gatewayOf(ref: ParentReference, routeNamespace: string): string {
+  return `${ref.namespace ?? routeNamespace}/${ref.name}`;
+}

@@ -1,0 +1,18 @@
+// spec.timeouts → the table's ClusterTimeouts: per-Service values of --upstream-connect-timeout,
+// --upstream-response-timeout (request) and --upstream-idle-timeout. Each must be above 0s.
+import type { ClusterTimeouts } from '../../table/types.js';
+import type { Fields } from './fields.js';
+
+export function readTimeouts(value: unknown, f: Fields): ClusterTimeouts | undefined {
+  const spec = f.object(value, 'timeouts');
+  if (!spec) return undefined;
+  const t = f.at('timeouts');
+  const connectMs = t.duration(spec['connect'], 'connect');
+  const requestMs = t.duration(spec['request'], 'request');
+  const idleMs = t.duration(spec['idle'], 'idle');
+  return {
+    ...(connectMs !== undefined ? { connectMs } : {}),
+    ...(requestMs !== undefined ? { requestMs } : {}),
+    ...(idleMs !== undefined ? { idleMs } : {}),
+  };
+}
