@@ -2,12 +2,12 @@
 // values, every documented value set, and the command line it gives Sluice, parsed by Sluice's
 // own parser (src/cli.ts) so a flag the chart renders that Sluice would refuse fails here.
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/cli.js';
 import { OPTIONS } from '../../src/config/options.js';
-import { CHART, flagsOf, helm, objectsOf, one, sluiceContainer, template, valuesArgs, type K8sObject } from './support/helm.js';
+import { CHART, REPO, flagsOf, helm, objectsOf, one, sluiceContainer, template, valuesArgs, type K8sObject } from './support/helm.js';
 
 const NS = 'sluice-system';
 /** Flags of the file provider only: the chart always runs --provider=kubernetes. */
@@ -24,6 +24,14 @@ async function lint(values?: Record<string, unknown>): Promise<void> {
 
 describe('default values', () => {
   let objs: K8sObject[];
+  it('without gatewayAPI.installCRDs, --include-crds renders Sluice\'s own CRDs only (crds/sluice/)', async () => {
+    const crds = objectsOf(await template({ args: ['--include-crds'] }), 'CustomResourceDefinition').map((o) => o.metadata.name);
+    expect(crds.every((n) => !n.endsWith('.gateway.networking.k8s.io'))).toBe(true);
+    const dir = join(REPO, 'crds', 'sluice');
+    const own = (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).filter((f) => f.isFile() && /\.ya?ml$/.test(f.name)).length;
+    expect(crds.length).toBe(own);
+  });
+
   it('pass helm lint --strict and render', async () => {
     await lint();
     objs = await template();
@@ -275,9 +283,9 @@ const VALUE_SETS: { name: string; values: Record<string, unknown>; args?: string
     values: { gatewayAPI: { installCRDs: true } },
     args: ['--include-crds'],
     check: (objs) => {
-      const crds = objectsOf(objs, 'CustomResourceDefinition').map((o) => o.metadata.name);
+      const crds = objectsOf(objs, 'CustomResourceDefinition').map((o) => o.metadata.name).filter((n) => n.endsWith('.gateway.networking.k8s.io'));
       expect(crds).toEqual(expect.arrayContaining(['gatewayclasses.gateway.networking.k8s.io', 'gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io', 'referencegrants.gateway.networking.k8s.io']));
-      expect(crds.length).toBe(10);
+      expect(crds.length).toBe(readdirSync(join(REPO, 'crds', 'gateway-api')).filter((f) => f.endsWith('.yaml') && !f.includes('_vap_')).length);
       expect(objectsOf(objs, 'ValidatingAdmissionPolicy').length).toBe(1);
       expect(one(objs, 'GatewayClass').metadata.name).toBe('sluice');
     },
