@@ -1,4 +1,5 @@
 # Sluice container image: build with the full toolchain, ship only dist/ and production deps.
+#   docker build -t sluice:0.1.0 .      (the tag charts/sluice uses by default: its appVersion)
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
@@ -16,6 +17,9 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY examples ./examples
-USER node
+# The base image's `node` user, numeric so that the kubelet can check runAsNonRoot. Sluice writes
+# nothing to disk: the chart runs it with a read-only root filesystem and an emptyDir on /tmp
+# (test/cluster/pod-sandbox.sh runs it that way in the Helm integration test).
+USER 1000:1000
 EXPOSE 8080 8443 9090
 ENTRYPOINT ["node", "dist/main.js"]

@@ -1,9 +1,9 @@
 // The Kubernetes provider: informers for IngressClass, Ingress, Service, EndpointSlice and TLS
-// Secrets feed the store, and the Gateway API kinds (plus Namespaces) once their CRDs are served
-// (gateway-api.ts); start() resolves once every informer has listed (the sync gate). With
-// attach(pipeline) it also writes status on each publish, as the leader only (Lease election
-// with --leader-elect, else always): Ingress status when an address is published, Gateway API
-// status always. Credentials come from the pod's service account in a cluster, else from
+// Secrets feed the store, and the Gateway API kinds (plus Namespaces) and Sluice's own
+// BackendTrafficPolicy once their CRDs are served (crd-watch.ts); start() resolves once every
+// informer has listed (the sync gate). With attach(pipeline) it also writes status on each
+// publish, as the leader only (Lease election with --leader-elect, else always): Ingress status
+// when an address is published, Gateway API and BackendTrafficPolicy status always. Credentials come from the pod's service account in a cluster, else from
 // KUBECONFIG (KubeConfig.loadFromDefault handles both).
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -20,14 +20,16 @@ import type { Provider, PublishSource } from '../provider.js';
 import type { Store } from '../store/store.js';
 import type { Diagnostic } from '../translate/types.js';
 import { addressesFromList, addressesFromService, type LoadBalancerAddress } from './addresses.js';
+import { CrdWatch } from './crd-watch.js';
 import { GatewayApiWatch } from './gateway-api.js';
 import { ResourceInformer } from './informer.js';
 import { defaultIdentity, leaseNamespace } from './identity.js';
 import { LeaderElector } from './leader.js';
-import { collectionPath, RESOURCES, resourcePath, type ResourceSpec } from './resources.js';
+import { collectionPath, RESOURCES, resourcePath, SLUICE_API, type ResourceSpec } from './resources.js';
 import { restStatusClient } from './status/client.js';
 import { GatewayStatusEntries } from './status/gateway-entries.js';
 import { IngressStatusEntries } from './status/ingress-entries.js';
+import { PolicyStatusEntries } from './status/policy-entries.js';
 import { StatusWriter, type StatusEntrySource } from './status/writer.js';
 
 /** How often start() says which informers it is still waiting for. */
@@ -76,6 +78,7 @@ export class KubernetesProvider implements Provider {
   private leader: LeaderElector | undefined;
   private statusWriter: StatusWriter | undefined;
   private gatewayApi: GatewayApiWatch | undefined;
+  private sluiceApi: CrdWatch | undefined;
   private lastStatuses: Published['statuses'] | undefined;
   private stopped = false;
 
@@ -117,10 +120,12 @@ export class KubernetesProvider implements Provider {
       });
     };
     this.informers = RESOURCES.map((spec) => makeInformer(spec, resourcePath(spec, config.watchNamespace), spec.fieldSelector));
-    this.gatewayApi = new GatewayApiWatch({ kc, watchNamespace: config.watchNamespace, log: this.o.log, metrics: this.o.metrics, makeInformer });
+    const crdOptions = { kc, watchNamespace: config.watchNamespace, log: this.o.log, metrics: this.o.metrics, makeInformer };
+    this.gatewayApi = new GatewayApiWatch(crdOptions);
+    this.sluiceApi = new CrdWatch(SLUICE_API, crdOptions);
     this.startStatus(kc);
     for (const informer of this.informers) informer.start();
-    await this.waitForSync(this.gatewayApi.start());
+    await this.waitForSync(Promise.all([this.gatewayApi.start(), this.sluiceApi.start()]));
     if (!this.stopped) this.log.info({ informers: this.allInformers().length }, 'every informer has synced');
   }
 
@@ -131,10 +136,15 @@ export class KubernetesProvider implements Provider {
     await bounded(this.leader?.stop(), STOP_WAIT_MS);
     await Promise.all([...this.informers, ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])].map((i) => i.stop()));
     await this.gatewayApi?.stop();
+    await this.sluiceApi?.stop();
+  }
+
+  private crdWatches(): CrdWatch[] {
+    return [this.gatewayApi, this.sluiceApi].filter((w): w is CrdWatch => w !== undefined);
   }
 
   private allInformers(): ResourceInformer[] {
-    return [...this.informers, ...(this.gatewayApi?.informers() ?? []), ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])];
+    return [...this.informers, ...this.crdWatches().flatMap((w) => w.informers()), ...(this.publishServiceInformer ? [this.publishServiceInformer] : [])];
   }
 
   diagnostics(): readonly Diagnostic[] {
@@ -143,8 +153,10 @@ export class KubernetesProvider implements Provider {
       const p = informer.problem();
       if (p) out.push({ severity: 'error', code: p.code, message: p.message, source: { kind: 'Informer', name: informer.description } });
     }
-    const discovery = this.gatewayApi?.problem();
-    if (discovery) out.push({ severity: 'error', code: discovery.code, message: discovery.message, source: { kind: 'Informer', name: 'Gateway API discovery' } });
+    for (const watch of this.crdWatches()) {
+      const discovery = watch.problem();
+      if (discovery) out.push({ severity: 'error', code: discovery.code, message: discovery.message, source: { kind: 'Informer', name: watch.description } });
+    }
     return out;
   }
 
@@ -153,11 +165,11 @@ export class KubernetesProvider implements Provider {
     return this.leader ? this.leader.isLeader() : true;
   }
 
-  /** The core informers and `gatewayApi` (discovery, then the Gateway API kinds served at start). */
-  private async waitForSync(gatewayApi: Promise<void>): Promise<void> {
-    const all = Promise.all([...this.informers.map((i) => i.synced), gatewayApi]);
+  /** The core informers and `crds` (discovery, then the CRD-defined kinds served at start). */
+  private async waitForSync(crds: Promise<unknown>): Promise<void> {
+    const all = Promise.all([...this.informers.map((i) => i.synced), crds]);
     const report = setInterval(() => {
-      const waiting = [...this.informers, ...(this.gatewayApi?.informers() ?? [])].filter((i) => !i.isSynced()).map((i) => i.description);
+      const waiting = [...this.informers, ...this.crdWatches().flatMap((w) => w.informers())].filter((i) => !i.isSynced()).map((i) => i.description);
       if (waiting.length > 0) this.log.warn({ waiting }, 'still waiting for informers to sync; not serving a table yet');
     }, SYNC_REPORT_INTERVAL_MS);
     try {
@@ -175,6 +187,7 @@ export class KubernetesProvider implements Provider {
     if (desired) sources.push(new IngressStatusEntries(desired));
     else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
     sources.push(new GatewayStatusEntries(() => store.snapshot().HTTPRoute));
+    sources.push(new PolicyStatusEntries());
     this.statusWriter = new StatusWriter({
       client: restStatusClient(kc),
       sources,

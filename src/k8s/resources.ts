@@ -35,14 +35,24 @@ export function resourcePath(spec: ResourceSpec, watchNamespace: string | undefi
 }
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+export const SLUICE_API_GROUP = 'sluice.dev';
 
 /**
- * A Gateway API kind, watched only once discovery shows its CRD served. `versions` are the
- * served versions we can read, preferred first; whichever is watched, objects are stamped with
- * `apiVersion` (the version the store keeps): ReferenceGrant has the same schema in v1 and v1beta1.
+ * A kind defined by a CRD (Gateway API, Sluice's own), watched only once discovery shows it
+ * served. `versions` are the served versions we can read, preferred first; whichever is watched,
+ * objects are stamped with `apiVersion` (the version the store keeps): ReferenceGrant has the
+ * same schema in v1 and v1beta1.
  */
 export interface GatewayResourceSpec extends ResourceSpec {
   readonly versions: readonly string[];
+}
+
+/** The CRD-defined kinds of one API group, discovered and watched together (crd-watch.ts). */
+export interface CrdGroup {
+  /** For logs and diagnostics: "Gateway API CRDs found: watching them". */
+  readonly name: string;
+  readonly group: string;
+  readonly resources: readonly GatewayResourceSpec[];
 }
 
 export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
@@ -52,6 +62,15 @@ export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
   { kind: 'ReferenceGrant', apiVersion: WATCHED_KINDS.ReferenceGrant, plural: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1'] },
 ];
 
+export const GATEWAY_API: CrdGroup = { name: 'Gateway API', group: GATEWAY_API_GROUP, resources: GATEWAY_RESOURCES };
+
+/** Sluice's own CRDs (crds/sluice/). */
+export const SLUICE_RESOURCES: readonly GatewayResourceSpec[] = [
+  { kind: 'BackendTrafficPolicy', apiVersion: WATCHED_KINDS.BackendTrafficPolicy, plural: 'backendtrafficpolicies', namespaced: true, versions: ['v1alpha1'] },
+];
+
+export const SLUICE_API: CrdGroup = { name: 'Sluice API', group: SLUICE_API_GROUP, resources: SLUICE_RESOURCES };
+
 /** Namespaces are read for their labels only (listener allowedRoutes selectors), with Gateway API. */
 export const NAMESPACE_RESOURCE: ResourceSpec = { kind: 'Namespace', apiVersion: WATCHED_KINDS.Namespace, plural: 'namespaces', namespaced: false };
 
@@ -60,7 +79,7 @@ export function namespaceFieldSelector(watchNamespace: string | undefined): stri
   return watchNamespace ? `metadata.name=${watchNamespace}` : undefined;
 }
 
-/** Where a Gateway API resource is listed and watched in the served version `version`. */
-export function gatewayResourcePath(spec: GatewayResourceSpec, version: string, watchNamespace: string | undefined): string {
-  return collectionPath(`${GATEWAY_API_GROUP}/${version}`, spec.plural, spec.namespaced ? watchNamespace : undefined);
+/** Where a CRD-defined resource of `group` is listed and watched in the served version `version`. */
+export function crdResourcePath(group: CrdGroup, spec: GatewayResourceSpec, version: string, watchNamespace: string | undefined): string {
+  return collectionPath(`${group.group}/${version}`, spec.plural, spec.namespaced ? watchNamespace : undefined);
 }

@@ -77,9 +77,11 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
 
   // 5. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
   const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
-  const services = new Map(snapshot.Service.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
-  const reach = new RouteReach(listeners, clusters.list(), statuses);
-  statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
+  if (policies.length > 0) {
+    const services = new Map(snapshot.Service.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
+    const reach = new RouteReach(listeners, clusters.list(), statuses);
+    statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
+  }
 
   // 6. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);

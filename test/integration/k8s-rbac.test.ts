@@ -41,6 +41,8 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['list', 'gateway.networking.k8s.io', 'gateways'],
     ['watch', 'gateway.networking.k8s.io', 'httproutes'],
     ['list', 'gateway.networking.k8s.io', 'referencegrants'],
+    ['list', 'sluice.dev', 'backendtrafficpolicies'],
+    ['watch', 'sluice.dev', 'backendtrafficpolicies'],
   ];
   // Subresources: SelfSubjectAccessReview takes them separately.
   const allowedStatus: [string, string][] = [
@@ -63,11 +65,16 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['create', 'gateway.networking.k8s.io', 'httproutes', ns],
     ['list', 'gateway.networking.k8s.io', 'grpcroutes'],
     ['update', '', 'namespaces'],
+    ['update', 'sluice.dev', 'backendtrafficpolicies', ns], // only the status subresource
+    ['create', 'sluice.dev', 'backendtrafficpolicies', ns],
+    ['get', 'sluice.dev', 'backendtrafficpolicies', ns],
   ];
   for (const [verb, group, resource, namespace] of allowed) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, true]);
   for (const [verb, group, resource, namespace] of denied) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, false]);
   for (const [verb, resource] of allowedStatus) expect([verb, resource, await canI(c, id.token, verb, 'gateway.networking.k8s.io', resource, ns, 'status')]).toEqual([verb, resource, true]);
   expect(await canI(c, id.token, 'update', 'gateway.networking.k8s.io', 'referencegrants', ns, 'status')).toBe(false);
+  for (const verb of ['get', 'update']) expect([verb, await canI(c, id.token, verb, 'sluice.dev', 'backendtrafficpolicies', ns, 'status')]).toEqual([verb, true]);
+  expect(await canI(c, id.token, 'patch', 'sluice.dev', 'backendtrafficpolicies', ns, 'status')).toBe(false);
 });
 
 test('list secrets forbidden: one clear error line, no crash, not ready; granted back: recovers', async () => {

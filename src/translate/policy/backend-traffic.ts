@@ -54,17 +54,14 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
   for (const policy of inputs.policies) {
     reportUnimplemented(policy, diagnostics);
     const source = sourceOf(policy);
-    const problems: string[] = [];
-    const targets = readTargets(policy, new Fields('spec', (m) => problems.push(m)));
-    const reading = readPolicySpec(policy, source);
-    if (!reading.ok) problems.push(...reading.problems);
-    if (!reading.ok || problems.length > 0) {
+    const { targets, problems, effect } = readPolicy(policy, source);
+    if (!effect) {
       const message = problems.join('; ');
       diagnostics.error(source, 'PolicyInvalid', message);
       results.set(policy, targets.map((target) => ({ target, verdict: problem('Invalid', message) })));
       continue;
     }
-    const v: Valid = { policy, source, effect: reading.effect };
+    const v: Valid = { policy, source, effect };
     const own: TargetResult[] = [];
     for (const target of targets) {
       const missing = missingTarget(target, inputs.services);
@@ -107,6 +104,20 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
       ancestors: ancestorStatuses(own, inputs.reach, generationOf(policy)),
     };
   });
+}
+
+/** The targets and the effect of a policy, or (no effect) every problem found. */
+function readPolicy(policy: BackendTrafficPolicy, source: SourceRef): { targets: Target[]; problems: string[]; effect?: PolicyEffect } {
+  const problems: string[] = [];
+  try {
+    const targets = readTargets(policy, new Fields('spec', (m) => problems.push(m)));
+    const reading = readPolicySpec(policy, source);
+    if (!reading.ok) problems.push(...reading.problems);
+    return { targets, problems, ...(reading.ok && problems.length === 0 ? { effect: reading.effect } : {}) };
+  } catch {
+    // Malformed beyond what the readers expect (possible in file mode): this policy only is dropped.
+    return { targets: [], problems: ['malformed BackendTrafficPolicy (its spec does not follow the schema)'] };
+  }
 }
 
 /** Each target's verdict under every ancestor it has; one entry per ancestor. */

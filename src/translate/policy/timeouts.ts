@@ -1,5 +1,7 @@
-// spec.timeouts → the table's ClusterTimeouts: per-Service values of --upstream-connect-timeout,
-// --upstream-response-timeout (request) and --upstream-idle-timeout. Each must be above 0s.
+// spec.timeouts → the table's ClusterTimeouts: per-Service values of --upstream-connect-timeout
+// (connect) and --upstream-idle-timeout (idle), and a whole-request timeout (request, as HTTPRoute
+// timeouts.request; each attempt may use all of it, in place of --upstream-response-timeout).
+// A route's own Gateway API timeouts win. Each must be above 0s.
 import type { ClusterTimeouts } from '../../table/types.js';
 import type { Fields } from './fields.js';
 

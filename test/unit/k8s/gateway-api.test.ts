@@ -5,8 +5,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeRequestError } from '../../../src/k8s/api-error.js';
 import { chooseVersions, resourceNames, type ServedGatewayResource } from '../../../src/k8s/discovery.js';
 import { GatewayApiWatch } from '../../../src/k8s/gateway-api.js';
+import { CrdWatch } from '../../../src/k8s/crd-watch.js';
 import type { ResourceInformer } from '../../../src/k8s/informer.js';
-import type { ResourceSpec } from '../../../src/k8s/resources.js';
+import { SLUICE_API, type ResourceSpec } from '../../../src/k8s/resources.js';
 import { silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';
 
@@ -93,5 +94,37 @@ describe('GatewayApiWatch', () => {
     await h.watch.start();
     expect(h.watch.problem()?.code).toBe('SLUICE_K8S_REQUEST_FAILED');
     await h.watch.stop();
+  });
+});
+
+describe('CrdWatch for the Sluice API group', () => {
+  test('BackendTrafficPolicy watched once served, in the namespace watched, without Namespaces', async () => {
+    const made: string[] = [];
+    let calls = 0;
+    const watch = new CrdWatch(SLUICE_API, {
+      kc: {} as KubeConfig,
+      watchNamespace: 'team-a',
+      log: silentLogger,
+      metrics: new Metrics(),
+      recheckMs: 10,
+      discover: async () => (calls++ === 0 ? [] : chooseVersions(served({ v1alpha1: ['backendtrafficpolicies'] }), SLUICE_API.resources)),
+      makeInformer: (_spec: ResourceSpec, path: string) => {
+        made.push(path);
+        return { synced: Promise.resolve(), start: () => undefined, stop: async () => undefined } as unknown as ResourceInformer;
+      },
+    });
+    await watch.start();
+    expect(made).toEqual([]);
+    for (let i = 0; i < 50 && made.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(made).toEqual(['/apis/sluice.dev/v1alpha1/namespaces/team-a/backendtrafficpolicies']);
+    expect(watch.description).toBe('Sluice API discovery');
+    await watch.stop();
+  });
+
+  test('discovery asks only the group\'s own versions', () => {
+    expect(chooseVersions(served({ v1alpha1: ['backendtrafficpolicies'], v1: ['gateways'] }), SLUICE_API.resources).map((r) => `${r.spec.kind}@${r.version}`)).toEqual([
+      'BackendTrafficPolicy@v1alpha1',
+    ]);
+    expect(chooseVersions(served({ v1alpha1: ['backendtrafficpolicies'] }))).toEqual([]); // the Gateway API group's resources by default
   });
 });
