@@ -69,6 +69,8 @@ type Feature = 'LeastRequest' | 'active health checks' | 'passive health (outlie
 
 interface DebugCluster {
   readonly service: { readonly name: string };
+  /** health: one entry per data-plane worker (this bench runs one). */
+  readonly endpoints?: readonly { readonly port: number; readonly health?: readonly { readonly ejected: boolean; readonly ejections: number; readonly failures: number; readonly active?: string }[] }[];
   readonly loadBalancer?: { readonly type?: string; readonly choiceCount?: number };
   readonly policy?: { readonly healthCheck?: { readonly active?: unknown; readonly passive?: unknown }; readonly retry?: unknown };
 }
@@ -86,6 +88,21 @@ async function missingFeatures(adminPort: number, service: string, wanted: reado
       retry: c?.policy?.retry !== undefined,
     };
     return wanted.filter((f) => !has[f]);
+  } finally {
+    client.close();
+  }
+}
+
+/** How Sluice's /debug/routes shows one endpoint's health: which mechanism took it out. */
+async function sluiceHealthView(adminPort: number, service: string, port: number): Promise<string> {
+  const client = new HttpClient();
+  try {
+    const routes = JSON.parse((await client.get(adminPort, 'localhost', '/debug/routes')).body) as { clusters: DebugCluster[] };
+    const h = routes.clusters.find((x) => x.service.name === service)?.endpoints?.find((e) => e.port === port)?.health?.[0];
+    if (!h) return 'no health state shown';
+    return `${h.ejected ? 'ejected' : 'not ejected'}, ${h.ejections} passive ejection(s), ${h.failures} consecutive failure(s), active check ${h.active ?? 'none'}`;
+  } catch (err) {
+    return `/debug/routes unreadable: ${(err as Error).message}`;
   } finally {
     client.close();
   }
@@ -313,12 +330,14 @@ export interface FailureRow {
   readonly afterEjection?: WindowSummary;
   readonly unsupported?: string;
   readonly note?: string;
+  /** Sluice rows: the faulty endpoint's health in /debug/routes at the end of the window. */
+  readonly sluiceView?: string;
 }
 
 const DETECTION: Record<Variant, string> = {
   nginx: `passive: max_fails=1 fail_timeout=${NGINX_FAIL_TIMEOUT_S}s, proxy_next_upstream error timeout http_502 http_503 http_504 (3 tries), proxy_read_timeout ${RESPONSE_TIMEOUT_S}s`,
   haproxy: `check inter 1s fall 3 rise 2, timeout check 500ms; observe layer7 error-limit 3 on-error mark-down; retries 2, redispatch, retry-on conn-failure empty-response response-timeout 503; timeout server ${RESPONSE_TIMEOUT_S}s`,
-  'sluice-defaults': `no policy: retry on connect failure and reset (2 retries), --upstream-response-timeout ${RESPONSE_TIMEOUT_S}s`,
+  'sluice-defaults': `no policy: retry on connect failure and reset (2 retries), an unreachable endpoint ejected for 1 s (doubling up to 30 s), --upstream-response-timeout ${RESPONSE_TIMEOUT_S}s`,
   'sluice-policy': `BackendTrafficPolicy: active HTTP /health interval 1s timeout 500ms fall 3 rise 2; passive consecutiveGatewayErrors 3, baseEjectionTime 30s; retry 2 on connect-failure, reset, gateway-error, perTryTimeout ${RESPONSE_TIMEOUT_S}s`,
 };
 
@@ -361,13 +380,14 @@ async function runFailure(ctx: BenchContext, scenario: Scenario, variant: Varian
     const fault = await origin.fault(FAULTY, FAULT_MODE[scenario]);
     await sleep(faultS * 1000);
     const end = Date.now();
+    const sluiceView = started.sluice ? await sluiceHealthView(started.sluice.adminPort, FAIL_SERVICE, origin.ports[FAULTY]!) : undefined;
     const records = await load.stop();
     const faulty = (await origin.stats())[FAULTY]!;
     const before = summarizeWindow(records, t0, fault);
     const during = summarizeWindow(records, fault, end);
     // Nothing answered before the fault: the harness is broken (the smoke run must fail on it), not the proxy.
     if (before.requests - before.failed <= 0) throw new Error(`lb ${scenario} ${variant}: no request succeeded before the fault\n${server.group.output()}`);
-    const row: FailureRow = { ...base, before, during, reachedFaulty: arrivalsBetween(faulty, fault, Infinity), healthProbes: faulty.health };
+    const row: FailureRow = { ...base, before, during, reachedFaulty: arrivalsBetween(faulty, fault, Infinity), healthProbes: faulty.health, ...(sluiceView ? { sluiceView } : {}) };
     const note = variant === 'sluice-policy' && healthBefore === 0 ? 'no /health probe reached the endpoints before the fault: active checks are not running' : undefined;
     if (scenario === 'hang') {
       const last = lastArrival(faulty, fault);
@@ -421,6 +441,10 @@ export function lbMarkdown(r: LbResult, settings: BenchContext['settings']): str
   const s = r.slow;
   const rows = (scenario: Scenario) => r.failures.filter((x) => x.scenario === scenario);
   const notes = r.failures.filter((x) => x.note).map((x) => `- ${x.scenario}, ${x.variant}: ${x.note}`);
+  const views = (scenario: Scenario) => {
+    const lines = rows(scenario).filter((x) => x.sluiceView).map((x) => `${VARIANT_LABEL_MD[x.variant]}: ${x.sluiceView}`);
+    return lines.length > 0 ? ['', `The faulty endpoint in Sluice's /debug/routes at the end — ${lines.join('; ')}.`] : [];
+  };
   return [
     '## Load balancing (lb)',
     '',
@@ -445,14 +469,17 @@ export function lbMarkdown(r: LbResult, settings: BenchContext['settings']): str
     `**Endpoint killed** (its port stops listening, its open connections are closed; ${settings.lbFaultS.kill} s window):`,
     '',
     lbKillTable(rows('kill')),
+    ...views('kill'),
     '',
     `**Endpoint hangs** (accepts connections and requests, never answers, /health included; ${settings.lbFaultS.hang} s window). "no request sent to it after": hang → the last proxied request it received; nginx OSS has no active checks, its row is passive detection (a timed-out request takes the server out):`,
     '',
     lbHangTable(rows('hang'), HANG_GOAL_S),
+    ...views('hang'),
     '',
     `**Endpoint answers 503 to everything** (its /health stays 200, so only passive detection helps; ${settings.lbFaultS.errors} s window). "ejected after": fault → the first pause of ≥ ${EJECTION_GAP_MS / 1000} s in its traffic; "after the ejection" counts from then to the end. HAProxy 2.6 does not count a 503 it retries (retry-on 503) as an observe layer7 error, so it never marks the endpoint down; its retries hide the 503s from the clients, at the cost of one more attempt for every request sent there:`,
     '',
     lbErrorsTable(rows('errors')),
+    ...views('errors'),
     ...(notes.length > 0 ? ['', ...notes] : []),
   ].join('\n');
 }
