@@ -4,8 +4,8 @@
 //    lib/lb-origin-server.ts), `wrk -c32`; each proxy's round robin and least-connections
 //    algorithm, interleaved rounds. The share of requests that reached the slow endpoint is
 //    counted on the origin.
-// 2. Failure scenarios under a steady closed-loop load (lib/loadgen.ts, every request's outcome
-//    kept): one of 3 equal endpoints is killed, hangs, or answers 503 to everything, each proxy
+// 2. Failure scenarios under a steady closed-loop load plus an open-loop probe stream
+//    (lib/loadgen.ts, every request's outcome kept): one of 3 equal endpoints is killed, hangs, or answers 503 to everything, each proxy
 //    with its "resilient" configuration (lib/lb-configs.ts; Sluice: a BackendTrafficPolicy, and
 //    its defaults as a reference). Every run gets a fresh origin and a fresh proxy, so no
 //    health state carries over. The origin's arrival times tell when traffic to the faulty
