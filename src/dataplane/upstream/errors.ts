@@ -1,6 +1,6 @@
-// What an upstream failure means: its kind (for metrics and the 502/504 choice), whether the
-// endpoint was never reached (any request may go elsewhere, and the endpoint is ejected), and
-// whether the connection broke before any response (only safe requests may go elsewhere).
+// What an upstream failure means: its kind (for metrics, the 502/504 choice and the retry
+// reason) and whether the endpoint was never reached (any request may go elsewhere, and the
+// endpoint is ejected).
 
 export type ErrorKind = 'connect' | 'timeout' | 'protocol' | 'reset';
 
@@ -30,9 +30,4 @@ export function classify(err: CodedError): ErrorKind {
 /** The endpoint was never reached: safe to retry any request, and a reason to eject it. */
 export function neverReached(err: CodedError): boolean {
   return err.code !== undefined && NEVER_REACHED.has(err.code);
-}
-
-/** The connection broke before any response: a request that is safe to repeat may go elsewhere. */
-export function brokeBeforeResponse(err: CodedError): boolean {
-  return classify(err) === 'reset';
 }
