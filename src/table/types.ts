@@ -91,6 +91,8 @@ export interface Route {
   readonly retry?: RetryPolicy;
   /** Gateway API rule sessionPersistence: wins over the cluster policy's for this route. */
   readonly sessionPersistence?: SessionPersistence;
+  /** RoutePolicy (rate limit, compression, CORS, IP access, auth, coalescing, cache). */
+  readonly edge?: EdgePolicy;
   readonly action: RouteAction;
 }
 
@@ -148,6 +150,113 @@ export interface EndpointAddress {
   readonly nodeName?: string;
   /** e.g. "Pod/ns/name", for /debug/routes. */
   readonly target?: string;
+}
+
+// ---- Route policy (RoutePolicy, sluice.dev/v1alpha1): what a route does at the edge ----
+// Translate merges the policies of a route's Gateway, the route and the rule (field by field,
+// the most specific wins) into one EdgePolicy per table route. Everything is resolved: CIDRs
+// canonical, durations in ms, Secrets read into the entries they hold, backends into clusters.
+
+export interface RateLimitHeaderSelector {
+  /** Lower-case header name. */
+  readonly name: string;
+  /** Exact: the header must equal `value`; Distinct: every distinct value has its own bucket. */
+  readonly type: 'Exact' | 'Distinct';
+  readonly value?: string;
+}
+
+export interface RateLimitRule {
+  /** A request matches the rule when it matches any selector (none: every request). */
+  readonly clientSelectors: readonly { readonly sourceCIDRs?: readonly string[]; readonly headers?: readonly RateLimitHeaderSelector[] }[];
+  /** Tokens added per `unitMs`. */
+  readonly requests: number;
+  readonly unitMs: number;
+  /** Bucket capacity (≥ requests). */
+  readonly burst: number;
+}
+
+export interface RateLimitPolicy {
+  /** Local: counted in this Sluice process; Global: shared by every replica through Redis (--redis-url). */
+  readonly type: 'Local' | 'Global';
+  readonly rules: readonly RateLimitRule[];
+}
+
+export type CompressionType = 'zstd' | 'br' | 'gzip';
+
+export interface CompressionPolicy {
+  /** In preference order; negotiated with the client's Accept-Encoding q-values. */
+  readonly types: readonly CompressionType[];
+  readonly minLength: number;
+  /** Media types, lower-case; "text/*" covers every text type. */
+  readonly contentTypes: readonly string[];
+}
+
+export interface CorsPolicy {
+  /** Exact origins, "*", or wildcard host patterns such as "https://*.example.com". */
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  /** Lower-case header names ("*" allowed without credentials). */
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
+  readonly allowCredentials: boolean;
+}
+
+export interface IpAccessPolicy {
+  /** Canonical CIDRs; empty allow = everyone not denied. Deny wins. Judged on the trusted-proxy client address. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+export interface BasicAuthPolicy {
+  /** htpasswd entries from the Secret's ".htpasswd" (bcrypt "$2y$", SHA "{SHA}" ...). */
+  readonly users: readonly { readonly name: string; readonly hash: string }[];
+  /** The WWW-Authenticate realm. */
+  readonly realm: string;
+}
+
+export interface ForwardAuthPolicy {
+  /** Cluster id of the auth service (in the table's clusters). */
+  readonly cluster: string;
+  readonly path: string;
+  /** Lower-case request headers sent to the auth service. */
+  readonly headersToBackend: readonly string[];
+  /** Lower-case headers copied from a 2xx auth answer onto the proxied request. */
+  readonly headersToUpstream: readonly string[];
+  readonly timeoutMs: number;
+  /** On timeout or connect failure: let the request through (true) or answer 403 (false). */
+  readonly failOpen: boolean;
+}
+
+export interface CoalescingPolicy {
+  readonly maxWaiters: number;
+  readonly timeoutMs: number;
+}
+
+export interface CachePolicy {
+  readonly maxSizeBytes: number;
+  readonly maxObjectSizeBytes: number;
+  /** Freshness for responses without explicit freshness; 0: only what Cache-Control/Expires say. */
+  readonly defaultTtlMs: number;
+}
+
+/** The merged RoutePolicy of one table route. */
+export interface EdgePolicy {
+  /** The RoutePolicies that contributed, most specific last (for /debug/routes). */
+  readonly sources: readonly SourceRef[];
+  readonly rateLimit?: RateLimitPolicy;
+  readonly compression?: CompressionPolicy;
+  readonly cors?: CorsPolicy;
+  readonly ipAccess?: IpAccessPolicy;
+  readonly basicAuth?: BasicAuthPolicy;
+  readonly forwardAuth?: ForwardAuthPolicy;
+  readonly coalescing?: CoalescingPolicy;
+  readonly cache?: CachePolicy;
+  /**
+   * A security part (ipAccess, basicAuth, forwardAuth) of a policy on this route failed
+   * validation: every request is answered 403 (fail closed) with this reason logged.
+   */
+  readonly denyAll?: { readonly reason: string };
 }
 
 // ---- Traffic policy (BackendTrafficPolicy, HTTPRoute sessionPersistence/retry) ----
