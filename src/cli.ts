@@ -101,6 +101,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const holdoffMs = num('debounce');
   const maxDelayMs = num('debounce-max');
   if (maxDelayMs < holdoffMs) throw fail('ConfigInvalid', '--debounce-max', 'must not be shorter than --debounce');
+  const redisUrl = redisUrlOf(str('redis-url'));
   const ports = [num('http-port'), num('https-port'), num('admin-port')];
   if (new Set(ports).size !== ports.length) throw fail('ConfigInvalid', '--http-port/--https-port/--admin-port', 'must differ');
 
@@ -149,7 +150,24 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),
     debounce: { holdoffMs, maxDelayMs },
+    redisUrl,
   };
+}
+
+/** A redis:// or rediss:// URL with a host (and a database number, if a path is given). */
+function redisUrlOf(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  const bad = (problem: string) => fail('ConfigInvalid', '--redis-url', `"${text}" ${problem}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad('is not a URL like redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw bad('must start with redis:// or rediss://');
+  if (!url.hostname) throw bad('names no host');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw bad('has a path that is not a database number');
+  return text;
 }
 
 /** "namespace/name" → a reference; undefined when the flag is unset. */

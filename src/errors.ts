@@ -158,6 +158,11 @@ export const Answers = {
   UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout'),
   // A circuit-breaker limit of the cluster (BackendTrafficPolicy circuitBreaker) was reached.
   Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow'),
+  // Admission (RoutePolicy): IP lists, authentication, rate limits.
+  Forbidden: answer('SLUICE_FORBIDDEN', 403, 'forbidden'),
+  Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized'),
+  RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests'),
+  AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

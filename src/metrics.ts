@@ -114,6 +114,19 @@ export class Metrics {
     labelNames: ['cluster'] as const,
     registers: [this.registry],
   });
+  // Route policy (RoutePolicy): admission.
+  readonly rateLimit = new Counter({
+    name: 'sluice_ratelimit_total',
+    help: 'Requests a rate limit rule applied to, by route and result (allowed, limited, error: Redis unavailable, let through).',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly auth = new Counter({
+    name: 'sluice_auth_total',
+    help: 'Admission decisions, by route, type (ip, basic, forward, deny_all) and result (allowed, denied, missing, error, fail_open).',
+    labelNames: ['route', 'type', 'result'] as const,
+    registers: [this.registry],
+  });
 
   /** route → backend → code → counter child: found without building a key string per request. */
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();

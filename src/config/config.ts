@@ -68,6 +68,8 @@ export interface Config {
   readonly maxManifestBytes: number;
   readonly drainTimeoutMs: number;
   readonly debounce: { readonly holdoffMs: number; readonly maxDelayMs: number };
+  /** Redis URL (redis:// or rediss://) of Global rate limits; undefined: they limit per process. */
+  readonly redisUrl: string | undefined;
 }
 
 /** The controller names Sluice answers to (DESIGN.md contracts). */

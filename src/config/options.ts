@@ -52,6 +52,7 @@ export const OPTIONS = [
   { flag: 'max-manifest-bytes', type: 'bytes', default: '16MiB', help: 'manifest files larger than this are reported and skipped (file provider)' },
   { flag: 'drain-timeout', type: 'duration', default: '30s', help: 'on SIGTERM, how long in-flight requests may take to finish' },
   { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
+  { flag: 'redis-url', type: 'string', help: 'Redis (>= 6) shared by Global rate limits of every replica, e.g. redis://redis:6379/0 or rediss://user:pass@host:6380' },
   { flag: 'debounce-max', type: 'duration', default: '500ms', help: 'longest a steady stream of changes can delay a rebuild' },
 ] as const satisfies readonly OptionSpec[];
 

@@ -11,6 +11,7 @@ import { backendFilters, routeFilters } from './filters/registry.js';
 import { ListenerRouter } from './router.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
+import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
@@ -32,6 +33,8 @@ export interface RouteRuntime {
   readonly retry: RetryRules | undefined;
   /** The rule's own session persistence (Gateway API), which wins over the cluster's. */
   readonly sticky: StickySessions | undefined;
+  /** The route policy's admission checks (IP lists, auth, rate limits); undefined: none, and no cost. */
+  readonly admission?: AdmissionChain | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -64,7 +67,8 @@ function routeRuntime(route: Route): RouteRuntime {
   const redirect = route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined;
   const retry = route.retry ? new RetryRules(route.retry) : undefined;
   const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky };
+  const admission = route.action.type === 'forward' ? compileAdmission(route) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky, admission };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

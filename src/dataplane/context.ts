@@ -9,6 +9,7 @@ import type { ClientTrust } from './edge/client-identity.js';
 import type { PathOptions } from './edge/normalize-path.js';
 import type { EndpointHealth } from './health/health.js';
 import type { UpstreamPools } from './upstream/pools.js';
+import type { AdmissionServices } from './route-policy/services.js';
 
 export interface ProxyContext {
   table(): CompiledTable | undefined;
@@ -20,6 +21,8 @@ export interface ProxyContext {
   /** True once shutdown began: responses carry `Connection: close` so clients move on. */
   draining(): boolean;
   readonly edge: EdgeSettings;
+  /** What route-policy admission checks share (Redis, Local buckets); absent: one process, no Redis. */
+  readonly admission?: AdmissionServices;
 }
 
 /** How requests are read at the edge (from --trusted-proxies, --merge-slashes, ...). */

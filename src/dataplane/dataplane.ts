@@ -24,6 +24,7 @@ import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
+import { type AdmissionServices, createAdmissionServices } from './route-policy/services.js';
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
@@ -41,7 +42,7 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge'>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -56,6 +57,7 @@ export class DataPlane {
   private readonly pools: UpstreamPools;
   private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
+  private readonly admission: AdmissionServices;
   private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
   private readonly log: Logger;
@@ -67,6 +69,7 @@ export class DataPlane {
     this.edge = createEdge(options.config.edge, options.metrics);
     this.health = new OutlierEndpointHealth({ onEjection: (cluster, reason) => options.metrics.outlierEjections.labels(cluster, reason).inc() });
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
+    this.admission = createAdmissionServices({ log: this.log.child({ component: 'route-policy' }), workers: options.config.workers ?? 1, redisUrl: options.config.redisUrl });
     this.ctx = {
       table: () => this.current,
       cluster: (id) => this.clusters.get(id),
@@ -76,6 +79,7 @@ export class DataPlane {
       health: this.health,
       draining: () => this.draining,
       edge: this.edge.settings,
+      admission: this.admission,
     };
   }
 
@@ -217,5 +221,6 @@ export class DataPlane {
     clearInterval(sweep);
     clearTimeout(deadline);
     await this.pools.close();
+    await this.admission.close();
   }
 }

@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { Exchange } from './exchange.js';
 import { type Forward, planRequest } from './plan.js';
+import { writeRawRejection } from './route-policy/respond.js';
 
 function headLines(headers: Readonly<Record<string, string | string[] | number | undefined>>): string {
   let out = '';
@@ -125,5 +126,11 @@ export function handleUpgrade(ctx: ProxyContext, info: ListenerSocketInfo, tunne
   client.on('error', () => client.destroy());
   const plan = planRequest(ctx, info, req, started);
   if (plan.type === 'answer') return answerRaw(client, plan.status, plan.body, plan.headers);
-  new UpgradeExchange(ctx, plan, req, client, head, tunnels, started).start();
+  // A route policy's IP lists, auth and rate limits hold for WebSockets too.
+  const admission = plan.rt.admission;
+  if (!admission) return new UpgradeExchange(ctx, plan, req, client, head, tunnels, started).start();
+  admission.admit(ctx, plan, req, client, started, {
+    pass: () => new UpgradeExchange(ctx, plan, req, client, head, tunnels, started).start(),
+    reject: (r) => writeRawRejection(client, r),
+  });
 }

@@ -1,0 +1,108 @@
+// The admission stage of a route with an edge policy: checks that run after the route match and
+// before the exchange, in a fixed order — denyAll, ipAccess, basicAuth, forwardAuth, rateLimit
+// (cheap refusals first; the rate limit last, so requests that were refused anyway spend no
+// token). It is compiled once per route runtime and absent for routes without such a policy,
+// which then pay nothing. A check answers synchronously when it can (IP lists, local buckets,
+// cached credentials); only bcrypt, forward auth and Redis return a promise, and the request
+// body stays unread meanwhile (nothing pipes or reads it until the exchange starts, so Node
+// leaves it in the socket and backpressure holds the client).
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { Answers } from '../../errors.js';
+import type { Route } from '../../table/types.js';
+import type { ProxyContext } from '../context.js';
+import { type Forward, NO_ROUTE } from '../plan.js';
+import { basicAuthCheck } from './basic-auth.js';
+import { denyAllCheck } from './deny-all.js';
+import { forwardAuthCheck } from './forward-auth.js';
+import { ipAccessCheck } from './ip-access.js';
+import { rateLimitCheck } from './rate-limit.js';
+import { type Admission, type Check, type Rejection, rejection, type Verdict } from './check.js';
+import { fallbackServices } from './services.js';
+
+export type { Rejection } from './check.js';
+
+/** Runs checks from `i` on; synchronous as long as every check is. */
+function runFrom(checks: readonly Check[], i: number, a: Admission): Verdict | Promise<Verdict> {
+  for (; i < checks.length; i++) {
+    const v = checks[i]!(a);
+    if (v === undefined) continue;
+    if (v instanceof Promise) {
+      const next = i + 1;
+      // A client that left during the wait is not checked further (and spends no token).
+      return v.then((r) => r ?? (a.gone ? undefined : runFrom(checks, next, a)));
+    }
+    return v;
+  }
+  return undefined;
+}
+
+export interface AdmissionHandlers {
+  /** The request may go on to the exchange. */
+  pass(): void;
+  /** Write the rejection to the client. */
+  reject(r: Rejection): void;
+}
+
+/** A route's compiled admission checks. */
+export class AdmissionChain {
+  readonly checks: readonly Check[];
+
+  constructor(checks: readonly Check[]) {
+    this.checks = checks;
+  }
+
+  /** The verdict for one request (a promise only when an asynchronous check ran). */
+  run(a: Admission): Verdict | Promise<Verdict> {
+    return runFrom(this.checks, 0, a);
+  }
+
+  /**
+   * Admits a planned request: `pass` or `reject` is called once — or neither, if the client went
+   * away while a check was pending (then it is counted as 499). Rejections are counted here.
+   */
+  admit(ctx: ProxyContext, plan: Forward, req: IncomingMessage, client: EventEmitter, started: number, handlers: AdmissionHandlers): void {
+    const a: Admission = { ctx, plan, req, client, services: ctx.admission ?? fallbackServices(), gone: false };
+    const routeId = plan.rt.route.id;
+    const count = (status: number) => ctx.metrics.countRequest(routeId, NO_ROUTE, status, (performance.now() - started) / 1000);
+    const v = this.run(a);
+    if (v === undefined) return handlers.pass();
+    if (!(v instanceof Promise)) {
+      count(v.status);
+      return handlers.reject(v);
+    }
+    const onClose = () => (a.gone = true);
+    client.once('close', onClose);
+    v.then(
+      (r) => {
+        client.off('close', onClose);
+        if (a.gone) return count(499);
+        if (r === undefined) return handlers.pass();
+        count(r.status);
+        handlers.reject(r);
+      },
+      (err: unknown) => {
+        // Checks settle their own failures; this is a bug, and the request must not pass.
+        client.off('close', onClose);
+        a.services.log.error({ err, route: routeId }, 'admission check failed');
+        if (a.gone) return count(499);
+        const r = rejection(Answers.AdmissionFailed);
+        count(r.status);
+        handlers.reject(r);
+      },
+    );
+  }
+}
+
+/** The admission stage of a route, or undefined when its edge policy asks for none. */
+export function compileAdmission(route: Route): AdmissionChain | undefined {
+  const edge = route.edge;
+  if (!edge) return undefined;
+  const checks: Check[] = [];
+  if (edge.denyAll) checks.push(denyAllCheck(route.id, edge.denyAll.reason));
+  if (edge.ipAccess) checks.push(ipAccessCheck(route.id, edge.ipAccess));
+  if (edge.basicAuth) checks.push(basicAuthCheck(route.id, edge.basicAuth));
+  if (edge.forwardAuth) checks.push(forwardAuthCheck(route.id, edge.forwardAuth));
+  if (edge.rateLimit && edge.rateLimit.rules.length > 0) checks.push(rateLimitCheck(route.id, edge.rateLimit));
+  return checks.length === 0 ? undefined : new AdmissionChain(checks);
+}

@@ -1,0 +1,25 @@
+// Writing a rejection: on an HTTP response, or as a raw HTTP/1.1 answer on an upgrade's socket.
+// A request with a body it did not read gets `Connection: close`, so the unread body is never
+// taken for the next request and is not read at all.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { hasBody } from '../plan.js';
+import type { Rejection } from './check.js';
+
+export function writeRejection(res: ServerResponse, req: IncomingMessage, r: Rejection): void {
+  if (res.headersSent || res.destroyed) return void res.destroy();
+  const headers: Record<string, string | readonly string[]> = { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
+  if (hasBody(req)) headers.connection = 'close';
+  res.writeHead(r.status, headers as Record<string, string | string[]>);
+  res.end(r.body);
+}
+
+export function writeRawRejection(socket: Duplex, r: Rejection): void {
+  if (socket.destroyed) return;
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+  let head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\n`;
+  for (const [name, v] of Object.entries(r.headers)) for (const value of typeof v === 'string' ? [v] : v) head += `${name}: ${value}\r\n`;
+  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head), body]));
+}
