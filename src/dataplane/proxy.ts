@@ -17,7 +17,7 @@ export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req
   if (!admission) return forward(ctx, plan, req, res, started);
   admission.admit(ctx, plan, req, res, started, {
     pass: () => forward(ctx, plan, req, res, started),
-    reject: (r) => writeRejection(res, req, r),
+    reject: (r) => writeRejection(res, req, r, ctx.draining()),
   });
 }
 

@@ -1,16 +1,16 @@
 // Writing a rejection: on an HTTP response, or as a raw HTTP/1.1 answer on an upgrade's socket.
 // A request with a body it did not read gets `Connection: close`, so the unread body is never
-// taken for the next request and is not read at all.
+// taken for the next request and is not read at all; so does every answer while draining.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { hasBody } from '../plan.js';
 import type { Rejection } from './check.js';
 
-export function writeRejection(res: ServerResponse, req: IncomingMessage, r: Rejection): void {
+export function writeRejection(res: ServerResponse, req: IncomingMessage, r: Rejection, draining: boolean): void {
   if (res.headersSent || res.destroyed) return void res.destroy();
   const headers: Record<string, string | readonly string[]> = { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
-  if (hasBody(req)) headers.connection = 'close';
+  if (draining || hasBody(req)) headers.connection = 'close';
   res.writeHead(r.status, headers as Record<string, string | string[]>);
   res.end(r.body);
 }

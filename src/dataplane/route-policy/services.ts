@@ -10,8 +10,7 @@
 // keep-alive client stays on one worker and gets 1/N of it (and a burst across few connections
 // may find some workers' buckets fuller than others); where that matters, or where the limit
 // must hold across replicas, use type Global (Redis).
-import { pino } from 'pino';
-import type { Logger } from '../../log.js';
+import { type Logger, silentLogger } from '../../log.js';
 import { type GlobalBuckets, RedisBuckets } from './redis-limiter.js';
 import { type BucketShape, type Clock, LocalBuckets } from './token-bucket.js';
 
@@ -80,5 +79,5 @@ let fallback: AdmissionServices | undefined;
 
 /** For proxy contexts built without services (tests): one process, no Redis, a silent log. */
 export function fallbackServices(): AdmissionServices {
-  return (fallback ??= new Services({ log: pino({ level: 'silent' }), workers: 1, redisUrl: undefined }));
+  return (fallback ??= new Services({ log: silentLogger, workers: 1, redisUrl: undefined }));
 }
