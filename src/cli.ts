@@ -128,6 +128,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     },
     logLevel: str('log-level') as LogLevel,
     workers: num('workers'),
+    redisUrl,
     upstream: {
       connectMs: num('upstream-connect-timeout'),
       responseMs: num('upstream-response-timeout'),
@@ -150,8 +151,15 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),
     debounce: { holdoffMs, maxDelayMs },
-    redisUrl,
   };
+}
+
+/** "namespace/name" → a reference; undefined when the flag is unset. */
+function objectRef(flag: string, text: string | undefined): { namespace: string; name: string } | undefined {
+  if (text === undefined) return undefined;
+  const [namespace, name, extra] = text.split('/');
+  if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', `--${flag}`, `"${text}" is not namespace/name`);
+  return { namespace, name };
 }
 
 /** A redis:// or rediss:// URL with a host (and a database number, if a path is given). */
@@ -168,12 +176,4 @@ function redisUrlOf(text: string | undefined): string | undefined {
   if (!url.hostname) throw bad('names no host');
   if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw bad('has a path that is not a database number');
   return text;
-}
-
-/** "namespace/name" → a reference; undefined when the flag is unset. */
-function objectRef(flag: string, text: string | undefined): { namespace: string; name: string } | undefined {
-  if (text === undefined) return undefined;
-  const [namespace, name, extra] = text.split('/');
-  if (!namespace || !name || extra !== undefined) throw fail('ConfigInvalid', `--${flag}`, `"${text}" is not namespace/name`);
-  return { namespace, name };
 }

@@ -59,6 +59,8 @@ export interface Config {
   };
   readonly logLevel: LogLevel;
   readonly workers: number;
+  /** Redis URL (redis:// or rediss://) of Global rate limits; undefined: they limit per process. */
+  readonly redisUrl: string | undefined;
   readonly upstream: UpstreamTimeouts & { readonly keepAliveMs: number };
   readonly clientKeepAliveMs: number;
   readonly edge: EdgeConfig;
@@ -68,8 +70,6 @@ export interface Config {
   readonly maxManifestBytes: number;
   readonly drainTimeoutMs: number;
   readonly debounce: { readonly holdoffMs: number; readonly maxDelayMs: number };
-  /** Redis URL (redis:// or rediss://) of Global rate limits; undefined: they limit per process. */
-  readonly redisUrl: string | undefined;
 }
 
 /** The controller names Sluice answers to (DESIGN.md contracts). */
