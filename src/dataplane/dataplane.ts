@@ -16,6 +16,7 @@ import { handleRequest } from './proxy.js';
 import { Answers } from '../errors.js';
 import type { EndpointHealthState, HealthSnapshot } from './health/health.js';
 import { handleUpgrade } from './upgrade.js';
+import { type AdmissionServices, createAdmissionServices } from './route-policy/services.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
@@ -24,7 +25,6 @@ import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
-import { type AdmissionServices, createAdmissionServices } from './route-policy/services.js';
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
@@ -55,9 +55,9 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
+  private readonly admission: AdmissionServices;
   private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
-  private readonly admission: AdmissionServices;
   private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
   private readonly log: Logger;
