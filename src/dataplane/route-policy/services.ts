@@ -14,6 +14,9 @@ import { type Logger, silentLogger } from '../../log.js';
 import { type GlobalBuckets, RedisBuckets } from './redis-limiter.js';
 import { type BucketShape, type Clock, LocalBuckets } from './token-bucket.js';
 
+/** Local buckets of a rule nobody took from for this long are forgotten. */
+const UNUSED_MS = 10 * 60_000;
+
 export interface AdmissionServices {
   readonly log: Logger;
   readonly clock: Clock;
@@ -56,8 +59,20 @@ class Services implements AdmissionServices {
     // A rule whose numbers changed starts with fresh buckets.
     const key = `${id}|${shape.capacity}|${shape.cost}|${shape.refillPerMs}`;
     let b = this.buckets.get(key);
-    if (!b) this.buckets.set(key, (b = new LocalBuckets(shape, this.clock)));
+    if (!b) {
+      this.sweep();
+      this.buckets.set(key, (b = new LocalBuckets(shape, this.clock)));
+    }
     return b;
+  }
+
+  /**
+   * Drops the buckets of rules unused for a while (removed routes, changed limits). Runs when a
+   * rule is compiled, not per request; a rule that comes back after that starts full.
+   */
+  private sweep(): void {
+    const now = this.clock();
+    for (const [key, b] of this.buckets) if (now - b.lastUsed > UNUSED_MS) this.buckets.delete(key);
   }
 
   warnOnce(key: string, message: string, fields: Record<string, unknown> = {}): void {

@@ -51,11 +51,14 @@ export class LocalBuckets {
   private readonly buckets = new Map<string, Bucket>();
   private readonly clock: Clock;
   private readonly maxKeys: number;
+  /** Clock reading of the last take (services.ts drops buckets of rules nobody uses any more). */
+  lastUsed: number;
 
   constructor(shape: BucketShape, clock: Clock = Date.now, maxKeys = 100_000) {
     this.shape = shape;
     this.clock = clock;
     this.maxKeys = maxKeys;
+    this.lastUsed = clock();
   }
 
   get size(): number {
@@ -65,6 +68,7 @@ export class LocalBuckets {
   take(key: string): Take {
     const { capacity, cost, refillPerMs } = this.shape;
     const now = this.clock();
+    this.lastUsed = now;
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= this.maxKeys) this.evict(now);

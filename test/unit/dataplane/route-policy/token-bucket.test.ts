@@ -1,6 +1,8 @@
 // Token buckets in integer units with an injected clock: exact counts, refill, shares.
 import { describe, expect, it } from '@jest/globals';
+import { createAdmissionServices } from '../../../../src/dataplane/route-policy/services.js';
 import { bucketShape, LocalBuckets } from '../../../../src/dataplane/route-policy/token-bucket.js';
+import { silentLogger } from '../../../../src/log.js';
 
 function clocked(rule: { requests: number; unitMs: number; burst: number }, share = 1, maxKeys?: number) {
   let now = 1_000_000;
@@ -65,5 +67,20 @@ describe('token bucket', () => {
     buckets.take('busy');
     for (let i = 0; i < 50; i++) buckets.take(`new${i}`);
     expect(buckets.size).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('Local buckets across table swaps', () => {
+  it('keep a rule\'s buckets for the same numbers, start fresh for new ones, and forget unused rules', () => {
+    let now = 0;
+    const services = createAdmissionServices({ log: silentLogger, workers: 1, redisUrl: undefined, clock: () => now });
+    const shape = bucketShape({ requests: 1, unitMs: 60_000, burst: 1 });
+    const a = services.localBuckets('route#0', shape);
+    a.take('k');
+    expect(services.localBuckets('route#0', shape)).toBe(a);
+    expect(services.localBuckets('route#0', bucketShape({ requests: 2, unitMs: 60_000, burst: 1 }))).not.toBe(a);
+    now += 11 * 60_000;
+    services.localBuckets('other#0', shape);
+    expect(services.localBuckets('route#0', shape)).not.toBe(a);
   });
 });
