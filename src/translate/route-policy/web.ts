@@ -4,7 +4,8 @@
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** scheme://host[:port]; the host may start with "*." (any one or more labels). */
 const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:\d{1,5})?$/;
-const MEDIA_TYPE = /^([!#$%&'*+\-.^_`|~0-9a-z]+)\/(\*|[!#$%&'*+\-.^_`|~0-9a-z]+)$/;
+/** A media type or a whole type ("text/*"); "*\/*" is refused: images and archives do not compress. */
+const MEDIA_TYPE = /^([!#$%&'+\-.^_`|~0-9a-z]+)\/(\*|[!#$%&'+\-.^_`|~0-9a-z]+)$/;
 
 export function originProblem(origin: string): string | undefined {
   if (origin === '*') return undefined;
