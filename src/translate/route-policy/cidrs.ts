@@ -20,6 +20,18 @@ export function canonicalCidr(text: string): { cidr: string } | { problem: strin
   return { cidr: `${formatIpv6(value & mask)}/${bits}` };
 }
 
+/** Reads a CIDR field through `read` (a Fields.string call): the canonical CIDR, or undefined (reported). */
+export function readCidr(read: (check: (s: string) => string | undefined) => string | undefined): string | undefined {
+  let cidr: string | undefined;
+  read((s) => {
+    const c = canonicalCidr(s);
+    if ('problem' in c) return c.problem;
+    cidr = c.cidr;
+    return undefined;
+  });
+  return cidr;
+}
+
 function ipv6Value(address: string): bigint {
   let text = address.toLowerCase();
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);

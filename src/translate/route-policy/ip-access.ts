@@ -2,7 +2,7 @@
 // when it is invalid the routes it targets deny every request (route-policy.ts).
 import type { IpAccessPolicy } from '../../table/types.js';
 import type { Fields } from '../policy/fields.js';
-import { canonicalCidr } from './cidrs.js';
+import { readCidr } from './cidrs.js';
 
 export const MAX_CIDRS = 256;
 
@@ -13,13 +13,7 @@ export function readIpAccess(value: unknown, f: Fields): IpAccessPolicy | undefi
   const cidrs = (name: 'allow' | 'deny'): string[] => {
     const out: string[] = [];
     (a.list(spec[name], name, MAX_CIDRS) ?? []).forEach((v, i) => {
-      let canonical: string | undefined;
-      a.string(v, `${name}[${i}]`, (s) => {
-        const c = canonicalCidr(s);
-        if ('problem' in c) return c.problem;
-        canonical = c.cidr;
-        return undefined;
-      });
+      const canonical = readCidr((check) => a.string(v, `${name}[${i}]`, check));
       if (canonical !== undefined && !out.includes(canonical)) out.push(canonical);
     });
     return out;

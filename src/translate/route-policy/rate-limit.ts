@@ -4,7 +4,7 @@
 import type { RateLimitHeaderSelector, RateLimitPolicy, RateLimitRule } from '../../table/types.js';
 import type { Fields } from '../policy/fields.js';
 import { headerNameProblem } from '../policy/names.js';
-import { canonicalCidr } from './cidrs.js';
+import { readCidr } from './cidrs.js';
 import { ROUTE_POLICY_DEFAULTS } from './defaults.js';
 
 export const RATE_LIMIT_TYPES = ['Local', 'Global'] as const;
@@ -49,7 +49,7 @@ function readRule(spec: Readonly<Record<string, unknown>> | undefined, f: Fields
 
 function readSelector(spec: Readonly<Record<string, unknown>> | undefined, f: Fields): RateLimitRule['clientSelectors'][number] {
   if (!spec) return {};
-  const cidr = f.string(spec['sourceCIDR'], 'sourceCIDR', (s) => ('problem' in canonicalCidr(s) ? (canonicalCidr(s) as { problem: string }).problem : undefined));
+  const cidr = readCidr((check) => f.string(spec['sourceCIDR'], 'sourceCIDR', check));
   const headers: RateLimitHeaderSelector[] = [];
   const list = f.list(spec['headers'], 'headers', MAX_SELECTOR_HEADERS) ?? [];
   list.forEach((item, i) => {
@@ -65,9 +65,8 @@ function readSelector(spec: Readonly<Record<string, unknown>> | undefined, f: Fi
     if (name !== undefined) headers.push({ name: name.toLowerCase(), type, ...(value !== undefined && type === 'Exact' ? { value } : {}) });
   });
   if (spec['sourceCIDR'] === undefined && list.length === 0) f.invalid('must set sourceCIDR or headers');
-  const canonical = cidr !== undefined ? canonicalCidr(cidr) : undefined;
   return {
-    ...(canonical && 'cidr' in canonical ? { sourceCIDRs: [canonical.cidr] } : {}),
+    ...(cidr !== undefined ? { sourceCIDRs: [cidr] } : {}),
     ...(headers.length > 0 ? { headers } : {}),
   };
 }

@@ -107,10 +107,16 @@ export function applyRoutePolicies(
   }
 
   const edges = new EdgeMerger(winners);
+  // One route object may serve two listeners (an Ingress on HTTP and HTTPS): it stays one object.
+  const mapped = new Map<Route, Route>();
   const out = listeners.map(({ listener, gateway }) => {
     const withEdge = (r: Route): Route => {
-      const edge = edges.of(targets.slotsOf(r, gateway));
-      return edge ? { ...r, edge } : r;
+      let next = mapped.get(r);
+      if (!next) {
+        const edge = edges.of(targets.slotsOf(r, gateway));
+        mapped.set(r, (next = edge ? { ...r, edge } : r));
+      }
+      return next;
     };
     return {
       ...listener,

@@ -16,7 +16,9 @@ import { MAX_AUTH_HEADERS } from '../../../src/translate/route-policy/forward-au
 import { MAX_CIDRS } from '../../../src/translate/route-policy/ip-access.js';
 import { HEADER_SELECTOR_TYPES, MAX_RATE_LIMIT_RULES, MAX_REQUESTS, MAX_SELECTOR_HEADERS, MAX_SELECTORS, RATE_LIMIT_TYPES, RATE_LIMIT_UNITS } from '../../../src/translate/route-policy/rate-limit.js';
 import { MAX_TARGETS, TARGET_KINDS } from '../../../src/translate/route-policy/targets.js';
-import { QUANTITY_PATTERN } from '../../../src/translate/route-policy/web.js';
+import { mediaTypeProblem, originProblem, parseQuantity, QUANTITY_PATTERN } from '../../../src/translate/route-policy/web.js';
+import { headerNameProblem } from '../../../src/translate/policy/names.js';
+import { canonicalCidr } from '../../../src/translate/route-policy/cidrs.js';
 import { implementedFieldPaths, unimplementedFields } from '../../../src/translate/unimplemented.js';
 import { undeclaredFields } from '../support/declared-fields.js';
 
@@ -108,5 +110,21 @@ describe('the RoutePolicy CRD', () => {
     for (const p of durations) expect([p, at(p).pattern]).toEqual([p, '^([0-9]{1,5}(h|m|s|ms)){1,4}$']);
     expect(schemaPaths(spec).filter((p) => at(p).pattern === '^([0-9]{1,5}(h|m|s|ms)){1,4}$').sort()).toEqual([...durations].sort());
     for (const p of ['cache.maxSize', 'cache.maxObjectSize']) expect([p, at(p).pattern]).toEqual([p, QUANTITY_PATTERN]);
+  });
+
+  it('lets through exactly the values translate accepts, where a pattern can say it', () => {
+    const agree = (path: string, accepts: (v: string) => boolean, samples: readonly string[]) => {
+      const s = at(path);
+      const pattern = new RegExp((s.type === 'array' ? s.items! : s).pattern!);
+      for (const v of samples) expect([path, v, pattern.test(v)]).toEqual([path, v, accepts(v)]);
+    };
+    agree('cors.allowOrigins', (v) => originProblem(v) === undefined, ['*', 'https://a.example', 'https://*.example.com', 'http://localhost:8080', 'HTTPS://A', 'a.example', 'https://a.example/', 'https://*', 'https://a.*.b']);
+    agree('compression.contentTypes', (v) => mediaTypeProblem(v) === undefined, ['text/*', 'application/json', 'image/svg+xml', '*/*', 'Text/html', 'text', 'text/html;q=1']);
+    for (const p of ['cors.allowHeaders', 'cors.exposeHeaders', 'forwardAuth.headersToBackend', 'forwardAuth.headersToUpstream', 'rateLimit.rules.clientSelectors.headers.name']) {
+      agree(p, (v) => headerNameProblem(v) === undefined, ['x-user-id', 'Authorization', 'x_y', 'a b', 'x:y', 'é']);
+    }
+    agree('cache.maxSize', (v) => parseQuantity(v) !== undefined, ['64Mi', '1Gi', '10k', '4096', '1.5Mi', '1MiB', '1m', '-1']);
+    // CIDRs are checked by CEL (isCIDR/isIP); these samples are what the golden cases use.
+    expect(['10.0.0.0/8', '192.0.2.7', '2001:db8::/32'].every((v) => 'cidr' in canonicalCidr(v))).toBe(true);
   });
 });
