@@ -122,6 +122,7 @@ export const Errors = {
   // RoutePolicy (src/translate/route-policy/): each is also the policy's Accepted condition
   // (reason Invalid, TargetNotFound, Conflicted) for the ancestors it concerns.
   RoutePolicyTargetInvalid: entry('SLUICE_ROUTE_POLICY_TARGET_INVALID', (problems: string) => `${problems}; those targets are ignored`),
+  RoutePolicyMalformed: entry('SLUICE_ROUTE_POLICY_MALFORMED', () => 'malformed RoutePolicy (its spec does not follow the schema); nothing of it is applied'),
   RoutePolicyBlockInvalid: entry(
     'SLUICE_ROUTE_POLICY_BLOCK_INVALID',
     (problems: string, security: boolean) =>

@@ -147,7 +147,7 @@ function readPolicy(policy: RoutePolicy, inputs: RoutePolicyInputs, clusters: Cl
     return { policy: { policy, source, readings }, targets };
   } catch {
     // Malformed beyond what the readers expect (possible in file mode): this policy only is dropped.
-    diagnostics.error(source, 'RoutePolicyTargetInvalid', 'malformed RoutePolicy (its spec does not follow the schema)');
+    diagnostics.error(source, 'RoutePolicyMalformed');
     return { policy: { policy, source, readings: {} }, targets: [] };
   }
 }
