@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Answers, type ProxyAnswer } from '../errors.js';
+import type { AccessLog } from './access-log/access-log.js';
 import type { PickContext, UpstreamTarget } from './balancer/balancer.js';
 import type { ProxyContext } from './context.js';
 import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
@@ -89,6 +90,12 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** The consistent-hash cookie Sluice made up for this client, set on the answer. */
   private hashCookie: string | undefined;
   hashKey: number | undefined = undefined;
+  /** When the current attempt was dispatched (kept only while the access log is on). */
+  private attemptStarted = 0;
+  /** Response body bytes delivered to the client. */
+  private bytesOut = 0;
+  /** Why the exchange ended without an endpoint's complete answer (the access log's reason). */
+  private reason: string | undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
     this.ctx = ctx;
@@ -182,6 +189,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.attemptOpen = true;
     this.abandoning = false;
     this.controller = undefined;
+    if (this.ctx.accessLog) this.attemptStarted = performance.now();
     this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
   }
 
@@ -216,6 +224,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done || this.abandoning) return;
     const cluster = this.plan.cluster;
     cluster.health.responded(this.target!.key, statusCode);
+    if (statusCode >= 500) this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, `status ${statusCode}`);
     const reason = this.retry.reasonForStatus(statusCode);
     if (reason !== undefined && this.mayRepeat(false) && this.retryElsewhere(reason, true)) {
       // Another endpoint takes the request: drop this answer unread (undici reports the abort
@@ -242,6 +251,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
+    this.bytesOut += chunk.length;
     if (!this.writeBody(chunk)) controller.pause();
   }
 
@@ -262,6 +272,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.heldHeaders = undefined;
     if (this.bodyTooLarge || err.code === BODY_TOO_LARGE) {
       if (this.delivering) {
+        this.reason = Answers.BodyTooLarge.code;
         this.finish(this.deliveredStatus());
         return this.cut(err);
       }
@@ -270,6 +281,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const cluster = this.plan.cluster;
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
+    this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, err.code ? `${kind} (${err.code})` : kind);
     const unreached = neverReached(err);
     if (unreached) cluster.health.unreachable(this.target!.key);
     else cluster.health.broke(this.target!.key);
@@ -277,6 +289,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const reason = failure && this.retry.reasonForFailure(failure);
     if (reason && this.mayRepeat(unreached) && this.retryElsewhere(reason, false)) return;
     if (this.delivering) {
+      this.reason = `upstream-${kind}`;
       this.finish(this.deliveredStatus());
       return this.cut(err);
     }
@@ -339,6 +352,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   }
 
   protected answer(a: ProxyAnswer, headers?: Readonly<Record<string, string>>): void {
+    this.reason = a.code;
+    this.bytesOut = a.body.length;
     this.finish(a.status);
     this.writeAnswer(a.status, a.body, headers);
   }
@@ -360,6 +375,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** The client went away before the exchange finished: stop the upstream attempt. */
   protected onClientClose(): void {
     if (this.done) return;
+    this.reason = 'client-closed';
     this.finish(499);
     this.controller?.abort(new Error('client closed the connection'));
   }
@@ -383,7 +399,40 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     }
     clearTimeout(this.backoffTimer);
     clearTimeout(this.requestTimer);
-    this.ctx.metrics.countRequest(this.plan.rt.route.id, this.plan.cluster.cluster.id, code, (performance.now() - this.started) / 1000);
+    const now = performance.now();
+    const ms = now - this.started;
+    const route = this.plan.rt.route.id;
+    const cluster = this.plan.cluster.cluster.id;
+    this.ctx.metrics.countRequest(route, cluster, code, ms / 1000);
+    this.ctx.stats.record(route, cluster, code, ms, now);
+    const log = this.ctx.accessLog;
+    if (log) this.writeAccessLog(log, code, now);
+  }
+
+  private writeAccessLog(log: AccessLog, code: number, now: number): void {
+    const r = log.begin(this.req, this.started);
+    if (!r) return;
+    r.ended = now;
+    r.status = code;
+    r.route = this.plan.rt.route.id;
+    r.cluster = this.plan.cluster.cluster.id;
+    r.client = this.plan.client.address;
+    r.retries = this.retries;
+    r.reason = this.reason;
+    r.bytesOut = this.bytesOut;
+    if (this.target) {
+      r.upstream = this.target.key;
+      r.upstreamMs = now - this.attemptStarted;
+    }
+    // The id sent upstream: the client's, or the one generated last in the list.
+    const headers = this.plan.headers;
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      if (headers[i] === 'x-request-id') {
+        r.requestId = headers[i + 1];
+        break;
+      }
+    }
+    log.write(r);
   }
 }
 

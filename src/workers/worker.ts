@@ -62,6 +62,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       case 'sluice:health':
         send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });
         break;
+      case 'sluice:stats':
+        send({ type: 'sluice:stats', id: raw.id, stats: dataplane.trafficSnapshot() });
+        break;
       case 'sluice:stop':
         if (stopping) return;
         stopping = true;

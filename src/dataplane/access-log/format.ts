@@ -1,0 +1,72 @@
+// One JSON object per line, fields in a fixed order, compiled once from the field selection
+// into a list of small writers (no per-request decisions about which fields to write).
+import type { Socket } from 'node:net';
+import type { AccessLogField } from './fields.js';
+import type { RequestRecord } from './record.js';
+
+type Writer = (r: RequestRecord) => string;
+
+const str = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
+const ms = (v: number): string => String(Math.round(v * 1000) / 1000);
+const header = (r: RequestRecord, name: string): string | undefined => {
+  const v = r.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Where the previous request on a keep-alive connection stopped reading. */
+const READ_MARK = Symbol('sluice.accessLog.bytesRead');
+type MarkedSocket = Socket & { [READ_MARK]?: number };
+
+/** Bytes read from the client connection since its previous request finished (this request's head and body). */
+function bytesIn(r: RequestRecord): number {
+  const socket = r.req.socket as MarkedSocket | null;
+  if (!socket) return 0;
+  const read = socket.bytesRead;
+  const from = socket[READ_MARK] ?? 0;
+  socket[READ_MARK] = read;
+  return read - from;
+}
+
+function rawPath(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function rawQuery(url: string): string | undefined {
+  const q = url.indexOf('?');
+  return q === -1 ? undefined : url.slice(q + 1);
+}
+
+const WRITERS: Record<AccessLogField, Writer> = {
+  time: () => `"${new Date().toISOString()}"`,
+  client: (r) => str(r.client ?? r.req.socket?.remoteAddress),
+  method: (r) => str(r.req.method),
+  host: (r) => str(header(r, 'host')),
+  path: (r) => str(rawPath(r.req.url ?? '')),
+  query: (r) => str(rawQuery(r.req.url ?? '')),
+  protocol: (r) => `"HTTP/${r.req.httpVersion}"`,
+  status: (r) => String(r.status),
+  bytes_in: (r) => String(bytesIn(r)),
+  bytes_out: (r) => String(r.bytesOut),
+  duration_ms: (r) => ms(r.ended - r.started),
+  upstream: (r) => str(r.upstream),
+  upstream_ms: (r) => (r.upstreamMs === undefined ? 'null' : ms(r.upstreamMs)),
+  route: (r) => str(r.route),
+  cluster: (r) => str(r.cluster),
+  request_id: (r) => str(r.requestId ?? header(r, 'x-request-id')),
+  user_agent: (r) => str(header(r, 'user-agent')),
+  retries: (r) => String(r.retries),
+  reason: (r) => str(r.reason),
+};
+
+/** A function writing one record as a JSON line (with its newline) carrying exactly `fields`. */
+export function compileFormatter(fields: readonly AccessLogField[]): (r: RequestRecord) => string {
+  const names = fields.map((f, i) => `${i === 0 ? '{' : ','}"${f}":`);
+  const writers = fields.map((f) => WRITERS[f]);
+  const n = writers.length;
+  return (r) => {
+    let line = '';
+    for (let i = 0; i < n; i++) line += names[i]! + writers[i]!(r);
+    return `${line}}\n`;
+  };
+}
