@@ -4,6 +4,7 @@
 // (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accesslog.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
@@ -55,12 +56,14 @@ async function main(): Promise<void> {
   let churn: ChurnResult | undefined;
   let scale: ScaleResult | undefined;
   let controlPlane: ControlPlaneResult | undefined;
+  let accessLog: AccessLogResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
     if (settings.parts.has('churn')) churn = await runChurn(ctx);
     if (settings.parts.has('scale')) scale = await runScale(ctx);
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
+    if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
   if (churn) md.push(churnMarkdown(churn), '');
   if (scale) md.push(scaleMarkdown(scale), '');
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
+  if (accessLog) md.push(accessLogMarkdown(accessLog), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, accessLog };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

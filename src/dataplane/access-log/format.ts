@@ -6,7 +6,21 @@ import type { RequestRecord } from './record.js';
 
 type Writer = (r: RequestRecord) => string;
 
-const str = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
+/** What JSON must escape (and lone surrogates, which JSON.stringify writes as \u escapes). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const str = (v: string | undefined): string => (v === undefined ? 'null' : NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
+
+/** The ISO time of the current millisecond: requests finishing in the same one share the string. */
+let clockMs = 0;
+let clockText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== clockMs) {
+    clockMs = now;
+    clockText = `"${new Date(now).toISOString()}"`;
+  }
+  return clockText;
+}
 const ms = (v: number): string => String(Math.round(v * 1000) / 1000);
 const header = (r: RequestRecord, name: string): string | undefined => {
   const v = r.req.headers[name];
@@ -38,7 +52,7 @@ function rawQuery(url: string): string | undefined {
 }
 
 const WRITERS: Record<AccessLogField, Writer> = {
-  time: () => `"${new Date().toISOString()}"`,
+  time: isoNow,
   client: (r) => str(r.client ?? r.req.socket?.remoteAddress),
   method: (r) => str(r.req.method),
   host: (r) => str(header(r, 'host')),
