@@ -21,23 +21,35 @@ function isoNow(): string {
   }
   return clockText;
 }
-const ms = (v: number): string => String(Math.round(v * 1000) / 1000);
+/** Milliseconds with three decimals, from integers (formatting a double is slower). */
+function ms(v: number): string {
+  const us = Math.round(v * 1000);
+  if (!(us >= 0)) return String(Math.round(v * 1000) / 1000);
+  const frac = us % 1000;
+  const whole = (us - frac) / 1000;
+  if (frac === 0) return String(whole);
+  const digits = frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : String(frac);
+  // Trailing zeros dropped, as a JSON number would print them.
+  return `${whole}.${digits.charCodeAt(2) === 48 ? (digits.charCodeAt(1) === 48 ? digits.slice(0, 1) : digits.slice(0, 2)) : digits}`;
+}
 const header = (r: RequestRecord, name: string): string | undefined => {
   const v = r.req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
 
-/** Where the previous request on a keep-alive connection stopped reading. */
-const READ_MARK = Symbol('sluice.accessLog.bytesRead');
-type MarkedSocket = Socket & { [READ_MARK]?: number };
+/**
+ * Where the previous request on each keep-alive connection stopped reading. A WeakMap, not a
+ * property on the socket: a socket that changes shape slows every access Node's HTTP code makes.
+ */
+const readMarks = new WeakMap<Socket, number>();
 
 /** Bytes read from the client connection since its previous request finished (this request's head and body). */
 function bytesIn(r: RequestRecord): number {
-  const socket = r.req.socket as MarkedSocket | null;
+  const socket = r.req.socket as Socket | null;
   if (!socket) return 0;
   const read = socket.bytesRead;
-  const from = socket[READ_MARK] ?? 0;
-  socket[READ_MARK] = read;
+  const from = readMarks.get(socket) ?? 0;
+  readMarks.set(socket, read);
   return read - from;
 }
 
