@@ -154,9 +154,22 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     defaultCertificate,
     maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),
+    tracing: { otlpEndpoint: otlpEndpoint(str('otlp-endpoint')), sample: num('trace-sample') },
     accessLog: accessLogConfig(str('access-log')!, str('access-log-fields'), num('access-log-sample')),
     debounce: { holdoffMs, maxDelayMs },
   };
+}
+
+function otlpEndpoint(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw fail('ConfigInvalid', '--otlp-endpoint', `"${text}" is not an http:// or https:// URL`);
+  return text;
 }
 
 function accessLogConfig(destination: string, fieldsText: string | undefined, sample: number): AccessLogConfig {

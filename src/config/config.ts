@@ -45,6 +45,14 @@ export interface AccessLogConfig {
   readonly sample: number;
 }
 
+/** --otlp-endpoint, --trace-sample. */
+export interface TracingConfig {
+  /** Undefined: no tracing. */
+  readonly otlpEndpoint: string | undefined;
+  /** 0..1: the share of new traces sampled. */
+  readonly sample: number;
+}
+
 export interface Config {
   readonly provider: ProviderName;
   readonly manifestsDir: string | undefined;
@@ -78,6 +86,7 @@ export interface Config {
   readonly maxManifestBytes: number;
   readonly drainTimeoutMs: number;
   readonly accessLog: AccessLogConfig;
+  readonly tracing: TracingConfig;
   readonly debounce: { readonly holdoffMs: number; readonly maxDelayMs: number };
 }
 

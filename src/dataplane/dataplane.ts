@@ -26,6 +26,7 @@ import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
 import { type AccessLog, createAccessLog } from './access-log/access-log.js';
 import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
+import { createTracing, type RequestTracing } from './tracing/tracing.js';
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
@@ -52,7 +53,7 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog'>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog' | 'tracing'>;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -72,6 +73,7 @@ export class DataPlane {
   private readonly log: Logger;
   private readonly stats = new TrafficStats();
   private readonly accessLog: AccessLog | undefined;
+  private readonly tracing: RequestTracing | undefined;
 
   constructor(options: DataPlaneOptions) {
     this.options = options;
@@ -80,6 +82,7 @@ export class DataPlane {
     this.edge = createEdge(options.config.edge, options.metrics);
     this.health = new OutlierEndpointHealth({ onEjection: (cluster, reason) => options.metrics.outlierEjections.labels(cluster, reason).inc() });
     this.accessLog = createAccessLog(options.config.accessLog, { onDrop: (n) => options.metrics.accessLogDropped.inc(n) });
+    this.tracing = createTracing(options.config.tracing);
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
     this.ctx = {
       table: () => this.current,
@@ -89,6 +92,7 @@ export class DataPlane {
       metrics: options.metrics,
       stats: this.stats,
       accessLog: this.accessLog,
+      tracing: this.tracing,
       health: this.health,
       draining: () => this.draining,
       edge: this.edge.settings,
@@ -239,6 +243,7 @@ export class DataPlane {
     clearInterval(sweep);
     clearTimeout(deadline);
     this.accessLog?.close();
+    await this.tracing?.shutdown().catch((err: unknown) => this.log.warn({ err }, 'exporting the last spans failed'));
     await this.pools.close();
   }
 }

@@ -10,6 +10,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Dispatcher } from 'undici';
 import { Answers, type ProxyAnswer } from '../errors.js';
 import type { AccessLog } from './access-log/access-log.js';
+import type { Span } from '@opentelemetry/api';
+import { endSpan, type TraceHeaders } from './tracing/tracing.js';
 import type { PickContext, UpstreamTarget } from './balancer/balancer.js';
 import type { ProxyContext } from './context.js';
 import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
@@ -96,6 +98,12 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   private bytesOut = 0;
   /** Why the exchange ended without an endpoint's complete answer (the access log's reason). */
   private reason: string | undefined;
+  /** With tracing: the request's span, the current attempt's, and the headers carrying it upstream. */
+  private span: Span | undefined;
+  private attemptSpan: Span | undefined;
+  private attemptStatus = 0;
+  private attemptError: string | undefined;
+  protected attemptHeaders: string[] | undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
     this.ctx = ctx;
@@ -115,6 +123,11 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** Admits the request, picks the first endpoint and sends; answers 503 when the cluster has none. */
   start(): void {
     const cluster = this.plan.cluster;
+    const tracing = this.ctx.tracing;
+    if (tracing) {
+      const plan = this.plan;
+      this.span = tracing.startRequest({ req: this.req, route: plan.rt.route.id, cluster: cluster.cluster.id, host: String(this.req.headers.host ?? ''), path: plan.facts.path, client: plan.client.address });
+    }
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
@@ -190,10 +203,29 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.abandoning = false;
     this.controller = undefined;
     if (this.ctx.accessLog) this.attemptStarted = performance.now();
+    if (this.span) this.traceAttempt(target);
     this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
   }
 
+  /** A span for this attempt; its context replaces the client's traceparent/tracestate upstream. */
+  private traceAttempt(target: UpstreamTarget): void {
+    const carrier: TraceHeaders = {};
+    this.attemptSpan = this.ctx.tracing!.startAttempt(this.span!, target.key, this.attempts - 1, carrier);
+    this.attemptStatus = 0;
+    this.attemptError = undefined;
+    const headers: string[] = [];
+    const base = this.plan.headers;
+    for (let i = 0; i < base.length; i += 2) if (base[i] !== 'traceparent' && base[i] !== 'tracestate') headers.push(base[i]!, base[i + 1]!);
+    if (carrier.traceparent) headers.push('traceparent', carrier.traceparent);
+    if (carrier.tracestate) headers.push('tracestate', carrier.tracestate);
+    this.attemptHeaders = headers;
+  }
+
   private closeAttempt(): void {
+    if (this.attemptSpan) {
+      endSpan(this.attemptSpan, this.attemptStatus, this.attemptError);
+      this.attemptSpan = undefined;
+    }
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.target!.inflight--;
@@ -224,6 +256,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done || this.abandoning) return;
     const cluster = this.plan.cluster;
     cluster.health.responded(this.target!.key, statusCode);
+    this.attemptStatus = statusCode;
     if (statusCode >= 500) this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, `status ${statusCode}`);
     const reason = this.retry.reasonForStatus(statusCode);
     if (reason !== undefined && this.mayRepeat(false) && this.retryElsewhere(reason, true)) {
@@ -268,6 +301,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
       return;
     }
     if (this.done) return;
+    if (this.attemptSpan) this.attemptError = `${this.timedOut ? 'timeout' : classify(err)}${err.code ? ` (${err.code})` : ''}`;
     this.closeAttempt();
     this.heldHeaders = undefined;
     if (this.bodyTooLarge || err.code === BODY_TOO_LARGE) {
@@ -407,6 +441,16 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.ctx.stats.record(route, cluster, code, ms, now);
     const log = this.ctx.accessLog;
     if (log) this.writeAccessLog(log, code, now);
+    if (this.span) this.endTrace(code);
+  }
+
+  private endTrace(code: number): void {
+    const span = this.span!;
+    this.span = undefined;
+    span.setAttribute('http.request.resend_count', this.retries);
+    if (this.reason !== undefined) span.setAttribute('sluice.reason', this.reason);
+    if (this.target) span.setAttribute('sluice.upstream', this.target.key);
+    endSpan(span, code, this.reason);
   }
 
   private writeAccessLog(log: AccessLog, code: number, now: number): void {
@@ -453,7 +497,7 @@ export class HttpExchange extends Exchange {
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
     const plan = this.plan;
-    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
+    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: this.attemptHeaders ?? plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
   }
 
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {

@@ -154,6 +154,8 @@ describe('every Sluice flag is reachable through typed values', () => {
       accessLog: 'stdout',
       accessLogFields: ['time', 'status', 'route', 'upstream'],
       accessLogSample: '0.25',
+      otlpEndpoint: 'http://otel-collector.monitoring:4318',
+      traceSample: '0.1',
     },
   };
 
@@ -202,6 +204,7 @@ describe('every Sluice flag is reachable through typed values', () => {
       drainTimeoutMs: 45_000,
       debounce: { holdoffMs: 100, maxDelayMs: 1000 },
       accessLog: { destination: 'stdout', fields: ['time', 'status', 'upstream', 'route'], sample: 0.25 },
+      tracing: { otlpEndpoint: 'http://otel-collector.monitoring:4318', sample: 0.1 },
     });
   });
 

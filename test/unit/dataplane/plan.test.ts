@@ -51,6 +51,7 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     metrics,
     stats: new TrafficStats(),
     accessLog: undefined,
+    tracing: undefined,
     health: new OutlierEndpointHealth(),
     draining: () => false,
     edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined, ...edge },

@@ -96,6 +96,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     metrics,
     stats,
     accessLog: policy.accessLog,
+    tracing: undefined,
     health,
     draining: () => false,
     edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined },
