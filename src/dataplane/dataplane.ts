@@ -26,7 +26,7 @@ import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
 import { type AccessLog, createAccessLog } from './access-log/access-log.js';
 import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
-import { createTracing, type RequestTracing } from './tracing/tracing.js';
+import type { RequestTracing } from './tracing/tracing.js';
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
@@ -53,9 +53,11 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog' | 'tracing'>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog'>;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Tracing of proxied requests (--otlp-endpoint; loaded by the worker), if on. */
+  readonly tracing?: RequestTracing;
 }
 
 export class DataPlane {
@@ -82,7 +84,7 @@ export class DataPlane {
     this.edge = createEdge(options.config.edge, options.metrics);
     this.health = new OutlierEndpointHealth({ onEjection: (cluster, reason) => options.metrics.outlierEjections.labels(cluster, reason).inc() });
     this.accessLog = createAccessLog(options.config.accessLog, { onDrop: (n) => options.metrics.accessLogDropped.inc(n) });
-    this.tracing = createTracing(options.config.tracing);
+    this.tracing = options.tracing;
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
     this.ctx = {
       table: () => this.current,

@@ -3,13 +3,10 @@
 // as a second attempt under the same request. The attempt's own context goes upstream in
 // traceparent/tracestate. Spans are batched and exported over OTLP/HTTP by the OpenTelemetry
 // SDK. Sampling: parent-based (a client's sampled flag is followed), otherwise --trace-sample of
-// new traces. Absent (undefined on the proxy context) when no endpoint is set.
+// new traces. Absent (undefined on the proxy context) when no endpoint is set, and then the SDK
+// is never even loaded (export.ts is imported on demand).
 import type { IncomingMessage } from 'node:http';
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapPropagator, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { TracingConfig } from '../../config/config.js';
 import { SLUICE_VERSION } from '../../version.js';
 
@@ -29,14 +26,21 @@ export interface TraceHeaders {
   tracestate?: string;
 }
 
+/** The SDK side: a tracer provider that can flush, and the W3C propagator. */
+export interface TraceExport {
+  readonly provider: TracerProvider & { shutdown(): Promise<void> };
+  readonly propagator: TextMapPropagator;
+}
+
 export class RequestTracing {
   private readonly tracer: Tracer;
-  private readonly provider: TracerProvider;
-  private readonly propagator = new W3CTraceContextPropagator();
+  private readonly exporting: TraceExport;
+  private readonly propagator: TextMapPropagator;
 
-  constructor(provider: TracerProvider) {
-    this.provider = provider;
-    this.tracer = provider.getTracer('sluice', SLUICE_VERSION);
+  constructor(exporting: TraceExport) {
+    this.exporting = exporting;
+    this.propagator = exporting.propagator;
+    this.tracer = exporting.provider.getTracer('sluice', SLUICE_VERSION);
   }
 
   /** The request's server span, a child of the client's traceparent when it sent a valid one. */
@@ -73,7 +77,7 @@ export class RequestTracing {
 
   /** Exports what is still batched (on shutdown). */
   shutdown(): Promise<void> {
-    return this.provider.shutdown();
+    return this.exporting.provider.shutdown();
   }
 }
 
@@ -92,12 +96,8 @@ export function tracesUrl(endpoint: string): string {
 }
 
 /** The worker's tracing from --otlp-endpoint and --trace-sample, or undefined when it is off. */
-export function createTracing(config: TracingConfig, exportDelayMs = 1000): RequestTracing | undefined {
+export async function loadTracing(config: TracingConfig, exportDelayMs = 1000): Promise<RequestTracing | undefined> {
   if (!config.otlpEndpoint) return undefined;
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'sluice', 'service.version': SLUICE_VERSION }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sample) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: tracesUrl(config.otlpEndpoint) }), scheduledDelayMillis: exportDelayMs })],
-  });
-  return new RequestTracing(provider);
+  const { createExport } = await import('./export.js');
+  return new RequestTracing(createExport(tracesUrl(config.otlpEndpoint), config.sample, exportDelayMs));
 }

@@ -2,12 +2,12 @@
 // OTLP/HTTP receiver (test/e2e/tracing.test.ts).
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../../src/cli.js';
-import { createTracing, tracesUrl } from '../../../src/dataplane/tracing/tracing.js';
+import { loadTracing, tracesUrl } from '../../../src/dataplane/tracing/tracing.js';
 
 describe('tracing configuration', () => {
-  it('is off without --otlp-endpoint and validates the URL and the ratio', () => {
+  it('is off without --otlp-endpoint and validates the URL and the ratio', async () => {
     expect(parseConfig([], {}).tracing).toEqual({ otlpEndpoint: undefined, sample: 1 });
-    expect(createTracing(parseConfig([], {}).tracing)).toBeUndefined();
+    expect(await loadTracing(parseConfig([], {}).tracing)).toBeUndefined();
     expect(parseConfig(['--otlp-endpoint', 'http://collector:4318', '--trace-sample', '0.05'], {}).tracing).toEqual({ otlpEndpoint: 'http://collector:4318', sample: 0.05 });
     expect(() => parseConfig(['--otlp-endpoint', 'collector:4318'], {})).toThrow('--otlp-endpoint');
     expect(() => parseConfig(['--otlp-endpoint', 'grpc://collector:4317'], {})).toThrow('http:// or https://');
