@@ -57,6 +57,7 @@ function answered(ctx: ProxyContext, req: IncomingMessage, started: number, rout
     r.status = status;
     r.route = routeId;
     r.reason = reason;
+    r.client = clientOf(ctx, req).address;
     r.bytesOut = Buffer.byteLength(body);
     log!.write(r);
   }

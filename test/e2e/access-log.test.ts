@@ -121,15 +121,18 @@ describe('access log to a file (--workers 2)', () => {
 });
 
 describe('access log on stdout', () => {
-  it('writes the selected fields only; sampling 0 writes nothing', async () => {
-    const out = await startSluice(dir.path, ['--access-log', 'stdout', '--access-log-fields', 'status,host,request_id']);
+  it('writes the selected fields only, the client as the trusted-proxy rules derive it; sampling 0 writes nothing', async () => {
+    const out = await startSluice(dir.path, ['--access-log', 'stdout', '--access-log-fields', 'status,host,request_id,client', '--trusted-proxies', '127.0.0.1/32']);
     const quiet = await startSluice(dir.path, ['--access-log', 'stdout', '--access-log-sample', '0']);
     try {
       for (const s of [out, quiet]) await eventually('routes installed', async () => (await get(s.httpPort, 'web.al.test', '/')).status === 200);
-      await get(out.httpPort, 'web.al.test', '/', { headers: { 'x-request-id': 'al-stdout' } });
+      await get(out.httpPort, 'web.al.test', '/', { headers: { 'x-request-id': 'al-stdout', 'x-forwarded-for': '203.0.113.5' } });
+      await get(out.httpPort, 'nowhere.al.test', '/', { headers: { 'x-request-id': 'al-stdout-404', 'x-forwarded-for': '203.0.113.6' } });
       await get(quiet.httpPort, 'web.al.test', '/', { headers: { 'x-request-id': 'al-quiet' } });
       const line = await eventually('stdout line', () => out.output().split('\n').find((l) => l.includes('"al-stdout"')), 5000);
-      expect(JSON.parse(line)).toEqual({ host: 'web.al.test', status: 200, request_id: 'al-stdout' });
+      expect(JSON.parse(line)).toEqual({ client: '203.0.113.5', host: 'web.al.test', status: 200, request_id: 'al-stdout' });
+      const refused = await eventually('stdout line of the 404', () => out.output().split('\n').find((l) => l.includes('"al-stdout-404"')), 5000);
+      expect(JSON.parse(refused)).toEqual({ client: '203.0.113.6', host: 'nowhere.al.test', status: 404, request_id: 'al-stdout-404' });
       await sleep(500);
       expect(quiet.output()).not.toContain('al-quiet');
       expect(quiet.output()).not.toContain('"status":200');
