@@ -81,10 +81,10 @@ export class RequestTracing {
   }
 }
 
-/** Ends a span with the HTTP status it answered (5xx, or no status at all, is an error). */
+/** Ends a span with the HTTP status it answered (0: none, e.g. an upgrade) and the error that ended it, if any (5xx is one too). */
 export function endSpan(span: Span, status: number, error?: string): void {
   if (status > 0) span.setAttribute('http.response.status_code', status);
-  if (error !== undefined || status >= 500 || status === 0) span.setStatus({ code: SpanStatusCode.ERROR, ...(error !== undefined ? { message: error } : {}) });
+  if (error !== undefined || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(error !== undefined ? { message: error } : {}) });
   span.end();
 }
 
