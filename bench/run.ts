@@ -4,6 +4,7 @@
 // (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accesslog.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   let scale: ScaleResult | undefined;
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
+  let accessLog: AccessLogResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     if (settings.parts.has('scale')) scale = await runScale(ctx);
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
     if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
+    if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   if (scale) md.push(scaleMarkdown(scale), '');
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
+  if (accessLog) md.push(accessLogMarkdown(accessLog), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -1,7 +1,8 @@
 // Flags and SLUICE_* env variables → a validated, typed Config. Bad input is a coded error that
 // names the flag; main prints it and exits 2 before anything starts.
 import { envName, OPTIONS, type OptionSpec } from './config/options.js';
-import type { Config, LogLevel, ProviderName } from './config/config.js';
+import type { AccessLogConfig, Config, LogLevel, ProviderName } from './config/config.js';
+import { DEFAULT_ACCESS_LOG_FIELDS, parseAccessLogFields } from './dataplane/access-log/fields.js';
 import { parseBytes } from './config/bytes.js';
 import { parseDuration } from './config/duration.js';
 import { parseCidr } from './util/cidr.js';
@@ -70,6 +71,11 @@ function typed(spec: OptionSpec, text: string): string | number | boolean {
     case 'bytes': {
       const n = parseBytes(text);
       if (n === undefined) throw bad('is not a size like 1048576, 512KiB, 16MiB or 1GiB');
+      return n;
+    }
+    case 'ratio': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw bad('is not a number from 0 to 1');
       return n;
     }
     case 'duration': {
@@ -150,8 +156,29 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     defaultCertificate,
     maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),
+    tracing: { otlpEndpoint: otlpEndpoint(str('otlp-endpoint')), sample: num('trace-sample') },
+    accessLog: accessLogConfig(str('access-log')!, str('access-log-fields'), num('access-log-sample')),
     debounce: { holdoffMs, maxDelayMs },
   };
+}
+
+function otlpEndpoint(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw fail('ConfigInvalid', '--otlp-endpoint', `"${text}" is not an http:// or https:// URL`);
+  return text;
+}
+
+function accessLogConfig(destination: string, fieldsText: string | undefined, sample: number): AccessLogConfig {
+  const parsed = fieldsText === undefined ? { fields: [...DEFAULT_ACCESS_LOG_FIELDS] } : parseAccessLogFields(fieldsText);
+  if ('unknown' in parsed) throw fail('ConfigInvalid', '--access-log-fields', `${parsed.unknown.join(', ')}: not a field (fields: ${DEFAULT_ACCESS_LOG_FIELDS.join(', ')}, query)`);
+  if (destination === '') throw fail('ConfigInvalid', '--access-log', 'is empty (off, stdout or a file path)');
+  return { destination: destination === 'off' || destination === 'stdout' ? destination : { path: destination }, fields: parsed.fields, sample };
 }
 
 /** "namespace/name" → a reference; undefined when the flag is unset. */

@@ -119,6 +119,23 @@ export const Errors = {
       `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
   ),
 
+  // RoutePolicy (src/translate/route-policy/): each is also the policy's Accepted condition
+  // (reason Invalid, TargetNotFound, Conflicted) for the ancestors it concerns.
+  RoutePolicyTargetInvalid: entry('SLUICE_ROUTE_POLICY_TARGET_INVALID', (problems: string) => `${problems}; those targets are ignored`),
+  RoutePolicyMalformed: entry('SLUICE_ROUTE_POLICY_MALFORMED', () => 'malformed RoutePolicy (its spec does not follow the schema); nothing of it is applied'),
+  RoutePolicyBlockInvalid: entry(
+    'SLUICE_ROUTE_POLICY_BLOCK_INVALID',
+    (problems: string, security: boolean) =>
+      security
+        ? `${problems}; this security block fails closed: every request to the routes it governs is answered 403`
+        : `${problems}; the block is not applied (a less specific policy's block, if any, applies)`,
+  ),
+  RoutePolicyTargetNotFound: entry('SLUICE_ROUTE_POLICY_TARGET_NOT_FOUND', (target: string, why: string) => `target ${target}: ${why}; nothing is applied to it`),
+  RoutePolicyConflicted: entry(
+    'SLUICE_ROUTE_POLICY_CONFLICTED',
+    (target: string, winner: string) => `target ${target} is also targeted by ${winner}, which is older and takes precedence; this policy is not applied to it`,
+  ),
+
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
   WorkerStartFailed: entry('SLUICE_WORKER_START_FAILED', (how: string) => `a data-plane worker exited while starting (${how}); its error is above`),

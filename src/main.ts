@@ -66,6 +66,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
     {
       metricsText: () => serving.metricsText(),
       health: () => serving.health(),
+      traffic: () => serving.traffic(),
       published: () => pipeline.current(),
       providerDiagnostics: () => provider.diagnostics(),
       socketPort: (l) => socketPortFor(l.port, config),

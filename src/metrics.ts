@@ -1,6 +1,7 @@
 // Every Prometheus metric Sluice exports, in one place. Names follow DESIGN.md (prefix sluice_).
 // Hot-path helpers cache labelled children so a request does no label hashing.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SLUICE_VERSION } from './version.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -128,12 +129,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly accessLogDropped = new Counter({
+    name: 'sluice_access_log_dropped_total',
+    help: 'Access-log lines dropped because the destination could not keep up.',
+    registers: [this.registry],
+  });
+  readonly buildInfo = new Gauge({
+    name: 'sluice_build_info',
+    help: 'Always 1: the Sluice version and the Node.js version it runs on.',
+    labelNames: ['version', 'node'] as const,
+    aggregator: 'max',
+    registers: [this.registry],
+  });
+
   /** route → backend → code → counter child: found without building a key string per request. */
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+    this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
   }
 
   /** Counts one answered request; the labelled child is cached per (route, backend, code). */

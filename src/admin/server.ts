@@ -1,6 +1,8 @@
 // The admin port: /healthz (alive), /readyz (200 once the first table is installed), /metrics
 // (Prometheus text), /debug/routes (JSON dump of the installed table with endpoint state and
-// every current diagnostic). /debug/* answers loopback clients only unless --debug-remote.
+// every current diagnostic), /debug/stats (the last minute of traffic per route, backend and
+// endpoint) and /dashboard (the live stats page over it). /debug/* and /dashboard answer
+// loopback clients only unless --debug-remote.
 // Private keys never leave the process.
 import fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
@@ -11,6 +13,9 @@ import { eligibleEndpoints } from '../dataplane/clusters.js';
 import type { EndpointHealthState, HealthSnapshot } from '../dataplane/health/health.js';
 import { endpointKey } from '../dataplane/upstream/pools.js';
 import { debugAccessHook } from './debug-access.js';
+import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
+import { DASHBOARD_HTML } from './dashboard.js';
+import { debugStats } from './stats.js';
 
 const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -25,6 +30,8 @@ export interface AdminSources {
   accepting(): boolean;
   /** Endpoint health per data-plane worker (each worker's balancers keep their own). */
   health(): Promise<readonly HealthSnapshot[]>;
+  /** Each worker's rolling minute of traffic. */
+  traffic(): Promise<readonly TrafficSnapshot[]>;
 }
 
 /** What each worker's health says of one endpoint; undefined when no worker has anything to say. */
@@ -99,10 +106,20 @@ export async function startAdmin(sources: AdminSources, options: AdminOptions): 
         const health = await sources.health();
         return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health), null, 2));
       });
+      debug.get('/stats', async (_req, reply) => {
+        const [health, traffic] = await Promise.all([sources.health(), sources.traffic()]);
+        const stats = debugStats({ published: sources.published(), providerDiagnostics: sources.providerDiagnostics(), socketPort: sources.socketPort, health, traffic, now: Date.now() });
+        return reply.type('application/json').header('cache-control', 'no-store').send(JSON.stringify(stats));
+      });
       debug.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain').send('not found\n'));
     },
     { prefix: '/debug' },
   );
+  // The stats page shows what /debug/stats does, so it has the same gate.
+  await app.register(async (page) => {
+    page.addHook('onRequest', debugAccessHook(options.debugRemote));
+    page.get('/dashboard', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(DASHBOARD_HTML));
+  });
   await app.listen({ host: options.host, port: options.port });
   return app;
 }

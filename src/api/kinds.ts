@@ -1,12 +1,12 @@
 import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
 import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
-import type { BackendTrafficPolicy } from './sluice.js';
+import type { BackendTrafficPolicy, RoutePolicy } from './sluice.js';
 
 /**
  * Every kind Sluice keeps in its store, with the apiVersion it must carry. Providers drop
  * anything else. Namespace is read only for its labels (Gateway listener namespace selectors).
  * ReferenceGrant is also served as v1 since Gateway API v1.5; v1beta1 is its storage version.
- * BackendTrafficPolicy is Sluice's own CRD (crds/sluice/).
+ * BackendTrafficPolicy and RoutePolicy are Sluice's own CRDs (crds/sluice/).
  */
 export const WATCHED_KINDS = {
   IngressClass: 'networking.k8s.io/v1',
@@ -20,6 +20,7 @@ export const WATCHED_KINDS = {
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
   BackendTrafficPolicy: 'sluice.dev/v1alpha1',
+  RoutePolicy: 'sluice.dev/v1alpha1',
 } as const;
 
 export type WatchedKind = keyof typeof WATCHED_KINDS;
@@ -36,6 +37,7 @@ export interface KindToObject {
   HTTPRoute: HTTPRoute;
   ReferenceGrant: ReferenceGrant;
   BackendTrafficPolicy: BackendTrafficPolicy;
+  RoutePolicy: RoutePolicy;
 }
 
 export function isWatchedKind(kind: string): kind is WatchedKind {

@@ -1,7 +1,8 @@
-// Our readonly view of Sluice's own CRD, BackendTrafficPolicy (sluice.dev/v1alpha1, shipped in
-// crds/sluice/). Like src/api/gateway.ts: objects arrive as plain JSON — from the apiserver,
+// Our readonly view of Sluice's own CRDs, BackendTrafficPolicy and RoutePolicy (sluice.dev/v1alpha1,
+// shipped in crds/sluice/). Like src/api/gateway.ts: objects arrive as plain JSON — from the apiserver,
 // where the CRD schema and CEL rules have checked them, or from a manifest file, where nothing
-// has — so every field is optional and the translator (src/translate/policy/) checks each value
+// has — so every field is optional and the translators (src/translate/policy/,
+// src/translate/route-policy/) check each value
 // itself rather than trusting the schema's defaults or types.
 import type { KubeObject } from './core.js';
 import type { Condition, ParentReference, SessionPersistence } from './gateway.js';
@@ -101,6 +102,101 @@ export interface BackendTrafficPolicySpec {
 export interface BackendTrafficPolicy extends KubeObject {
   readonly kind: 'BackendTrafficPolicy';
   readonly spec?: BackendTrafficPolicySpec;
+  readonly status?: unknown;
+}
+
+// ---- RoutePolicy: what a route does at the edge (src/translate/route-policy/) ----
+
+/** LocalPolicyTargetReferenceWithSectionName: an HTTPRoute (sectionName = a rule name), an Ingress or a Gateway, in the policy's namespace. */
+export interface RoutePolicyTargetReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly sectionName?: string;
+}
+
+export interface RateLimitHeaderSpec {
+  readonly name?: string;
+  readonly type?: 'Exact' | 'Distinct' | string;
+  readonly value?: string;
+}
+
+export interface RateLimitRuleSpec {
+  readonly clientSelectors?: readonly { readonly sourceCIDR?: string; readonly headers?: readonly RateLimitHeaderSpec[] }[];
+  readonly limit?: { readonly requests?: number; readonly unit?: 'Second' | 'Minute' | 'Hour' | string };
+  readonly burst?: number;
+}
+
+export interface RateLimitSpec {
+  readonly type?: 'Local' | 'Global' | string;
+  readonly rules?: readonly RateLimitRuleSpec[];
+}
+
+export interface CompressionSpec {
+  readonly types?: readonly string[];
+  readonly minLength?: number;
+  readonly contentTypes?: readonly string[];
+}
+
+export interface CorsSpec {
+  readonly allowOrigins?: readonly string[];
+  readonly allowMethods?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  readonly maxAge?: string;
+  readonly allowCredentials?: boolean;
+}
+
+export interface IpAccessSpec {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+export interface BasicAuthSpec {
+  /** A Secret of type sluice.dev/htpasswd in the policy's namespace, key ".htpasswd". */
+  readonly secretRef?: { readonly name?: string };
+  readonly realm?: string;
+}
+
+export interface ForwardAuthSpec {
+  /** A Service port in the policy's namespace. */
+  readonly backendRef?: { readonly group?: string; readonly kind?: string; readonly name?: string; readonly port?: number };
+  readonly path?: string;
+  readonly headersToBackend?: readonly string[];
+  readonly headersToUpstream?: readonly string[];
+  readonly timeout?: string;
+  readonly failOpen?: boolean;
+}
+
+export interface CoalescingSpec {
+  readonly enabled?: boolean;
+  readonly maxWaiters?: number;
+  readonly timeout?: string;
+}
+
+export interface CacheSpec {
+  readonly enabled?: boolean;
+  /** Kubernetes quantities ("64Mi") or byte counts. */
+  readonly maxSize?: string | number;
+  readonly maxObjectSize?: string | number;
+  readonly defaultTTL?: string;
+}
+
+export interface RoutePolicySpec {
+  readonly targetRefs?: readonly RoutePolicyTargetReference[];
+  readonly rateLimit?: RateLimitSpec;
+  readonly compression?: CompressionSpec;
+  readonly cors?: CorsSpec;
+  readonly ipAccess?: IpAccessSpec;
+  readonly basicAuth?: BasicAuthSpec;
+  readonly forwardAuth?: ForwardAuthSpec;
+  readonly coalescing?: CoalescingSpec;
+  readonly cache?: CacheSpec;
+}
+
+export interface RoutePolicy extends KubeObject {
+  readonly kind: 'RoutePolicy';
+  readonly spec?: RoutePolicySpec;
   readonly status?: unknown;
 }
 

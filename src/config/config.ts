@@ -1,6 +1,8 @@
 // The typed configuration every other module receives. Built only by parseConfig (cli.ts), which
 // validates at the edge, so nothing downstream re-checks a value.
 
+import type { AccessLogField } from '../dataplane/access-log/fields.js';
+
 export type ProviderName = 'kubernetes' | 'file';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -33,6 +35,22 @@ export interface EdgeConfig {
   readonly escapedSlashes: 'keep' | 'reject';
   /** Refuse TLS handshakes whose SNI matches no certificate. */
   readonly rejectUnknownSni: boolean;
+}
+
+/** --access-log*: where lines go, which fields they carry, and the fraction of requests logged. */
+export interface AccessLogConfig {
+  readonly destination: 'off' | 'stdout' | { readonly path: string };
+  readonly fields: readonly AccessLogField[];
+  /** 0..1: each request is logged with this probability. */
+  readonly sample: number;
+}
+
+/** --otlp-endpoint, --trace-sample. */
+export interface TracingConfig {
+  /** Undefined: no tracing. */
+  readonly otlpEndpoint: string | undefined;
+  /** 0..1: the share of new traces sampled. */
+  readonly sample: number;
 }
 
 export interface Config {
@@ -69,6 +87,8 @@ export interface Config {
   /** Manifest files larger than this are reported and skipped. */
   readonly maxManifestBytes: number;
   readonly drainTimeoutMs: number;
+  readonly accessLog: AccessLogConfig;
+  readonly tracing: TracingConfig;
   readonly debounce: { readonly holdoffMs: number; readonly maxDelayMs: number };
 }
 

@@ -1,7 +1,7 @@
 // The one table of every command-line flag. Parsing, env variables (SLUICE_<FLAG>), --help and
 // the README's flag list all come from here, so an option cannot exist in one place only.
 
-export type OptionType = 'string' | 'port' | 'int' | 'bool' | 'duration' | 'enum' | 'bytes';
+export type OptionType = 'string' | 'port' | 'int' | 'bool' | 'duration' | 'enum' | 'bytes' | 'ratio';
 
 export interface OptionSpec {
   readonly flag: string;
@@ -51,6 +51,11 @@ export const OPTIONS = [
   { flag: 'escaped-slashes', type: 'enum', values: ['keep', 'reject'], default: 'keep', help: 'request paths with %2F or %5C: keep them encoded (never a segment separator) or answer 400' },
   { flag: 'max-manifest-bytes', type: 'bytes', default: '16MiB', help: 'manifest files larger than this are reported and skipped (file provider)' },
   { flag: 'drain-timeout', type: 'duration', default: '30s', help: 'on SIGTERM, how long in-flight requests may take to finish' },
+  { flag: 'access-log', type: 'string', default: 'off', help: 'one JSON line per request: off, stdout, or a file path (appended to by every worker)' },
+  { flag: 'access-log-fields', type: 'string', help: 'comma-separated access-log fields (default: all but query; see the README)' },
+  { flag: 'access-log-sample', type: 'ratio', default: '1', help: 'fraction of requests written to the access log, 0 to 1' },
+  { flag: 'otlp-endpoint', type: 'string', help: 'OTLP/HTTP collector URL traces are exported to, e.g. http://collector:4318 (unset: no tracing)' },
+  { flag: 'trace-sample', type: 'ratio', default: '1', help: 'fraction of new traces sampled, 0 to 1 (a client\'s sampled traceparent is always followed)' },
   { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
   { flag: 'redis-url', type: 'string', help: 'Redis (>= 6) shared by Global rate limits of every replica, e.g. redis://redis:6379/0 or rediss://user:pass@host:6380' },
   { flag: 'debounce-max', type: 'duration', default: '500ms', help: 'longest a steady stream of changes can delay a rebuild' },

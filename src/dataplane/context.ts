@@ -3,6 +3,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { UpstreamTimeouts } from '../config/config.js';
 import type { Metrics } from '../metrics.js';
+import type { AccessLog } from './access-log/access-log.js';
+import type { TrafficStats } from './stats/traffic.js';
+import type { RequestTracing } from './tracing/tracing.js';
 import type { ClusterRuntime } from './clusters.js';
 import type { CompiledTable } from './compiled.js';
 import type { ClientTrust } from './edge/client-identity.js';
@@ -17,6 +20,12 @@ export interface ProxyContext {
   readonly pools: UpstreamPools;
   readonly timeouts: UpstreamTimeouts;
   readonly metrics: Metrics;
+  /** The rolling minute of traffic the live stats page shows. */
+  readonly stats: TrafficStats;
+  /** Undefined when --access-log is off. */
+  readonly accessLog: AccessLog | undefined;
+  /** Undefined when --otlp-endpoint is unset. */
+  readonly tracing: RequestTracing | undefined;
   readonly health: EndpointHealth;
   /** True once shutdown began: responses carry `Connection: close` so clients move on. */
   draining(): boolean;

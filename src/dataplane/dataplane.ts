@@ -25,12 +25,24 @@ import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
+import { type AccessLog, createAccessLog } from './access-log/access-log.js';
+import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
+import type { RequestTracing } from './tracing/tracing.js';
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
 
 /** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
+
+function routeIds(table: RoutingTable): Set<string> {
+  const ids = new Set<string>();
+  for (const l of table.listeners) {
+    for (const vh of l.virtualHosts) for (const r of vh.routes) ids.add(r.id);
+    if (l.fallback) ids.add(l.fallback.id);
+  }
+  return ids;
+}
 
 interface Socket {
   readonly info: ListenerSocketInfo;
@@ -42,9 +54,11 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Tracing of proxied requests (--otlp-endpoint; loaded by the worker), if on. */
+  readonly tracing?: RequestTracing;
 }
 
 export class DataPlane {
@@ -61,6 +75,9 @@ export class DataPlane {
   private readonly edge: Edge;
   private readonly options: DataPlaneOptions;
   private readonly log: Logger;
+  private readonly stats = new TrafficStats();
+  private readonly accessLog: AccessLog | undefined;
+  private readonly tracing: RequestTracing | undefined;
 
   constructor(options: DataPlaneOptions) {
     this.options = options;
@@ -68,6 +85,8 @@ export class DataPlane {
     const { upstream } = options.config;
     this.edge = createEdge(options.config.edge, options.metrics);
     this.health = new OutlierEndpointHealth({ onEjection: (cluster, reason) => options.metrics.outlierEjections.labels(cluster, reason).inc() });
+    this.accessLog = createAccessLog(options.config.accessLog, { onDrop: (n) => options.metrics.accessLogDropped.inc(n) });
+    this.tracing = options.tracing;
     this.pools = new UpstreamPools({ connectMs: upstream.connectMs, keepAliveMs: upstream.keepAliveMs, connectionsPerEndpoint: 512 });
     this.admission = createAdmissionServices({ log: this.log.child({ component: 'route-policy' }), workers: options.config.workers ?? 1, redisUrl: options.config.redisUrl });
     this.ctx = {
@@ -76,6 +95,9 @@ export class DataPlane {
       pools: this.pools,
       timeouts: upstream,
       metrics: options.metrics,
+      stats: this.stats,
+      accessLog: this.accessLog,
+      tracing: this.tracing,
       health: this.health,
       draining: () => this.draining,
       edge: this.edge.settings,
@@ -104,6 +126,11 @@ export class DataPlane {
       }
     }
     return out;
+  }
+
+  /** This worker's rolling minute of traffic per route and cluster, for /debug/stats. */
+  trafficSnapshot(): TrafficSnapshot {
+    return this.stats.snapshot();
   }
 
   /** Sets sluice_endpoint_health from the current health of every endpoint (before a scrape). */
@@ -135,6 +162,7 @@ export class DataPlane {
     }
     this.pools.retain(keep);
     this.health.retain(live);
+    this.stats.retain(routeIds(table), new Set(live.keys()));
     for (const l of table.listeners) await this.ensureSocket(l);
     // New certificates apply to the next handshake; only the no-SNI default needs a push.
     for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);
@@ -220,6 +248,8 @@ export class DataPlane {
     await Promise.allSettled(closing);
     clearInterval(sweep);
     clearTimeout(deadline);
+    this.accessLog?.close();
+    await this.tracing?.shutdown().catch((err: unknown) => this.log.warn({ err }, 'exporting the last spans failed'));
     await this.pools.close();
     await this.admission.close();
   }

@@ -9,6 +9,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Answers, type ProxyAnswer } from '../errors.js';
+import type { AccessLog } from './access-log/access-log.js';
+import type { Span } from '@opentelemetry/api';
+import { endSpan, type TraceHeaders } from './tracing/tracing.js';
 import type { PickContext, UpstreamTarget } from './balancer/balancer.js';
 import type { ProxyContext } from './context.js';
 import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
@@ -89,6 +92,18 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** The consistent-hash cookie Sluice made up for this client, set on the answer. */
   private hashCookie: string | undefined;
   hashKey: number | undefined = undefined;
+  /** When the current attempt was dispatched (kept only while the access log is on). */
+  private attemptStarted = 0;
+  /** Response body bytes delivered to the client. */
+  private bytesOut = 0;
+  /** Why the exchange ended without an endpoint's complete answer (the access log's reason). */
+  private reason: string | undefined;
+  /** With tracing: the request's span, the current attempt's, and the headers carrying it upstream. */
+  private span: Span | undefined;
+  private attemptSpan: Span | undefined;
+  private attemptStatus = 0;
+  private attemptError: string | undefined;
+  protected attemptHeaders: string[] | undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, started: number) {
     this.ctx = ctx;
@@ -108,6 +123,11 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** Admits the request, picks the first endpoint and sends; answers 503 when the cluster has none. */
   start(): void {
     const cluster = this.plan.cluster;
+    const tracing = this.ctx.tracing;
+    if (tracing) {
+      const plan = this.plan;
+      this.span = tracing.startRequest({ req: this.req, route: plan.rt.route.id, cluster: cluster.cluster.id, host: String(this.req.headers.host ?? ''), path: plan.facts.path, client: plan.client.address });
+    }
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
@@ -182,10 +202,30 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.attemptOpen = true;
     this.abandoning = false;
     this.controller = undefined;
+    if (this.ctx.accessLog) this.attemptStarted = performance.now();
+    if (this.span) this.traceAttempt(target);
     this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
   }
 
+  /** A span for this attempt; its context replaces the client's traceparent/tracestate upstream. */
+  private traceAttempt(target: UpstreamTarget): void {
+    const carrier: TraceHeaders = {};
+    this.attemptSpan = this.ctx.tracing!.startAttempt(this.span!, target.key, this.attempts - 1, carrier);
+    this.attemptStatus = 0;
+    this.attemptError = undefined;
+    const headers: string[] = [];
+    const base = this.plan.headers;
+    for (let i = 0; i < base.length; i += 2) if (base[i] !== 'traceparent' && base[i] !== 'tracestate') headers.push(base[i]!, base[i + 1]!);
+    if (carrier.traceparent) headers.push('traceparent', carrier.traceparent);
+    if (carrier.tracestate) headers.push('tracestate', carrier.tracestate);
+    this.attemptHeaders = headers;
+  }
+
   private closeAttempt(): void {
+    if (this.attemptSpan) {
+      endSpan(this.attemptSpan, this.attemptStatus, this.attemptError);
+      this.attemptSpan = undefined;
+    }
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.target!.inflight--;
@@ -216,6 +256,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done || this.abandoning) return;
     const cluster = this.plan.cluster;
     cluster.health.responded(this.target!.key, statusCode);
+    this.attemptStatus = statusCode;
+    if (statusCode >= 500) this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, `status ${statusCode}`);
     const reason = this.retry.reasonForStatus(statusCode);
     if (reason !== undefined && this.mayRepeat(false) && this.retryElsewhere(reason, true)) {
       // Another endpoint takes the request: drop this answer unread (undici reports the abort
@@ -242,6 +284,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
+    this.bytesOut += chunk.length;
     if (!this.writeBody(chunk)) controller.pause();
   }
 
@@ -258,10 +301,12 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
       return;
     }
     if (this.done) return;
+    if (this.attemptSpan) this.attemptError = `${this.timedOut ? 'timeout' : classify(err)}${err.code ? ` (${err.code})` : ''}`;
     this.closeAttempt();
     this.heldHeaders = undefined;
     if (this.bodyTooLarge || err.code === BODY_TOO_LARGE) {
       if (this.delivering) {
+        this.reason = Answers.BodyTooLarge.code;
         this.finish(this.deliveredStatus());
         return this.cut(err);
       }
@@ -270,6 +315,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const cluster = this.plan.cluster;
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
+    this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, err.code ? `${kind} (${err.code})` : kind);
     const unreached = neverReached(err);
     if (unreached) cluster.health.unreachable(this.target!.key);
     else cluster.health.broke(this.target!.key);
@@ -277,6 +323,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const reason = failure && this.retry.reasonForFailure(failure);
     if (reason && this.mayRepeat(unreached) && this.retryElsewhere(reason, false)) return;
     if (this.delivering) {
+      this.reason = `upstream-${kind}`;
       this.finish(this.deliveredStatus());
       return this.cut(err);
     }
@@ -339,6 +386,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   }
 
   protected answer(a: ProxyAnswer, headers?: Readonly<Record<string, string>>): void {
+    this.reason = a.code;
+    this.bytesOut = a.body.length;
     this.finish(a.status);
     this.writeAnswer(a.status, a.body, headers);
   }
@@ -360,6 +409,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** The client went away before the exchange finished: stop the upstream attempt. */
   protected onClientClose(): void {
     if (this.done) return;
+    this.reason = 'client-closed';
     this.finish(499);
     this.controller?.abort(new Error('client closed the connection'));
   }
@@ -383,7 +433,50 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     }
     clearTimeout(this.backoffTimer);
     clearTimeout(this.requestTimer);
-    this.ctx.metrics.countRequest(this.plan.rt.route.id, this.plan.cluster.cluster.id, code, (performance.now() - this.started) / 1000);
+    const now = performance.now();
+    const ms = now - this.started;
+    const route = this.plan.rt.route.id;
+    const cluster = this.plan.cluster.cluster.id;
+    this.ctx.metrics.countRequest(route, cluster, code, ms / 1000);
+    this.ctx.stats.record(route, cluster, code, ms, now);
+    const log = this.ctx.accessLog;
+    if (log) this.writeAccessLog(log, code, now);
+    if (this.span) this.endTrace(code);
+  }
+
+  private endTrace(code: number): void {
+    const span = this.span!;
+    this.span = undefined;
+    span.setAttribute('http.request.resend_count', this.retries);
+    if (this.reason !== undefined) span.setAttribute('sluice.reason', this.reason);
+    if (this.target) span.setAttribute('sluice.upstream', this.target.key);
+    endSpan(span, code, this.reason);
+  }
+
+  private writeAccessLog(log: AccessLog, code: number, now: number): void {
+    const r = log.begin(this.req, this.started);
+    if (!r) return;
+    r.ended = now;
+    r.status = code;
+    r.route = this.plan.rt.route.id;
+    r.cluster = this.plan.cluster.cluster.id;
+    r.client = this.plan.client.address;
+    r.retries = this.retries;
+    r.reason = this.reason;
+    r.bytesOut = this.bytesOut;
+    if (this.target) {
+      r.upstream = this.target.key;
+      r.upstreamMs = now - this.attemptStarted;
+    }
+    // The id sent upstream: the client's, or the one generated last in the list.
+    const headers = this.plan.headers;
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      if (headers[i] === 'x-request-id') {
+        r.requestId = headers[i + 1];
+        break;
+      }
+    }
+    log.write(r);
   }
 }
 
@@ -404,7 +497,7 @@ export class HttpExchange extends Exchange {
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
     const plan = this.plan;
-    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
+    return { path: plan.path, method: this.req.method as Dispatcher.HttpMethod, headers: this.attemptHeaders ?? plan.headers, body: this.body, headersTimeout: this.headersTimeout(), bodyTimeout: this.idleTimeout() };
   }
 
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {

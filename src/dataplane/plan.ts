@@ -45,14 +45,27 @@ export type Plan = Answer | Forward;
 /** Refusals close the connection (the rest of the request is not read), as nginx does. */
 const CLOSE: Readonly<Record<string, string>> = Object.freeze({ connection: 'close' });
 
-/** Counts an answer of the proxy itself and returns it as a plan. */
-function answered(ctx: ProxyContext, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>): Answer {
-  ctx.metrics.countRequest(routeId, backendId, status, (performance.now() - started) / 1000);
+/** Counts (and logs) an answer given without an endpoint and returns it as a plan. */
+function answered(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>, reason?: string): Answer {
+  const now = performance.now();
+  ctx.metrics.countRequest(routeId, backendId, status, (now - started) / 1000);
+  ctx.stats.record(routeId, backendId, status, now - started, now);
+  const log = ctx.accessLog;
+  const r = log?.begin(req, started);
+  if (r) {
+    r.ended = now;
+    r.status = status;
+    r.route = routeId;
+    r.reason = reason;
+    r.client = clientOf(ctx, req).address;
+    r.bytesOut = Buffer.byteLength(body);
+    log!.write(r);
+  }
   return { type: 'answer', status, body, headers };
 }
 
-function catalogAnswer(ctx: ProxyContext, started: number, a: ProxyAnswer, routeId = NO_ROUTE, backendId = NO_ROUTE, headers?: Readonly<Record<string, string>>): Answer {
-  return answered(ctx, started, routeId, backendId, a.status, a.body, headers);
+function catalogAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, a: ProxyAnswer, routeId = NO_ROUTE, backendId = NO_ROUTE, headers?: Readonly<Record<string, string>>): Answer {
+  return answered(ctx, req, started, routeId, backendId, a.status, a.body, headers, a.code);
 }
 
 /** A Host or authority without its port (redirects take the port from the redirect or the listener). */
@@ -79,26 +92,26 @@ export function hasBody(req: IncomingMessage): boolean {
  */
 export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, started: number): Plan {
   const inbound = readInbound(req, ctx.edge.paths);
-  if (isRefused(inbound)) return catalogAnswer(ctx, started, inbound, NO_ROUTE, NO_ROUTE, CLOSE);
+  if (isRefused(inbound)) return catalogAnswer(ctx, req, started, inbound, NO_ROUTE, NO_ROUTE, CLOSE);
   const limit = ctx.edge.maxRequestBodyBytes;
-  if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) return catalogAnswer(ctx, started, Answers.BodyTooLarge, NO_ROUTE, NO_ROUTE, CLOSE);
+  if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) return catalogAnswer(ctx, req, started, Answers.BodyTooLarge, NO_ROUTE, NO_ROUTE, CLOSE);
   const table = ctx.table();
   // The inbound request is the router's RequestFacts as it is: no second object per request.
   const facts: RequestFacts = inbound;
   const route = table?.router(socket.key)?.match(inbound.host, facts);
-  if (!route || !table) return catalogAnswer(ctx, started, Answers.NoRoute);
+  if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
   const rt = table.runtime(route);
   const action = route.action;
-  if (action.type === 'respond') return answered(ctx, started, route.id, NO_ROUTE, action.status, action.body);
+  if (action.type === 'respond') return answered(ctx, req, started, route.id, NO_ROUTE, action.status, action.body);
   const localPort = req.socket.localPort ?? 0;
   if (action.type === 'redirect') {
     const location = rt.redirect!(facts, hostWithoutPort(inbound.host), socket.proto, localPort);
-    return answered(ctx, started, route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
+    return answered(ctx, req, started, route.id, NO_ROUTE, action.redirect.statusCode, '', { location });
   }
   const backend = rt.pickBackend();
   const cluster = backend && ctx.cluster(backend.backend.cluster);
   // Every backend weighted 0, or a cluster missing from the data plane.
-  if (!backend || !cluster) return catalogAnswer(ctx, started, Answers.NoBackend, route.id);
+  if (!backend || !cluster) return catalogAnswer(ctx, req, started, Answers.NoBackend, route.id);
   // Only routes with a rewrite pay for a target object.
   const rewrite = rt.filters.rewrite;
   let target: RequestTarget | undefined;

@@ -53,7 +53,7 @@ export class UpgradeExchange extends Exchange {
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
     const plan = this.plan;
-    return { path: plan.path, method: 'GET', headers: plan.headers, upgrade: String(this.req.headers.upgrade ?? 'websocket'), headersTimeout: this.headersTimeout() };
+    return { path: plan.path, method: 'GET', headers: this.attemptHeaders ?? plan.headers, upgrade: String(this.req.headers.upgrade ?? 'websocket'), headersTimeout: this.headersTimeout() };
   }
 
   onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, upstream: Duplex): void {

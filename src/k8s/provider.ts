@@ -1,9 +1,9 @@
 // The Kubernetes provider: informers for IngressClass, Ingress, Service, EndpointSlice and TLS
-// Secrets feed the store, and the Gateway API kinds (plus Namespaces) and Sluice's own
-// BackendTrafficPolicy once their CRDs are served (crd-watch.ts); start() resolves once every
-// informer has listed (the sync gate). With attach(pipeline) it also writes status on each
-// publish, as the leader only (Lease election with --leader-elect, else always): Ingress status
-// when an address is published, Gateway API and BackendTrafficPolicy status always. Credentials come from the pod's service account in a cluster, else from
+// and htpasswd Secrets feed the store, and the Gateway API kinds (plus Namespaces) and Sluice's
+// own BackendTrafficPolicy and RoutePolicy once their CRDs are served (crd-watch.ts); start()
+// resolves once every informer has listed (the sync gate). With attach(pipeline) it also writes
+// status on each publish, as the leader only (Lease election with --leader-elect, else always):
+// Ingress status when an address is published, Gateway API and policy status always. Credentials come from the pod's service account in a cluster, else from
 // KUBECONFIG (KubeConfig.loadFromDefault handles both).
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -103,9 +103,11 @@ export class KubernetesProvider implements Provider {
     const makeInformer = (spec: ResourceSpec, path: string, fieldSelector: string | undefined): ResourceInformer => {
       const ns = spec.namespaced ? config.watchNamespace : undefined;
       const scope = ns ? `in namespace ${ns}` : spec.namespaced ? 'in all namespaces' : fieldSelector ? `(${fieldSelector})` : '(cluster-scoped)';
+      // Two informers of one resource (TLS and htpasswd Secrets) are told apart by their selector.
+      const selector = spec.namespaced && fieldSelector ? ` (${fieldSelector})` : '';
       return new ResourceInformer({
         kc,
-        description: `${spec.plural} ${scope}`,
+        description: `${spec.plural}${selector} ${scope}`,
         apiVersion: spec.apiVersion,
         kind: spec.kind,
         path,
@@ -187,7 +189,7 @@ export class KubernetesProvider implements Provider {
     if (desired) sources.push(new IngressStatusEntries(desired));
     else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
     sources.push(new GatewayStatusEntries(() => store.snapshot().HTTPRoute));
-    sources.push(new PolicyStatusEntries());
+    sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'));
     this.statusWriter = new StatusWriter({
       client: restStatusClient(kc),
       sources,

@@ -13,14 +13,19 @@ export interface ResourceSpec {
 }
 
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
+/** RoutePolicy basicAuth Secrets: a type of Sluice's own, so no generic (Opaque) Secret is ever read. */
+export const HTPASSWD_SECRET_SELECTOR = 'type=sluice.dev/htpasswd';
 
 export const RESOURCES: readonly ResourceSpec[] = [
   { kind: 'IngressClass', apiVersion: WATCHED_KINDS.IngressClass, plural: 'ingressclasses', namespaced: false },
   { kind: 'Ingress', apiVersion: WATCHED_KINDS.Ingress, plural: 'ingresses', namespaced: true },
   { kind: 'Service', apiVersion: WATCHED_KINDS.Service, plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', apiVersion: WATCHED_KINDS.EndpointSlice, plural: 'endpointslices', namespaced: true },
-  // Only TLS secrets: never read (or hold in memory) anything else.
+  // Only TLS and htpasswd Secrets, one informer each (a field selector cannot say "or"): never
+  // read (or hold in memory) anything else. A Secret's type is immutable, so no Secret ever moves
+  // from one informer to the other.
   { kind: 'Secret', apiVersion: WATCHED_KINDS.Secret, plural: 'secrets', namespaced: true, fieldSelector: TLS_SECRET_SELECTOR },
+  { kind: 'Secret', apiVersion: WATCHED_KINDS.Secret, plural: 'secrets', namespaced: true, fieldSelector: HTPASSWD_SECRET_SELECTOR },
 ];
 
 /** The collection path: /api/v1/services, /apis/networking.k8s.io/v1/namespaces/x/ingresses, ... */
@@ -67,6 +72,7 @@ export const GATEWAY_API: CrdGroup = { name: 'Gateway API', group: GATEWAY_API_G
 /** Sluice's own CRDs (crds/sluice/). */
 export const SLUICE_RESOURCES: readonly GatewayResourceSpec[] = [
   { kind: 'BackendTrafficPolicy', apiVersion: WATCHED_KINDS.BackendTrafficPolicy, plural: 'backendtrafficpolicies', namespaced: true, versions: ['v1alpha1'] },
+  { kind: 'RoutePolicy', apiVersion: WATCHED_KINDS.RoutePolicy, plural: 'routepolicies', namespaced: true, versions: ['v1alpha1'] },
 ];
 
 export const SLUICE_API: CrdGroup = { name: 'Sluice API', group: SLUICE_API_GROUP, resources: SLUICE_RESOURCES };

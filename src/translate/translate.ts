@@ -6,7 +6,7 @@
 // listeners get one table Listener per (address, port) socket, each owned by one Gateway (see
 // gateway/gateways.ts). An address-less Gateway HTTP listener on port 80 shares the Ingress
 // socket: their virtual hosts are merged, a hostname both define is served by the Gateway.
-import type { Ingress } from '../api/core.js';
+import type { Ingress, Service } from '../api/core.js';
 import type { Snapshot } from '../store/snapshot.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import { compareStrings } from '../util/compare.js';
@@ -19,6 +19,7 @@ import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
 import { applyBackendTrafficPolicies } from './policy/backend-traffic.js';
 import { RouteReach } from './policy/reach.js';
+import { applyRoutePolicies } from './route-policy/route-policy.js';
 import { resolveDefaultCertificate } from './tls.js';
 import type { StatusUpdate, TranslateOptions, TranslateResult } from './types.js';
 import { reportUnimplemented } from './unimplemented.js';
@@ -65,29 +66,47 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const gateway = translateGatewayApi(snapshot, options, clusters, diagnostics, shared);
   statuses.push(...gateway.statuses);
 
-  // 4. Assemble; a listener with nothing to serve is pruned.
+  // 4. RoutePolicy → the edge policy of the routes above, while each listener is still the
+  //    Ingresses' or one Gateway's (a Gateway target covers only its own listeners' routes).
+  let edgeIngress: readonly Listener[] = ingressListeners;
+  let edgeGateway: readonly Listener[] = gateway.listeners;
+  const routePolicies = snapshot.RoutePolicy.filter((p) => inScope(p, options));
+  if (routePolicies.length > 0) {
+    const owned = [...ingressListeners.map((listener) => ({ listener, gateway: undefined })), ...gateway.listeners.map((listener) => ({ listener, gateway: gateway.owners.get(listener) }))];
+    const inputs = { policies: routePolicies, routes: snapshot.HTTPRoute, secrets, services: serviceMap(snapshot), statuses };
+    const applied = applyRoutePolicies(inputs, owned, clusters, diagnostics);
+    edgeIngress = applied.listeners.slice(0, ingressListeners.length);
+    edgeGateway = applied.listeners.slice(ingressListeners.length);
+    statuses.push(...applied.statuses);
+  }
+
+  // 5. Assemble; a listener with nothing to serve is pruned.
   const listeners: Listener[] = [];
   const merged = new Set<Listener>();
-  for (const l of ingressListeners) {
-    const sharing = gateway.listeners.find((g) => g.address === undefined && g.port === l.port);
+  for (const l of edgeIngress) {
+    const sharing = edgeGateway.find((g) => g.address === undefined && g.port === l.port);
     if (sharing) merged.add(sharing);
     listeners.push(sharing ? mergeListeners(sharing, l, diagnostics) : l);
   }
-  for (const l of gateway.listeners) if (!merged.has(l)) listeners.push(l);
+  for (const l of edgeGateway) if (!merged.has(l)) listeners.push(l);
 
-  // 5. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
+  // 6. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
   const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
   if (policies.length > 0) {
-    const services = new Map(snapshot.Service.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
+    const services = serviceMap(snapshot);
     const reach = new RouteReach(listeners, clusters.list(), statuses);
     statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
   }
 
-  // 6. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
+  // 7. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
   const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
   const table: RoutingTable = { listeners: served, clusters: clusters.list() };
   return deepFreeze({ table, statuses, diagnostics: diagnostics.list() });
+}
+
+function serviceMap(snapshot: Snapshot): Map<string, Service> {
+  return new Map(snapshot.Service.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
 }
 
 /**

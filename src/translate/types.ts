@@ -71,7 +71,21 @@ export interface BackendTrafficPolicyStatusUpdate {
   readonly ancestors: readonly PolicyAncestorStatus[];
 }
 
-export type StatusUpdate = IngressStatusUpdate | GatewayClassStatusUpdate | GatewayStatusUpdate | HTTPRouteStatusUpdate | BackendTrafficPolicyStatusUpdate;
+/** Sluice's entries of a RoutePolicy's status.ancestors (controllerName = ours), the same way. */
+export interface RoutePolicyStatusUpdate {
+  readonly kind: 'RoutePolicy';
+  readonly namespace: string;
+  readonly name: string;
+  readonly ancestors: readonly PolicyAncestorStatus[];
+}
+
+export type StatusUpdate =
+  | IngressStatusUpdate
+  | GatewayClassStatusUpdate
+  | GatewayStatusUpdate
+  | HTTPRouteStatusUpdate
+  | BackendTrafficPolicyStatusUpdate
+  | RoutePolicyStatusUpdate;
 
 export interface TranslateResult {
   readonly table: RoutingTable;

@@ -98,6 +98,27 @@ const SPECS: Readonly<Record<string, Fields>> = {
     },
     timeouts: { connect: true, request: true, idle: true },
   },
+  RoutePolicy: {
+    targetRefs: { group: true, kind: true, name: true, sectionName: true },
+    rateLimit: {
+      type: true,
+      rules: { clientSelectors: { sourceCIDR: true, headers: { name: true, type: true, value: true } }, limit: { requests: true, unit: true }, burst: true },
+    },
+    compression: { types: true, minLength: true, contentTypes: true },
+    cors: { allowOrigins: true, allowMethods: true, allowHeaders: true, exposeHeaders: true, maxAge: true, allowCredentials: true },
+    ipAccess: { allow: true, deny: true },
+    basicAuth: { secretRef: { name: true }, realm: true },
+    forwardAuth: {
+      backendRef: { group: true, kind: true, name: true, port: true },
+      path: true,
+      headersToBackend: true,
+      headersToUpstream: true,
+      timeout: true,
+      failOpen: true,
+    },
+    coalescing: { enabled: true, maxWaiters: true, timeout: true },
+    cache: { enabled: true, maxSize: true, maxObjectSize: true, defaultTTL: true },
+  },
 };
 
 function walk(value: unknown, fields: Fields, path: string, out: string[]): void {

@@ -4,6 +4,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
 import type { KeyPair } from '../dataplane/tls/default-certificate.js';
 import type { TablePiece } from './table-transfer.js';
+import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
 
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -19,6 +20,7 @@ export type ToWorker =
   | { readonly type: 'sluice:table-end'; readonly generation: number; readonly keepRoutes: boolean; readonly routesVersion?: number }
   | { readonly type: 'sluice:metrics'; readonly id: number }
   | { readonly type: 'sluice:health'; readonly id: number }
+  | { readonly type: 'sluice:stats'; readonly id: number }
   /** The controller's generated sluice-default certificate: every worker serves the same one. */
   | { readonly type: 'sluice:default-certificate'; readonly pair: KeyPair }
   /** Active health-check verdicts (changes, or every current one for a new worker). */
@@ -31,10 +33,11 @@ export type FromWorker =
   /** The worker could not apply an endpoint-only update (it lacks those routes): send it all. */
   | { readonly type: 'sluice:resync' }
   | { readonly type: 'sluice:metrics'; readonly id: number; readonly metrics: WorkerMetricsJson }
-  | { readonly type: 'sluice:health'; readonly id: number; readonly health: HealthSnapshot };
+  | { readonly type: 'sluice:health'; readonly id: number; readonly health: HealthSnapshot }
+  | { readonly type: 'sluice:stats'; readonly id: number; readonly stats: TrafficSnapshot };
 
 /** Questions the controller asks every worker, and the replies they carry. */
-export type WorkerQuery = 'sluice:metrics' | 'sluice:health';
+export type WorkerQuery = 'sluice:metrics' | 'sluice:health' | 'sluice:stats';
 export type QueryReply<Q extends WorkerQuery> = Extract<FromWorker, { type: Q }>;
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
+import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
 import { generatedDefaultCertificate } from '../dataplane/tls/default-certificate.js';
 import { type ActiveVerdict, type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
 import { splitTable, type TableTransfer } from './table-transfer.js';
@@ -100,6 +101,11 @@ export class WorkerPool implements TableSink {
     return (await this.ask('sluice:health')).map((r) => r?.health ?? {});
   }
 
+  /** Each live worker's rolling minute of traffic (merged by the admin server). */
+  async traffic(): Promise<TrafficSnapshot[]> {
+    return (await this.ask('sluice:stats')).flatMap((r) => (r ? [r.stats] : []));
+  }
+
   /** Asks every ready worker; a worker that does not answer in time counts as undefined. */
   private ask<Q extends WorkerQuery>(type: Q): Promise<(QueryReply<Q> | undefined)[]> {
     return Promise.all(
@@ -144,7 +150,7 @@ export class WorkerPool implements TableSink {
         if (raw.type === 'sluice:ready') this.post(worker, { type: 'sluice:active-health', verdicts: [...this.activeVerdicts()] });
       } else if (raw.type === 'sluice:installed') {
         this.acks.set(worker, raw.generation);
-      } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health') {
+      } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health' || raw.type === 'sluice:stats') {
         this.replies.get(raw.id)?.(raw);
         this.replies.delete(raw.id);
       }

@@ -3,6 +3,7 @@
 // sockets it shares with its sibling workers.
 import type { Config } from '../config/config.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { loadTracing } from '../dataplane/tracing/tracing.js';
 import { adoptDefaultCertificate } from '../dataplane/tls/default-certificate.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
@@ -15,7 +16,8 @@ function send(message: FromWorker): void {
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const metrics = new Metrics();
-  const dataplane = new DataPlane({ config, metrics, log });
+  const tracing = await loadTracing(config.tracing);
+  const dataplane = new DataPlane({ config, metrics, log, ...(tracing ? { tracing } : {}) });
   // The table whose pieces are arriving.
   let incoming: { generation: number; assembler: TableAssembler } | undefined;
   const assemblerFor = (generation: number): TableAssembler => {
@@ -61,6 +63,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
         break;
       case 'sluice:health':
         send({ type: 'sluice:health', id: raw.id, health: dataplane.healthSnapshot() });
+        break;
+      case 'sluice:stats':
+        send({ type: 'sluice:stats', id: raw.id, stats: dataplane.trafficSnapshot() });
         break;
       case 'sluice:stop':
         if (stopping) return;

@@ -151,6 +151,11 @@ describe('every Sluice flag is reachable through typed values', () => {
       tlsHandshakeTimeout: '5s',
       debounce: '100ms',
       debounceMax: '1s',
+      accessLog: 'stdout',
+      accessLogFields: ['time', 'status', 'route', 'upstream'],
+      accessLogSample: '0.25',
+      otlpEndpoint: 'http://otel-collector.monitoring:4318',
+      traceSample: '0.1',
     },
   };
 
@@ -198,6 +203,8 @@ describe('every Sluice flag is reachable through typed values', () => {
       defaultCertificate: { namespace: 'certs', name: 'wildcard' },
       drainTimeoutMs: 45_000,
       debounce: { holdoffMs: 100, maxDelayMs: 1000 },
+      accessLog: { destination: 'stdout', fields: ['time', 'status', 'upstream', 'route'], sample: 0.25 },
+      tracing: { otlpEndpoint: 'http://otel-collector.monitoring:4318', sample: 0.1 },
     });
   });
 
@@ -311,6 +318,19 @@ const VALUE_SETS: { name: string; values: Record<string, unknown>; args?: string
       for (const [k, v] of Object.entries(sm.spec.selector.matchLabels as Record<string, string>)) expect([k, metricsLabels[k]]).toEqual([k, v]);
       // The data-plane Service does not match: Prometheus scrapes the admin port only.
       expect(one(objs, 'Service', 'sluice').metadata.labels?.['app.kubernetes.io/component']).toBeUndefined();
+    },
+  },
+  {
+    name: 'metrics.grafanaDashboard.enabled',
+    values: { metrics: { grafanaDashboard: { enabled: true, namespace: 'monitoring', annotations: { grafana_folder: 'Ingress' } } } },
+    check: (objs) => {
+      const cm = one(objs, 'ConfigMap', 'sluice-grafana-dashboard');
+      expect(cm.metadata.namespace).toBe('monitoring');
+      expect(cm.metadata.labels?.['grafana_dashboard']).toBe('1');
+      expect(cm.metadata.annotations).toEqual({ grafana_folder: 'Ingress' });
+      // The dashboard as the repository holds it, byte for byte.
+      expect(cm.data['sluice.json']).toBe(readFileSync(join(CHART, 'dashboards', 'sluice.json'), 'utf8').trimEnd());
+      expect(JSON.parse(cm.data['sluice.json']).uid).toBe('sluice');
     },
   },
   {

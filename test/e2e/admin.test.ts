@@ -65,7 +65,7 @@ withAddress(`admin port seen from ${address || 'a non-loopback address'}`, () =>
       expect(r.body).toContain('--debug-remote');
       expect(r.body).not.toContain('generation');
       // Another spelling of the same route, and a debug path that does not exist, get the same gate.
-      for (const path of ['/%64ebug/routes', '/debug/%72outes', '/debug/routes?x=1', '/debug/nothing-here', '/debug']) {
+      for (const path of ['/%64ebug/routes', '/debug/%72outes', '/debug/routes?x=1', '/debug/nothing-here', '/debug', '/debug/stats', '/dashboard', '/dashboard?x=1']) {
         expect([path, (await get(sluice.adminPort, address, path, { address })).status]).toEqual([path, 403]);
       }
     });

@@ -43,6 +43,8 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['list', 'gateway.networking.k8s.io', 'referencegrants'],
     ['list', 'sluice.dev', 'backendtrafficpolicies'],
     ['watch', 'sluice.dev', 'backendtrafficpolicies'],
+    ['list', 'sluice.dev', 'routepolicies'],
+    ['watch', 'sluice.dev', 'routepolicies'],
   ];
   // Subresources: SelfSubjectAccessReview takes them separately.
   const allowedStatus: [string, string][] = [
@@ -68,16 +70,21 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'sluice.dev', 'backendtrafficpolicies', ns], // only the status subresource
     ['create', 'sluice.dev', 'backendtrafficpolicies', ns],
     ['get', 'sluice.dev', 'backendtrafficpolicies', ns],
+    ['update', 'sluice.dev', 'routepolicies', ns], // only the status subresource
+    ['create', 'sluice.dev', 'routepolicies', ns],
+    ['get', 'sluice.dev', 'routepolicies', ns],
   ];
   for (const [verb, group, resource, namespace] of allowed) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, true]);
   for (const [verb, group, resource, namespace] of denied) expect([verb, resource, await canI(c, id.token, verb, group, resource, namespace)]).toEqual([verb, resource, false]);
   for (const [verb, resource] of allowedStatus) expect([verb, resource, await canI(c, id.token, verb, 'gateway.networking.k8s.io', resource, ns, 'status')]).toEqual([verb, resource, true]);
   expect(await canI(c, id.token, 'update', 'gateway.networking.k8s.io', 'referencegrants', ns, 'status')).toBe(false);
-  for (const verb of ['get', 'update']) expect([verb, await canI(c, id.token, verb, 'sluice.dev', 'backendtrafficpolicies', ns, 'status')]).toEqual([verb, true]);
-  expect(await canI(c, id.token, 'patch', 'sluice.dev', 'backendtrafficpolicies', ns, 'status')).toBe(false);
+  for (const resource of ['backendtrafficpolicies', 'routepolicies']) {
+    for (const verb of ['get', 'update']) expect([verb, resource, await canI(c, id.token, verb, 'sluice.dev', resource, ns, 'status')]).toEqual([verb, resource, true]);
+    expect([resource, await canI(c, id.token, 'patch', 'sluice.dev', resource, ns, 'status')]).toEqual([resource, false]);
+  }
 });
 
-test('list secrets forbidden: one clear error line, no crash, not ready; granted back: recovers', async () => {
+test('list secrets forbidden: one clear error line per Secret watch (TLS, htpasswd), no crash, not ready; granted back: recovers', async () => {
   const ns = await createNamespace(c, 'k8s-rbac-deny');
   const withoutSecrets = (rules: ReturnType<typeof clusterRoleRules>) =>
     rules.map((r) => ({ ...r, resources: (r.resources ?? []).filter((x) => x !== 'secrets') })).filter((r) => r.resources.length > 0);
@@ -87,12 +94,14 @@ test('list secrets forbidden: one clear error line, no crash, not ready; granted
   const sluice = await Sluice.start({ kubeconfig: id.kubeconfig, ingressClass: `sluice-${ns}`, name: 'sluice-forbidden' });
   started.push(sluice);
 
-  const line = await sluice.waitForLog('the forbidden error', (l) => l.code === 'SLUICE_K8S_FORBIDDEN');
-  console.log(`the forbidden log line: ${JSON.stringify(line)}`);
-  expect(line.level).toBe(50); // error
-  expect(line.msg).toMatch(/^forbidden: cannot list secrets in all namespaces: .*secrets is forbidden.*deploy\/rbac\.yaml/);
-  await sleep(4000); // several retries later: still one line, still alive, not ready
-  expect(sluice.logs.filter((l) => l.code === 'SLUICE_K8S_FORBIDDEN').length).toBe(1);
+  for (const type of ['kubernetes\\.io/tls', 'sluice\\.dev/htpasswd']) {
+    const selector = new RegExp(`^forbidden: cannot list secrets \\(type=${type}\\) in all namespaces: .*secrets is forbidden.*deploy/rbac\\.yaml`);
+    const line = await sluice.waitForLog(`the forbidden error of ${type}`, (l) => l.code === 'SLUICE_K8S_FORBIDDEN' && selector.test(String(l.msg)));
+    console.log(`the forbidden log line: ${JSON.stringify(line)}`);
+    expect(line.level).toBe(50); // error
+  }
+  await sleep(4000); // several retries later: still one line per watch, still alive, not ready
+  expect(sluice.logs.filter((l) => l.code === 'SLUICE_K8S_FORBIDDEN').length).toBe(2);
   expect(sluice.alive()).toBe(true);
   expect((await sluice.admin('/healthz')).status).toBe(200);
   expect((await sluice.admin('/readyz')).status).not.toBe(200);

@@ -63,12 +63,10 @@ export class AdmissionChain {
    */
   admit(ctx: ProxyContext, plan: Forward, req: IncomingMessage, client: EventEmitter, started: number, handlers: AdmissionHandlers): void {
     const a: Admission = { ctx, plan, req, client, services: ctx.admission ?? fallbackServices(), gone: false };
-    const routeId = plan.rt.route.id;
-    const count = (status: number) => ctx.metrics.countRequest(routeId, NO_ROUTE, status, (performance.now() - started) / 1000);
     const v = this.run(a);
     if (v === undefined) return handlers.pass();
     if (!(v instanceof Promise)) {
-      count(v.status);
+      answered(a, started, v);
       return handlers.reject(v);
     }
     const onClose = () => (a.gone = true);
@@ -76,22 +74,41 @@ export class AdmissionChain {
     v.then(
       (r) => {
         client.off('close', onClose);
-        if (a.gone) return count(499);
+        if (a.gone) return answered(a, started, undefined);
         if (r === undefined) return handlers.pass();
-        count(r.status);
+        answered(a, started, r);
         handlers.reject(r);
       },
       (err: unknown) => {
         // Checks settle their own failures; this is a bug, and the request must not pass.
         client.off('close', onClose);
-        a.services.log.error({ err, route: routeId }, 'admission check failed');
-        if (a.gone) return count(499);
+        a.services.log.error({ err, route: plan.rt.route.id }, 'admission check failed');
+        if (a.gone) return answered(a, started, undefined);
         const r = rejection(Answers.AdmissionFailed);
-        count(r.status);
+        answered(a, started, r);
         handlers.reject(r);
       },
     );
   }
+}
+
+/** Counts a rejection (or, undefined, a client gone meanwhile: 499) like every answer of the proxy: metrics, stats, access log. */
+function answered(a: Admission, started: number, r: Rejection | undefined): void {
+  const { ctx, plan } = a;
+  const route = plan.rt.route.id;
+  const status = r?.status ?? 499;
+  const now = performance.now();
+  ctx.metrics.countRequest(route, NO_ROUTE, status, (now - started) / 1000);
+  ctx.stats.record(route, NO_ROUTE, status, now - started, now);
+  const record = ctx.accessLog?.begin(a.req, started);
+  if (!record) return;
+  record.ended = now;
+  record.status = status;
+  record.route = route;
+  record.reason = r?.reason;
+  record.client = plan.client.address;
+  record.bytesOut = r ? Buffer.byteLength(r.body) : 0;
+  ctx.accessLog!.write(record);
 }
 
 /** The admission stage of a route, or undefined when its edge policy asks for none. */

@@ -12,6 +12,8 @@ export interface Rejection {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   readonly body: string | Buffer;
+  /** Why, for the access log: the catalog code, or what refused it. */
+  readonly reason: string;
 }
 
 /** undefined: the check lets the request through. */
@@ -35,5 +37,5 @@ const PLAIN = 'text/plain; charset=utf-8';
 
 /** A catalog answer (src/errors.ts) as a rejection, with extra headers. */
 export function rejection(answer: ProxyAnswer, headers: Readonly<Record<string, string>> = {}): Rejection {
-  return { status: answer.status, headers: { 'content-type': PLAIN, ...headers }, body: answer.body };
+  return { status: answer.status, headers: { 'content-type': PLAIN, ...headers }, body: answer.body, reason: answer.code };
 }

@@ -134,5 +134,5 @@ function relayed(status: number, headers: IncomingHttpHeaders, body: Buffer | un
     const v = headers[name];
     if (v !== undefined) out[name] = v;
   }
-  return { status, headers: out, body: body ?? '' };
+  return { status, headers: out, body: body ?? '', reason: 'forward-auth' };
 }

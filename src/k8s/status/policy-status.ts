@@ -1,4 +1,4 @@
-// The Gateway API PolicyStatus Sluice writes on a BackendTrafficPolicy, computed from what the
+// The Gateway API PolicyStatus Sluice writes on a BackendTrafficPolicy or RoutePolicy, computed from what the
 // object shows now and what the translator published (pure, unit-tested). Like HTTPRoute
 // status.parents: other controllers' ancestors are kept as they are, ours are replaced (an
 // ancestor we no longer report loses its entry), and each condition keeps its

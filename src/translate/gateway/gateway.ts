@@ -23,6 +23,8 @@ import { reportUnimplemented } from '../unimplemented.js';
 export interface GatewayApiTranslation {
   /** One per claimed socket, sorted by name. */
   readonly listeners: Listener[];
+  /** The Gateway ("namespace/name") that owns each listener (RoutePolicy Gateway targets). */
+  readonly owners: ReadonlyMap<Listener, string>;
   readonly statuses: StatusUpdate[];
 }
 
@@ -42,6 +44,19 @@ function inScope(obj: { metadata: { namespace?: string } }, options: TranslateOp
 
 function byKey<T extends { metadata: { namespace?: string; name: string } }>(list: readonly T[]): Map<string, T> {
   return new Map(list.map((o) => [`${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o]));
+}
+
+/** The id prefix of every table route of one HTTPRoute rule ("httproute/ns/name/r0/"). */
+export function httpRouteRulePrefix(namespace: string, name: string, ruleIndex: number): string {
+  return `httproute/${namespace}/${name}/r${ruleIndex}/`;
+}
+
+const RULE_OF_ID = /^httproute\/[^/]+\/[^/]+\/r(\d+)\//;
+
+/** The rule index of a table route an HTTPRoute made, read back from its id. */
+export function httpRouteRuleIndex(routeId: string): number | undefined {
+  const m = RULE_OF_ID.exec(routeId);
+  return m ? Number(m[1]) : undefined;
 }
 
 function routeAge(r: HTTPRoute): string {
@@ -90,7 +105,9 @@ export function translateGatewayApi(
   // Gateway statuses count attached routes, so they come after the routes are attached.
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));
   statuses.push(...routeStatuses);
-  return { listeners: assembleListeners(sockets, buckets), statuses };
+  const owners = new Map<Listener, string>();
+  const listeners = assembleListeners(sockets, buckets, owners);
+  return { listeners, owners, statuses };
 }
 
 function translateRoute(
@@ -170,7 +187,7 @@ class RouteEmitter {
 
   private emitRule(rule: RuleTemplate, l: ListenerState, socket: string, host: string, entries: Map<string, Entry>): void {
     const { route, source } = this.t;
-    const base = `httproute/${this.t.namespace}/${route.metadata.name}/r${rule.index}`;
+    const base = httpRouteRulePrefix(this.t.namespace, route.metadata.name, rule.index).slice(0, -1);
     const [address, port] = socket.split('|');
     const action = this.action(rule, l.spec.port);
     const mirrors = rule.mirrors.flatMap((m) => ('ok' in m.ref ? [] : [{ cluster: this.clusters.resolve(m.ref, source), percent: m.percent }]));
@@ -239,7 +256,7 @@ function shadowedByMoreSpecificListener(l: ListenerState, socket: string, host: 
   );
 }
 
-function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets): Listener[] {
+function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>): Listener[] {
   const out: Listener[] = [];
   for (const [key, claim] of sockets) {
     const gw = claim.owner;
@@ -257,14 +274,16 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
         routes: entries.sort((a, b) => comparePrecedence(a.key, b.key)).map((e) => e.route),
       }));
     const name = `gateway/${gw.namespace}/${gw.gateway.metadata.name}${claim.address ? `@${claim.address}` : ''}:${claim.port}`;
-    out.push({
+    const listener: Listener = {
       name,
       protocol: claim.protocol,
       port: claim.port,
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,
       ...(claim.protocol === 'HTTPS' ? { tls: { certificates: served.flatMap((l) => l.certificates) } } : {}),
-    });
+    };
+    owners.set(listener, `${gw.namespace}/${gw.gateway.metadata.name}`);
+    out.push(listener);
   }
   return out.sort((a, b) => compareStrings(a.name, b.name));
 }

@@ -11,6 +11,7 @@ import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-he
 import { type Forward, planRequest } from '../../../src/dataplane/plan.js';
 import { ListenerRouter } from '../../../src/dataplane/router.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
+import { TrafficStats } from '../../../src/dataplane/stats/traffic.js';
 import { Metrics } from '../../../src/metrics.js';
 import type { Listener, Route } from '../../../src/table/types.js';
 
@@ -48,6 +49,9 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     pools: {} as UpstreamPools,
     timeouts: { connectMs: 1, responseMs: 1, idleMs: 1 },
     metrics,
+    stats: new TrafficStats(),
+    accessLog: undefined,
+    tracing: undefined,
     health: new OutlierEndpointHealth(),
     draining: () => false,
     edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined, ...edge },

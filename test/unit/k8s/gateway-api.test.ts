@@ -121,6 +121,29 @@ describe('CrdWatch for the Sluice API group', () => {
     await watch.stop();
   });
 
+  test('RoutePolicy installed after BackendTrafficPolicy: watched as well, without restarting the first watch', async () => {
+    const made: string[] = [];
+    let calls = 0;
+    const watch = new CrdWatch(SLUICE_API, {
+      kc: {} as KubeConfig,
+      watchNamespace: undefined,
+      log: silentLogger,
+      metrics: new Metrics(),
+      recheckMs: 10,
+      discover: async () => chooseVersions(served({ v1alpha1: calls++ === 0 ? ['backendtrafficpolicies'] : ['backendtrafficpolicies', 'routepolicies'] }), SLUICE_API.resources),
+      makeInformer: (_spec: ResourceSpec, path: string) => {
+        made.push(path);
+        return { synced: Promise.resolve(), start: () => undefined, stop: async () => undefined } as unknown as ResourceInformer;
+      },
+    });
+    await watch.start();
+    expect(made).toEqual(['/apis/sluice.dev/v1alpha1/backendtrafficpolicies']);
+    for (let i = 0; i < 50 && made.length === 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(made).toEqual(['/apis/sluice.dev/v1alpha1/backendtrafficpolicies', '/apis/sluice.dev/v1alpha1/routepolicies']);
+    expect(watch.informers().length).toBe(2);
+    await watch.stop();
+  });
+
   test('discovery asks only the group\'s own versions', () => {
     expect(chooseVersions(served({ v1alpha1: ['backendtrafficpolicies'], v1: ['gateways'] }), SLUICE_API.resources).map((r) => `${r.spec.kind}@${r.version}`)).toEqual([
       'BackendTrafficPolicy@v1alpha1',

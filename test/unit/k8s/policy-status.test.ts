@@ -65,4 +65,16 @@ describe('PolicyStatusEntries', () => {
     source.publish([]);
     expect([...source.entries()]).toEqual([]);
   });
+  test('a RoutePolicy source takes RoutePolicy statuses only, at their status subresource', () => {
+    const source = new PolicyStatusEntries('RoutePolicy');
+    const ancestors = [gatewayAncestor('gw', [accepted('True')])];
+    source.publish([
+      { kind: 'BackendTrafficPolicy', namespace: 'shop', name: 'api', ancestors },
+      { kind: 'RoutePolicy', namespace: 'shop', name: 'edge', ancestors },
+    ]);
+    const entries = [...source.entries()];
+    expect(source.name).toBe('RoutePolicy');
+    expect(entries.map((e) => statusPath(e.target))).toEqual(['/apis/sluice.dev/v1alpha1/namespaces/shop/routepolicies/edge/status']);
+    expect(entries[0]!.compute(undefined, T0)).toEqual({ ancestors: [gatewayAncestor('gw', [{ ...accepted('True'), lastTransitionTime: T0 }])] });
+  });
 });

@@ -2,17 +2,20 @@ import { describe, expect, test } from '@jest/globals';
 import { WATCHED_KINDS } from '../../../src/api/kinds.js';
 import { toKubeObject } from '../../../src/k8s/convert.js';
 import { defaultIdentity, leaseNamespace } from '../../../src/k8s/identity.js';
-import { collectionPath, RESOURCES, resourcePath, TLS_SECRET_SELECTOR } from '../../../src/k8s/resources.js';
+import { collectionPath, HTPASSWD_SECRET_SELECTOR, RESOURCES, resourcePath, TLS_SECRET_SELECTOR } from '../../../src/k8s/resources.js';
+import { HTPASSWD_SECRET_TYPE } from '../../../src/translate/route-policy/defaults.js';
 
 describe('watched resources', () => {
   test('every Ingress-side kind the store keeps is watched, at its apiVersion', () => {
     const ingressKinds = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret'] as const;
-    expect(RESOURCES.map((r) => r.kind).sort()).toEqual([...ingressKinds].sort());
+    expect([...new Set(RESOURCES.map((r) => r.kind))].sort()).toEqual([...ingressKinds].sort());
     for (const r of RESOURCES) expect(r.apiVersion).toBe(WATCHED_KINDS[r.kind]);
   });
-  test('only TLS secrets', () => {
-    expect(RESOURCES.find((r) => r.kind === 'Secret')?.fieldSelector).toBe(TLS_SECRET_SELECTOR);
+  test('only TLS and htpasswd secrets, each by its type', () => {
+    expect(RESOURCES.filter((r) => r.kind === 'Secret').map((r) => r.fieldSelector)).toEqual([TLS_SECRET_SELECTOR, HTPASSWD_SECRET_SELECTOR]);
     expect(TLS_SECRET_SELECTOR).toBe('type=kubernetes.io/tls');
+    expect(HTPASSWD_SECRET_SELECTOR).toBe(`type=${HTPASSWD_SECRET_TYPE}`);
+    expect(RESOURCES.filter((r) => r.kind !== 'Secret').every((r) => r.fieldSelector === undefined)).toBe(true);
   });
   test('paths, cluster-wide and with --watch-namespace (IngressClass stays cluster-scoped)', () => {
     const byKind = (k: string) => RESOURCES.find((r) => r.kind === k)!;

@@ -13,6 +13,8 @@ import { RetryRules } from '../../../src/dataplane/policy/retry.js';
 import { StickySessions } from '../../../src/dataplane/policy/session.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
 import { Metrics } from '../../../src/metrics.js';
+import type { AccessLog } from '../../../src/dataplane/access-log/access-log.js';
+import { TrafficStats } from '../../../src/dataplane/stats/traffic.js';
 import type { Cluster, ClusterPolicy, EndpointAddress, LoadBalancerPolicy, Route, RetryPolicy, SessionPersistence } from '../../../src/table/types.js';
 
 /** Policy for the scripted cluster and its route. */
@@ -22,6 +24,8 @@ export interface ScriptedPolicy {
   readonly routeRetry?: RetryPolicy;
   readonly routeSession?: SessionPersistence;
   readonly secure?: boolean;
+  /** The access log the exchange writes to (off when absent). */
+  readonly accessLog?: AccessLog;
 }
 
 export type Handler = Dispatcher.DispatchHandler;
@@ -83,12 +87,16 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     }),
   } as unknown as UpstreamPools;
   const metrics = new Metrics({ processMetrics: false });
+  const stats = new TrafficStats();
   const ctx: ProxyContext = {
     table: () => undefined,
     cluster: () => runtime,
     pools,
     timeouts: { connectMs: 1000, responseMs: 1000, idleMs: 1000 },
     metrics,
+    stats,
+    accessLog: policy.accessLog,
+    tracing: undefined,
     health,
     draining: () => false,
     edge: { paths: { mergeSlashes: true, escapedSlashes: 'keep' }, trust: undefined, maxRequestBodyBytes: 0, proxiedPeer: () => undefined },
@@ -112,7 +120,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     headers: [],
     secure: policy.secure ?? false,
   };
-  return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics };
+  return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics, stats };
 }
 
 export const c = (controller: FakeController) => controller as unknown as Dispatcher.DispatchController;

@@ -1,0 +1,103 @@
+// Tracing of proxied requests (--otlp-endpoint): a server span per request that continues the
+// client's W3C traceparent/tracestate, and a client span per upstream attempt, so a retry shows
+// as a second attempt under the same request. The attempt's own context goes upstream in
+// traceparent/tracestate. Spans are batched and exported over OTLP/HTTP by the OpenTelemetry
+// SDK. Sampling: parent-based (a client's sampled flag is followed), otherwise --trace-sample of
+// new traces. Absent (undefined on the proxy context) when no endpoint is set, and then the SDK
+// is never even loaded (export.ts is imported on demand).
+import type { IncomingMessage } from 'node:http';
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapPropagator, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { TracingConfig } from '../../config/config.js';
+import { SLUICE_VERSION } from '../../version.js';
+
+/** What the exchange knows when the request starts. */
+export interface TracedRequest {
+  readonly req: IncomingMessage;
+  readonly route: string;
+  readonly cluster: string;
+  readonly host: string;
+  readonly path: string;
+  readonly client: string;
+}
+
+/** The headers an attempt sends to carry its span's context. */
+export interface TraceHeaders {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** The SDK side: a tracer provider that can flush, and the W3C propagator. */
+export interface TraceExport {
+  readonly provider: TracerProvider & { shutdown(): Promise<void> };
+  readonly propagator: TextMapPropagator;
+}
+
+export class RequestTracing {
+  private readonly tracer: Tracer;
+  private readonly exporting: TraceExport;
+  private readonly propagator: TextMapPropagator;
+
+  constructor(exporting: TraceExport) {
+    this.exporting = exporting;
+    this.propagator = exporting.propagator;
+    this.tracer = exporting.provider.getTracer('sluice', SLUICE_VERSION);
+  }
+
+  /** The request's server span, a child of the client's traceparent when it sent a valid one. */
+  startRequest(r: TracedRequest): Span {
+    const parent = this.propagator.extract(ROOT_CONTEXT, r.req.headers, defaultTextMapGetter);
+    return this.tracer.startSpan(
+      `${r.req.method ?? 'GET'} ${r.route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': r.req.method ?? 'GET',
+          'url.path': r.path,
+          'server.address': r.host,
+          'client.address': r.client,
+          'network.protocol.version': r.req.httpVersion,
+          'sluice.route': r.route,
+          'sluice.cluster': r.cluster,
+        },
+      },
+      parent,
+    );
+  }
+
+  /** A span for one upstream attempt under the request's span, and the headers that carry it. */
+  startAttempt(request: Span, endpoint: string, resend: number, headers: TraceHeaders): Span {
+    const span = this.tracer.startSpan(
+      `attempt ${endpoint}`,
+      { kind: SpanKind.CLIENT, attributes: { 'server.address': endpoint, 'http.request.resend_count': resend } },
+      trace.setSpan(ROOT_CONTEXT, request),
+    );
+    this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
+    return span;
+  }
+
+  /** Exports what is still batched (on shutdown). */
+  shutdown(): Promise<void> {
+    return this.exporting.provider.shutdown();
+  }
+}
+
+/** Ends a span with the HTTP status it answered (0: none, e.g. an upgrade) and the error that ended it, if any (5xx is one too). */
+export function endSpan(span: Span, status: number, error?: string): void {
+  if (status > 0) span.setAttribute('http.response.status_code', status);
+  if (error !== undefined || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(error !== undefined ? { message: error } : {}) });
+  span.end();
+}
+
+/** The OTLP/HTTP traces URL: as given, or with /v1/traces when it names no path. */
+export function tracesUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/traces';
+  return url.toString();
+}
+
+/** The worker's tracing from --otlp-endpoint and --trace-sample, or undefined when it is off. */
+export async function loadTracing(config: TracingConfig, exportDelayMs = 1000): Promise<RequestTracing | undefined> {
+  if (!config.otlpEndpoint) return undefined;
+  const { createExport } = await import('./export.js');
+  return new RequestTracing(createExport(tracesUrl(config.otlpEndpoint), config.sample, exportDelayMs));
+}
