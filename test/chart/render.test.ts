@@ -156,6 +156,7 @@ describe('every Sluice flag is reachable through typed values', () => {
       accessLogSample: '0.25',
       otlpEndpoint: 'http://otel-collector.monitoring:4318',
       traceSample: '0.1',
+      redisUrl: 'redis://redis.infra:6379/0',
     },
   };
 
@@ -205,6 +206,7 @@ describe('every Sluice flag is reachable through typed values', () => {
       debounce: { holdoffMs: 100, maxDelayMs: 1000 },
       accessLog: { destination: 'stdout', fields: ['time', 'status', 'upstream', 'route'], sample: 0.25 },
       tracing: { otlpEndpoint: 'http://otel-collector.monitoring:4318', sample: 0.1 },
+      redisUrl: 'redis://redis.infra:6379/0',
     });
   });
 
