@@ -56,8 +56,8 @@ export const OPTIONS = [
   { flag: 'access-log-sample', type: 'ratio', default: '1', help: 'fraction of requests written to the access log, 0 to 1' },
   { flag: 'otlp-endpoint', type: 'string', help: 'OTLP/HTTP collector URL traces are exported to, e.g. http://collector:4318 (unset: no tracing)' },
   { flag: 'trace-sample', type: 'ratio', default: '1', help: 'fraction of new traces sampled, 0 to 1 (a client\'s sampled traceparent is always followed)' },
-  { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
   { flag: 'redis-url', type: 'string', help: 'Redis (>= 6) shared by Global rate limits of every replica, e.g. redis://redis:6379/0 or rediss://user:pass@host:6380' },
+  { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },
   { flag: 'debounce-max', type: 'duration', default: '500ms', help: 'longest a steady stream of changes can delay a rebuild' },
 ] as const satisfies readonly OptionSpec[];
 
