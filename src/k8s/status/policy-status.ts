@@ -9,7 +9,7 @@
 import { GATEWAY_GROUP, type Condition, type ParentReference } from '../../api/gateway.js';
 import type { PolicyAncestorStatus } from '../../api/sluice.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
-import { MAX_ANCESTORS } from '../../translate/policy/backend-traffic.js';
+import { MAX_ANCESTORS } from '../../translate/policy/ancestors.js';
 import { stableStringify } from '../../util/compare.js';
 import { withTransitionTimes } from './gateway-status.js';
 

@@ -11,20 +11,18 @@
 import type { Service } from '../../api/core.js';
 import { GATEWAY_GROUP, type ParentReference } from '../../api/gateway.js';
 import type { BackendTrafficPolicy, PolicyAncestorStatus } from '../../api/sluice.js';
-import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
 import type { SourceRef } from '../../table/types.js';
-import { compareStrings, stableStringify } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
-import { condition, generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
+import { generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
 import type { BackendTrafficPolicyStatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
+import { policyAncestors } from './ancestors.js';
 import { Fields } from './fields.js';
 import type { RouteReach } from './reach.js';
 import { readPolicySpec, type PolicyEffect } from './spec.js';
 import { describeTarget, missingTarget, readTargets, resolveConflicts, type Candidate, type Target } from './targets.js';
 
-export const MAX_ANCESTORS = 16;
 
 export interface PolicyInputs {
   /** The policies in scope (--watch-namespace), sorted by namespace/name. */
@@ -120,31 +118,17 @@ function readPolicy(policy: BackendTrafficPolicy, source: SourceRef): { targets:
   }
 }
 
-/** Each target's verdict under every ancestor it has; one entry per ancestor. */
+/** Where each target's verdict is reported: every Gateway whose routes reach the Service (port), else the Service itself. */
 function ancestorStatuses(results: readonly TargetResult[], reach: RouteReach, generation: number): PolicyAncestorStatus[] {
-  const byAncestor = new Map<string, { ref: ParentReference; verdicts: Verdict[] }>();
-  for (const { target, verdict } of results) {
-    const gateways = verdict.reason === 'TargetNotFound' ? [] : reach.gateways(target.namespace, target.service, target.sectionName);
-    const refs: ParentReference[] =
-      gateways.length > 0
-        ? gateways.map((g) => ({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace, name: g.name }))
-        : [{ group: '', kind: 'Service', namespace: target.namespace, name: target.service }];
-    for (const ref of refs) {
-      const key = `${ref.kind === 'Gateway' ? 0 : 1}|${ref.namespace}/${ref.name}`;
-      const entry = byAncestor.get(key) ?? { ref, verdicts: [] };
-      if (!entry.verdicts.some((v) => stableStringify(v) === stableStringify(verdict))) entry.verdicts.push(verdict);
-      byAncestor.set(key, entry);
-    }
-  }
-  return [...byAncestor]
-    .sort(([a], [b]) => compareStrings(a, b))
-    .slice(0, MAX_ANCESTORS)
-    .map(([, { ref, verdicts }]) => ({ ancestorRef: ref, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [condition('Accepted', merge(verdicts), generation)] }));
-}
-
-/** All accepted: Accepted; else the first problem's reason with every problem's message. */
-function merge(verdicts: readonly Verdict[]): Verdict {
-  const bad = verdicts.filter((v) => !v.ok);
-  if (bad.length === 0) return pass('Accepted', verdicts.map((v) => v.message).join('; '));
-  return problem(bad[0]!.reason, bad.map((v) => v.message).join('; '));
+  return policyAncestors(
+    results.map(({ target, verdict }) => {
+      const gateways = verdict.reason === 'TargetNotFound' ? [] : reach.gateways(target.namespace, target.service, target.sectionName);
+      const ancestors: ParentReference[] =
+        gateways.length > 0
+          ? gateways.map((g) => ({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace, name: g.name }))
+          : [{ group: '', kind: 'Service', namespace: target.namespace, name: target.service }];
+      return { ancestors, verdict };
+    }),
+    generation,
+  );
 }

@@ -16,14 +16,13 @@
 // condition: Accepted, or False with Invalid, TargetNotFound or Conflicted.
 import type { Secret, Service } from '../../api/core.js';
 import type { HTTPRoute, ParentReference } from '../../api/gateway.js';
-import type { PolicyAncestorStatus, RoutePolicy } from '../../api/sluice.js';
-import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
+import type { RoutePolicy } from '../../api/sluice.js';
 import type { EdgePolicy, Listener, Route, SourceRef } from '../../table/types.js';
-import { compareStrings, stableStringify } from '../../util/compare.js';
+import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, refKey, sourceOf } from '../diagnostics.js';
-import { condition, generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
-import { MAX_ANCESTORS } from '../policy/backend-traffic.js';
+import { generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
+import { policyAncestors } from '../policy/ancestors.js';
 import { Fields } from '../policy/fields.js';
 import type { RoutePolicyStatusUpdate, StatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
@@ -127,7 +126,7 @@ export function applyRoutePolicies(
 
   const statuses = inputs.policies.map((policy): RoutePolicyStatusUpdate => {
     const own = [...results.get(policy)!].sort((a, b) => a.target.index - b.target.index);
-    return { kind: 'RoutePolicy', namespace: policy.metadata.namespace ?? 'default', name: policy.metadata.name, ancestors: ancestorStatuses(own, generationOf(policy)) };
+    return { kind: 'RoutePolicy', namespace: policy.metadata.namespace ?? 'default', name: policy.metadata.name, ancestors: policyAncestors(own, generationOf(policy)) };
   });
   return { listeners: out, statuses };
 }
@@ -220,26 +219,3 @@ function selfRef(t: RouteTarget): ParentReference {
   return { group, kind: t.kind, namespace: t.namespace, name: t.name };
 }
 
-/** Each target's verdict under every ancestor it has; one entry per ancestor. */
-function ancestorStatuses(results: readonly TargetResult[], generation: number): PolicyAncestorStatus[] {
-  const byAncestor = new Map<string, { ref: ParentReference; verdicts: Verdict[] }>();
-  for (const { ancestors, verdict } of results) {
-    for (const ref of ancestors) {
-      const key = `${ref.kind === 'Gateway' ? 0 : 1}|${ref.kind}|${ref.namespace}/${ref.name}`;
-      const entry = byAncestor.get(key) ?? { ref, verdicts: [] };
-      if (!entry.verdicts.some((v) => stableStringify(v) === stableStringify(verdict))) entry.verdicts.push(verdict);
-      byAncestor.set(key, entry);
-    }
-  }
-  return [...byAncestor]
-    .sort(([a], [b]) => compareStrings(a, b))
-    .slice(0, MAX_ANCESTORS)
-    .map(([, { ref, verdicts }]) => ({ ancestorRef: ref, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [condition('Accepted', merge(verdicts), generation)] }));
-}
-
-/** All accepted: Accepted; else the first problem's reason with every problem's message. */
-function merge(verdicts: readonly Verdict[]): Verdict {
-  const bad = verdicts.filter((v) => !v.ok);
-  if (bad.length === 0) return pass('Accepted', verdicts.map((v) => v.message).join('; '));
-  return problem(bad[0]!.reason, bad.map((v) => v.message).join('; '));
-}

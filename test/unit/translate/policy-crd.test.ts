@@ -9,7 +9,7 @@ import { MAX_CHOICE_COUNT, MAX_TABLE_SIZE, HASH_TYPES, LOAD_BALANCER_TYPES } fro
 import { MAX_EXPECTED_STATUSES, MAX_THRESHOLD, PROBE_METHODS } from '../../../src/translate/policy/health-check.js';
 import { MAX_RETRIES, MAX_STATUS_CODES, RETRY_ON } from '../../../src/translate/policy/retry.js';
 import { MAX_TARGETS } from '../../../src/translate/policy/targets.js';
-import { MAX_ANCESTORS } from '../../../src/translate/policy/backend-traffic.js';
+import { MAX_ANCESTORS } from '../../../src/translate/policy/ancestors.js';
 import { MAX_LIMIT } from '../../../src/translate/policy/circuit-breaker.js';
 import { implementedFieldPaths, unimplementedFields } from '../../../src/translate/unimplemented.js';
 import { WATCHED_KINDS } from '../../../src/api/kinds.js';

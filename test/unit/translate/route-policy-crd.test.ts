@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { WATCHED_KINDS } from '../../../src/api/kinds.js';
 import type { KubeObject } from '../../../src/api/core.js';
-import { MAX_ANCESTORS } from '../../../src/translate/policy/backend-traffic.js';
+import { MAX_ANCESTORS } from '../../../src/translate/policy/ancestors.js';
 import { MAX_CACHE_BYTES, MAX_WAITERS } from '../../../src/translate/route-policy/caching.js';
 import { COMPRESSION_TYPES, MAX_CONTENT_TYPES, MAX_MIN_LENGTH } from '../../../src/translate/route-policy/compression.js';
 import { MAX_CORS_ITEMS } from '../../../src/translate/route-policy/cors.js';
