@@ -85,7 +85,8 @@ spec:
 YAML
 
 (cd "$repo" && exec "$NODE" dist/main.js --provider kubernetes --http-port 80 --https-port 443 \
-  --admin-port 9901 --admin-bind-address 127.0.0.1 --gateway-address-pool "$gateway_pool" \
+  --bind-address "${SLUICE_IT_HOST_ADDR:-10.77.0.1}" --admin-port 9901 --admin-bind-address 127.0.0.1 \
+  --gateway-address-pool "$gateway_pool" \
   --log-level "${SLUICE_CONFORMANCE_LOG_LEVEL:-info}") >"$logs/sluice.log" 2>&1 &
 pids+=($!)
 "$kubectl" wait --for=condition=Accepted --timeout=60s "gatewayclass/$class" >/dev/null
@@ -106,8 +107,12 @@ set +e
   -gateway-class="$class" -conformance-profiles=GATEWAY-HTTP -report-output="$report" \
   -organization=sluice -project=sluice -url=https://github.com/sluice-dev/sluice \
   -version="v$version" -contact=https://github.com/sluice-dev/sluice/issues \
-  -mode=default "${extra[@]}" "$@") 2>&1 | tee "$logs/conformance.log" | grep -E '^(=== RUN|--- |\s+--- |PASS|FAIL|ok )' || true
-suite_rc=${PIPESTATUS[0]}
+  -mode=default "${extra[@]}" "$@") >"$logs/conformance.log" 2>&1 &
+suite_pid=$!
+pids+=("$suite_pid")
+tail -n +1 -F --pid="$suite_pid" "$logs/conformance.log" 2>/dev/null | grep --line-buffered -E '^\s*(--- |PASS$|FAIL$)' &
+wait "$suite_pid"
+suite_rc=$?
 set -e
 step "suite finished (exit $suite_rc); logs in $logs"
 if [[ -f "$report" ]]; then

@@ -187,7 +187,14 @@ func (a *agent) registerNode(ctx context.Context) error {
 		return err
 	}
 	created.Status = a.nodeStatus()
-	_, err = a.cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	updated, err := a.cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	if err != nil {
+		return err
+	}
+	// The apiserver's TaintNodesByCondition admission gives a new Node the not-ready NoSchedule
+	// taint; the node-lifecycle controller (not run here) would lift it once the Node is Ready.
+	updated.Spec.Taints = nil
+	_, err = a.cs.CoreV1().Nodes().Update(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 
@@ -278,9 +285,18 @@ func (a *agent) start(ctx context.Context, p *corev1.Pod, st *pod) error {
 	if err := os.MkdirAll(podDir, 0o755); err != nil {
 		return err
 	}
+	// Like the kubelet, wait for the Secrets and ConfigMaps a Pod mounts (the suite may create them
+	// after the Deployment).
 	mounts, err := a.writeVolumes(ctx, p, podDir)
-	if err != nil {
-		return err
+	for logged := false; err != nil; mounts, err = a.writeVolumes(ctx, p, podDir) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !logged {
+			log.Printf("nodeagent: %s/%s waiting for volumes: %v", p.Namespace, p.Name, err)
+			logged = true
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	var ports []int32
 	for _, c := range p.Spec.Containers {
