@@ -110,7 +110,7 @@ set +e
   -mode=default "${extra[@]}" "$@") >"$logs/conformance.log" 2>&1 &
 suite_pid=$!
 pids+=("$suite_pid")
-tail -n +1 -F --pid="$suite_pid" "$logs/conformance.log" 2>/dev/null | grep --line-buffered -E '^\s*(--- |PASS$|FAIL$)' &
+tail -n +1 -F --pid="$suite_pid" "$logs/conformance.log" 2>/dev/null | grep --line-buffered -E '^    --- (PASS|FAIL): TestConformance/[A-Za-z0-9]+ ' &
 wait "$suite_pid"
 suite_rc=$?
 set -e

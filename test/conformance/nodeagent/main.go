@@ -13,8 +13,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"flag"
+	"io"
+	"math/big"
+	"net/http"
 	"fmt"
 	"log"
 	"net"
@@ -22,6 +32,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +58,46 @@ var (
 	nsPrefix   = flag.String("netns-prefix", "sluice-pod", "prefix of the per-pod network namespaces")
 	echoBin    = flag.String("echo-basic", "", "path of the echo-basic binary")
 	stateDir   = flag.String("state-dir", "", "directory for per-pod files and logs")
+	logPort    = flag.Int("kubelet-port", 10250, "port of the kubelet log endpoint (kubectl logs through the apiserver)")
 )
+
+// lineLog keeps a container's output lines with the time each was written, so the log
+// endpoint can honour sinceTime (the mirror tests read only what came after they started).
+type lineLog struct {
+	mu    sync.Mutex
+	times []time.Time
+	lines []string
+}
+
+func (l *lineLog) consume(r io.Reader, copyTo io.Writer) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		now := time.Now()
+		l.mu.Lock()
+		l.times = append(l.times, now)
+		l.lines = append(l.lines, line)
+		l.mu.Unlock()
+		fmt.Fprintf(copyTo, "%s %s\n", now.UTC().Format(time.RFC3339Nano), line)
+	}
+}
+
+func (l *lineLog) since(t time.Time, timestamps bool) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for i, line := range l.lines {
+		if l.times[i].Before(t) {
+			continue
+		}
+		if timestamps {
+			b.WriteString(l.times[i].UTC().Format(time.RFC3339Nano) + " ")
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
 
 type pod struct {
 	uid    types.UID
@@ -55,6 +105,8 @@ type pod struct {
 	ip     net.IP
 	veth   string
 	cmds   []*exec.Cmd
+	logs   map[string]*lineLog // by container name
+	key    string              // namespace/name
 	ready  bool
 	cancel context.CancelFunc
 }
@@ -83,6 +135,7 @@ func main() {
 	must(a.setupBridge())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	must(a.serveLogs())
 	must(a.registerNode(ctx))
 	go a.heartbeat(ctx)
 
@@ -170,6 +223,7 @@ func (a *agent) nodeStatus() corev1.NodeStatus {
 			Message: "sluice conformance node agent", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: *nodeIP}, {Type: corev1.NodeHostName, Address: *nodeName}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(*logPort)}},
 		NodeInfo:  corev1.NodeSystemInfo{KubeletVersion: "v1.36.3-sluice-nodeagent", OperatingSystem: "linux", Architecture: "amd64"},
 	}
 }
@@ -242,7 +296,7 @@ func (a *agent) sync(ctx context.Context, p *corev1.Pod) {
 	}
 	a.seq++
 	pctx, cancel := context.WithCancel(ctx)
-	st := &pod{uid: p.UID, ns: fmt.Sprintf("%s-%d-%d", *nsPrefix, os.Getpid(), a.seq), ip: ip, veth: fmt.Sprintf("sv%d-%d", os.Getpid()%100000, a.seq), cancel: cancel}
+	st := &pod{uid: p.UID, key: p.Namespace + "/" + p.Name, logs: map[string]*lineLog{}, ns: fmt.Sprintf("%s-%d-%d", *nsPrefix, os.Getpid(), a.seq), ip: ip, veth: fmt.Sprintf("sv%d-%d", os.Getpid()%100000, a.seq), cancel: cancel}
 	a.pods[p.UID] = st
 	a.mu.Unlock()
 	go func() {
@@ -314,15 +368,22 @@ func (a *agent) start(ctx context.Context, p *corev1.Pod, st *pod) error {
 		}
 		cmd := exec.Command("ip", "netns", "exec", st.ns, *echoBin)
 		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = logf, logf
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			logf.Close()
+			return err
+		}
+		cmd.Stderr = cmd.Stdout // both into the pipe
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			logf.Close()
 			return err
 		}
-		go func() { _ = cmd.Wait(); logf.Close() }()
+		ll := &lineLog{}
+		go func() { ll.consume(out, logf); _ = cmd.Wait(); logf.Close() }()
 		a.mu.Lock()
 		st.cmds = append(st.cmds, cmd)
+		st.logs[c.Name] = ll
 		a.mu.Unlock()
 		for _, port := range c.Ports {
 			ports = append(ports, port.ContainerPort)
@@ -501,4 +562,54 @@ func (a *agent) teardown(uid types.UID) {
 	delete(a.used, st.ip.String())
 	a.mu.Unlock()
 	log.Printf("nodeagent: pod %s stopped", uid)
+}
+
+// serveLogs answers the kubelet's /containerLogs/{namespace}/{pod}/{container} on
+// node-ip:kubelet-port over TLS (a throw-away self-signed certificate: the apiserver does not
+// check the kubelet's certificate unless --kubelet-certificate-authority is set).
+func (a *agent) serveLogs() error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: *nodeName},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP(*nodeIP)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(*nodeIP, strconv.Itoa(*logPort)))
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /containerLogs/{ns}/{pod}/{container}", func(w http.ResponseWriter, r *http.Request) {
+		k := r.PathValue("ns") + "/" + r.PathValue("pod")
+		var ll *lineLog
+		a.mu.Lock()
+		for _, st := range a.pods {
+			if st.key == k {
+				ll = st.logs[r.PathValue("container")]
+			}
+		}
+		a.mu.Unlock()
+		if ll == nil {
+			http.Error(w, "no such container", http.StatusNotFound)
+			return
+		}
+		q := r.URL.Query()
+		var since time.Time
+		if v := q.Get("sinceTime"); v != "" {
+			since, _ = time.Parse(time.RFC3339, v)
+		} else if v := q.Get("sinceSeconds"); v != "" {
+			n, _ := strconv.Atoi(v)
+			since = time.Now().Add(-time.Duration(n) * time.Second)
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, ll.since(since, q.Get("timestamps") == "true"))
+	})
+	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	return nil
 }
