@@ -97,6 +97,8 @@ report_dir=$repo/conformance/reports
 mkdir -p "$report_dir"
 report=$report_dir/sluice-$version-gateway-http.yaml
 [[ -n "$run_test" ]] && report=$state/report-$run_test.yaml
+# Exploratory runs (e.g. -supported-features=…) must not replace the published report.
+report=${SLUICE_CONFORMANCE_REPORT:-$report}
 extra=()
 if [[ -n "$run_test" ]]; then
   features=$("$kubectl" get gatewayclass "$class" -o jsonpath='{range .status.supportedFeatures[*]}{.name},{end}')

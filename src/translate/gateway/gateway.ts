@@ -290,6 +290,10 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
   const generation = generationOf(gw.gateway);
   let accepted = gw.accepted;
   if (accepted.ok && gw.listeners.length > 0 && !gw.listeners.some((l) => l.accepted.ok)) accepted = problem('ListenersNotValid', 'no listener is valid');
+  // Some listeners invalid, others served: still Accepted, with the reason saying so (Gateway API
+  // GatewayReasonListenersNotValid is used with Accepted=True in that case).
+  const invalid = gw.listeners.filter((l) => !l.accepted.ok).map((l) => l.spec.name);
+  if (accepted.ok && invalid.length > 0) accepted = pass('ListenersNotValid', `listeners ${invalid.join(', ')} are not valid; the others are served`);
   const anyProgrammed = gw.listeners.some(programmed);
   const programmedVerdict = !accepted.ok
     ? problem('Invalid', accepted.message)

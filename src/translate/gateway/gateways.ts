@@ -181,7 +181,8 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
     conflicted: pass('NoConflicts', 'no conflicts'),
     resolvedRefs,
     certificateRefs,
-    supportedKinds: kinds,
+    // No route kind is served on a protocol Sluice does not speak.
+    supportedKinds: protocol ? kinds : [],
     certificates,
     sockets: [],
     attached: new Set(),

@@ -222,7 +222,8 @@ func (a *agent) nodeStatus() corev1.NodeStatus {
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "sluice conformance node agent", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
-		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: *nodeIP}, {Type: corev1.NodeHostName, Address: *nodeName}},
+		// No Hostname address: the apiserver prefers it for kubelet connections and cannot resolve it.
+		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: *nodeIP}},
 		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(*logPort)}},
 		NodeInfo:  corev1.NodeSystemInfo{KubeletVersion: "v1.36.3-sluice-nodeagent", OperatingSystem: "linux", Architecture: "amd64"},
 	}
