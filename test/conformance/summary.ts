@@ -2,12 +2,30 @@
 // per-test results, its `go test -v` log:
 //
 //   node test/conformance/summary.ts REPORT.yaml|- [conformance.log]
-//   node test/conformance/summary.ts --readme-line REPORT.yaml   (the README's result line)
+//   node test/conformance/summary.ts --readme [REPORT.yaml]   rewrite the README's result line
 //
-// Numbers are read, never typed: the README line is generated from the report by
-// test/conformance/readme.ts.
-import { readFileSync } from 'node:fs';
+// Numbers are read, never typed: the README line (between <!-- conformance:begin --> and
+// <!-- conformance:end -->) is generated from the report (default: the one of package.json's
+// version), and test/unit/conformance-readme.test.ts fails when it does not match.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parse } from 'yaml';
+
+export const BEGIN = '<!-- conformance:begin -->';
+export const END = '<!-- conformance:end -->';
+
+export function defaultReportPath(repo: string): string {
+  const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  return join(repo, 'conformance', 'reports', `sluice-${version}-gateway-http.yaml`);
+}
+
+/** README text with the line between the markers replaced. */
+export function withLine(readme: string, line: string): string {
+  const start = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  if (start === -1 || end < start) throw new Error(`README.md has no ${BEGIN} … ${END} block`);
+  return `${readme.slice(0, start + BEGIN.length)}\n${line}\n${readme.slice(end)}`;
+}
 
 interface Stats { Passed?: number; Failed?: number; Skipped?: number }
 interface Status { result?: string; statistics?: Stats; failedTests?: string[]; skippedTests?: string[] }
@@ -29,15 +47,16 @@ function counts(s: Status | undefined): string {
   return `${st.Passed ?? 0} passed, ${st.Failed ?? 0} failed, ${st.Skipped ?? 0} skipped (${s?.result ?? 'no result'})`;
 }
 
-/** "GATEWAY-HTTP core 37/37, extended 20/20 declared" for the README. */
+/** "GATEWAY-HTTP core 37/37, extended 20/38 features declared, their tests 23/23 passed" for the README. */
 export function readmeLine(report: Report, reportPath: string): string {
   const parts = (report.profiles ?? []).map((p) => {
     const c = p.core.statistics ?? {};
     const coreTotal = (c.Passed ?? 0) + (c.Failed ?? 0);
     const ext = p.extended;
     const e = ext?.statistics ?? {};
-    const features = ext?.supportedFeatures?.length ?? 0;
-    const extText = ext ? `, extended ${e.Passed ?? 0}/${(e.Passed ?? 0) + (e.Failed ?? 0)} tests of ${features} declared features` : '';
+    const declared = ext?.supportedFeatures?.length ?? 0;
+    const all = declared + (ext?.unsupportedFeatures?.length ?? 0);
+    const extText = ext ? `, extended ${declared}/${all} features declared, their tests ${e.Passed ?? 0}/${(e.Passed ?? 0) + (e.Failed ?? 0)} passed` : '';
     return `${p.name} core ${c.Passed ?? 0}/${coreTotal}${extText}`;
   });
   return `Gateway API conformance: ${report.gatewayAPIVersion ?? '?'} (${report.gatewayAPIChannel ?? '?'} channel), ${parts.join('; ')}, run ${report.date ?? '?'} (report: [${reportPath}](${reportPath}))`;
@@ -53,9 +72,12 @@ function perTest(log: string): { passed: string[]; failed: string[]; skipped: st
 }
 
 function main(args: string[]): number {
-  if (args[0] === '--readme-line') {
-    const file = args[1]!;
-    process.stdout.write(`${readmeLine(readReport(file), file)}\n`);
+  if (args[0] === '--readme') {
+    const repo = join(import.meta.dirname, '..', '..');
+    const report = args[1] ?? defaultReportPath(repo);
+    const file = join(repo, 'README.md');
+    writeFileSync(file, withLine(readFileSync(file, 'utf8'), readmeLine(readReport(report), relative(repo, report))));
+    process.stdout.write(`conformance: README line updated from ${relative(repo, report)}\n`);
     return 0;
   }
   const [file, logFile] = args;
