@@ -59,7 +59,7 @@ export function readmeLine(report: Report, reportPath: string): string {
     const extText = ext ? `, extended ${declared}/${all} features declared, their tests ${e.Passed ?? 0}/${(e.Passed ?? 0) + (e.Failed ?? 0)} passed` : '';
     return `${p.name} core ${c.Passed ?? 0}/${coreTotal}${extText}`;
   });
-  return `Gateway API conformance: ${report.gatewayAPIVersion ?? '?'} (${report.gatewayAPIChannel ?? '?'} channel), ${parts.join('; ')}, run ${report.date ?? '?'} (report: [${reportPath}](${reportPath}))`;
+  return `Gateway API conformance: ${report.gatewayAPIVersion ?? '?'} (${report.gatewayAPIChannel ?? '?'} channel), ${parts.join('; ')} (report: [${reportPath}](${reportPath}))`;
 }
 
 function perTest(log: string): { passed: string[]; failed: string[]; skipped: string[] } {

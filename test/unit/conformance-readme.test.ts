@@ -24,7 +24,7 @@ describe('README conformance line', () => {
       },
       'r.yaml',
     );
-    expect(line).toBe('Gateway API conformance: v1.6.1 (standard channel), GATEWAY-HTTP core 36/37, extended 2/3 features declared, their tests 5/7 passed, run d (report: [r.yaml](r.yaml))');
+    expect(line).toBe('Gateway API conformance: v1.6.1 (standard channel), GATEWAY-HTTP core 36/37, extended 2/3 features declared, their tests 5/7 passed (report: [r.yaml](r.yaml))');
     expect(withLine(`a\n${BEGIN}\nold\n${END}\nb`, 'new')).toBe(`a\n${BEGIN}\nnew\n${END}\nb`);
   });
 });
