@@ -119,8 +119,10 @@ set -e
 step "suite finished (exit $suite_rc); logs in $logs"
 if [[ -f "$report" ]]; then
   "$NODE" "$here/summary.ts" "$report" "$logs/conformance.log"
-  # A full run with the declared features is what the README reports.
-  if [[ -z "$run_test" && -z "${SLUICE_CONFORMANCE_REPORT:-}" && $# -eq 0 ]]; then
+  # A full run with the declared features is what the README reports. Only a passing run: the
+  # suite's report does not count failures of its parallel tests (GatewayListenerUnsupportedProtocol
+  # once failed with the report saying core 37/37); the go test exit status does.
+  if [[ -z "$run_test" && -z "${SLUICE_CONFORMANCE_REPORT:-}" && $# -eq 0 && $suite_rc -eq 0 ]]; then
     "$NODE" "$here/summary.ts" --readme "$report"
   fi
 else
