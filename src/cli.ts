@@ -6,6 +6,7 @@ import { DEFAULT_ACCESS_LOG_FIELDS, parseAccessLogFields } from './dataplane/acc
 import { parseBytes } from './config/bytes.js';
 import { parseDuration } from './config/duration.js';
 import { parseCidr } from './util/cidr.js';
+import { parseAddressPool } from './translate/gateway/address-pool.js';
 import { fail } from './errors.js';
 
 type RawValues = Map<string, string>;
@@ -104,6 +105,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const trustedProxies = (str('trusted-proxies') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const cidr of trustedProxies) if (typeof parseCidr(cidr) === 'string') throw fail('ConfigInvalid', '--trusted-proxies', `"${cidr}" is not an address or CIDR like 10.0.0.0/8 or fd00::/8`);
   if (v('proxy-protocol') && trustedProxies.length === 0) throw fail('ConfigInvalid', '--proxy-protocol', 'needs --trusted-proxies (PROXY headers are accepted from trusted sources only)');
+  const gatewayAddressPool = str('gateway-address-pool') || undefined;
+  if (gatewayAddressPool !== undefined) {
+    const pool = parseAddressPool(gatewayAddressPool);
+    if (typeof pool === 'string') throw fail('ConfigInvalid', '--gateway-address-pool', `"${gatewayAddressPool}": ${pool}`);
+  }
   const holdoffMs = num('debounce');
   const maxDelayMs = num('debounce-max');
   if (maxDelayMs < holdoffMs) throw fail('ConfigInvalid', '--debounce-max', 'must not be shorter than --debounce');
@@ -123,6 +129,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     ingressClass: str('ingress-class')!,
     watchNamespace: str('watch-namespace') || undefined,
     publishAddress: (str('publish-address') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    gatewayAddressPool,
     publishService,
     leaderElect: v('leader-elect') as boolean,
     lease: {

@@ -53,7 +53,13 @@ async function runController(config: Config, log: Logger): Promise<void> {
   const pipeline = new Pipeline({
     store,
     sink,
-    translateOptions: { ingressClass: config.ingressClass, watchNamespace: config.watchNamespace, publishAddresses: config.publishAddress, defaultCertificate: config.defaultCertificate },
+    translateOptions: {
+      ingressClass: config.ingressClass,
+      watchNamespace: config.watchNamespace,
+      publishAddresses: config.publishAddress,
+      defaultCertificate: config.defaultCertificate,
+      gatewayAddressPool: config.gatewayAddressPool,
+    },
     debounce: config.debounce,
     metrics,
     log,

@@ -66,6 +66,8 @@ export interface Config {
   readonly ingressClass: string;
   readonly watchNamespace: string | undefined;
   readonly publishAddress: readonly string[];
+  /** --gateway-address-pool, as given (validated); undefined = Gateways share the bind address. */
+  readonly gatewayAddressPool: string | undefined;
   readonly publishService: { readonly namespace: string; readonly name: string } | undefined;
   readonly leaderElect: boolean;
   readonly lease: {

@@ -25,6 +25,7 @@ export const OPTIONS = [
   { flag: 'ingress-class', type: 'string', default: 'sluice', help: 'IngressClass name this instance serves' },
   { flag: 'watch-namespace', type: 'string', help: 'watch only this namespace (default: all)' },
   { flag: 'publish-address', type: 'string', help: 'address written to Ingress status (comma-separated IPs or hostnames)' },
+  { flag: 'gateway-address-pool', type: 'string', help: 'IPv4 CIDR; each Gateway without spec.addresses gets its own address from it (the host must route it locally)' },
   { flag: 'publish-service', type: 'string', help: 'namespace/name of the Service whose address goes to Ingress status' },
   { flag: 'leader-elect', type: 'bool', default: 'false', help: 'elect a leader through a Lease; only the leader writes status' },
   { flag: 'lease-name', type: 'string', default: 'sluice-leader', help: 'name of the leader-election Lease' },

@@ -13,6 +13,12 @@ export interface TranslateOptions {
    */
   readonly publishAddresses?: readonly string[] | undefined;
   /**
+   * --gateway-address-pool (an IPv4 CIDR, validated by the CLI): each Gateway without
+   * spec.addresses gets its own address from this range (served and published in
+   * status.addresses), so Gateways can share ports.
+   */
+  readonly gatewayAddressPool?: string | undefined;
+  /**
    * The kubernetes.io/tls Secret served for unknown or missing SNI (--default-certificate); it
    * becomes every HTTPS listener's tls.defaultCertificate. Unset or unusable: the data plane's
    * generated certificate.

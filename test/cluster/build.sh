@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Build kube-apiserver and etcd from Go modules (test/cluster/kube/go.mod) into
-# the cache dir. Idempotent: skips the build when both binaries exist and the
-# stamp matches the hash of go.mod + go.sum + build settings.
+# Build kube-apiserver, kube-controller-manager, kube-scheduler and etcd from Go
+# modules (test/cluster/kube/go.mod) into the cache dir. Idempotent: skips the
+# build when all binaries exist and the stamp matches the hash of go.mod +
+# go.sum + build settings. The controller-manager and scheduler are only used by
+# the conformance harness (test/conformance); integration tests need the other two.
 #
 #   SLUICE_CACHE_DIR   cache root (default: <repo>/.cache)
 #   SLUICE_BUILD_FORCE=1  rebuild even if the stamp matches
 #   SLUICE_GO          go binary to use (default: go on PATH)
 #
-# Output: $SLUICE_CACHE_DIR/kube/bin/{kube-apiserver,etcd}
+# Output: $SLUICE_CACHE_DIR/kube/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,etcd}
 # Go caches: $SLUICE_CACHE_DIR/go/{build,mod}
 set -euo pipefail
 
@@ -36,13 +38,16 @@ buildflags=(-trimpath "-ldflags=$ldflags")
 
 want=$( { cat "$moddir/go.mod" "$moddir/go.sum"; echo "${buildflags[*]}"; } | sha256sum | cut -d' ' -f1)
 
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 is_fresh() {
-  [[ -x "$bindir/kube-apiserver" && -x "$bindir/etcd" && -f "$stamp" ]] &&
+  local b
+  for b in "${binaries[@]}"; do [[ -x "$bindir/$b" ]] || return 1; done
+  [[ -f "$stamp" ]] &&
     [[ "$(cat "$stamp")" == "$want" ]]
 }
 
 if [[ "${SLUICE_BUILD_FORCE:-0}" != 1 ]] && is_fresh; then
-  echo "build.sh: kube-apiserver and etcd are up to date in $bindir"
+  echo "build.sh: ${binaries[*]} are up to date in $bindir"
   exit 0
 fi
 
@@ -75,7 +80,7 @@ export GOFLAGS="-buildvcs=false -mod=readonly"
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 
-echo "build.sh: building kube-apiserver $kube_version and etcd with $gover into $bindir"
+echo "build.sh: building kube-apiserver, kube-controller-manager, kube-scheduler $kube_version and etcd with $gover into $bindir"
 start=$(date +%s)
 cd "$moddir"
 
@@ -92,9 +97,13 @@ build_one() { # <name> <package>
 rm -f "$stamp"
 build_one etcd go.etcd.io/etcd/server/v3
 build_one kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+build_one kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
+build_one kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
 echo "$want" >"$stamp"
 
 end=$(date +%s)
 echo "build.sh: done in $((end - start))s"
 "$bindir/kube-apiserver" --version
+"$bindir/kube-controller-manager" --version
+"$bindir/kube-scheduler" --version
 "$bindir/etcd" --version | head -1

@@ -5,8 +5,11 @@ import type { ServiceRef } from '../clusters.js';
 import { problem, type Verdict } from './conditions.js';
 import type { ReferenceGrants } from './references.js';
 
-/** Backend protocols Sluice cannot speak to (it proxies HTTP/1.1 without upgrades). */
-const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss']);
+/**
+ * Backend protocols Sluice cannot speak to: it proxies HTTP/1.1 in clear text (WebSocket
+ * upgrades included, so kubernetes.io/ws is fine), not h2c and not TLS to backends.
+ */
+const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/wss']);
 
 export interface RuleInputs {
   readonly services: ReadonlyMap<string, Service>;

@@ -10,6 +10,7 @@ import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
 import type { GatewayStatusUpdate, HTTPRouteStatusUpdate, StatusUpdate, TranslateOptions } from '../types.js';
+import { parseAddressPool, type AddressPool } from './address-pool.js';
 import { attachToParent, isGatewayParent, type Attachment } from './attach.js';
 import { judgeGatewayClasses } from './classes.js';
 import { condition, generationOf, pass, problem, type Verdict } from './conditions.js';
@@ -82,7 +83,7 @@ export function translateGatewayApi(
   const services: Map<string, Service> = byKey(snapshot.Service);
   const secrets: Map<string, Secret> = byKey(snapshot.Secret);
   const gateways = snapshot.Gateway.filter((g) => inScope(g, options));
-  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared }, (gw, message) =>
+  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared, addressPool: addressPoolOf(options) }, (gw, message) =>
     diagnostics.error(sourceOf(gw), 'GatewayNotAccepted', 'Invalid', `malformed Gateway (${message})`),
   );
   for (const gc of snapshot.GatewayClass) if (classes.ours.has(gc.metadata.name)) reportUnimplemented(gc, diagnostics);
@@ -308,6 +309,10 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
   const generation = generationOf(gw.gateway);
   let accepted = gw.accepted;
   if (accepted.ok && gw.listeners.length > 0 && !gw.listeners.some((l) => l.accepted.ok)) accepted = problem('ListenersNotValid', 'no listener is valid');
+  // Some listeners invalid, others served: still Accepted, with the reason saying so (Gateway API
+  // GatewayReasonListenersNotValid is used with Accepted=True in that case).
+  const invalid = gw.listeners.filter((l) => !l.accepted.ok).map((l) => l.spec.name);
+  if (accepted.ok && invalid.length > 0) accepted = pass('ListenersNotValid', `listeners ${invalid.join(', ')} are not valid; the others are served`);
   const anyProgrammed = gw.listeners.some(programmed);
   const programmedVerdict = !accepted.ok
     ? problem('Invalid', accepted.message)
@@ -327,8 +332,14 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
   };
 }
 
+function addressPoolOf(options: TranslateOptions): AddressPool | undefined {
+  const pool = options.gatewayAddressPool ? parseAddressPool(options.gatewayAddressPool) : undefined;
+  return typeof pool === 'string' ? undefined : pool;
+}
+
 function statusAddresses(gw: Gateway, own: readonly string[], options: TranslateOptions): { type: string; value: string }[] {
-  if ((gw.spec?.addresses?.length ?? 0) > 0) return own.map((value) => ({ type: 'IPAddress', value }));
+  // Its spec.addresses, or the one the address pool gave it.
+  if ((gw.spec?.addresses?.length ?? 0) > 0 || own.length > 0) return own.map((value) => ({ type: 'IPAddress', value }));
   return (options.publishAddresses ?? []).map((value) => ({ type: /^[0-9.]+$|:/.test(value) ? 'IPAddress' : 'Hostname', value }));
 }
 

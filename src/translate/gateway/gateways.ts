@@ -19,6 +19,7 @@ import { sourceOf } from '../diagnostics.js';
 import { pass, problem, type Verdict } from './conditions.js';
 import { checkHostname } from './hostnames.js';
 import type { ReferenceGrants } from './references.js';
+import { assignPoolAddresses, type AddressPool } from './address-pool.js';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
 
@@ -50,7 +51,7 @@ export interface GatewayState {
   /** "creationTimestamp|namespace/name": claim order. */
   readonly age: string;
   accepted: Verdict;
-  /** IP addresses from spec.addresses; empty = the configured bind address. */
+  /** IP addresses from spec.addresses, else the one from the address pool; empty = the configured bind address. */
   readonly addresses: readonly string[];
   readonly listeners: ListenerState[];
 }
@@ -85,9 +86,15 @@ export interface GatewayInputs {
   readonly grants: ReferenceGrants;
   /** Sockets other translators use, with their protocol; shared when the protocol matches. */
   readonly shared: ReadonlyMap<string, ListenerProtocol>;
+  /** --gateway-address-pool: addresses for Gateways without spec.addresses. */
+  readonly addressPool?: AddressPool | undefined;
 }
 
 const HTTP_ROUTE_KIND = { group: GATEWAY_GROUP, kind: 'HTTPRoute' } as const;
+
+function gatewayKey(gw: Gateway): string {
+  return `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
+}
 
 function gatewayAge(gw: Gateway): string {
   return `${gw.metadata.creationTimestamp ?? '9999'}|${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
@@ -174,7 +181,8 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
     conflicted: pass('NoConflicts', 'no conflicts'),
     resolvedRefs,
     certificateRefs,
-    supportedKinds: kinds,
+    // No route kind is served on a protocol Sluice does not speak.
+    supportedKinds: protocol ? kinds : [],
     certificates,
     sockets: [],
     attached: new Set(),
@@ -214,11 +222,14 @@ export function buildGateways(
   onMalformed: (gw: Gateway, message: string) => void,
 ): { states: GatewayState[]; sockets: Map<string, SocketClaim> } {
   const states: GatewayState[] = [];
-  for (const gw of gateways) {
-    const classVerdict = inputs.classes.get(gw.spec?.gatewayClassName ?? '');
-    if (!classVerdict) continue; // not ours
+  const ours = gateways.filter((gw) => inputs.classes.has(gw.spec?.gatewayClassName ?? ''));
+  const pooled = inputs.addressPool
+    ? assignPoolAddresses(ours.filter((gw) => (gw.spec?.addresses?.length ?? 0) === 0).map((gw) => ({ key: gatewayKey(gw), age: gatewayAge(gw) })), inputs.addressPool)
+    : new Map<string, string>();
+  for (const gw of ours) {
+    const classVerdict = inputs.classes.get(gw.spec?.gatewayClassName ?? '')!;
     try {
-      states.push(buildGateway(gw, classVerdict, inputs));
+      states.push(buildGateway(gw, classVerdict, inputs, pooled.get(gatewayKey(gw))));
     } catch {
       // Malformed beyond what the CRD allows (possible in file mode): this Gateway only is dropped.
       onMalformed(gw, 'its spec does not follow the Gateway API schema');
@@ -227,8 +238,10 @@ export function buildGateways(
   return { states, sockets: claimSockets(states, inputs.shared) };
 }
 
-function buildGateway(gw: Gateway, classVerdict: Verdict, inputs: GatewayInputs): GatewayState {
-  const { addresses, verdict: addressVerdict } = judgeAddresses(gw);
+function buildGateway(gw: Gateway, classVerdict: Verdict, inputs: GatewayInputs, pooled: string | undefined): GatewayState {
+  const judged = judgeAddresses(gw);
+  const { verdict: addressVerdict } = judged;
+  const addresses = judged.addresses.length === 0 && pooled !== undefined ? [pooled] : judged.addresses;
   let accepted = pass('Accepted', 'Gateway is accepted');
   if (!classVerdict.ok) accepted = problem('Invalid', `GatewayClass ${gw.spec?.gatewayClassName} is not accepted: ${classVerdict.message}`);
   else if (gw.spec?.infrastructure?.parametersRef) {

@@ -32,6 +32,8 @@ staging=$(grep -E '^[[:space:]]*k8s\.io/[^[:space:]]+ v0\.0\.0$' "$modfile" | aw
   echo 'tool ('
   echo '	go.etcd.io/etcd/server/v3'
   echo '	k8s.io/kubernetes/cmd/kube-apiserver'
+  echo '	k8s.io/kubernetes/cmd/kube-controller-manager'
+  echo '	k8s.io/kubernetes/cmd/kube-scheduler'
   echo ')'
   echo
   echo 'require ('

@@ -71,6 +71,9 @@ describe('parseConfig', () => {
     expect(error(() => parseConfig(['--proxy-protocol'], {})).message).toContain('--trusted-proxies');
     expect(error(() => parseConfig(['--max-request-body', '10 megs'], {})).message).toContain('--max-request-body');
     expect(error(() => parseConfig(['--default-certificate', 'nons'], {})).message).toContain('namespace/name');
+    expect(parseConfig(['--gateway-address-pool', '10.99.0.0/24'], {}).gatewayAddressPool).toBe('10.99.0.0/24');
+    expect(parseConfig([], {}).gatewayAddressPool).toBeUndefined();
+    expect(error(() => parseConfig(['--gateway-address-pool', 'fd00::/64'], {})).message).toContain('only IPv4');
   });
 
   it('documents every flag in --help', () => {
