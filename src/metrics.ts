@@ -71,6 +71,12 @@ export class Metrics {
     labelNames: ['provider', 'code'] as const,
     registers: [this.registry],
   });
+  readonly listenerBindFailures = new Counter({
+    name: 'sluice_listener_bind_failures_total',
+    help: 'Attempts to open a listener socket that failed (an address this host lacks, a port taken), by listener and error code; the other listeners keep serving.',
+    labelNames: ['listener', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly proxyProtocolErrors = new Counter({
     name: 'sluice_proxy_protocol_errors_total',
     help: 'Connections closed while reading their PROXY protocol header, by reason (untrusted, missing, malformed, timeout, closed).',

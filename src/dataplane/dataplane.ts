@@ -66,6 +66,8 @@ export class DataPlane {
   private draining = false;
   private clusters = new Map<string, ClusterRuntime>();
   private readonly sockets = new Map<string, Socket>();
+  /** Listener sockets that failed to open, by key, with the error code last seen. */
+  private readonly bindFailures = new Map<string, string>();
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
@@ -163,7 +165,9 @@ export class DataPlane {
     this.pools.retain(keep);
     this.health.retain(live);
     this.stats.retain(routeIds(table), new Set(live.keys()));
-    for (const l of table.listeners) await this.ensureSocket(l);
+    // A socket that cannot be opened (an address this host does not have, a port taken) is that
+    // listener's problem only: the table is installed and every other listener serves.
+    for (const l of table.listeners) await this.ensureSocket(l).catch(() => undefined);
     // New certificates apply to the next handshake; only the no-SNI default needs a push.
     for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);
   }
@@ -220,10 +224,15 @@ export class DataPlane {
     this.sockets.set(key, socket);
     try {
       await app.listen({ host: address, port });
+      this.bindFailures.delete(key);
       this.log.info({ listener: l.name, address, port }, 'listening');
     } catch (err) {
       this.sockets.delete(key);
-      this.log.error({ err, listener: l.name, address, port }, 'cannot listen');
+      const code = (err as { code?: string }).code ?? 'error';
+      this.options.metrics.listenerBindFailures.labels(l.name, code).inc();
+      // Every install tries again; one log line per listener and cause, not one per table.
+      if (this.bindFailures.get(key) !== code) this.log.error({ err, listener: l.name, address, port }, 'cannot listen');
+      this.bindFailures.set(key, code);
       throw err;
     }
   }
