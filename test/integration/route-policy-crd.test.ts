@@ -66,7 +66,7 @@ const ingressRef = (name: string) => ({ group: 'networking.k8s.io', kind: 'Ingre
 interface Edge {
   sources: { name: string }[];
   basicAuth?: { users: { name: string; hash: string }[]; realm: string };
-  compression?: { types: string[] };
+  rateLimit?: { rules: { requests: number; burst: number }[] };
   denyAll?: { reason: string };
 }
 
@@ -128,7 +128,7 @@ test('CRD installed after start: a policy on an Ingress is picked up, its htpass
   await must(c, 'POST', policiesPath(ns), policy('web-edge', {
     targetRefs: [ingressRef('web')],
     basicAuth: { secretRef: { name: 'users' }, realm: 'web' },
-    compression: { types: ['gzip'] },
+    rateLimit: { rules: [{ limit: { requests: 10, unit: 'Second' } }] },
   }));
   await sluice.waitForLog('that the RoutePolicy CRD was found', (l) => l.msg === 'Sluice API CRDs found: watching them' && JSON.stringify(l.watching).includes('routepolicies'), 30_000);
   const ancestor = await acceptedBecomes('web-edge', 'Accepted');
@@ -141,16 +141,16 @@ test('CRD installed after start: a policy on an Ingress is picked up, its htpass
   expect(edge).toEqual({
     sources: [{ kind: 'RoutePolicy', namespace: ns, name: 'web-edge' }],
     basicAuth: { realm: 'web', users: HTPASSWD.trim().split('\n').map((l) => ({ name: l.slice(0, l.indexOf(':')), hash: l.slice(l.indexOf(':') + 1) })) },
-    compression: { types: ['gzip'], minLength: 1024, contentTypes: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'application/wasm', 'image/svg+xml'] },
+    rateLimit: { type: 'Local', rules: [{ clientSelectors: [], requests: 10, unitMs: 1000, burst: 10 }] },
   });
   // The other Ingress is untouched.
   expect(await edgeOf('admin.rp.test', () => true)).toBeUndefined();
 
   // A spec change is a new generation: the condition follows it.
   const current = await must(c, 'GET', policyPath(ns, 'web-edge'));
-  await must(c, 'PUT', policyPath(ns, 'web-edge'), { ...current.body, spec: { ...current.body.spec, compression: { types: ['br'] } } });
+  await must(c, 'PUT', policyPath(ns, 'web-edge'), { ...current.body, spec: { ...current.body.spec, rateLimit: { rules: [{ limit: { requests: 20, unit: 'Second' } }] } } });
   await acceptedBecomes('web-edge', 'Accepted', 2);
-  expect((await edgeOf('web.rp.test', (e) => e?.compression?.types[0] === 'br'))?.compression?.types).toEqual(['br']);
+  expect((await edgeOf('web.rp.test', (e) => e?.rateLimit?.rules[0]?.requests === 20))?.rateLimit?.rules[0]?.burst).toBe(20);
 }, 120_000);
 
 test('the schema and CEL rules reject at create time what they can express', async () => {
