@@ -12,6 +12,7 @@ import { ListenerRouter } from './router.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
+import { CorsRules } from './route-policy/cors.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
@@ -35,6 +36,8 @@ export interface RouteRuntime {
   readonly sticky: StickySessions | undefined;
   /** The route policy's admission checks (IP lists, auth, rate limits); undefined: none, and no cost. */
   readonly admission?: AdmissionChain | undefined;
+  /** The route policy's CORS rules (preflights are answered in admission; the exchange decorates answers). */
+  readonly cors?: CorsRules | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -67,8 +70,9 @@ function routeRuntime(route: Route): RouteRuntime {
   const redirect = route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined;
   const retry = route.retry ? new RetryRules(route.retry) : undefined;
   const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
-  const admission = route.action.type === 'forward' ? compileAdmission(route) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky, admission };
+  const cors = route.action.type === 'forward' && route.edge?.cors ? new CorsRules(route.edge.cors) : undefined;
+  const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

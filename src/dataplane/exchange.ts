@@ -269,6 +269,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     }
     stripResponseHopByHop(headers);
     this.plan.backend.responseHeaders?.(headers);
+    this.plan.rt.cors?.decorate(headers, this.req.headers.origin);
     if (this.sticky) this.sessionHeader(headers);
     if (this.hashCookie) addHeader(headers, 'set-cookie', this.hashCookie);
     if (this.ctx.draining()) headers.connection = 'close';

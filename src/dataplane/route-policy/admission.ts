@@ -18,6 +18,7 @@ import { forwardAuthCheck } from './forward-auth.js';
 import { ipAccessCheck } from './ip-access.js';
 import { rateLimitCheck } from './rate-limit.js';
 import { type Admission, type Check, type Rejection, rejection, type Verdict } from './check.js';
+import { corsPreflightCheck, type CorsRules } from './cors.js';
 import { fallbackServices } from './services.js';
 
 export type { Rejection } from './check.js';
@@ -112,12 +113,14 @@ function answered(a: Admission, started: number, r: Rejection | undefined): void
 }
 
 /** The admission stage of a route, or undefined when its edge policy asks for none. */
-export function compileAdmission(route: Route): AdmissionChain | undefined {
+export function compileAdmission(route: Route, cors?: CorsRules): AdmissionChain | undefined {
   const edge = route.edge;
   if (!edge) return undefined;
   const checks: Check[] = [];
   if (edge.denyAll) checks.push(denyAllCheck(route.id, edge.denyAll.reason));
   if (edge.ipAccess) checks.push(ipAccessCheck(route.id, edge.ipAccess));
+  // Preflights carry no credentials: they are answered before authentication.
+  if (cors) checks.push(corsPreflightCheck(cors));
   if (edge.basicAuth) checks.push(basicAuthCheck(route.id, edge.basicAuth));
   if (edge.forwardAuth) checks.push(forwardAuthCheck(route.id, edge.forwardAuth));
   if (edge.rateLimit && edge.rateLimit.rules.length > 0) checks.push(rateLimitCheck(route.id, edge.rateLimit));
