@@ -21,10 +21,8 @@ HELM_VERSION=v4.1.4
 KUBECTL_VERSION=v1.35.2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${SLUICE_CACHE_DIR:-$repo/.cache}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+# shellcheck source=cache-dir.sh
+source "$here/cache-dir.sh"
 dir=$cache/helm
 bindir=$dir/bin
 stamp=$bindir/.stamp

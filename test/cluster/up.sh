@@ -6,10 +6,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${SLUICE_CACHE_DIR:-$repo/.cache}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+# shellcheck source=cache-dir.sh
+source "$here/cache-dir.sh"
 state=$cache/cluster
 ns=${SLUICE_DEV_NETNS:-sluice-dev}
 IP=${SLUICE_IP:-/usr/sbin/ip}

@@ -11,10 +11,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${SLUICE_CACHE_DIR:-$repo/.cache}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+# shellcheck source=../cluster/cache-dir.sh
+source "$here/../cluster/cache-dir.sh"
 bindir=$cache/conformance/bin
 stamp=$bindir/.stamp
 gobin=${SLUICE_GO:-go}

@@ -3,10 +3,8 @@
 # the suite, stop everything this script started.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cache=${SLUICE_CACHE_DIR:-$repo/.cache}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+# shellcheck source=../cluster/cache-dir.sh
+source "$here/../cluster/cache-dir.sh"
 # shellcheck source=../cluster/node.sh
 source "$repo/test/cluster/node.sh"
 kbin=$cache/kube/bin
