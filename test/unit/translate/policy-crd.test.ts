@@ -2,9 +2,6 @@
 // is one translate reads and one src/api/sluice.ts declares, every field translate reads is in the
 // schema (the apiserver would prune it otherwise), and the enums and bounds are the same values.
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { MAX_CHOICE_COUNT, MAX_TABLE_SIZE, HASH_TYPES, LOAD_BALANCER_TYPES } from '../../../src/translate/policy/load-balancer.js';
 import { MAX_EXPECTED_STATUSES, MAX_THRESHOLD, PROBE_METHODS } from '../../../src/translate/policy/health-check.js';
 import { MAX_RETRIES, MAX_STATUS_CODES, RETRY_ON } from '../../../src/translate/policy/retry.js';
@@ -14,47 +11,10 @@ import { MAX_LIMIT } from '../../../src/translate/policy/circuit-breaker.js';
 import { implementedFieldPaths, unimplementedFields } from '../../../src/translate/unimplemented.js';
 import { WATCHED_KINDS } from '../../../src/api/kinds.js';
 import type { KubeObject } from '../../../src/api/core.js';
+import { everyField, loadCrd, schemaPaths } from '../support/crd-schema.js';
 import { undeclaredFields } from '../support/declared-fields.js';
 
-interface Schema {
-  type?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  maxItems?: number;
-  pattern?: string;
-  default?: unknown;
-}
-
-const crd = parse(readFileSync(join(process.cwd(), 'crds', 'sluice', 'sluice.dev_backendtrafficpolicies.yaml'), 'utf8'));
-const version = crd.spec.versions[0];
-const root: Schema = version.schema.openAPIV3Schema;
-const spec = root.properties!['spec']!;
-
-function at(path: string): Schema {
-  let s: Schema = spec;
-  for (const part of path.split('.')) {
-    const next = (s.type === 'array' ? s.items! : s).properties?.[part];
-    if (!next) throw new Error(`${path}: no ${part} in the CRD schema`);
-    s = next;
-  }
-  return s;
-}
-
-/** Every property path of the spec schema ("loadBalancer.consistentHash.tableSize"). */
-function schemaPaths(s: Schema, prefix = ''): string[] {
-  const props = (s.type === 'array' ? s.items! : s).properties ?? {};
-  return Object.entries(props).flatMap(([name, child]) => [`${prefix}${name}`, ...schemaPaths(child, `${prefix}${name}.`)]);
-}
-
-/** An object with every property of the schema set (leaves get a placeholder). */
-function everyField(s: Schema): unknown {
-  if (s.type === 'array') return [everyField(s.items!)];
-  if (s.type === 'object') return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, everyField(v)]));
-  return s.type === 'string' ? 'x' : 1;
-}
+const { crd, version, root, spec, at } = loadCrd('sluice.dev_backendtrafficpolicies.yaml');
 
 describe('the BackendTrafficPolicy CRD', () => {
   it('is group sluice.dev, the version the store keeps, served and stored, namespaced, with a status subresource', () => {

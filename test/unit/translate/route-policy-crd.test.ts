@@ -3,9 +3,6 @@
 // schema (the apiserver would prune it otherwise), and the enums, bounds and patterns are the
 // same values.
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { WATCHED_KINDS } from '../../../src/api/kinds.js';
 import type { KubeObject } from '../../../src/api/core.js';
 import { MAX_ANCESTORS } from '../../../src/translate/policy/ancestors.js';
@@ -20,45 +17,10 @@ import { mediaTypeProblem, originProblem, parseQuantity, QUANTITY_PATTERN } from
 import { headerNameProblem } from '../../../src/translate/policy/names.js';
 import { canonicalCidr } from '../../../src/translate/route-policy/cidrs.js';
 import { implementedFieldPaths, unimplementedFields } from '../../../src/translate/unimplemented.js';
+import { everyField, loadCrd, schemaPaths } from '../support/crd-schema.js';
 import { undeclaredFields } from '../support/declared-fields.js';
 
-interface Schema {
-  type?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  maxItems?: number;
-  pattern?: string;
-  description?: string;
-}
-
-const crd = parse(readFileSync(join(process.cwd(), 'crds', 'sluice', 'sluice.dev_routepolicies.yaml'), 'utf8'));
-const version = crd.spec.versions[0];
-const root: Schema = version.schema.openAPIV3Schema;
-const spec = root.properties!['spec']!;
-
-function at(path: string): Schema {
-  let s: Schema = spec;
-  for (const part of path.split('.')) {
-    const next = (s.type === 'array' ? s.items! : s).properties?.[part];
-    if (!next) throw new Error(`${path}: no ${part} in the CRD schema`);
-    s = next;
-  }
-  return s;
-}
-
-function schemaPaths(s: Schema, prefix = ''): string[] {
-  const props = (s.type === 'array' ? s.items! : s).properties ?? {};
-  return Object.entries(props).flatMap(([name, child]) => [`${prefix}${name}`, ...schemaPaths(child, `${prefix}${name}.`)]);
-}
-
-function everyField(s: Schema): unknown {
-  if (s.type === 'array') return [everyField(s.items!)];
-  if (s.type === 'object') return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, everyField(v)]));
-  return s.type === 'string' ? 'x' : s.type === 'boolean' ? true : 1;
-}
+const { crd, version, root, spec, at } = loadCrd('sluice.dev_routepolicies.yaml');
 
 describe('the RoutePolicy CRD', () => {
   it('is group sluice.dev, the version the store keeps, served and stored, namespaced, with a status subresource', () => {
