@@ -1,11 +1,9 @@
 // The policy readers on their own, for what the golden files show poorly: limits, clamping,
 // derived defaults and precedence corner cases.
 import { describe, expect, it } from '@jest/globals';
-import type { KubeObject, Service } from '../../../src/api/core.js';
+import type { Service } from '../../../src/api/core.js';
 import { validateTable } from '../../../src/table/validate.js';
-import { translate } from '../../../src/translate/translate.js';
-import { implementedFieldPaths } from '../../../src/translate/unimplemented.js';
-import { objectsFromYaml, snapshotFromObjects } from '../support/objects.js';
+import { forEachJunkField } from '../support/junk-policy.js';
 import type { BackendTrafficPolicy } from '../../../src/api/sluice.js';
 import { MAX_TIMEOUT_MS } from '../../../src/table/canonical.js';
 import { Fields } from '../../../src/translate/policy/fields.js';
@@ -120,47 +118,17 @@ describe('resolveConflicts', () => {
 });
 
 describe('junk in any field', () => {
-  const paths = implementedFieldPaths('BackendTrafficPolicy');
-  const junk: unknown[] = [null, 'x', '', -1, 0, 1.5, 1e12, true, [], [1, 'a'], {}, { a: 1 }];
-  const base = `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: app }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: sluice }
-spec: { controller: sluice.dev/ingress-controller }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: web, namespace: app }
-spec:
-  ingressClassName: sluice
-  rules: [{ host: web.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]
-`;
-
   it('never throws: each policy is Accepted or Invalid, and the table stays valid', () => {
     let invalid = 0;
-    for (const path of paths) {
-      for (const value of junk) {
-        const spec: Record<string, unknown> = { targetRefs: [{ group: '', kind: 'Service', name: 'web' }] };
-        let at = spec;
-        const parts = path.split('.');
-        parts.slice(0, -1).forEach((p) => (at = (at[p] ??= {}) as Record<string, unknown>));
-        at[parts.at(-1)!] = value;
-        const policy = { apiVersion: 'sluice.dev/v1alpha1', kind: 'BackendTrafficPolicy', metadata: { name: 'p', namespace: 'app' }, spec };
-        const snapshot = snapshotFromObjects([...objectsFromYaml(base), policy as KubeObject]);
-        const result = translate(snapshot, { ingressClass: 'sluice' });
-        expect(validateTable(result.table)).toEqual([]);
-        const status = result.statuses.find((s) => s.kind === 'BackendTrafficPolicy');
-        const reason = status?.kind === 'BackendTrafficPolicy' ? (status.ancestors[0]?.conditions[0]?.reason ?? 'none') : 'missing';
-        expect([path, value, ['Accepted', 'Invalid', 'TargetNotFound', 'none']]).toEqual([path, value, expect.arrayContaining([reason])]);
-        if (reason === 'Invalid') invalid++;
-        // Each reader names what is wrong; none falls through to the catch-all.
-        expect([path, value, result.diagnostics.some((d) => d.message.includes('malformed BackendTrafficPolicy'))]).toEqual([path, value, false]);
-      }
-    }
-    expect(invalid).toBeGreaterThan(paths.length * 5); // most junk is refused, not quietly used
+    const paths = forEachJunkField('BackendTrafficPolicy', { group: '', kind: 'Service', name: 'web' }, (path, value, result) => {
+      expect(validateTable(result.table)).toEqual([]);
+      const status = result.statuses.find((s) => s.kind === 'BackendTrafficPolicy');
+      const reason = status?.kind === 'BackendTrafficPolicy' ? (status.ancestors[0]?.conditions[0]?.reason ?? 'none') : 'missing';
+      expect([path, value, ['Accepted', 'Invalid', 'TargetNotFound', 'none']]).toEqual([path, value, expect.arrayContaining([reason])]);
+      if (reason === 'Invalid') invalid++;
+      // Each reader names what is wrong; none falls through to the catch-all.
+      expect([path, value, result.diagnostics.some((d) => d.message.includes('malformed BackendTrafficPolicy'))]).toEqual([path, value, false]);
+    });
+    expect(invalid).toBeGreaterThan(paths * 5); // most junk is refused, not quietly used
   });
 });

@@ -3,12 +3,9 @@
 import { createHash } from 'node:crypto';
 import { BlockList } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import type { KubeObject } from '../../../src/api/core.js';
 import { validateTable } from '../../../src/table/validate.js';
 import { Fields } from '../../../src/translate/policy/fields.js';
-import { translate } from '../../../src/translate/translate.js';
-import { implementedFieldPaths } from '../../../src/translate/unimplemented.js';
-import { objectsFromYaml, snapshotFromObjects } from '../support/objects.js';
+import { forEachJunkField } from '../support/junk-policy.js';
 import { readCache, readCoalescing } from '../../../src/translate/route-policy/caching.js';
 import { canonicalCidr } from '../../../src/translate/route-policy/cidrs.js';
 import { readCompression } from '../../../src/translate/route-policy/compression.js';
@@ -180,51 +177,22 @@ describe('block readers', () => {
 });
 
 describe('junk in any field of a RoutePolicy', () => {
-  const paths = implementedFieldPaths('RoutePolicy');
-  const junk: unknown[] = [null, 'x', '', -1, 0, 1.5, 1e12, true, [], [1, 'a'], {}, { a: 1 }];
-  const base = `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: app }
-spec: { ports: [{ name: http, port: 80 }] }
----
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: sluice }
-spec: { controller: sluice.dev/ingress-controller }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: web, namespace: app }
-spec:
-  ingressClassName: sluice
-  rules: [{ host: web.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]
-`;
-
   it('never throws; the table stays valid; a refused security block always denies its route', () => {
     let invalid = 0;
-    for (const path of paths) {
-      for (const value of junk) {
-        const spec: Record<string, unknown> = { targetRefs: [{ group: 'networking.k8s.io', kind: 'Ingress', name: 'web' }] };
-        let at = spec;
-        const parts = path.split('.');
-        parts.slice(0, -1).forEach((p) => (at = (at[p] ??= {}) as Record<string, unknown>));
-        at[parts.at(-1)!] = value;
-        const policy = { apiVersion: 'sluice.dev/v1alpha1', kind: 'RoutePolicy', metadata: { name: 'p', namespace: 'app' }, spec };
-        const snapshot = snapshotFromObjects([...objectsFromYaml(base), policy as KubeObject]);
-        const result = translate(snapshot, { ingressClass: 'sluice' });
-        expect(validateTable(result.table)).toEqual([]);
-        const status = result.statuses.find((s) => s.kind === 'RoutePolicy');
-        const reason = status?.kind === 'RoutePolicy' ? (status.ancestors[0]?.conditions[0]?.reason ?? 'none') : 'missing';
-        expect([path, value, ['Accepted', 'Invalid', 'TargetNotFound', 'none']]).toEqual([path, value, expect.arrayContaining([reason])]);
-        if (reason === 'Invalid') invalid++;
-        expect([path, value, result.diagnostics.some((d) => d.message.includes('malformed RoutePolicy'))]).toEqual([path, value, false]);
-        const edge = result.table.listeners[0]?.virtualHosts[0]?.routes[0]?.edge;
-        const security = ['ipAccess', 'basicAuth', 'forwardAuth'].includes(parts[0]!);
-        const refused = result.diagnostics.some((d) => d.code === 'SLUICE_ROUTE_POLICY_BLOCK_INVALID' && d.message.startsWith(`spec.${parts[0]}`));
-        if (security && refused) expect([path, value, edge?.denyAll !== undefined]).toEqual([path, value, true]);
-        if (!security) expect([path, value, edge?.denyAll]).toEqual([path, value, undefined]);
-      }
-    }
-    expect(invalid).toBeGreaterThan(paths.length * 5); // most junk is refused, not quietly used
+    const paths = forEachJunkField('RoutePolicy', { group: 'networking.k8s.io', kind: 'Ingress', name: 'web' }, (path, value, result) => {
+      expect(validateTable(result.table)).toEqual([]);
+      const status = result.statuses.find((s) => s.kind === 'RoutePolicy');
+      const reason = status?.kind === 'RoutePolicy' ? (status.ancestors[0]?.conditions[0]?.reason ?? 'none') : 'missing';
+      expect([path, value, ['Accepted', 'Invalid', 'TargetNotFound', 'none']]).toEqual([path, value, expect.arrayContaining([reason])]);
+      if (reason === 'Invalid') invalid++;
+      expect([path, value, result.diagnostics.some((d) => d.message.includes('malformed RoutePolicy'))]).toEqual([path, value, false]);
+      const edge = result.table.listeners[0]?.virtualHosts[0]?.routes[0]?.edge;
+      const block = path.split('.')[0]!;
+      const security = ['ipAccess', 'basicAuth', 'forwardAuth'].includes(block);
+      const refused = result.diagnostics.some((d) => d.code === 'SLUICE_ROUTE_POLICY_BLOCK_INVALID' && d.message.startsWith(`spec.${block}`));
+      if (security && refused) expect([path, value, edge?.denyAll !== undefined]).toEqual([path, value, true]);
+      if (!security) expect([path, value, edge?.denyAll]).toEqual([path, value, undefined]);
+    });
+    expect(invalid).toBeGreaterThan(paths * 5); // most junk is refused, not quietly used
   });
 });
