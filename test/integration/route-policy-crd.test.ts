@@ -6,22 +6,18 @@
 // gets Accepted=False from Sluice — a broken security block with denyAll on its routes. This
 // suite deletes the CRD first (and with it every RoutePolicy) and leaves it installed.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { Cluster } from '../cluster/harness.js';
 import { Backend, startBackends } from './support/backends.js';
 import { conditionOf, objectBecomes, type ConditionJson } from './support/gateway.js';
 import { api, cluster as attach, createNamespace, installRbac, must } from './support/kube.js';
 import { createApp, ingress, paths } from './support/objects.js';
+import { deleteSluiceCrd, installSluiceCrd } from './support/sluice-crd.js';
 import { Sluice } from './support/sluice.js';
 import { closeTraffic, get } from './support/traffic.js';
 import { eventually, sleep } from '../support/wait.js';
 
 const PORT = 8080;
 const CONTROLLER = 'sluice.dev/gateway-controller';
-const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-const CRD_NAME = 'routepolicies.sluice.dev';
 const policiesPath = (ns: string) => `/apis/sluice.dev/v1alpha1/namespaces/${ns}/routepolicies`;
 const policyPath = (ns: string, name: string) => `${policiesPath(ns)}/${name}`;
 // alice: bcrypt (the well-known "U*U" test vector), bob: {SHA} of "password".
@@ -32,25 +28,9 @@ let ns: string;
 let sluice: Sluice;
 const backends: Backend[] = [];
 
-function crdManifest(): unknown {
-  return parse(readFileSync(join(process.cwd(), 'crds', 'sluice', 'sluice.dev_routepolicies.yaml'), 'utf8'));
-}
-
-async function deleteCrd(): Promise<void> {
-  const res = await api(c, 'DELETE', `${CRDS_PATH}/${CRD_NAME}`);
-  if (res.status !== 200 && res.status !== 202 && res.status !== 404) throw new Error(`deleting CRD ${CRD_NAME}: ${res.status}`);
-  await eventually(`CRD ${CRD_NAME} to be gone`, async () => (await api(c, 'GET', `${CRDS_PATH}/${CRD_NAME}`)).status === 404, 60_000, 250);
-}
-
-async function installCrd(): Promise<void> {
-  const res = await api(c, 'POST', CRDS_PATH, crdManifest());
-  if (res.status !== 201) throw new Error(`creating CRD ${CRD_NAME}: ${res.status} ${JSON.stringify(res.body)}`);
-  await eventually(`CRD ${CRD_NAME} to be Established`, async () => {
-    const crd = await api(c, 'GET', `${CRDS_PATH}/${CRD_NAME}`);
-    return (crd.body?.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'Established' && x.status === 'True');
-  }, 30_000);
-  await eventually('routepolicies to be listable', async () => (await api(c, 'GET', policiesPath(ns))).status === 200, 30_000);
-}
+const CRD = { file: 'sluice.dev_routepolicies.yaml', name: 'routepolicies.sluice.dev' };
+const deleteCrd = () => deleteSluiceCrd(c, CRD);
+const installCrd = () => installSluiceCrd(c, CRD, policiesPath(ns));
 
 function policy(name: string, spec: Record<string, unknown>): unknown {
   return { apiVersion: 'sluice.dev/v1alpha1', kind: 'RoutePolicy', metadata: { name, namespace: ns }, spec };
