@@ -95,11 +95,14 @@ ${NGINX_HTTP_COMMON}
 `;
 }
 
-export function haproxyConf(port: number, upstreamPort: number): string {
-  return `global
+/** HAProxy's global section: one thread. */
+export const HAPROXY_GLOBAL = `global
     nbthread 1
     maxconn 8000
+`;
 
+/** The global section and HTTP defaults with keep-alive both ways. */
+export const HAPROXY_HTTP_PREAMBLE = `${HAPROXY_GLOBAL}
 defaults
     mode http
     option http-keep-alive
@@ -107,7 +110,10 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 60s
+`;
 
+export function haproxyConf(port: number, upstreamPort: number): string {
+  return `${HAPROXY_HTTP_PREAMBLE}
 frontend fe
     bind 127.0.0.1:${port}
     default_backend be

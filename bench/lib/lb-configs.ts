@@ -2,7 +2,7 @@
 // over the same endpoints (the slow-endpoint runs), and one "resilient" configuration per proxy
 // for the failure scenarios — the settings a user would deploy to survive a killed, hung or
 // failing endpoint, with the issue's 2 s response timeout.
-import { NGINX_HTTP_COMMON, nginxPreamble } from './configs.ts';
+import { HAPROXY_GLOBAL, HAPROXY_HTTP_PREAMBLE, NGINX_HTTP_COMMON, nginxPreamble } from './configs.ts';
 
 export type LbAlgorithm = 'round-robin' | 'least-conn';
 
@@ -84,11 +84,6 @@ function haproxyServers(endpoints: readonly number[]): string {
   return endpoints.map((p, i) => `    server e${i} 127.0.0.1:${p}`).join('\n');
 }
 
-const HAPROXY_GLOBAL = `global
-    nbthread 1
-    maxconn 8000
-`;
-
 export function haproxyLbConf(frontends: readonly LbFrontend[], endpoints: readonly number[]): string {
   const parts = frontends.map(
     (f, i) => `frontend fe${i}
@@ -100,15 +95,7 @@ backend be${i}
 ${haproxyServers(endpoints)}
 `,
   );
-  return `${HAPROXY_GLOBAL}
-defaults
-    mode http
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-
+  return `${HAPROXY_HTTP_PREAMBLE}
 ${parts.join('\n')}`;
 }
 
