@@ -5,14 +5,28 @@
 // measurable next to thousands of requests a second.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 const dir = process.env.SLUICE_BENCH_MEMORY_DIR;
 if (dir) {
   const role = process.env.SLUICE_WORKER === '1' ? 'worker' : process.env.SLUICE_BENCH_MEMORY_ROLE ?? 'process';
   const file = join(dir, `${process.pid}.json`);
+  // Garbage collections so far: how often the young generation is scavenged is what a smaller semi-space trades for memory.
+  const gc = { count: 0, ms: 0, minorCount: 0, minorMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+      // NODE_PERFORMANCE_GC_MINOR = 1 (a scavenge)
+      if ((e.detail as { kind?: number } | undefined)?.kind === 1) {
+        gc.minorCount++;
+        gc.minorMs += e.duration;
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   const write = () => {
-    writeFileSync(`${file}.tmp`, JSON.stringify({ pid: process.pid, role, at: Date.now(), ...process.memoryUsage() }));
+    writeFileSync(`${file}.tmp`, JSON.stringify({ pid: process.pid, role, at: Date.now(), ...process.memoryUsage(), gc }));
     renameSync(`${file}.tmp`, file);
   };
   write();
