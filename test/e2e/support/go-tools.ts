@@ -1,20 +1,26 @@
 // The Go test tools of test/tools/ (built from Go modules into the cache on first use): an
-// OTLP/HTTP receiver that decodes protobuf with the official OTLP bindings, and Prometheus's
-// OpenMetrics parser.
+// OTLP/HTTP receiver that decodes protobuf with the official OTLP bindings, Prometheus's
+// OpenMetrics parser, and Prometheus itself.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cacheDir, repoRoot } from '../../cluster/harness.js';
+import { eventually, freePort } from '../../support/wait.js';
 
-type Tool = 'otlp-receiver' | 'openmetrics-parse';
+type Tool = 'otlp-receiver' | 'openmetrics-parse' | 'prometheus';
 
-let built = false;
+const built = new Set<Tool>();
 
-/** The path of a tool, built (or found up to date) first. The first build takes a minute or two. */
+/**
+ * The path of a tool, built (or found up to date) first. A cold build takes a minute for the
+ * small tools, and many (up to ~15 on a loaded machine) for Prometheus: give beforeAll time.
+ */
 export function goTool(name: Tool): string {
-  if (!built) {
-    execFileSync('bash', [join(repoRoot(), 'test', 'tools', 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
-    built = true;
+  if (!built.has(name)) {
+    execFileSync('bash', [join(repoRoot(), 'test', 'tools', 'build.sh'), name], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 30 * 60_000 });
+    built.add(name);
   }
   return join(cacheDir(), 'tools', 'bin', name);
 }
@@ -111,4 +117,57 @@ function toHex(e: ReceivedExport): ReceivedExport {
 export function spanAttribute(s: ReceivedSpan, key: string): string | number | boolean | undefined {
   const v = s.attributes.find((a) => a.key === key)?.value;
   return v?.stringValue ?? (v?.intValue !== undefined ? Number(v.intValue) : v?.boolValue);
+}
+
+/** A real Prometheus scraping the given host:port targets every second, with exemplar storage on. */
+export class Prometheus {
+  readonly url: string;
+  private readonly child: ChildProcess;
+  private readonly dir: string;
+  private log = '';
+
+  private constructor(child: ChildProcess, url: string, dir: string) {
+    this.child = child;
+    this.url = url;
+    this.dir = dir;
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.log += c));
+  }
+
+  static async start(targets: readonly string[]): Promise<Prometheus> {
+    const binary = goTool('prometheus');
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-prometheus-'));
+    // Prometheus's default scrape protocols: OpenMetrics first, so exemplars come along.
+    writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, scrape_timeout: 900ms }\nscrape_configs:\n  - job_name: sluice\n    static_configs: [{ targets: ${JSON.stringify(targets)} }]\n`);
+    const port = await freePort();
+    const child = spawn(binary, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const prometheus = new Prometheus(child, `http://127.0.0.1:${port}`, dir);
+    try {
+      await eventually('Prometheus ready', async () => (await fetch(`${prometheus.url}/-/ready`).catch(() => undefined))?.status === 200, 60_000);
+    } catch (err) {
+      await prometheus.stop();
+      throw new Error(`${(err as Error).message}\n${prometheus.log}`);
+    }
+    return prometheus;
+  }
+
+  /** GET an /api/v1 endpoint; returns its data (throws on an API error). */
+  async api<T>(path: string, params: Record<string, string>): Promise<T> {
+    const r = await fetch(`${this.url}/api/v1/${path}?${new URLSearchParams(params)}`);
+    const body = (await r.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error}`);
+    return body.data;
+  }
+
+  output(): string {
+    return this.log;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
