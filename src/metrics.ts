@@ -1,9 +1,28 @@
 // Every Prometheus metric Sluice exports, in one place. Names follow DESIGN.md (prefix sluice_).
 // The per-request metrics count into plain cells and reach prom-client only when the registry is
 // read: a prom-client child hashes its labels into a string on every inc() and observe(), which
-// for the two metrics every request touches cost more than the rest of the bookkeeping.
-import { Counter, Gauge, Histogram, type Metric, Registry, collectDefaultMetrics } from 'prom-client';
+// for the two metrics every request touches cost more than the rest of the bookkeeping. (With
+// exemplars on — tracing — they stay prom-client metrics: exemplars are theirs to keep.)
+import { Counter, Gauge, Histogram, type Metric, Registry, type RegistryContentType, collectDefaultMetrics } from 'prom-client';
 import { SLUICE_VERSION } from './version.js';
+
+/** The labels of an OpenMetrics exemplar: the sampled span a request was traced in. */
+export interface TraceExemplar {
+  readonly trace_id: string;
+  readonly span_id: string;
+}
+
+export interface MetricsOptions {
+  /** The default Node.js process metrics (off in unit tests). */
+  readonly processMetrics?: boolean;
+  /**
+   * Keep exemplars on the request counter and duration histogram (a worker with tracing on).
+   * prom-client then needs an OpenMetrics registry; without it no exemplar is ever built.
+   */
+  readonly exemplars?: boolean;
+}
+
+type RequestLabels = 'route' | 'backend' | 'code';
 
 /** One (route, backend, code) of sluice_requests_total: counted here, added to prom-client's counter on read. */
 interface RequestCell {
@@ -32,7 +51,7 @@ class RouteDurationHistogram {
   readonly help: string;
   private readonly upperBounds: readonly number[];
 
-  constructor(name: string, help: string, upperBounds: readonly number[], registry: Registry) {
+  constructor(name: string, help: string, upperBounds: readonly number[], registry: Registry<RegistryContentType>) {
     this.name = name;
     this.help = help;
     this.upperBounds = upperBounds;
@@ -75,35 +94,14 @@ class RouteDurationHistogram {
   }
 }
 
-export class Metrics {
-  readonly registry = new Registry();
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-  /** route → backend → code → cell: found without building a key string per request. */
-  private readonly requestCells = new Map<string, Map<string, Map<number, RequestCell>>>();
-  readonly requests = new Counter({
-    name: 'sluice_requests_total',
-    help: 'Requests answered by the data plane, by route, backend cluster and status code.',
-    labelNames: ['route', 'backend', 'code'] as const,
-    registers: [this.registry],
-    // Read: what the cells counted since the last read joins the counter.
-    collect: () => {
-      for (const byBackend of this.requestCells.values()) {
-        for (const byCode of byBackend.values()) {
-          for (const c of byCode.values()) {
-            if (c.count === c.flushed) continue;
-            this.requests.labels(...c.labels).inc(c.count - c.flushed);
-            c.flushed = c.count;
-          }
-        }
-      }
-    },
-  });
-  readonly requestDuration = new RouteDurationHistogram(
-    'sluice_request_duration_seconds',
-    'Time from request received to response finished, by route.',
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    this.registry,
-  );
+export class Metrics {
+  /** Rendered only through metrics-exposition.ts, in the format the scraper asked for. */
+  readonly registry = new Registry<RegistryContentType>();
+  // Assigned in the constructor: whether they keep exemplars is an option.
+  readonly requests: Counter<RequestLabels>;
+  readonly requestDuration: Histogram<'route'> | RouteDurationHistogram;
   readonly upstreamErrors = new Counter({
     name: 'sluice_upstream_errors_total',
     help: 'Failed upstream attempts, by backend cluster and kind (connect, timeout, protocol, reset).',
@@ -233,13 +231,42 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  /** route → backend → code → cell (or, with exemplars, counter child): found without building a key string per request. */
+  private readonly requestCells = new Map<string, Map<string, Map<number, RequestCell>>>();
+  private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly exemplars: boolean;
+
+  constructor(options: MetricsOptions = {}) {
+    this.exemplars = options.exemplars === true;
+    // prom-client keeps exemplars only on metrics of an OpenMetrics registry.
+    if (this.exemplars) this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    this.requests = new Counter({
+      name: 'sluice_requests_total',
+      help: 'Requests answered by the data plane, by route, backend cluster and status code.',
+      labelNames: ['route', 'backend', 'code'] as const,
+      enableExemplars: this.exemplars,
+      registers: [this.registry],
+      // Without exemplars the counts wait in cells: a read adds what they counted since the last.
+      ...(this.exemplars ? {} : { collect: () => this.flushRequestCells() }),
+    });
+    const durationHelp = 'Time from request received to response finished, by route.';
+    this.requestDuration = this.exemplars
+      ? new Histogram({ name: 'sluice_request_duration_seconds', help: durationHelp, labelNames: ['route'] as const, buckets: DURATION_BUCKETS, enableExemplars: true, registers: [this.registry] })
+      : new RouteDurationHistogram('sluice_request_duration_seconds', durationHelp, DURATION_BUCKETS, this.registry);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
   }
 
-  /** Counts one answered request: a cell per (route, backend, code) and per route, no label hashing. */
-  countRequest(route: string, backend: string, code: number, seconds: number): void {
+  /**
+   * Counts one answered request: a cell per (route, backend, code) and one per route, no label
+   * hashing. With exemplars on, prom-client's children are cached per (route, backend, code)
+   * instead; a traced request (sampled span) also becomes the exemplar of its counter child and
+   * of its duration bucket, and only then are label objects built. (Without exemplars on, an
+   * exemplar passed in is ignored: nothing could show it.)
+   */
+  countRequest(route: string, backend: string, code: number, seconds: number, exemplar?: TraceExemplar): void {
+    if (this.exemplars) return exemplar ? this.countTraced(route, backend, code, seconds, exemplar) : this.countChildren(route, backend, code, seconds);
     let byBackend = this.requestCells.get(route);
     if (!byBackend) this.requestCells.set(route, (byBackend = new Map()));
     let byCode = byBackend.get(backend);
@@ -247,6 +274,48 @@ export class Metrics {
     let c = byCode.get(code);
     if (!c) byCode.set(code, (c = { count: 0, flushed: 0, labels: [route, backend, String(code)] }));
     c.count++;
-    this.requestDuration.observe(this.requestDuration.cell(route), seconds);
+    const h = this.requestDuration as RouteDurationHistogram;
+    h.observe(h.cell(route), seconds);
+  }
+
+  private flushRequestCells(): void {
+    for (const byBackend of this.requestCells.values()) {
+      for (const byCode of byBackend.values()) {
+        for (const c of byCode.values()) {
+          if (c.count === c.flushed) continue;
+          this.requests.labels(...c.labels).inc(c.count - c.flushed);
+          c.flushed = c.count;
+        }
+      }
+    }
+  }
+
+  private countChildren(route: string, backend: string, code: number, seconds: number): void {
+    let byBackend = this.requestChildren.get(route);
+    if (!byBackend) this.requestChildren.set(route, (byBackend = new Map()));
+    let byCode = byBackend.get(backend);
+    if (!byCode) byBackend.set(backend, (byCode = new Map()));
+    let c = byCode.get(code);
+    if (!c) byCode.set(code, (c = this.requestChild(route, backend, String(code))));
+    c.inc();
+    let h = this.durationChildren.get(route);
+    if (!h) {
+      h = (this.requestDuration as Histogram<'route'>).labels(route);
+      this.durationChildren.set(route, h);
+    }
+    h.observe(seconds);
+  }
+
+  private requestChild(route: string, backend: string, code: string): { inc(): void } {
+    // With exemplars on, prom-client's labelled counter child expects the exemplar form of inc().
+    const increment = { labels: { route, backend, code } };
+    return { inc: () => this.requests.inc(increment) };
+  }
+
+  private countTraced(route: string, backend: string, code: number, seconds: number, exemplar: TraceExemplar): void {
+    // prom-client types exemplar labels as the metric's own label names; ours are trace_id and span_id.
+    const exemplarLabels = exemplar as unknown as Record<string, string>;
+    (this.requests as Counter<string>).inc({ labels: { route, backend, code: String(code) }, value: 1, exemplarLabels });
+    (this.requestDuration as Histogram<string>).observe({ labels: { route }, value: seconds, exemplarLabels });
   }
 }
