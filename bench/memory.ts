@@ -29,6 +29,10 @@ export interface ProcessMemory {
   readonly pid: number;
   readonly role: string;
   readonly rssMiB: number;
+  /** Private (anonymous) resident memory, from /proc/PID/smaps_rollup. */
+  readonly anonMiB: number;
+  /** File-backed resident pages (the node binary, ICU data): shared by every process mapping them. */
+  readonly fileMiB: number;
   readonly heapUsedMiB: number;
   readonly heapTotalMiB: number;
   readonly externalMiB: number;
@@ -36,7 +40,13 @@ export interface ProcessMemory {
 }
 
 export interface MemoryPhase {
+  /** RSS summed over the group's processes: counts the file pages they share once per process. */
   readonly groupRssMiB: number;
+  /**
+   * What the group holds counting shared file pages once: its private memory plus the largest
+   * file-backed RSS of one process (they map the same binary). Closer to a container's working set.
+   */
+  readonly groupPrivatePlusFileMiB: number;
   readonly processes: readonly ProcessMemory[];
 }
 
@@ -60,6 +70,16 @@ export interface MemoryResult {
   readonly targets: readonly MemoryTargetResult[];
 }
 
+function smaps(pid: number): { anon: number; rss: number } {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? NaN);
+    return { anon: kib('Anonymous') * 1024, rss: kib('Rss') * 1024 };
+  } catch {
+    return { anon: NaN, rss: NaN };
+  }
+}
+
 function readProbes(dir: string, pgid: number): ProcessMemory[] {
   const live = new Set(groupMembers(pgid));
   const out: ProcessMemory[] = [];
@@ -67,7 +87,8 @@ function readProbes(dir: string, pgid: number): ProcessMemory[] {
     if (!/^\d+\.json$/.test(f)) continue;
     const m = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { pid: number; role: string; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
     if (!live.has(m.pid)) continue;
-    out.push({ pid: m.pid, role: m.role, rssMiB: round(m.rss / MiB, 1), heapUsedMiB: round(m.heapUsed / MiB, 1), heapTotalMiB: round(m.heapTotal / MiB, 1), externalMiB: round(m.external / MiB, 1), arrayBuffersMiB: round(m.arrayBuffers / MiB, 1) });
+    const sm = smaps(m.pid);
+    out.push({ pid: m.pid, role: m.role, rssMiB: round(m.rss / MiB, 1), anonMiB: round(sm.anon / MiB, 1), fileMiB: round((sm.rss - sm.anon) / MiB, 1), heapUsedMiB: round(m.heapUsed / MiB, 1), heapTotalMiB: round(m.heapTotal / MiB, 1), externalMiB: round(m.external / MiB, 1), arrayBuffersMiB: round(m.arrayBuffers / MiB, 1) });
   }
   return out.sort((a, b) => a.role.localeCompare(b.role));
 }
@@ -75,7 +96,9 @@ function readProbes(dir: string, pgid: number): ProcessMemory[] {
 async function phase(dir: string, server: Server): Promise<MemoryPhase> {
   // The probes write once a second: wait for a fresh reading.
   await sleep(1200);
-  return { groupRssMiB: round(groupRssMiB(server.group.pid), 1), processes: readProbes(dir, server.group.pid) };
+  const processes = readProbes(dir, server.group.pid);
+  const privatePlusFile = processes.reduce((a, p) => a + p.anonMiB, 0) + Math.max(0, ...processes.map((p) => p.fileMiB));
+  return { groupRssMiB: round(groupRssMiB(server.group.pid), 1), groupPrivatePlusFileMiB: round(privatePlusFile, 1), processes };
 }
 
 async function heapOf(dir: string, pid: number): Promise<HeapSummary | undefined> {
@@ -151,17 +174,17 @@ export function memoryMarkdown(r: MemoryResult): string {
     (['idle', 'load'] as const).flatMap((when) => {
       const p = t[when];
       return [
-        [t.label, when === 'idle' ? 'idle' : `${r.rate.toLocaleString('en-US')} req/s`, 'group', fmt(p.groupRssMiB, 1), '', '', '', '', ''],
-        ...p.processes.map((x) => [t.label, when === 'idle' ? 'idle' : `${r.rate.toLocaleString('en-US')} req/s`, x.role, fmt(x.rssMiB, 1), fmt(x.heapUsedMiB, 1), fmt(x.heapTotalMiB, 1), fmt(x.externalMiB, 1), fmt(x.arrayBuffersMiB, 1), fmt(x.rssMiB - x.heapTotalMiB - x.externalMiB, 1)]),
+        [t.label, when === 'idle' ? 'idle' : `${r.rate.toLocaleString('en-US')} req/s`, 'group', fmt(p.groupRssMiB, 1), `${fmt(p.groupPrivatePlusFileMiB, 1)} (Σ private + file once)`, '', '', '', '', '', ''],
+        ...p.processes.map((x) => [t.label, when === 'idle' ? 'idle' : `${r.rate.toLocaleString('en-US')} req/s`, x.role, fmt(x.rssMiB, 1), fmt(x.anonMiB, 1), fmt(x.fileMiB, 1), fmt(x.heapUsedMiB, 1), fmt(x.heapTotalMiB, 1), fmt(x.externalMiB, 1), fmt(x.arrayBuffersMiB, 1), fmt(x.rssMiB - x.heapTotalMiB - x.externalMiB, 1)]),
       ];
     }),
   );
   const out = [
     `## Memory`,
     '',
-    `One worker, fixed rate ${r.rate.toLocaleString('en-US')} req/s (${r.rateSource}) from vegeta, small body. process.memoryUsage() of each process (RSS − heap total − external ≈ code, stacks, malloc arenas, libuv and the rest of native memory).`,
+    `One worker, fixed rate ${r.rate.toLocaleString('en-US')} req/s (${r.rateSource}) from vegeta, small body. process.memoryUsage() of each process (RSS − heap total − external ≈ code, stacks, malloc arenas, libuv and the rest of native memory); private and file-backed resident memory from /proc/PID/smaps_rollup. The group's RSS counts the node binary's pages once per process; "Σ private + file once" counts them once.`,
     '',
-    table(['proxy', 'when', 'process', 'RSS MiB', 'heap used', 'heap total', 'external', 'array buffers', 'RSS − heap − external'], ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'], procRows),
+    table(['proxy', 'when', 'process', 'RSS MiB', 'private MiB', 'file MiB', 'heap used', 'heap total', 'external', 'array buffers', 'RSS − heap − external'], ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], procRows),
     '',
     table(
       ['proxy', 'load s', 'RSS early MiB', 'RSS at the end MiB', 'growth', 'p99 ms', 'p99.9 ms', 'failed'],

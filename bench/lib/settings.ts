@@ -1,5 +1,5 @@
 // Run modes. full: the comparable numbers (3 interleaved rounds × 10 s, as the baseline).
-// quick: one 3 s round of everything, about 5 minutes. smoke: proves the harness end to end in
+// quick: two 3 s rounds of the proxies (one of the rest), about 5 minutes. smoke: proves the harness end to end in
 // about a minute (CI); its numbers mean nothing.
 import type { WriteMode } from './manifests.ts';
 
@@ -69,7 +69,7 @@ const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections:
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | 'soakS' | keyof typeof BASE>> = {
   full: { mode: 'full', warmupS: 3, warmupMaxRuns: 6, fixedRateS: 10, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 3, lbRounds: 3, lbDurationS: 8, lbBeforeFaultS: 3, lbFaultS: { kill: 8, hang: 12, errors: 10 } },
-  quick: { mode: 'quick', warmupS: 3, warmupMaxRuns: 4, fixedRateS: 5, rounds: 1, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 2, lbRounds: 1, lbDurationS: 5, lbBeforeFaultS: 2, lbFaultS: { kill: 3, hang: 8, errors: 4 } },
+  quick: { mode: 'quick', warmupS: 3, warmupMaxRuns: 4, fixedRateS: 5, rounds: 2, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 2, lbRounds: 1, lbDurationS: 5, lbBeforeFaultS: 2, lbFaultS: { kill: 3, hang: 8, errors: 4 } },
   smoke: { mode: 'smoke', warmupS: 0, warmupMaxRuns: 0, fixedRateS: 1, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2, lbWarmupS: 0, lbRounds: 1, lbDurationS: 1, lbBeforeFaultS: 1, lbFaultS: { kill: 2, hang: 6, errors: 2 } },
 };
 
@@ -78,7 +78,7 @@ const SOAK_S: Record<Mode, number> = { full: 60, quick: 30, smoke: 2 };
 
 export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,memory,swap,churn,scale,controlplane,lb,accesslog] [--workers 2] [--soak S]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
-  --quick     3 s warm-up, 1 round x 3 s, shorter churn; about 5 minutes
+  --quick     warm-up until settled, 2 rounds x 3 s, shorter churn; about 8 minutes
   --smoke     proves the harness works end to end in about a minute (CI); numbers are not comparable
   --only      run only these parts
   --in-place-writes  swap/churn edits rewrite files in place instead of replacing them by rename

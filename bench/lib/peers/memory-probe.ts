@@ -5,7 +5,7 @@
 // measurable next to thousands of requests a second.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 const dir = process.env.SLUICE_BENCH_MEMORY_DIR;
@@ -19,7 +19,7 @@ if (dir) {
       gc.count++;
       gc.ms += e.duration;
       // NODE_PERFORMANCE_GC_MINOR = 1 (a scavenge)
-      if ((e.detail as { kind?: number } | undefined)?.kind === 1) {
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === 1) {
         gc.minorCount++;
         gc.minorMs += e.duration;
       }
