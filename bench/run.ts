@@ -14,7 +14,7 @@ import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { fixedRateTable, proxiesTable } from './lib/report.ts';
 import { REPO_ROOT, startOrigin, Workspace } from './lib/servers.ts';
-import { ALL_PARTS, FIXED_RATE_SHARE, parseSettings } from './lib/settings.ts';
+import { ALL_PARTS, FIXED_RATE_SHARE, parseSettings, type Part } from './lib/settings.ts';
 import { memoryMarkdown, runMemory, type MemoryResult } from './memory.ts';
 import { formatLoad, loadAverage, machine } from './lib/system.ts';
 import { runProxies, type ProxiesResult } from './proxies.ts';
@@ -66,15 +66,28 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  // A part that fails is reported and the others still run: one broken part must not throw
+  // away the minutes of measurements before it (the run then exits non-zero).
+  const failedParts: string[] = [];
+  const part = async <T>(name: Part, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!settings.parts.has(name)) return undefined;
+    try {
+      return await run();
+    } catch (err) {
+      log(`part ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      failedParts.push(name);
+      return undefined;
+    }
+  };
   try {
-    if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
-    if (settings.parts.has('memory')) memory = await runMemory(ctx, proxies?.fixedRate?.rate);
-    if (settings.parts.has('swap')) swap = await runSwap(ctx);
-    if (settings.parts.has('churn')) churn = await runChurn(ctx);
-    if (settings.parts.has('scale')) scale = await runScale(ctx);
-    if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
-    if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
-    if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
+    proxies = await part('proxies', () => runProxies(ctx));
+    memory = await part('memory', () => runMemory(ctx, proxies?.fixedRate?.rate));
+    swap = await part('swap', () => runSwap(ctx));
+    churn = await part('churn', () => runChurn(ctx));
+    scale = await part('scale', () => runScale(ctx));
+    controlPlane = await part('controlplane', () => runControlPlane(ctx));
+    lb = await part('lb', () => runLb(ctx, versions.sluice));
+    accessLog = await part('accesslog', () => runAccessLog(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -90,6 +103,7 @@ async function main(): Promise<void> {
     '',
     `Load average (1/5/15 min) at start **${formatLoad(loadAtStart)}**, at end **${formatLoad(loadAtEnd)}**.${busy ? ' **Other jobs were running: the numbers are distorted (compare ratios within this run only).**' : ''}`,
     '',
+    ...(failedParts.length > 0 ? [`**Parts that failed (see the log): ${failedParts.join(', ')}.**`, ''] : []),
   ];
   if (proxies) {
     md.push(
@@ -129,7 +143,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   // latest.* is the newest complete quick or full run; full.* / quick.* keep the newest of each mode.
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
-  const complete = settings.parts.size === ALL_PARTS.length;
+  const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
   const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog };
   for (const base of bases) {
@@ -140,6 +154,10 @@ async function main(): Promise<void> {
   log(`wrote ${bases.map((b) => `bench/results/${b}.{md,json}, ${b}-details.json`).join('; ')}`);
 
   const failures = [swap && swap.failedRequests > 0 && `${swap.failedRequests} failed requests during swaps`, churn && churn.failedRequests > 0 && `${churn.failedRequests} failed requests during churn`].filter(Boolean);
+  if (failedParts.length > 0) {
+    log(`parts failed: ${failedParts.join(', ')}`);
+    process.exitCode = 1;
+  }
   if (settings.mode === 'smoke' && failures.length > 0) {
     log(`smoke failed: ${failures.join('; ')}`);
     process.exitCode = 1;
