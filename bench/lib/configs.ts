@@ -3,8 +3,8 @@
 // `keepalive 64` nginx churns upstream connections as soon as concurrency exceeds 64.
 
 /** Directives every nginx here shares: foreground, no access log, temp paths inside the prefix. */
-export function nginxPreamble(pidFile: string): string {
-  return `worker_processes 1;
+export function nginxPreamble(pidFile: string, workers = 1): string {
+  return `worker_processes ${workers};
 daemon off;
 master_process on;
 pid ${pidFile};
@@ -71,8 +71,8 @@ ${NGINX_HTTP_COMMON}
 `;
 }
 
-export function nginxProxyConf(port: number, upstreamPort: number): string {
-  return `${nginxPreamble('proxy.pid')}
+export function nginxProxyConf(port: number, upstreamPort: number, workers = 1): string {
+  return `${nginxPreamble(workers === 1 ? 'proxy.pid' : `proxy-w${workers}.pid`, workers)}
 http {
 ${NGINX_HTTP_COMMON}
     upstream origin {

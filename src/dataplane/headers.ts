@@ -1,8 +1,8 @@
 // Header handling on both legs of a proxied request: hop-by-hop headers never cross (RFC 9110
 // §7.6.1), and X-Forwarded-* are set (or, from a trusted proxy, kept) as the README says. Route
 // filters' header modifiers are data-plane filters (filters/header-modifier.ts).
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { randomRequestId } from '../util/request-id.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -103,7 +103,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   );
   // Only a trusted proxy's Forwarded is passed on, extended by this hop like X-Forwarded-For.
   if (forwarded !== undefined) out.push('forwarded', `${forwarded}, for=${forwardedNode(f.peer)};proto=${f.proto}`);
-  if (requestId === undefined) out.push('x-request-id', randomUUID());
+  if (requestId === undefined) out.push('x-request-id', randomRequestId());
   return out;
 }
 
