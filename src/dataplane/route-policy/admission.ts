@@ -1,5 +1,5 @@
 // The admission stage of a route with an edge policy: checks that run after the route match and
-// before the exchange, in a fixed order — denyAll, ipAccess, basicAuth, forwardAuth, rateLimit
+// before the exchange, in a fixed order — denyAll, ipAccess, CORS preflight, basicAuth, forwardAuth, rateLimit
 // (cheap refusals first; the rate limit last, so requests that were refused anyway spend no
 // token). It is compiled once per route runtime and absent for routes without such a policy,
 // which then pay nothing. A check answers synchronously when it can (IP lists, local buckets,
@@ -112,10 +112,9 @@ function answered(a: Admission, started: number, r: Rejection | undefined): void
   ctx.accessLog!.write(record);
 }
 
-/** The admission stage of a route, or undefined when its edge policy asks for none. */
+/** The admission stage of a route, or undefined when neither its edge policy nor its CORS rules ask for one. */
 export function compileAdmission(route: Route, cors?: CorsRules): AdmissionChain | undefined {
-  const edge = route.edge;
-  if (!edge) return undefined;
+  const edge = route.edge ?? { sources: [] };
   const checks: Check[] = [];
   if (edge.denyAll) checks.push(denyAllCheck(route.id, edge.denyAll.reason));
   if (edge.ipAccess) checks.push(ipAccessCheck(route.id, edge.ipAccess));

@@ -56,3 +56,44 @@ describe('CorsRules', () => {
     expect(none).toEqual({ vary: 'Origin' });
   });
 });
+
+describe('CorsRules with the HTTPRoute CORS filter’s forms', () => {
+  it('matches "scheme://*" (any host, default port), "scheme://*:port" and wildcards with ports', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['https://*', 'http://*:8080', 'https://*.bar.com:8443'] }));
+    expect(['https://a.test', 'https://a.b.test', 'http://x.test:8080', 'https://a.bar.com:8443', 'https://a.b.bar.com:8443'].map((o) => rules.allows(o))).toEqual([true, true, true, true, true]);
+    expect(['http://a.test', 'https://a.test:8443', 'http://x.test', 'http://x.test:8081', 'http://a.bar.com:8443', 'https://bar.com:8443', 'https://a.test/path'].map((o) => rules.allows(o))).toEqual([false, false, false, false, false, false, false]);
+  });
+
+  it('treats the scheme’s default port as absent, in the policy and in the request', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['https://a.test:443', 'http://b.test', 'https://*.c.test'] }));
+    expect(['https://a.test', 'https://a.test:443', 'http://b.test:80', 'https://x.c.test:443'].map((o) => rules.allows(o))).toEqual([true, true, true, true]);
+    expect(['http://a.test:443', 'https://b.test:80', 'http://b.test:8080'].map((o) => rules.allows(o))).toEqual([false, false, false]);
+    // The answer carries the origin as the client sent it.
+    expect(rules.preflight(preflight('https://a.test:443', 'GET'))!.headers['access-control-allow-origin']).toBe('https://a.test:443');
+  });
+
+  it('with credentials, echoes the request’s origin, method and headers for "*", never "*"', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'], exposeHeaders: [], allowCredentials: true, maxAgeSeconds: 5 }));
+    const r = rules.preflight(preflight('https://other.foo.com', 'PUT', 'x-header-1, x-header-2'))!;
+    expect(r.headers).toMatchObject({
+      'access-control-allow-origin': 'https://other.foo.com',
+      'access-control-allow-methods': 'PUT',
+      'access-control-allow-headers': 'x-header-1, x-header-2',
+      'access-control-allow-credentials': 'true',
+      'access-control-max-age': '5',
+    });
+    const answer: IncomingHttpHeaders = {};
+    rules.decorate(answer, 'https://other.foo.com');
+    expect(answer).toEqual({ vary: 'Origin', 'access-control-allow-origin': 'https://other.foo.com', 'access-control-allow-credentials': 'true' });
+  });
+
+  it('sends no Allow-Methods without methods, and the expose headers on a preflight too', () => {
+    const rules = new CorsRules(policy({ allowMethods: [], exposeHeaders: ['x-header-3', 'x-header-4'] }));
+    const r = rules.preflight(preflight('https://app.example.com', 'GET'))!;
+    expect(r.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(r.headers['access-control-allow-methods']).toBeUndefined();
+    expect(r.headers['access-control-expose-headers']).toBe('x-header-3, x-header-4');
+    // Only the safelisted methods pass without allowMethods.
+    expect(rules.preflight(preflight('https://app.example.com', 'PUT'))!.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
