@@ -184,6 +184,8 @@ export const Answers = {
   Forbidden: answer('SLUICE_FORBIDDEN', 403, 'forbidden'),
   Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized'),
   RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests'),
+  // Basic auth: the route's bound on parallel bcrypt verifications is full (a flood of new credentials).
+  AuthBusy: answer('SLUICE_AUTH_BUSY', 503, 'authentication busy, retry'),
   AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error'),
 } as const;
 
