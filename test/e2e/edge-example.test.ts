@@ -85,6 +85,10 @@ describe('edge example (file mode)', () => {
     const actual = await shop('/api', { headers: { origin: 'https://app.shop.example', authorization: `Bearer ${DEMO_TOKEN}` } });
     expect(actual.status).toBe(200);
     expect(actual.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.shop.example', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-backend' });
+    // The auth service's refusal carries them too, so the page's script can read the 401.
+    const refused = await shop('/api', { headers: { origin: 'https://app.shop.example' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.shop.example', 'access-control-allow-credentials': 'true', 'www-authenticate': 'Bearer realm="shop"' });
   });
 
   it('basicAuth: /admin wants alice / wonderland', async () => {

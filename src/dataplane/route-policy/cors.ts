@@ -110,6 +110,18 @@ export class CorsRules {
   }
 }
 
+/**
+ * A refusal of a later check (401, 403, 429, 503) with the CORS headers an answer from the
+ * backend would get, so a browser script can read why it was refused instead of seeing a CORS
+ * failure. Preflight answers already carry their own.
+ */
+export function withCorsHeaders(rules: CorsRules | undefined, r: Rejection, origin: string | string[] | undefined): Rejection {
+  if (!rules || r.reason === 'cors-preflight' || r.reason === 'cors-preflight-refused') return r;
+  const headers: IncomingHttpHeaders = { ...(r.headers as IncomingHttpHeaders) };
+  rules.decorate(headers, origin);
+  return { ...r, headers: headers as Rejection['headers'] };
+}
+
 /** The admission check answering preflights. */
 export function corsPreflightCheck(rules: CorsRules): Check {
   return (a) => rules.preflight(a.req);

@@ -1,7 +1,7 @@
 // CORS rules: which origins match, what a preflight is answered, what an actual answer carries.
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
-import { CorsRules } from '../../../../src/dataplane/route-policy/cors.js';
+import { CorsRules, withCorsHeaders } from '../../../../src/dataplane/route-policy/cors.js';
 import type { CorsPolicy } from '../../../../src/table/types.js';
 
 const policy = (p: Partial<CorsPolicy> = {}): CorsPolicy => ({ allowOrigins: ['https://app.example.com', 'https://*.shop.test'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type', 'x-token'], exposeHeaders: ['x-request-id'], allowCredentials: false, ...p });
@@ -95,5 +95,24 @@ describe('CorsRules with the HTTPRoute CORS filter’s forms', () => {
     expect(r.headers['access-control-expose-headers']).toBe('x-header-3, x-header-4');
     // Only the safelisted methods pass without allowMethods.
     expect(rules.preflight(preflight('https://app.example.com', 'PUT'))!.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('withCorsHeaders (refusals of later checks)', () => {
+  const rules = new CorsRules(policy({ allowCredentials: true }));
+  const denied = { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' }, body: 'unauthorized', reason: 'SLUICE_UNAUTHORIZED' };
+
+  it('gives a refusal the headers an allowed origin’s answer gets, without changing the shared original', () => {
+    const r = withCorsHeaders(rules, denied, 'https://a.shop.test');
+    expect(r.headers).toEqual({ 'www-authenticate': 'Basic realm="x"', vary: 'Origin', 'access-control-allow-origin': 'https://a.shop.test', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-request-id' });
+    expect(r.status).toBe(401);
+    expect(denied.headers).toEqual({ 'www-authenticate': 'Basic realm="x"' });
+    expect(withCorsHeaders(rules, denied, 'https://evil.test').headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('leaves preflight answers and routes without CORS alone', () => {
+    const refused = rules.preflight(preflight('https://a.shop.test', 'DELETE'))!;
+    expect(withCorsHeaders(rules, refused, 'https://a.shop.test')).toBe(refused);
+    expect(withCorsHeaders(undefined, denied, 'https://a.shop.test')).toBe(denied);
   });
 });
