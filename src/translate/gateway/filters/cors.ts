@@ -38,7 +38,10 @@ function list(f: HTTPCORSFilter, name: keyof typeof MAX_ITEMS, check: (s: string
   const value: unknown = f[name];
   if (value === undefined) return [];
   const where = `${c.where}.cors.${name}`;
-  if (!Array.isArray(value)) return void c.problems.unsupportedValue(`${where} must be a list`), [];
+  if (!Array.isArray(value)) {
+    c.problems.unsupportedValue(`${where} must be a list`);
+    return [];
+  }
   if (value.length > MAX_ITEMS[name]) c.problems.unsupportedValue(`${where} has more than ${MAX_ITEMS[name]} entries`);
   const out: string[] = [];
   value.forEach((v: unknown, i) => {
