@@ -13,6 +13,7 @@ import { lbMarkdown, runLb, type LbResult } from './lb.ts';
 import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { fixedRateTable, proxiesTable } from './lib/report.ts';
+import { rateLimitMarkdown, runRateLimit, type RateLimitResult } from './ratelimit.ts';
 import { REPO_ROOT, startOrigin, Workspace } from './lib/servers.ts';
 import { ALL_PARTS, FIXED_RATE_SHARE, parseSettings, type Part } from './lib/settings.ts';
 import { memoryMarkdown, runMemory, type MemoryResult } from './memory.ts';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  let rateLimit: RateLimitResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     controlPlane = await part('controlplane', () => runControlPlane(ctx));
     lb = await part('lb', () => runLb(ctx, versions.sluice));
     accessLog = await part('accesslog', () => runAccessLog(ctx));
+    rateLimit = await part('ratelimit', () => runRateLimit(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
+  if (rateLimit) md.push(rateLimitMarkdown(rateLimit), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -136,6 +136,11 @@ export const Errors = {
     (target: string, winner: string) => `target ${target} is also targeted by ${winner}, which is older and takes precedence; this policy is not applied to it`,
   ),
 
+  RoutePolicyCorsShadowed: entry(
+    'SLUICE_ROUTE_POLICY_CORS_SHADOWED',
+    (policies: string) => `a rule's CORS filter takes precedence over the cors of ${policies} on that rule's routes; the policy's cors is not applied there`,
+  ),
+
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
   WorkerStartFailed: entry('SLUICE_WORKER_START_FAILED', (how: string) => `a data-plane worker exited while starting (${how}); its error is above`),
@@ -179,6 +184,8 @@ export const Answers = {
   Forbidden: answer('SLUICE_FORBIDDEN', 403, 'forbidden'),
   Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized'),
   RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests'),
+  // Basic auth: the route's bound on parallel bcrypt verifications is full (a flood of new credentials).
+  AuthBusy: answer('SLUICE_AUTH_BUSY', 503, 'authentication busy, retry'),
   AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error'),
 } as const;
 

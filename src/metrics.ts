@@ -213,7 +213,7 @@ export class Metrics {
   });
   readonly auth = new Counter({
     name: 'sluice_auth_total',
-    help: 'Admission decisions, by route, type (ip, basic, forward, deny_all) and result (allowed, denied, missing, error, fail_open).',
+    help: 'Admission decisions, by route, type (ip, basic, forward, deny_all) and result (allowed, denied, missing, error, fail_open, busy).',
     labelNames: ['route', 'type', 'result'] as const,
     registers: [this.registry],
   });

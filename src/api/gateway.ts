@@ -165,7 +165,19 @@ export interface HTTPRouteFilter {
   readonly requestRedirect?: HTTPRequestRedirectFilter;
   readonly urlRewrite?: HTTPURLRewriteFilter;
   readonly requestMirror?: HTTPRequestMirrorFilter;
+  readonly cors?: HTTPCORSFilter;
   readonly extensionRef?: LocalObjectReference;
+}
+
+/** HTTPRoute CORS filter (Gateway API v1.6 HTTPCORSFilter). */
+export interface HTTPCORSFilter {
+  readonly allowOrigins?: readonly string[];
+  readonly allowMethods?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  /** Whole seconds; default 5. */
+  readonly maxAge?: number;
+  readonly allowCredentials?: boolean;
 }
 
 export interface HTTPBackendRef extends BackendObjectReference {

@@ -93,6 +93,8 @@ export interface Route {
   readonly sessionPersistence?: SessionPersistence;
   /** RoutePolicy (rate limit, compression, CORS, IP access, auth, coalescing, cache). */
   readonly edge?: EdgePolicy;
+  /** The rule's HTTPRoute CORS filter: wins over a RoutePolicy's cors (then absent from `edge`). */
+  readonly cors?: CorsPolicy;
   readonly action: RouteAction;
 }
 

@@ -24,6 +24,7 @@ const routeFilter: Fields = {
   requestRedirect: { scheme: true, hostname: true, path: pathModifier, port: true, statusCode: true },
   urlRewrite: { hostname: true, path: pathModifier },
   requestMirror: { backendRef, percent: true, fraction: { numerator: true, denominator: true } },
+  cors: { allowOrigins: true, allowMethods: true, allowHeaders: true, exposeHeaders: true, maxAge: true, allowCredentials: true },
   extensionRef: true,
 };
 const nameValueMatch: Fields = { type: true, name: true, value: true };

@@ -203,6 +203,7 @@ class RouteEmitter {
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.rewrite ? { rewrite: rule.rewrite } : {}),
         ...(mirrors.length > 0 ? { mirrors } : {}),
+        ...(rule.cors && action.type === 'forward' ? { cors: rule.cors } : {}),
         ...(rule.timeouts ? { timeouts: rule.timeouts } : {}),
         ...(rule.retry ? { retry: rule.retry } : {}),
         ...(rule.sessionPersistence ? { sessionPersistence: rule.sessionPersistence } : {}),

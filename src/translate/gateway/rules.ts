@@ -5,7 +5,7 @@
 // BackendTrafficPolicy's, policy/session-persistence.ts) each have their own module; this one
 // puts a rule together.
 import type { HTTPBackendRef, HTTPRoute, HTTPRouteRule } from '../../api/gateway.js';
-import type { HeaderModifier, Redirect, RetryPolicy, RouteTimeouts, SessionPersistence, SourceRef, UrlRewrite } from '../../table/types.js';
+import type { CorsPolicy, HeaderModifier, Redirect, RetryPolicy, RouteTimeouts, SessionPersistence, SourceRef, UrlRewrite } from '../../table/types.js';
 import type { ServiceRef } from '../clusters.js';
 import { displayRef, isUnresolved, resolveBackendRef, type RuleInputs } from './backend-refs.js';
 import type { Verdict } from './conditions.js';
@@ -36,6 +36,7 @@ export interface RuleTemplate {
   readonly rewrite?: UrlRewrite;
   readonly redirect?: Redirect;
   readonly mirrors: readonly MirrorTemplate[];
+  readonly cors?: CorsPolicy;
   readonly timeouts?: RouteTimeouts;
   readonly retry?: RetryPolicy;
   readonly sessionPersistence?: SessionPersistence;

@@ -3,7 +3,7 @@
 // and returns what the filter adds to its rule or backendRef. A new filter type is a new module
 // plus one registry entry; the table field it fills is added to FilterEffect.
 import type { HTTPRoute, HTTPRouteFilter } from '../../../api/gateway.js';
-import type { HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
+import type { CorsPolicy, HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
 import type { ServiceRef } from '../../clusters.js';
 import type { RuleInputs } from '../backend-refs.js';
 import type { Verdict } from '../conditions.js';
@@ -34,6 +34,7 @@ export interface FilterEffect {
   readonly redirect?: Redirect;
   readonly rewrite?: UrlRewrite;
   readonly mirror?: MirrorTemplate;
+  readonly cors?: CorsPolicy;
 }
 
 export type FilterTranslator = (filter: HTTPRouteFilter, context: FilterContext) => FilterEffect;
