@@ -37,7 +37,7 @@ export interface EdgeConfig {
   readonly rejectUnknownSni: boolean;
 }
 
-/** HTTP/2 towards clients (--http2, --h2c, --http2-max-concurrent-streams). */
+/** HTTP/2 towards clients (--http2, --http2-cleartext, --http2-max-concurrent-streams). */
 export interface Http2Config {
   /** HTTPS listeners negotiate h2 by ALPN (else HTTP/1.1 only). */
   readonly tls: boolean;

@@ -49,7 +49,7 @@ export const OPTIONS = [
   { flag: 'default-certificate', type: 'string', help: 'namespace/name of the TLS Secret served for unknown or missing SNI (default: a generated self-signed one)' },
   { flag: 'reject-unknown-sni', type: 'bool', default: 'false', help: 'refuse TLS handshakes whose SNI matches no certificate instead of serving the default one' },
   { flag: 'http2', type: 'bool', default: 'true', help: 'HTTPS listeners offer HTTP/2 (ALPN "h2", then "http/1.1")' },
-  { flag: 'h2c', type: 'bool', default: 'false', help: 'HTTP listeners also accept cleartext HTTP/2 (prior knowledge, and Upgrade: h2c)' },
+  { flag: 'http2-cleartext', type: 'bool', default: 'false', help: 'HTTP listeners also accept cleartext HTTP/2, h2c (prior knowledge, and Upgrade: h2c)' },
   { flag: 'http2-max-concurrent-streams', type: 'int', default: '100', min: 1, help: 'SETTINGS_MAX_CONCURRENT_STREAMS Sluice announces to each HTTP/2 client connection' },
   { flag: 'merge-slashes', type: 'bool', default: 'true', help: 'merge repeated slashes in request paths before matching and forwarding' },
   { flag: 'escaped-slashes', type: 'enum', values: ['keep', 'reject'], default: 'keep', help: 'request paths with %2F or %5C: keep them encoded (never a segment separator) or answer 400' },

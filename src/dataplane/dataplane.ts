@@ -53,7 +53,7 @@ interface Socket {
   readonly port: number;
   /** HTTPS sockets: certificates by SNI from the current table. */
   readonly tls?: SniCertificates;
-  /** HTTP/2 sessions of this socket (--http2 on HTTPS, --h2c on HTTP). */
+  /** HTTP/2 sessions of this socket (--http2 on HTTPS, --http2-cleartext on HTTP). */
   readonly h2?: Http2Edge;
 }
 

@@ -138,7 +138,7 @@ describe('every Sluice flag is reachable through typed values', () => {
       defaultCertificate: 'certs/wildcard',
       rejectUnknownSni: true,
       http2: false,
-      h2c: true,
+      http2Cleartext: true,
       http2MaxConcurrentStreams: 64,
       mergeSlashes: false,
       escapedSlashes: 'reject',

@@ -1,4 +1,4 @@
-// HTTP/1.1 "Upgrade: h2c" (RFC 7540 §3.2) on HTTP listeners with --h2c. Node's HTTP/2 server
+// HTTP/1.1 "Upgrade: h2c" (RFC 7540 §3.2) on HTTP listeners with --http2-cleartext. Node's HTTP/2 server
 // has no upgrade path, so Sluice answers 101 itself and hands the connection to the socket's
 // Http2Edge with the upgrade request turned into what HTTP/2 makes of it: stream 1, a HEADERS
 // frame (END_STREAM, HPACK literals without indexing, so the decoder's table is untouched)

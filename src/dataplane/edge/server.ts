@@ -2,7 +2,7 @@
 // settings apply: request-head and TLS-handshake timeouts enforced within a second (Node checks
 // its timers every connectionsCheckingInterval, 30 s by default), HTTP upgrades only for
 // WebSocket (any other Upgrade is proxied as a plain HTTP/1.1 request with the upgrade headers
-// stripped, h2c excepted when --h2c is on), an optional gate every new connection passes first
+// stripped, h2c excepted when --http2-cleartext is on), an optional gate every new connection passes first
 // (the PROXY protocol reader) before the HTTP or TLS layer sees a byte, and the hand-over of h2
 // connections to the socket's Http2Edge (http2.ts): by ALPN on TLS, by the preface on plain.
 import http, { type IncomingMessage, type RequestListener } from 'node:http';
