@@ -192,13 +192,15 @@ export class DataPlane {
     let h2: Http2Edge | undefined;
     const app = fastify({
       serverFactory: (handler) => {
-        if (tls ? http2.tls : http2.cleartext) h2 = new Http2Edge(handler, { maxConcurrentStreams: http2.maxConcurrentStreams, idleMs: clientKeepAliveMs });
+        // Plain sockets always get one: a GRPCRoute turns prior-knowledge h2c on for its listener.
+        if (!tls || http2.tls) h2 = new Http2Edge(handler, { maxConcurrentStreams: http2.maxConcurrentStreams, idleMs: clientKeepAliveMs });
         return createListenerServer(handler, {
           headerTimeoutMs: edge.headerTimeoutMs,
           keepAliveMs: clientKeepAliveMs,
           ...(this.edge.gate ? { gate: this.edge.gate } : {}),
           ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
           ...(h2 ? { http2: h2 } : {}),
+          ...(!tls ? { priorKnowledge: http2.cleartext ? () => true : () => this.current?.router(key)?.listener.grpc === true, upgradeH2c: http2.cleartext } : {}),
         });
       },
       logger: false,
@@ -224,7 +226,7 @@ export class DataPlane {
       },
     });
     const tunnels = this.tunnels;
-    const upgradeH2c = h2 && !tls ? h2 : undefined;
+    const upgradeH2c = h2 && !tls && http2.cleartext ? h2 : undefined;
     app.server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
       if (upgradeH2c && isH2cUpgrade(req)) return acceptH2cUpgrade(upgradeH2c, req, client, head, edge.headerTimeoutMs);
       handleUpgrade(ctx, info, tunnels, req, client, head);

@@ -228,7 +228,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.controller = undefined;
     if (this.ctx.accessLog) this.attemptStarted = performance.now();
     if (this.span) this.traceAttempt(target);
-    this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
+    const cluster = this.plan.cluster.cluster;
+    this.ctx.pools.get(target.key, cluster.policy?.timeouts?.connectMs, cluster.protocol === 'h2c' ? 'h2c' : 'http1').dispatch(this.dispatchOptions(), this);
   }
 
   /** A span for this attempt; its context replaces the client's traceparent/tracestate upstream. */

@@ -129,6 +129,11 @@ export interface Listener {
   readonly virtualHosts: readonly VirtualHost[];
   /** Serves requests no virtual host route matches (Ingress spec.defaultBackend). */
   readonly fallback?: Route;
+  /**
+   * A GRPCRoute is attached: on a plain HTTP listener, connections that open with the HTTP/2
+   * preface are served as h2c (gRPC clients use prior knowledge), even without --http2-cleartext.
+   */
+  readonly grpc?: true;
   readonly tls?: {
     readonly certificates: readonly TlsCertificate[];
     /**
@@ -406,6 +411,8 @@ export interface Cluster {
   readonly endpoints: readonly EndpointAddress[];
   /** Why the cluster cannot be resolved (missing Service/port); it answers 503. */
   readonly unresolved?: { readonly code: string; readonly message: string };
+  /** How Sluice speaks to the endpoints; absent: HTTP/1.1. h2c: cleartext HTTP/2 with prior knowledge. */
+  readonly protocol?: 'h2c';
 }
 
 export interface RoutingTable {

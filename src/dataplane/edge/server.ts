@@ -27,6 +27,10 @@ export interface ListenerServerOptions {
   readonly gate?: (socket: Socket) => Promise<void>;
   /** HTTP/2 on this socket (ALPN h2 on TLS, prior knowledge and Upgrade: h2c on plain); absent: HTTP/1.1 only. */
   readonly http2?: Http2Edge;
+  /** Plain sockets: whether a new connection may be h2c with prior knowledge (asked per connection). */
+  readonly priorKnowledge?: () => boolean;
+  /** Plain sockets: whether Upgrade: h2c is taken (--http2-cleartext). */
+  readonly upgradeH2c?: boolean;
 }
 
 /** Whether an Upgrade request asks for WebSocket, the one upgrade Sluice tunnels. */
@@ -47,7 +51,7 @@ export function createListenerServer(handler: RequestListener, options: Listener
     requestTimeout: 0,
     keepAliveTimeout: options.keepAliveMs,
     connectionsCheckingInterval: checkingIntervalMs(options.headerTimeoutMs),
-    shouldUpgradeCallback: h2 && !options.tls ? (req: IncomingMessage) => isWebSocketUpgrade(req) || isH2cUpgrade(req) : isWebSocketUpgrade,
+    shouldUpgradeCallback: h2 && options.upgradeH2c ? (req: IncomingMessage) => isWebSocketUpgrade(req) || isH2cUpgrade(req) : isWebSocketUpgrade,
   };
   const server: http.Server = options.tls
     ? (https.createServer(
@@ -57,9 +61,10 @@ export function createListenerServer(handler: RequestListener, options: Listener
     : http.createServer(common, handler);
   if (h2 && options.tls) {
     // ALPN has chosen by the time the handshake completes: h2 sockets never reach the HTTP/1.1 parser.
-    intercept(server, 'secureConnection', (socket) => Promise.resolve((socket as TLSSocket).alpnProtocol === 'h2'), h2);
+    intercept(server, 'secureConnection', (socket) => (socket as TLSSocket).alpnProtocol === 'h2', h2);
   }
-  if (h2 && !options.tls) intercept(server, 'connection', (socket) => sniffPreface(socket, options.headerTimeoutMs), h2);
+  const priorKnowledge = options.priorKnowledge;
+  if (h2 && !options.tls && priorKnowledge) intercept(server, 'connection', (socket) => (priorKnowledge() ? sniffPreface(socket, options.headerTimeoutMs) : false), h2);
   // The gate goes in front of everything else (it reads the PROXY header before any sniffing).
   if (options.gate) {
     const gate = options.gate;
@@ -72,11 +77,17 @@ export function createListenerServer(handler: RequestListener, options: Listener
  * Puts `route` in front of the server's own listeners of `event`: a socket it resolves true for
  * goes to `h2`, false to the server's own handling; a rejection (the socket destroyed) drops it.
  */
-function intercept(server: http.Server, event: 'connection' | 'secureConnection', route: (socket: Socket) => Promise<boolean>, h2?: Http2Edge): void {
+function intercept(server: http.Server, event: 'connection' | 'secureConnection', route: (socket: Socket) => boolean | Promise<boolean>, h2?: Http2Edge): void {
   const own = server.listeners(event) as ((socket: Socket) => void)[];
   server.removeAllListeners(event);
   server.on(event, (socket: Socket) => {
-    route(socket).then(
+    const decided = route(socket);
+    // Decided at once (h2c not possible on this connection): no promise, no turn lost.
+    if (decided === false) {
+      for (const listener of own) listener.call(server, socket);
+      return;
+    }
+    Promise.resolve(decided).then(
       (toH2) => {
         if (socket.destroyed) return;
         if (toH2 && h2) return h2.take(socket);
