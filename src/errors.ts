@@ -180,6 +180,8 @@ export const Answers = {
   EscapedSlash: answer('SLUICE_BAD_REQUEST_ESCAPED_SLASH', 400, 'bad request: encoded slash or backslash in path', GrpcStatus.INTERNAL),
   AboveRoot: answer('SLUICE_BAD_REQUEST_ABOVE_ROOT', 400, 'bad request: path climbs above /', GrpcStatus.INTERNAL),
   BodyTooLarge: answer('SLUICE_BODY_TOO_LARGE', 413, 'request body too large', GrpcStatus.RESOURCE_EXHAUSTED),
+  // The connection's TLS server name belongs to another listener hostname than the request's host.
+  Misdirected: answer('SLUICE_MISDIRECTED_REQUEST', 421, 'misdirected request: this connection is for another host', GrpcStatus.UNAVAILABLE),
   // Routing.
   NoRoute: answer('SLUICE_NO_ROUTE', 404, 'no route', GrpcStatus.UNIMPLEMENTED),
   NoBackend: answer('SLUICE_NO_BACKEND', 500, 'no backend', GrpcStatus.UNAVAILABLE),

@@ -10,7 +10,8 @@ import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { type ClientIdentity, identifyClient } from './edge/client-identity.js';
 import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
-import { http2HasBody, isHttp2 } from './edge/version.js';
+import { http2HasBody, isHttp2, serverName } from './edge/version.js';
+import { isMisdirected } from './edge/misdirected.js';
 import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
 
@@ -102,7 +103,9 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const table = ctx.table();
   // The inbound request is the router's RequestFacts as it is: no second object per request.
   const facts: RequestFacts = inbound;
-  const route = table?.router(socket.key)?.match(inbound.host, facts);
+  const router = table?.router(socket.key);
+  if (socket.proto === 'https' && router && isMisdirected(router.listener, serverName(req), inbound.host)) return catalogAnswer(ctx, req, started, Answers.Misdirected);
+  const route = router?.match(inbound.host, facts);
   if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
   const rt = table.runtime(route);
   const action = route.action;
