@@ -11,6 +11,7 @@
 // Regular expressions go through the project's linear-time engine like every other pattern.
 // What GRPCRoute has no place for (redirects, rewrites, timeouts, retries) is refused with the
 // same UnsupportedValue a malformed HTTPRoute gets.
+import { regexProblem } from '../../util/linear-regex.js';
 import type { GRPCBackendRef, GRPCMethodMatch, GRPCRoute, GRPCRouteFilter, GRPCRouteMatch, HTTPPathMatch, HTTPRouteFilter, HTTPRouteMatch, HTTPRouteRule, RouteObject } from '../../api/gateway.js';
 
 /** Filter types GRPCRoute allows (the CRD's enum); others are passed on for the translator to refuse. */
@@ -37,7 +38,14 @@ export function methodPath(m: GRPCMethodMatch | undefined, problems: string[], w
     if (m.service !== undefined) return { type: 'PathPrefix', value: `/${m.service}` };
     return { type: 'RegularExpression', value: `/[^/]+/${escapeRegex(m.method!)}` };
   }
-  if (type === 'RegularExpression') return { type: 'RegularExpression', value: `/(?:${m.service ?? '[^/]+'})/(?:${m.method ?? '[^/]+'})` };
+  if (type === 'RegularExpression') {
+    // Each side must be a pattern on its own: "a)|(b" would change the meaning of the whole.
+    for (const [field, value] of [['service', m.service], ['method', m.method]] as const) {
+      const bad = value === undefined ? undefined : regexProblem(value);
+      if (bad !== undefined) problems.push(`${where}.method.${field}: ${JSON.stringify(value)} is not a regular expression Sluice supports: ${bad}`);
+    }
+    return { type: 'RegularExpression', value: `/(?:${m.service ?? '[^/]+'})/(?:${m.method ?? '[^/]+'})` };
+  }
   problems.push(`${where}.method: match type ${type} is not supported`);
   return undefined;
 }
