@@ -34,8 +34,41 @@ spec:
   rules:
     - matches: [{ path: { value: /slow } }]
       backendRefs: [{ name: slow, port: 80 }]
+    - matches: [{ path: { value: /h2c-backend } }]
+      backendRefs: [{ name: h2c, port: 80 }]
     - backendRefs: [{ name: echo, port: 80 }]
 `;
+
+/** A Service whose port says appProtocol kubernetes.io/h2c (Gateway API BackendProtocolH2C). */
+function h2cServiceYaml(port: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: h2c, namespace: web }
+spec: { ports: [{ name: http, port: 80, appProtocol: kubernetes.io/h2c }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: h2c-1, namespace: web, labels: { kubernetes.io/service-name: h2c } }
+addressType: IPv4
+ports: [{ name: http, port: ${port} }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
+`;
+}
+
+/** A cleartext HTTP/2 backend (prior knowledge only) answering with the protocol and headers it got, and a trailer. */
+async function startH2cBackend(): Promise<{ server: http2.Http2Server; port: number }> {
+  const server = http2.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ httpVersion: req.httpVersion, authority: req.headers[':authority'], te: req.headers['te'] ?? null, via: req.headers['x-forwarded-proto'] }));
+      res.addTrailers({ 'x-checksum': 'abc' });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
+}
 
 interface H2Reply {
   readonly status: number;
@@ -92,6 +125,7 @@ describe('HTTP/2 towards clients (file mode)', () => {
   let servers: Server[] = [];
   let sluice: Sluice;
   let slow: Awaited<ReturnType<typeof startSlowBackend>>;
+  let h2cBackend: Awaited<ReturnType<typeof startH2cBackend>>;
   const sessions: ClientHttp2Session[] = [];
   const open = async (url: string, servername?: string) => {
     const s = await connect(url, servername);
@@ -102,10 +136,12 @@ describe('HTTP/2 towards clients (file mode)', () => {
   beforeAll(async () => {
     const echoPort = await freePort();
     slow = await startSlowBackend();
+    h2cBackend = await startH2cBackend();
     servers = [await startEchoBackend('echo', echoPort), slow.server];
     dir.write('gateway.yaml', MANIFESTS);
     dir.write('echo.yaml', serviceYaml('web', 'echo', [{ port: echoPort }]));
     dir.write('slow.yaml', serviceYaml('web', 'slow', [{ port: slow.port }]));
+    dir.write('h2c.yaml', h2cServiceYaml(h2cBackend.port));
     dir.write('a-cert.yaml', tlsSecretYaml('web', 'a-cert', selfSignedPair('a.example.com')));
     dir.write('b-cert.yaml', tlsSecretYaml('web', 'b-cert', selfSignedPair('b.example.com')));
     sluice = await startSluice(dir.path, ['--http2-cleartext', '--http2-max-concurrent-streams', '3']);
@@ -115,7 +151,23 @@ describe('HTTP/2 towards clients (file mode)', () => {
     for (const s of sessions) s.destroy();
     await sluice?.stop();
     await closeServers(servers);
+    await new Promise<void>((r) => h2cBackend.server.close(() => r()));
     dir.remove();
+  });
+
+  it('speaks h2c to a backend whose Service port says appProtocol kubernetes.io/h2c, trailers included', async () => {
+    const session = await open(`https://127.0.0.1:${sluice.httpsPort}`, 'a.example.com');
+    const req = session.request({ ':path': '/h2c-backend', ':authority': 'a.example.com', te: 'trailers' });
+    const trailers = new Promise<IncomingHttpHeaders>((r) => req.once('trailers', (t) => r(t)));
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => (body += c));
+    await new Promise((r) => req.on('end', r));
+    expect(JSON.parse(body)).toEqual({ httpVersion: '2.0', authority: 'a.example.com', te: 'trailers', via: 'https' });
+    expect((await trailers)['x-checksum']).toBe('abc');
+    // An HTTP/1.1 client reaches the same h2c backend (chunked, with the trailer).
+    const h1 = await run('curl', ['-sk', '--http1.1', '--raw', '--resolve', `a.example.com:${sluice.httpsPort}:127.0.0.1`, `https://a.example.com:${sluice.httpsPort}/h2c-backend`]);
+    expect(h1.stdout).toMatch(/"httpVersion":"2.0"/);
+    expect(h1.stdout).toMatch(/x-checksum: abc/);
   });
 
   it('speaks h2 and HTTP/1.1 on one HTTPS port, chosen by ALPN (curl)', async () => {
@@ -194,7 +246,8 @@ describe('HTTP/2 off (--http2=false, no --http2-cleartext)', () => {
   beforeAll(async () => {
     const echoPort = await freePort();
     servers = [await startEchoBackend('echo', echoPort)];
-    dir.write('gateway.yaml', MANIFESTS.replace(/- matches: \[\{ path: \{ value: \/slow \} \}\]\n\s+backendRefs: \[\{ name: slow, port: 80 \}\]\n/, ''));
+    // Only the echo route: the slow and h2c backends are not needed here.
+    dir.write('gateway.yaml', MANIFESTS.split('\n').filter((line) => !/slow|h2c/.test(line)).join('\n'));
     dir.write('echo.yaml', serviceYaml('web', 'echo', [{ port: echoPort }]));
     dir.write('a-cert.yaml', tlsSecretYaml('web', 'a-cert', selfSignedPair('a.example.com')));
     dir.write('b-cert.yaml', tlsSecretYaml('web', 'b-cert', selfSignedPair('b.example.com')));
