@@ -10,6 +10,7 @@ import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from '
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, toolVersions } from './lib/install.ts';
 import { lbMarkdown, runLb, type LbResult } from './lb.ts';
+import { h2Markdown, runH2, type H2Result } from './h2.ts';
 import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { proxiesTable } from './lib/report.ts';
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  let h2: H2Result | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
     if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
     if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
+    if (settings.parts.has('h2')) h2 = await runH2(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
+  if (h2) md.push(h2Markdown(h2), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog, h2 };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);
