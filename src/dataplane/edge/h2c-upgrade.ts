@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { H2_PREFACE, type Http2Edge } from './http2.js';
+import { H2_PREFACE, type Http2Edge, peek, prefaceMatch } from './http2.js';
 
 /** The default SETTINGS_MAX_FRAME_SIZE: the synthetic HEADERS frame must fit in one. */
 const MAX_FRAME = 16_384;
@@ -92,48 +92,24 @@ export function upgradeHeadersFrame(req: IncomingMessage): Buffer {
 export function acceptH2cUpgrade(h2: Http2Edge, req: IncomingMessage, client: Duplex, head: Buffer, timeoutMs: number): void {
   const socket = client as Socket;
   const stream1 = upgradeHeadersFrame(req);
-  let seen: Buffer = head;
-  const finish = (): void => {
-    clearTimeout(timer);
-    socket.removeListener('readable', onReadable);
-    socket.removeListener('close', fail);
-    socket.removeListener('error', fail);
-  };
-  const fail = (): void => {
-    finish();
-    socket.destroy();
-  };
-  /** True once the preface and SETTINGS frame are in and the connection was handed over. */
-  const tryHandOver = (): boolean => {
-    const settingsAt = H2_PREFACE.length;
-    const n = Math.min(seen.length, settingsAt);
-    if (!seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
-      fail();
-      return true;
-    }
-    if (seen.length < settingsAt + 9) return false;
-    if (seen[settingsAt + 3] !== 0x4) {
-      fail();
-      return true;
-    }
-    const end = settingsAt + 9 + seen.readUIntBE(settingsAt, 3);
-    if (seen.length < end) return false;
-    finish();
-    socket.unshift(Buffer.concat([seen.subarray(0, end), stream1, seen.subarray(end)]));
-    h2.take(socket);
-    return true;
-  };
-  const onReadable = (): void => {
-    let chunk: Buffer | null;
-    while ((chunk = socket.read() as Buffer | null) !== null) {
-      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-      if (tryHandOver()) return;
-    }
-  };
-  const timer = setTimeout(fail, timeoutMs);
-  timer.unref();
-  socket.on('close', fail);
-  socket.on('error', fail);
+  const settingsAt = H2_PREFACE.length;
   socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n');
-  if (!tryHandOver()) socket.on('readable', onReadable);
+  peek<boolean>(
+    socket,
+    timeoutMs,
+    (seen) => {
+      const m = prefaceMatch(seen);
+      if (m === 'no') return { verdict: false, unshift: seen };
+      if (seen.length < settingsAt + 9) return undefined;
+      // The first frame after the preface must be SETTINGS (RFC 9113 §3.4).
+      if (seen[settingsAt + 3] !== 0x4) return { verdict: false, unshift: seen };
+      const end = settingsAt + 9 + seen.readUIntBE(settingsAt, 3);
+      if (seen.length < end) return undefined;
+      return { verdict: true, unshift: Buffer.concat([seen.subarray(0, end), stream1, seen.subarray(end)]) };
+    },
+    head,
+  ).then(
+    (ok) => (ok ? h2.take(socket) : socket.destroy()),
+    () => undefined,
+  );
 }

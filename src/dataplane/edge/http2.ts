@@ -63,31 +63,39 @@ export class Http2Edge {
   }
 }
 
+/** What a look at a connection's first bytes decided, and the bytes to push back in front of the rest. */
+export interface Peeked<T> {
+  readonly verdict: T;
+  readonly unshift: Buffer;
+}
+
 /**
- * Reads a plain connection's first bytes without consuming them and resolves whether they are
- * the HTTP/2 preface (false as soon as one byte differs, so HTTP/1.1 requests pass at once).
- * Rejects (after destroying the socket) when the peer sends nothing within `timeoutMs`.
+ * Reads a connection's first bytes (after `initial`) until `decide` says what they are, then
+ * pushes back what it says, so the next reader sees them unread. Rejects (after destroying the
+ * socket) when the peer closes or sends too little within `timeoutMs`.
  */
-export function sniffPreface(socket: Socket, timeoutMs: number): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    let seen: Buffer = Buffer.alloc(0);
+export function peek<T>(socket: Socket, timeoutMs: number, decide: (seen: Buffer) => Peeked<T> | undefined, initial: Buffer = Buffer.alloc(0)): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let seen: Buffer = initial;
     const finish = (): void => {
       clearTimeout(timer);
       socket.removeListener('readable', onReadable);
       socket.removeListener('close', onClose);
       socket.removeListener('error', onClose);
     };
+    const settle = (): boolean => {
+      const d = decide(seen);
+      if (!d) return false;
+      finish();
+      socket.unshift(d.unshift);
+      resolve(d.verdict);
+      return true;
+    };
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null) {
         seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-        const n = Math.min(seen.length, H2_PREFACE.length);
-        const prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-        if (prefix && n < H2_PREFACE.length) continue;
-        finish();
-        socket.unshift(seen);
-        resolve(prefix);
-        return;
+        if (settle()) return;
       }
     };
     const onClose = (): void => {
@@ -97,8 +105,26 @@ export function sniffPreface(socket: Socket, timeoutMs: number): Promise<boolean
     };
     const timer = setTimeout(onClose, timeoutMs);
     timer.unref();
-    socket.on('readable', onReadable);
     socket.on('close', onClose);
     socket.on('error', onClose);
+    if (!(seen.length > 0 && settle())) socket.on('readable', onReadable);
+  });
+}
+
+/** How far `seen` agrees with the preface: 'no' at the first differing byte, 'partial' while shorter. */
+export function prefaceMatch(seen: Buffer): 'yes' | 'no' | 'partial' {
+  const n = Math.min(seen.length, H2_PREFACE.length);
+  if (!seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return 'no';
+  return n < H2_PREFACE.length ? 'partial' : 'yes';
+}
+
+/**
+ * Whether a plain connection opens with the HTTP/2 preface, its bytes left unread (false as soon
+ * as one byte differs, so HTTP/1.1 requests pass at once).
+ */
+export function sniffPreface(socket: Socket, timeoutMs: number): Promise<boolean> {
+  return peek(socket, timeoutMs, (seen) => {
+    const m = prefaceMatch(seen);
+    return m === 'partial' ? undefined : { verdict: m === 'yes', unshift: seen };
   });
 }
