@@ -3,7 +3,8 @@
 // listener (no --http2-cleartext: the GRPCRoute turns it on) and over TLS h2 on an HTTPS
 // listener, header filters both ways, server streaming, trailers (grpc-status, grpc-message and
 // custom trailer metadata) passed through, and Sluice's own answers as gRPC statuses:
-// UNAVAILABLE (14) for a dead endpoint and for no endpoint, UNIMPLEMENTED (12) for no route.
+// UNAVAILABLE (14) for a dead endpoint and for no endpoint, RESOURCE_EXHAUSTED (8) past a
+// circuit-breaker limit (x-sluice-overflow as metadata), UNIMPLEMENTED (12) for no route.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort, GATEWAY_CLASS_YAML, ManifestDir, selfSignedPair, startSluice, tlsSecretYaml, type Sluice } from './support/harness.js';
 import { echoClient, type EchoClient, type EchoReply, grpc, type GrpcBackend, healthClient, startGrpcBackend, unary } from './support/grpc.js';
@@ -60,6 +61,21 @@ spec:
       backendRefs: [{ name: grpc-down, port: 9000 }]
     - matches: [{ method: { service: sluice.echo.Echo } }]
       backendRefs: [{ name: grpc-empty, port: 9000 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: limited, namespace: rpc }
+spec:
+  parentRefs: [{ name: gw, sectionName: http }]
+  hostnames: [limited.example.com]
+  rules: [{ backendRefs: [{ name: grpc-limited, port: 9000 }] }]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: one-at-a-time, namespace: rpc }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: grpc-limited }]
+  circuitBreaker: { maxParallelRequests: 1 }
 `;
 
 describe('gRPC through GRPCRoute (file mode, grpc-js client and server)', () => {
@@ -77,6 +93,7 @@ describe('gRPC through GRPCRoute (file mode, grpc-js client and server)', () => 
     dir.write('echo.yaml', serviceYaml('grpc-echo', backend.port));
     dir.write('down.yaml', serviceYaml('grpc-down', await freePort()));
     dir.write('empty.yaml', serviceYaml('grpc-empty', undefined));
+    dir.write('limited.yaml', serviceYaml('grpc-limited', backend.port));
     sluice = await startSluice(dir.path);
   });
 
@@ -145,6 +162,19 @@ describe('gRPC through GRPCRoute (file mode, grpc-js client and server)', () => 
     const out = await unary<EchoReply>((md, o, cb) => client.Unary({ message: 'x' }, md, o, cb));
     expect(out.error?.code).toBe(grpc.status.UNAVAILABLE);
     expect(out.error?.details).toBe('no ready endpoint');
+  });
+
+  it('answers RESOURCE_EXHAUSTED (8) past a circuit-breaker limit, the call in flight unharmed', async () => {
+    const client = h2c('limited.example.com');
+    const slow = unary<EchoReply>((md, o, cb) => client.Unary({ message: 'slow', delayMs: 1500 }, md, o, cb));
+    // The slow call is in flight once the backend has counted it.
+    const before = backend.calls.get('Unary') ?? 0;
+    for (let i = 0; i < 100 && (backend.calls.get('Unary') ?? 0) === before; i++) await new Promise((r) => setTimeout(r, 20));
+    const refused = await unary<EchoReply>((md, o, cb) => client.Unary({ message: 'second' }, md, o, cb));
+    expect(refused.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused.error?.details).toBe('upstream overflow');
+    expect(refused.error?.metadata.get('x-sluice-overflow')).toEqual(['maxParallelRequests']);
+    expect((await slow).reply).toMatchObject({ message: 'slow' });
   });
 
   it('answers UNIMPLEMENTED (12) when no route matches the method', async () => {
