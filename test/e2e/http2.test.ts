@@ -3,7 +3,8 @@
 // Upgrade: h2c) with --http2-cleartext, request bodies without Content-Length, split cookies,
 // no pseudo- or connection-specific header crossing, SETTINGS_MAX_CONCURRENT_STREAMS announced
 // and holding, 421 for a request whose host belongs to another listener than the connection's
-// SNI, GOAWAY on drain with the stream in flight finished; and with HTTP/2 off, neither.
+// SNI, route-policy admission (a rate limit) on h2 streams, GOAWAY on drain with the stream in
+// flight finished; and with HTTP/2 off, neither.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -37,6 +38,21 @@ spec:
     - matches: [{ path: { value: /h2c-backend } }]
       backendRefs: [{ name: h2c, port: 80 }]
     - backendRefs: [{ name: echo, port: 80 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: limited, namespace: web }
+spec:
+  parentRefs: [{ name: gw, sectionName: http }]
+  hostnames: [limited.example.com]
+  rules: [{ backendRefs: [{ name: echo, port: 80 }] }]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: RoutePolicy
+metadata: { name: limited, namespace: web }
+spec:
+  targetRefs: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, name: limited }]
+  rateLimit: { type: Local, rules: [{ limit: { requests: 1, unit: Minute }, burst: 2 }] }
 `;
 
 /** A Service whose port says appProtocol kubernetes.io/h2c (Gateway API BackendProtocolH2C). */
@@ -204,6 +220,17 @@ describe('HTTP/2 towards clients (file mode)', () => {
     expect(up.stderr).toMatch(/< HTTP\/1\.1 101 Switching Protocols/);
     expect(up.stderr).toMatch(/< HTTP\/2 200/);
     expect(JSON.parse(up.stdout)).toMatchObject({ path: '/upgraded' });
+  });
+
+  it('admits h2 requests like any other: a rate limit answers 429 on the stream, the connection serves on', async () => {
+    const session = await open(`http://127.0.0.1:${sluice.httpPort}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await h2request(session, { ':path': '/', ':authority': 'limited.example.com' })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const limited = await h2request(session, { ':path': '/', ':authority': 'limited.example.com' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(limited.headers['connection']).toBeUndefined();
+    expect((await h2request(session, { ':path': '/', ':authority': 'other.example.com' })).status).toBe(200);
   });
 
   it('announces SETTINGS_MAX_CONCURRENT_STREAMS and never has more streams of one connection at the backend', async () => {
