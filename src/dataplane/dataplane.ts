@@ -200,7 +200,7 @@ export class DataPlane {
           ...(this.edge.gate ? { gate: this.edge.gate } : {}),
           ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
           ...(h2 ? { http2: h2 } : {}),
-          ...(!tls ? { priorKnowledge: http2.cleartext ? () => true : () => this.current?.router(key)?.listener.grpc === true, upgradeH2c: http2.cleartext } : {}),
+          ...(!tls ? { priorKnowledge: http2.cleartext ? () => true : () => this.current?.router(key)?.listener.h2c === true, upgradeH2c: http2.cleartext } : {}),
         });
       },
       logger: false,

@@ -130,10 +130,11 @@ export interface Listener {
   /** Serves requests no virtual host route matches (Ingress spec.defaultBackend). */
   readonly fallback?: Route;
   /**
-   * A GRPCRoute is attached: on a plain HTTP listener, connections that open with the HTTP/2
-   * preface are served as h2c (gRPC clients use prior knowledge), even without --http2-cleartext.
+   * Some route forwards to an h2c backend (a GRPCRoute, or a Service port with appProtocol
+   * kubernetes.io/h2c): on a plain HTTP listener, connections that open with the HTTP/2 preface
+   * are served as h2c (gRPC and h2c clients use prior knowledge), even without --http2-cleartext.
    */
-  readonly grpc?: true;
+  readonly h2c?: true;
   readonly tls?: {
     readonly certificates: readonly TlsCertificate[];
     /**

@@ -100,6 +100,10 @@ export class ClusterRegistry {
     for (const [id, c] of this.clusters) if (!c.unresolved) this.clusters.set(id, change(c));
   }
 
+  get(id: string): Cluster | undefined {
+    return this.clusters.get(id);
+  }
+
   list(): Cluster[] {
     return [...this.clusters.values()].sort((a, b) => compareStrings(a.id, b.id));
   }

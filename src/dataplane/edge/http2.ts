@@ -1,8 +1,9 @@
 // HTTP/2 towards clients. Each data-plane socket keeps its HTTP/1.1 server (timeouts, the
 // WebSocket upgrade gate, keep-alive handling) and gets, when HTTP/2 is on, one cleartext
 // Http2Server beside it that is never listened on: connections that speak h2 are handed to it —
-// TLS connections whose ALPN chose "h2" (HTTPS listeners, --http2) and, with --http2-cleartext, plain
-// connections that open with the HTTP/2 connection preface (prior knowledge). Both servers call
+// TLS connections whose ALPN chose "h2" (HTTPS listeners, --http2) and plain connections that
+// open with the HTTP/2 connection preface (prior knowledge: with --http2-cleartext, or on a
+// listener that forwards to an h2c backend, as gRPC clients expect). Both servers call
 // the same request handler (Node's compat request/response objects). Memory per connection is
 // bounded by HTTP/2 flow control (Node sends WINDOW_UPDATE only as the proxy consumes a
 // request body) and SETTINGS_MAX_CONCURRENT_STREAMS; on drain every session gets a GOAWAY.

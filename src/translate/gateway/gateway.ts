@@ -125,7 +125,7 @@ export function translateGatewayApi(
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));
   statuses.push(...routeStatuses);
   const owners = new Map<Listener, string>();
-  const listeners = assembleListeners(sockets, buckets, owners);
+  const listeners = assembleListeners(sockets, buckets, owners, clusters);
   return { listeners, owners, statuses };
 }
 
@@ -279,7 +279,7 @@ function shadowedByMoreSpecificListener(l: ListenerState, socket: string, host: 
   );
 }
 
-function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>): Listener[] {
+function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>, clusters: ClusterRegistry): Listener[] {
   const out: Listener[] = [];
   for (const [key, claim] of sockets) {
     const gw = claim.owner;
@@ -297,14 +297,14 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
         routes: entries.sort((a, b) => comparePrecedence(a.key, b.key)).map((e) => e.route),
       }));
     const name = `gateway/${gw.namespace}/${gw.gateway.metadata.name}${claim.address ? `@${claim.address}` : ''}:${claim.port}`;
-    const grpc = virtualHosts.some((vh) => vh.routes.some((r) => r.source.kind === 'GRPCRoute'));
+    const h2c = virtualHosts.some((vh) => vh.routes.some((r) => r.action.type === 'forward' && r.action.backends.some((b) => clusters.get(b.cluster)?.protocol === 'h2c')));
     const listener: Listener = {
       name,
       protocol: claim.protocol,
       port: claim.port,
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,
-      ...(grpc ? { grpc: true as const } : {}),
+      ...(h2c ? { h2c: true as const } : {}),
       ...(claim.protocol === 'HTTPS' ? { tls: { certificates: served.flatMap((l) => l.certificates) } } : {}),
     };
     owners.set(listener, `${gw.namespace}/${gw.gateway.metadata.name}`);
