@@ -10,6 +10,7 @@ import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from '
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, ensureVegeta, toolVersions, VEGETA_VERSION } from './lib/install.ts';
 import { lbMarkdown, runLb, type LbResult } from './lb.ts';
+import { h2Markdown, runH2, type H2Result } from './h2.ts';
 import { freePorts } from './lib/net.ts';
 import { installCleanup, pinSelf, runCommand, stopAll } from './lib/processes.ts';
 import { fixedRateTable, proxiesTable } from './lib/report.ts';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
   let rateLimit: RateLimitResult | undefined;
+  let h2: H2Result | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     lb = await part('lb', () => runLb(ctx, versions.sluice));
     accessLog = await part('accesslog', () => runAccessLog(ctx));
     rateLimit = await part('ratelimit', () => runRateLimit(ctx));
+    h2 = await part('h2', () => runH2(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
   if (rateLimit) md.push(rateLimitMarkdown(rateLimit), '');
+  if (h2) md.push(h2Markdown(h2), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -149,7 +153,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2 };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -10,6 +10,8 @@ const TOOLS = [
   { binary: 'haproxy', paths: ['/usr/sbin/haproxy', '/usr/bin/haproxy'], pkg: 'haproxy' },
   { binary: 'wrk', paths: ['/usr/bin/wrk', '/usr/local/bin/wrk'], pkg: 'wrk' },
   { binary: 'taskset', paths: ['/usr/bin/taskset'], pkg: 'util-linux' },
+  // HTTP/2 load (bench/h2.ts).
+  { binary: 'h2load', paths: ['/usr/bin/h2load'], pkg: 'nghttp2-client' },
 ] as const;
 
 export type ToolName = (typeof TOOLS)[number]['binary'];
@@ -40,7 +42,7 @@ export async function ensureTools(log: (line: string) => void): Promise<ToolPath
   return out;
 }
 
-export async function toolVersions(tools: ToolPaths): Promise<{ nginx: string; haproxy: string; wrk: string; node: string }> {
+export async function toolVersions(tools: ToolPaths): Promise<{ nginx: string; haproxy: string; wrk: string; h2load: string; node: string }> {
   const first = async (cmd: string, args: string[], re: RegExp) => {
     const r = await runCommand(cmd, args, 5000).catch(() => ({ output: '' }));
     return re.exec(r.output)?.[1] ?? 'unknown';
@@ -49,6 +51,7 @@ export async function toolVersions(tools: ToolPaths): Promise<{ nginx: string; h
     nginx: await first(tools.nginx, ['-v'], /nginx\/(\S+)/),
     haproxy: await first(tools.haproxy, ['-v'], /version (\S+)/),
     wrk: await first(tools.wrk, ['-v'], /wrk (\S+)/),
+    h2load: await first(tools.h2load, ['--version'], /nghttp2\/(\S+)/),
     node: process.version,
   };
 }

@@ -216,12 +216,56 @@ export interface HTTPRouteRule {
   readonly sessionPersistence?: SessionPersistence;
 }
 
+/**
+ * The routes the HTTP translator compiles: HTTPRoutes, and GRPCRoutes in the HTTPRoute form
+ * translate/gateway/grpc-route.ts lowers them to (kind kept, so references and statuses name it).
+ */
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteObject = Omit<HTTPRoute, 'kind'> & { readonly kind: RouteKind };
+
 export interface HTTPRoute extends KubeObject {
   readonly kind: 'HTTPRoute';
   readonly spec?: {
     readonly parentRefs?: readonly ParentReference[];
     readonly hostnames?: readonly string[];
     readonly rules?: readonly HTTPRouteRule[];
+  };
+}
+
+/** GRPCRoute method match: Exact (the default) or RegularExpression on the service and/or method. */
+export interface GRPCMethodMatch {
+  readonly type?: 'Exact' | 'RegularExpression' | string;
+  readonly service?: string;
+  readonly method?: string;
+}
+
+export interface GRPCRouteMatch {
+  readonly method?: GRPCMethodMatch;
+  readonly headers?: readonly HTTPNameValueMatch[];
+}
+
+/** GRPCRoute filters: the HTTPRoute filter shapes of the types GRPCRoute allows. */
+export type GRPCRouteFilter = Pick<HTTPRouteFilter, 'type' | 'requestHeaderModifier' | 'responseHeaderModifier' | 'requestMirror' | 'extensionRef'>;
+
+export interface GRPCBackendRef extends BackendObjectReference {
+  readonly weight?: number;
+  readonly filters?: readonly GRPCRouteFilter[];
+}
+
+export interface GRPCRouteRule {
+  readonly name?: string;
+  readonly matches?: readonly GRPCRouteMatch[];
+  readonly filters?: readonly GRPCRouteFilter[];
+  readonly backendRefs?: readonly GRPCBackendRef[];
+  readonly sessionPersistence?: SessionPersistence;
+}
+
+export interface GRPCRoute extends KubeObject {
+  readonly kind: 'GRPCRoute';
+  readonly spec?: {
+    readonly parentRefs?: readonly ParentReference[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly GRPCRouteRule[];
   };
 }
 

@@ -73,9 +73,18 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   let forwardedHost: string | undefined;
   let forwardedPort: string | undefined;
   let forwarded: string | undefined;
+  let cookieAt = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not headers upstream.
+    if (name.charCodeAt(0) === 58 /* : */) continue;
+    // h2 may split Cookie into several fields; HTTP/1.1 allows one (RFC 9113 §8.2.3).
+    if (name === 'cookie') {
+      if (cookieAt === -1) cookieAt = out.push(name, value) - 1;
+      else out[cookieAt] = `${out[cookieAt]}; ${value}`;
+      continue;
+    }
     if (HOP_BY_HOP.has(name) || extra?.has(name)) {
       // "TE: trailers" is the one TE value that may be forwarded.
       if (name === 'te' && value.trim().toLowerCase() === 'trailers') out.push('te', 'trailers');

@@ -64,6 +64,7 @@ export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
   { kind: 'GatewayClass', apiVersion: WATCHED_KINDS.GatewayClass, plural: 'gatewayclasses', namespaced: false, versions: ['v1'] },
   { kind: 'Gateway', apiVersion: WATCHED_KINDS.Gateway, plural: 'gateways', namespaced: true, versions: ['v1'] },
   { kind: 'HTTPRoute', apiVersion: WATCHED_KINDS.HTTPRoute, plural: 'httproutes', namespaced: true, versions: ['v1'] },
+  { kind: 'GRPCRoute', apiVersion: WATCHED_KINDS.GRPCRoute, plural: 'grpcroutes', namespaced: true, versions: ['v1'] },
   { kind: 'ReferenceGrant', apiVersion: WATCHED_KINDS.ReferenceGrant, plural: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1'] },
 ];
 

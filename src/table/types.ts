@@ -131,6 +131,12 @@ export interface Listener {
   readonly virtualHosts: readonly VirtualHost[];
   /** Serves requests no virtual host route matches (Ingress spec.defaultBackend). */
   readonly fallback?: Route;
+  /**
+   * Some route forwards to an h2c backend (a GRPCRoute, or a Service port with appProtocol
+   * kubernetes.io/h2c): on a plain HTTP listener, connections that open with the HTTP/2 preface
+   * are served as h2c (gRPC and h2c clients use prior knowledge), even without --http2-cleartext.
+   */
+  readonly h2c?: true;
   readonly tls?: {
     readonly certificates: readonly TlsCertificate[];
     /**
@@ -408,6 +414,8 @@ export interface Cluster {
   readonly endpoints: readonly EndpointAddress[];
   /** Why the cluster cannot be resolved (missing Service/port); it answers 503. */
   readonly unresolved?: { readonly code: string; readonly message: string };
+  /** How Sluice speaks to the endpoints; absent: HTTP/1.1. h2c: cleartext HTTP/2 with prior knowledge. */
+  readonly protocol?: 'h2c';
 }
 
 export interface RoutingTable {

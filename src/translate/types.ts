@@ -60,7 +60,8 @@ export interface GatewayStatusUpdate {
  * only the entries whose controllerName is ours and keeps other controllers' entries.
  */
 export interface HTTPRouteStatusUpdate {
-  readonly kind: 'HTTPRoute';
+  /** GRPCRoutes' statuses have the same shape. */
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
   readonly namespace: string;
   readonly name: string;
   readonly parents: readonly RouteParentStatus[];

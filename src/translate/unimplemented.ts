@@ -66,6 +66,17 @@ const SPECS: Readonly<Record<string, Fields>> = {
       sessionPersistence,
     },
   },
+  GRPCRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    hostnames: true,
+    rules: {
+      name: true,
+      matches: { method: { type: true, service: true, method: true }, headers: nameValueMatch },
+      filters: routeFilter,
+      backendRefs: { ...backendRef, weight: true, filters: routeFilter },
+      sessionPersistence,
+    },
+  },
   BackendTrafficPolicy: {
     targetRefs: { group: true, kind: true, name: true, sectionName: true },
     loadBalancer: {

@@ -1,7 +1,9 @@
 // Upstream connection pools, one undici Pool per endpoint address, kept OUTSIDE the routing
 // table: a table swap keeps every pool whose endpoint is still referenced, so keep-alive
 // connections and in-flight requests survive it. Pools of endpoints that left are closed
-// gracefully (undici lets queued and running requests finish first).
+// gracefully (undici lets queued and running requests finish first). Endpoints of an h2c
+// cluster (Service port appProtocol kubernetes.io/h2c, GRPCRoute backends) get pools of their
+// own kind: cleartext HTTP/2 with prior knowledge, many streams on few connections.
 import { Pool } from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
 
@@ -16,24 +18,33 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
+/** How Sluice speaks to an endpoint: HTTP/1.1 (the default) or h2c. */
+export type PoolKind = 'http1' | 'h2c';
+
+/** Streams Sluice opens at most on one h2c connection (the endpoint's SETTINGS may lower it). */
+const H2C_STREAMS_PER_CONNECTION = 100;
+
 export class UpstreamPools {
   /** Endpoint key → connect timeout → pool (a BackendTrafficPolicy may set its own connect timeout). */
   private readonly pools = new Map<string, Map<number, Pool>>();
+  /** The same for h2c pools. */
+  private readonly h2cPools = new Map<string, Map<number, Pool>>();
   private readonly options: PoolOptions;
 
   constructor(options: PoolOptions) {
     this.options = options;
   }
 
-  /** The pool to an endpoint, with the default connect timeout or `connectMs`. */
-  get(key: string, connectMs: number = this.options.connectMs): Pool {
-    let byTimeout = this.pools.get(key);
-    if (!byTimeout) this.pools.set(key, (byTimeout = new Map()));
+  /** The pool to an endpoint, with the default connect timeout or `connectMs`, of the given kind. */
+  get(key: string, connectMs: number = this.options.connectMs, kind: PoolKind = 'http1'): Pool {
+    const pools = kind === 'h2c' ? this.h2cPools : this.pools;
+    let byTimeout = pools.get(key);
+    if (!byTimeout) pools.set(key, (byTimeout = new Map()));
     let pool = byTimeout.get(connectMs);
     if (!pool) {
       pool = new Pool(`http://${key}`, {
         connections: this.options.connectionsPerEndpoint,
-        pipelining: 1,
+        ...(kind === 'h2c' ? { useH2c: true, maxConcurrentStreams: H2C_STREAMS_PER_CONNECTION } : { pipelining: 1 }),
         connectTimeout: connectMs,
         keepAliveTimeout: this.options.keepAliveMs,
         keepAliveMaxTimeout: this.options.keepAliveMs,
@@ -48,16 +59,19 @@ export class UpstreamPools {
 
   /** Closes (gracefully) every pool whose endpoint key is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
-    for (const [key, byTimeout] of this.pools) {
-      if (keep.has(key)) continue;
-      this.pools.delete(key);
-      for (const pool of byTimeout.values()) pool.close().catch(() => pool.destroy());
+    for (const pools of [this.pools, this.h2cPools]) {
+      for (const [key, byTimeout] of pools) {
+        if (keep.has(key)) continue;
+        pools.delete(key);
+        for (const pool of byTimeout.values()) pool.close().catch(() => pool.destroy());
+      }
     }
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()].flatMap((m) => [...m.values()]);
+    const all = [...this.pools.values(), ...this.h2cPools.values()].flatMap((m) => [...m.values()]);
     this.pools.clear();
+    this.h2cPools.clear();
     await Promise.allSettled(all.map((p) => p.close()));
   }
 }

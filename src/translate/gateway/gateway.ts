@@ -1,7 +1,7 @@
 // Gateway API processors: GatewayClass → Gateway → HTTPRoute, then assembly of one table
 // Listener per claimed socket, and every status as data. Pure, like all of translate.
-import type { Secret, Service } from '../../api/core.js';
-import type { Condition, Gateway, HTTPRoute, ListenerStatus, RouteParentStatus } from '../../api/gateway.js';
+import type { KubeObject, Secret, Service } from '../../api/core.js';
+import type { Condition, Gateway, ListenerStatus, RouteObject, RouteParentStatus } from '../../api/gateway.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
 import { describe } from '../../errors.js';
 import type { Snapshot } from '../../store/snapshot.js';
@@ -19,6 +19,7 @@ import { covers, specificity } from './hostnames.js';
 import { comparePrecedence, type PrecedenceKey } from './precedence.js';
 import { ReferenceGrants } from './references.js';
 import { compileRoute, type RouteTemplate, type RuleTemplate } from './rules.js';
+import { grpcRouteRulePrefix, lowerGrpcRoute } from './grpc-route.js';
 import { reportUnimplemented } from '../unimplemented.js';
 
 export interface GatewayApiTranslation {
@@ -60,7 +61,13 @@ export function httpRouteRuleIndex(routeId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function routeAge(r: HTTPRoute): string {
+/** The id prefix of a rule's table routes, by route kind. */
+function rulePrefix(route: RouteObject, ruleIndex: number): string {
+  const ns = route.metadata.namespace ?? 'default';
+  return route.kind === 'GRPCRoute' ? grpcRouteRulePrefix(ns, route.metadata.name, ruleIndex) : httpRouteRulePrefix(ns, route.metadata.name, ruleIndex);
+}
+
+function routeAge(r: RouteObject): string {
   return `${r.metadata.creationTimestamp ?? '9999'}|${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
@@ -93,26 +100,39 @@ export function translateGatewayApi(
 
   const buckets: Buckets = new Map();
   const routeStatuses: StatusUpdate[] = [];
-  for (const route of snapshot.HTTPRoute) {
+  // GRPCRoutes compile as the HTTPRoutes they lower to (grpc-route.ts), through the same code.
+  const routes: { route: RouteObject; original: KubeObject; problems: readonly string[] }[] = [
+    ...snapshot.HTTPRoute.map((route) => ({ route: route as RouteObject, original: route, problems: [] })),
+    ...snapshot.GRPCRoute.map((route) => {
+      try {
+        return { ...lowerGrpcRoute(route), original: route };
+      } catch {
+        return { route: route as unknown as RouteObject, original: route, problems: ['malformed GRPCRoute (its spec does not follow the Gateway API schema)'] };
+      }
+    }),
+  ];
+  for (const { route, original, problems } of routes) {
     if (!inScope(route, options)) continue;
     try {
-      const status = translateRoute(route, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
+      const status = translateRoute(route, original, problems, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
       if (status) routeStatuses.push(status);
     } catch {
       // Malformed beyond what the CRD allows (possible in file mode): this route only is dropped.
-      diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', 'malformed HTTPRoute (its spec does not follow the Gateway API schema)');
+      diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', `malformed ${route.kind} (its spec does not follow the Gateway API schema)`);
     }
   }
   // Gateway statuses count attached routes, so they come after the routes are attached.
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));
   statuses.push(...routeStatuses);
   const owners = new Map<Listener, string>();
-  const listeners = assembleListeners(sockets, buckets, owners);
+  const listeners = assembleListeners(sockets, buckets, owners, clusters);
   return { listeners, owners, statuses };
 }
 
 function translateRoute(
-  route: HTTPRoute,
+  route: RouteObject,
+  original: KubeObject,
+  loweringProblems: readonly string[],
   gatewayByKey: ReadonlyMap<string, GatewayState>,
   namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
   inputs: Parameters<typeof compileRoute>[2],
@@ -128,9 +148,11 @@ function translateRoute(
     .map((ref) => ({ ref, gw: gatewayByKey.get(`${ref.namespace ?? ns}/${ref.name}`) }))
     .filter((p): p is { ref: typeof p.ref; gw: GatewayState } => p.gw !== undefined);
   if (parents.length === 0) return undefined;
-  reportUnimplemented(route, diagnostics);
+  reportUnimplemented(original, diagnostics);
 
-  const t = compileRoute(route, source, inputs);
+  const compiled = compileRoute(route, source, inputs);
+  // What the GRPCRoute itself got wrong is named before what its HTTPRoute form trips over.
+  const t: RouteTemplate = loweringProblems[0] !== undefined ? { ...compiled, unsupported: problem('UnsupportedValue', loweringProblems[0]) } : compiled;
   const generation = generationOf(route);
   const resolvedRefs: Verdict = t.refProblems[0]
     ? problem(t.refProblems[0].reason, [...new Set(t.refProblems.map((p) => p.message))].join('; '))
@@ -156,7 +178,7 @@ function translateRoute(
       conditions: [condition('Accepted', verdict, generation), condition('ResolvedRefs', resolvedRefs, generation)],
     });
   }
-  return { kind: 'HTTPRoute', namespace: ns, name: route.metadata.name, parents: out };
+  return { kind: route.kind, namespace: ns, name: route.metadata.name, parents: out };
 }
 
 /** Turns one route's rules into table routes under the hosts and sockets it attached to. */
@@ -188,7 +210,7 @@ class RouteEmitter {
 
   private emitRule(rule: RuleTemplate, l: ListenerState, socket: string, host: string, entries: Map<string, Entry>): void {
     const { route, source } = this.t;
-    const base = httpRouteRulePrefix(this.t.namespace, route.metadata.name, rule.index).slice(0, -1);
+    const base = rulePrefix(route, rule.index).slice(0, -1);
     const [address, port] = socket.split('|');
     const action = this.action(rule, l.spec.port);
     const mirrors = rule.mirrors.flatMap((m) => ('ok' in m.ref ? [] : [{ cluster: this.clusters.resolve(m.ref, source), percent: m.percent }]));
@@ -258,7 +280,7 @@ function shadowedByMoreSpecificListener(l: ListenerState, socket: string, host: 
   );
 }
 
-function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>): Listener[] {
+function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>, clusters: ClusterRegistry): Listener[] {
   const out: Listener[] = [];
   for (const [key, claim] of sockets) {
     const gw = claim.owner;
@@ -276,12 +298,14 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
         routes: entries.sort((a, b) => comparePrecedence(a.key, b.key)).map((e) => e.route),
       }));
     const name = `gateway/${gw.namespace}/${gw.gateway.metadata.name}${claim.address ? `@${claim.address}` : ''}:${claim.port}`;
+    const h2c = virtualHosts.some((vh) => vh.routes.some((r) => r.action.type === 'forward' && r.action.backends.some((b) => clusters.get(b.cluster)?.protocol === 'h2c')));
     const listener: Listener = {
       name,
       protocol: claim.protocol,
       port: claim.port,
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,
+      ...(h2c ? { h2c: true as const } : {}),
       ...(claim.protocol === 'HTTPS' ? { tls: { certificates: served.flatMap((l) => l.certificates) } } : {}),
     };
     owners.set(listener, `${gw.namespace}/${gw.gateway.metadata.name}`);

@@ -90,7 +90,11 @@ export interface GatewayInputs {
   readonly addressPool?: AddressPool | undefined;
 }
 
-const HTTP_ROUTE_KIND = { group: GATEWAY_GROUP, kind: 'HTTPRoute' } as const;
+/** The route kinds HTTP and HTTPS listeners serve, in supportedKinds order. */
+const HTTP_LISTENER_KINDS = [
+  { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
+  { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
+] as const;
 
 function gatewayKey(gw: Gateway): string {
   return `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
@@ -113,17 +117,17 @@ function judgeAddresses(gw: Gateway): { addresses: string[]; verdict: Verdict | 
 
 function judgeKinds(l: GatewayListener): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
   const wanted = l.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], verdict: pass('ResolvedRefs', 'all references resolved') };
+  if (wanted === undefined || wanted.length === 0) return { kinds: [...HTTP_LISTENER_KINDS], verdict: pass('ResolvedRefs', 'all references resolved') };
   const kinds: { group: string; kind: string }[] = [];
   const bad: string[] = [];
   for (const k of wanted) {
     const group = k.group ?? GATEWAY_GROUP;
-    if (group === GATEWAY_GROUP && k.kind === 'HTTPRoute') {
-      if (kinds.length === 0) kinds.push(HTTP_ROUTE_KIND);
-    } else bad.push(`${group}/${k.kind}`);
+    const known = group === GATEWAY_GROUP ? HTTP_LISTENER_KINDS.find((s) => s.kind === k.kind) : undefined;
+    if (!known) bad.push(`${group}/${k.kind}`);
+    else if (!kinds.includes(known)) kinds.push(known);
   }
   return bad.length > 0
-    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: HTTPRoute`) }
+    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: ${HTTP_LISTENER_KINDS.map((s) => s.kind).join(', ')}`) }
     : { kinds, verdict: pass('ResolvedRefs', 'all references resolved') };
 }
 
