@@ -21,6 +21,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
+import { UpstreamTlsProfiles } from './upstream/tls.js';
 import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
@@ -71,6 +72,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
+  private readonly upstreamTls = new UpstreamTlsProfiles();
   private readonly admission: AdmissionServices;
   private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
@@ -95,6 +97,7 @@ export class DataPlane {
       table: () => this.current,
       cluster: (id) => this.clusters.get(id),
       pools: this.pools,
+      upstreamTls: this.upstreamTls,
       timeouts: upstream,
       metrics: options.metrics,
       stats: this.stats,
@@ -163,6 +166,7 @@ export class DataPlane {
       for (const key of keys) keep.add(key);
     }
     this.pools.retain(keep);
+    this.upstreamTls.retain(new Set([...clusters.values()].flatMap((r) => [...r.tlsProfileIds()])));
     this.health.retain(live);
     this.stats.retain(routeIds(table), new Set(live.keys()));
     // A socket that cannot be opened (an address this host does not have, a port taken) is that

@@ -12,6 +12,7 @@ import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
 import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
+import type { TlsCertificate } from '../table/types.js';
 
 /** Metrics label for "no route" / "no backend". */
 export const NO_ROUTE = '-';
@@ -38,6 +39,8 @@ export interface Forward {
   readonly headers: string[];
   /** The client connection is TLS (cookies Sluice issues get Secure). */
   readonly secure: boolean;
+  /** The client certificate the listener presents to TLS backends (Gateway spec.tls.backend). */
+  readonly backendClientCertificate: TlsCertificate | undefined;
 }
 
 export type Plan = Answer | Forward;
@@ -98,7 +101,8 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const table = ctx.table();
   // The inbound request is the router's RequestFacts as it is: no second object per request.
   const facts: RequestFacts = inbound;
-  const route = table?.router(socket.key)?.match(inbound.host, facts);
+  const router = table?.router(socket.key);
+  const route = router?.match(inbound.host, facts);
   if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
   const rt = table.runtime(route);
   const action = route.action;
@@ -128,5 +132,6 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   });
   const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
   const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
-  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https' };
+  const backendClientCertificate = router!.listener.backendClientCertificate;
+  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https', backendClientCertificate };
 }

@@ -4,6 +4,7 @@
 // gracefully (undici lets queued and running requests finish first).
 import { Pool } from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
+import type { TlsProfile } from './tls.js';
 
 export interface PoolOptions {
   readonly connectMs: number;
@@ -17,21 +18,28 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
 }
 
 export class UpstreamPools {
-  /** Endpoint key → connect timeout → pool (a BackendTrafficPolicy may set its own connect timeout). */
-  private readonly pools = new Map<string, Map<number, Pool>>();
+  /**
+   * Endpoint key → connect timeout (and TLS profile) → pool: a BackendTrafficPolicy may set its
+   * own connect timeout, a BackendTLSPolicy makes the pool's connections TLS.
+   */
+  private readonly pools = new Map<string, Map<number | string, Pool>>();
   private readonly options: PoolOptions;
 
   constructor(options: PoolOptions) {
     this.options = options;
   }
 
-  /** The pool to an endpoint, with the default connect timeout or `connectMs`. */
-  get(key: string, connectMs: number = this.options.connectMs): Pool {
+  /** The pool to an endpoint, with the default connect timeout or `connectMs`; TLS with `tls` (upstream/tls.ts). */
+  get(key: string, connectMs: number = this.options.connectMs, tls?: TlsProfile): Pool {
     let byTimeout = this.pools.get(key);
     if (!byTimeout) this.pools.set(key, (byTimeout = new Map()));
-    let pool = byTimeout.get(connectMs);
+    const variant = tls ? `${connectMs}|${tls.id}` : connectMs;
+    let pool = byTimeout.get(variant);
     if (!pool) {
-      pool = new Pool(`http://${key}`, {
+      pool = new Pool(`${tls ? 'https' : 'http'}://${key}`, {
+        // TLS: the profile's SecureContext, SNI and identity check; undici adds the connect
+        // timeout and a per-pool session cache (resumption per endpoint). HTTP/1.1 only.
+        ...(tls ? { connect: { ...tls.connect, maxCachedSessions: 8 }, allowH2: false } : {}),
         connections: this.options.connectionsPerEndpoint,
         pipelining: 1,
         connectTimeout: connectMs,
@@ -41,7 +49,7 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      byTimeout.set(connectMs, pool);
+      byTimeout.set(variant, pool);
     }
     return pool;
   }

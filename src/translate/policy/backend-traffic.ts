@@ -9,15 +9,14 @@
 // by Ingresses, or not routed to at all) has the Service itself as its ancestor. At most 16
 // ancestors (the PolicyStatus limit), Gateways first, by namespace/name.
 import type { Service } from '../../api/core.js';
-import { GATEWAY_GROUP, type ParentReference } from '../../api/gateway.js';
-import type { BackendTrafficPolicy, PolicyAncestorStatus } from '../../api/sluice.js';
+import type { BackendTrafficPolicy } from '../../api/sluice.js';
 import type { SourceRef } from '../../table/types.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
 import { generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
 import type { BackendTrafficPolicyStatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
-import { policyAncestors } from './ancestors.js';
+import { serviceAncestors } from './ancestors.js';
 import { Fields } from './fields.js';
 import type { RouteReach } from './reach.js';
 import { readPolicySpec, type PolicyEffect } from './spec.js';
@@ -90,7 +89,7 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
       const except = outcome.overridden.map((o) => `port ${o.port} (${display(o.by.source)} names it)`);
       verdict = pass('Accepted', `applied to ${target}${except.length > 0 ? ` except ${except.join(', ')}` : ''}`);
     }
-    results.get(c.policy)!.push({ target: c.target, verdict });
+    results.get(c.owner.policy)!.push({ target: c.target, verdict });
   }
 
   return inputs.policies.map((policy) => {
@@ -99,7 +98,7 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
       kind: 'BackendTrafficPolicy',
       namespace: policy.metadata.namespace ?? 'default',
       name: policy.metadata.name,
-      ancestors: ancestorStatuses(own, inputs.reach, generationOf(policy)),
+      ancestors: serviceAncestors(own, inputs.reach, generationOf(policy)),
     };
   });
 }
@@ -116,19 +115,4 @@ function readPolicy(policy: BackendTrafficPolicy, source: SourceRef): { targets:
     // Malformed beyond what the readers expect (possible in file mode): this policy only is dropped.
     return { targets: [], problems: ['malformed BackendTrafficPolicy (its spec does not follow the schema)'] };
   }
-}
-
-/** Where each target's verdict is reported: every Gateway whose routes reach the Service (port), else the Service itself. */
-function ancestorStatuses(results: readonly TargetResult[], reach: RouteReach, generation: number): PolicyAncestorStatus[] {
-  return policyAncestors(
-    results.map(({ target, verdict }) => {
-      const gateways = verdict.reason === 'TargetNotFound' ? [] : reach.gateways(target.namespace, target.service, target.sectionName);
-      const ancestors: ParentReference[] =
-        gateways.length > 0
-          ? gateways.map((g) => ({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace, name: g.name }))
-          : [{ group: '', kind: 'Service', namespace: target.namespace, name: target.service }];
-      return { ancestors, verdict };
-    }),
-    generation,
-  );
 }
