@@ -3,7 +3,7 @@
 // table and swaps that reference atomically; upstream pools and per-cluster balancers live
 // outside the table, so a swap drops no connection and no in-flight request.
 import fastify, { type FastifyInstance } from 'fastify';
-import type { Server as TlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -225,6 +225,8 @@ export class DataPlane {
     const port = socketPortFor(l.port, this.options.config);
     const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}) };
     tls?.refreshDefault(app.server as unknown as TlsServer);
+    // Client-certificate enforcement runs before the HTTP layer sees the connection.
+    if (tls) app.server.prependListener('secureConnection', (s: TLSSocket) => tls.enforce(s));
     this.sockets.set(key, socket);
     try {
       await app.listen({ host: address, port });

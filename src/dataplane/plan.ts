@@ -10,6 +10,7 @@ import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { type ClientIdentity, identifyClient } from './edge/client-identity.js';
 import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
+import { forwardedClientCert } from './edge/client-certificate.js';
 import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
 import type { TlsCertificate } from '../table/types.js';
@@ -129,6 +130,7 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
     port: localPort,
     host: target?.host ?? inbound.host,
     originalHost: inbound.host,
+    clientCert: socket.proto === 'https' ? forwardedClientCert(req.socket) : undefined,
   });
   const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
   const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
