@@ -21,7 +21,8 @@ import type { BackendTLSPolicyStatusUpdate } from '../types.js';
 import { serviceAncestors, type TargetVerdict } from '../policy/ancestors.js';
 import { Fields } from '../policy/fields.js';
 import type { RouteReach } from '../policy/reach.js';
-import { describeTarget, missingTarget, readTargets, resolveConflicts, type Candidate, type Target } from '../policy/targets.js';
+import { admitTargets, displaySource, outcomeVerdict } from '../policy/candidates.js';
+import { readTargets, resolveConflicts, type Candidate, type Target } from '../policy/targets.js';
 import { readValidation, type TlsValidation } from './validation.js';
 
 /** Service appProtocols that mean TLS to the pod (KEP-3726 kubernetes.io/wss, IANA https). */
@@ -44,9 +45,6 @@ interface Valid {
   readonly resolvedRefs: Verdict;
 }
 
-function display(source: SourceRef): string {
-  return `${source.kind} ${source.namespace}/${source.name}`;
-}
 
 export function applyBackendTlsPolicies(inputs: BackendTlsInputs, clusters: ClusterRegistry, diagnostics: Diagnostics): BackendTLSPolicyStatusUpdate[] {
   const results = new Map<BackendTLSPolicy, TargetVerdict[]>();
@@ -69,15 +67,7 @@ export function applyBackendTlsPolicies(inputs: BackendTlsInputs, clusters: Clus
     }
     for (const key of Object.keys(policy.spec?.options ?? {})) diagnostics.warning(source, 'FieldNotImplemented', `spec.options[${JSON.stringify(key)}]`);
     const v = effect(policy, source, read.valid, diagnostics);
-    const own: TargetVerdict[] = [];
-    for (const target of read.targets) {
-      const missing = missingTarget(target, inputs.services);
-      if (missing === undefined) candidates.push({ owner: v, policy, target });
-      else {
-        diagnostics.error(source, 'PolicyTargetNotFound', describeTarget(target), missing);
-        own.push({ target, verdict: problem('TargetNotFound', missing) });
-      }
-    }
+    const own = admitTargets(v, policy, read.targets, inputs.services, candidates, diagnostics);
     results.set(policy, own);
   }
 
@@ -87,22 +77,13 @@ export function applyBackendTlsPolicies(inputs: BackendTlsInputs, clusters: Clus
     if (winner) return { ...c, upstreamTls: winner.tls };
     const by = broken.get(`${c.service.namespace}/${c.service.name}`);
     const invalid = by?.get(c.portName) ?? by?.get('*');
-    if (invalid) return { ...c, upstreamTls: { type: 'refuse', source: invalid, reason: `${display(invalid)} targets it and is invalid` } };
+    if (invalid) return { ...c, upstreamTls: { type: 'refuse', source: invalid, reason: `${displaySource(invalid)} targets it and is invalid` } };
     return refuseUncovered(c, inputs.services, diagnostics);
   });
   for (const c of candidates) {
     const outcome = resolution.outcomes.get(c)!;
-    const target = describeTarget(c.target);
-    let verdict: Verdict;
-    if (outcome.type === 'conflicted') {
-      const winners = outcome.winners.map((w) => display(w.source));
-      diagnostics.warning(c.owner.source, 'PolicyConflicted', target, winners, outcome.why);
-      verdict = problem('Conflicted', `${target} is also targeted by ${winners.join(' and ')}, which take${winners.length > 1 ? '' : 's'} precedence (${outcome.why})`);
-    } else if (!c.owner.verdict.ok) verdict = c.owner.verdict;
-    else {
-      const except = outcome.overridden.map((o) => `port ${o.port} (${display(o.by.source)} names it)`);
-      verdict = pass('Accepted', `TLS to ${target}${except.length > 0 ? ` except ${except.join(', ')}` : ''}: ${c.owner.verdict.message}`);
-    }
+    // A winner without a usable CA keeps its own verdict (NoValidCACertificate): it refuses traffic.
+    const verdict = outcome.type === 'applied' && !c.owner.verdict.ok ? c.owner.verdict : outcomeVerdict(c, outcome, diagnostics, (target) => `TLS to ${target}: ${c.owner.verdict.message}`);
     results.get(c.owner.policy)!.push({ target: c.target, verdict, resolvedRefs: c.owner.resolvedRefs });
   }
 
