@@ -6,10 +6,11 @@ import { problem, type Verdict } from './conditions.js';
 import type { ReferenceGrants } from './references.js';
 
 /**
- * Backend protocols Sluice cannot speak to: it proxies HTTP/1.1 in clear text (WebSocket
- * upgrades included, so kubernetes.io/ws is fine), not h2c and not TLS to backends.
+ * Backend protocols Sluice cannot speak to: it proxies HTTP/1.1 (WebSocket upgrades included,
+ * so kubernetes.io/ws is fine; kubernetes.io/wss and https are TLS to the pod, which needs a
+ * BackendTLSPolicy — backend-tls/), not h2c.
  */
-const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c', 'kubernetes.io/wss']);
+const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/h2c']);
 
 export interface RuleInputs {
   readonly services: ReadonlyMap<string, Service>;
