@@ -6,6 +6,7 @@
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
   'GatewayAddressEmpty',
+  'GatewayFrontendClientCertificateValidation',
   'GatewayHTTPListenerIsolation',
   'GatewayPort8080',
   'HTTPRoute',
