@@ -22,6 +22,7 @@ import { formatLoad, loadAverage, machine } from './lib/system.ts';
 import { runProxies, type ProxiesResult } from './proxies.ts';
 import { runScale, scaleMarkdown, type ScaleResult } from './scale.ts';
 import { runSwap, swapMarkdown, type SwapResult } from './swap.ts';
+import { runTls, tlsMarkdown, type TlsResult } from './tls.ts';
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 /** Above this 1-minute load average something else is using the 2 cores: numbers are distorted. */
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   let accessLog: AccessLogResult | undefined;
   let rateLimit: RateLimitResult | undefined;
   let h2: H2Result | undefined;
+  let tls: TlsResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     accessLog = await part('accesslog', () => runAccessLog(ctx));
     rateLimit = await part('ratelimit', () => runRateLimit(ctx));
     h2 = await part('h2', () => runH2(ctx));
+    tls = await part('tls', () => runTls(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
   if (rateLimit) md.push(rateLimitMarkdown(rateLimit), '');
   if (h2) md.push(h2Markdown(h2), '');
+  if (tls) md.push(tlsMarkdown(tls), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2 };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -100,6 +100,10 @@ export const Errors = {
     'SLUICE_HTTPROUTE_REF_NOT_RESOLVED',
     (reason: string, message: string) => `${message} (${reason}); requests routed to it fail`,
   ),
+  GatewayBackendClientCertificateInvalid: entry(
+    'SLUICE_GATEWAY_BACKEND_CLIENT_CERTIFICATE_INVALID',
+    (reason: string, message: string) => `${message} (${reason}); no client certificate is presented to TLS backends, so those that require one refuse`,
+  ),
   GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',
@@ -117,6 +121,23 @@ export const Errors = {
     'SLUICE_POLICY_CONFLICTED',
     (target: string, winners: readonly string[], why: string) =>
       `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
+  ),
+
+  // BackendTLSPolicy (src/translate/backend-tls/) and TLS to backends: fail closed — a Service
+  // whose TLS cannot be verified answers 500, never plaintext and never unverified.
+  BackendTlsPolicyInvalid: entry(
+    'SLUICE_BACKEND_TLS_POLICY_INVALID',
+    (problems: string) => `${problems}; the policy is not applied, and the Services it targets that no valid policy covers refuse requests (500)`,
+  ),
+  BackendTlsCaInvalid: entry(
+    'SLUICE_BACKEND_TLS_CA_INVALID',
+    (problems: string, someResolved: boolean) =>
+      `${problems}; ${someResolved ? 'the other references are trusted, these contribute nothing' : 'no CA is usable: the targeted Services refuse requests (500)'}`,
+  ),
+  BackendTlsWithoutPolicy: entry(
+    'SLUICE_BACKEND_TLS_WITHOUT_POLICY',
+    (port: string, appProtocol: string) =>
+      `port ${port} has appProtocol ${appProtocol} but no BackendTLSPolicy says how to verify its pods: requests to it answer 500 (Sluice never sends plaintext to a TLS port nor skips verification)`,
   ),
 
   // RoutePolicy (src/translate/route-policy/): each is also the policy's Accepted condition
@@ -194,6 +215,8 @@ export const Answers = {
   // Upstream failures.
   UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error', GrpcStatus.UNAVAILABLE),
   UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout', GrpcStatus.DEADLINE_EXCEEDED),
+  /** The cluster's TLS cannot be verified (BackendTLSPolicy without a usable CA, https port without a policy). */
+  UpstreamTlsRefused: answer('SLUICE_UPSTREAM_TLS_REFUSED', 500, 'upstream TLS is not configured', GrpcStatus.UNAVAILABLE),
   // A circuit-breaker limit of the cluster (BackendTrafficPolicy circuitBreaker) was reached.
   Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow', GrpcStatus.RESOURCE_EXHAUSTED),
   // Admission (RoutePolicy): IP lists, authentication, rate limits.

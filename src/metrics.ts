@@ -108,6 +108,12 @@ export class Metrics {
     labelNames: ['backend', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly upstreamTlsFailures = new Counter({
+    name: 'sluice_upstream_tls_failures_total',
+    help: 'Upstream TLS connections that failed (BackendTLSPolicy), by backend cluster and reason (untrusted, expired, hostname-mismatch, san-mismatch, rejected-by-backend, not-tls, handshake).',
+    labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly upstreamRetries = new Counter({
     name: 'sluice_upstream_retries_total',
     help: 'Requests sent to another endpoint after a connect failure (or a reset, for safe methods), by backend cluster.',

@@ -84,6 +84,45 @@ export interface Gateway extends KubeObject {
     readonly listeners?: readonly GatewayListener[];
     readonly addresses?: readonly GatewaySpecAddress[];
     readonly infrastructure?: { readonly parametersRef?: LocalObjectReference };
+    readonly tls?: GatewayTLS;
+  };
+}
+
+/** A reference to a CA bundle (a ConfigMap's ca.crt), possibly in another namespace (frontend validation). */
+export interface CACertificateReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+/** Client-certificate validation of a Gateway's HTTPS listeners (spec.tls.frontend). */
+export interface FrontendTLSValidation {
+  readonly caCertificateRefs?: readonly CACertificateReference[];
+  readonly mode?: 'AllowValidOnly' | 'AllowInsecureFallback' | string;
+}
+
+/** Gateway spec.tls: client certificates Sluice presents to backends, and those it asks of clients. */
+export interface GatewayTLS {
+  readonly backend?: { readonly clientCertificateRef?: SecretObjectReference };
+  readonly frontend?: {
+    readonly default?: { readonly validation?: FrontendTLSValidation };
+    readonly perPort?: readonly { readonly port: number; readonly tls?: { readonly validation?: FrontendTLSValidation } }[];
+  };
+}
+
+/** BackendTLSPolicy (gateway.networking.k8s.io/v1): how Sluice reaches a Service's pods over TLS. */
+export interface BackendTLSPolicy extends KubeObject {
+  readonly kind: 'BackendTLSPolicy';
+  readonly spec?: {
+    readonly targetRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string; readonly sectionName?: string }[];
+    readonly validation?: {
+      readonly caCertificateRefs?: readonly LocalObjectReference[];
+      readonly wellKnownCACertificates?: string;
+      readonly hostname?: string;
+      readonly subjectAltNames?: readonly { readonly type?: 'Hostname' | 'URI' | string; readonly hostname?: string; readonly uri?: string }[];
+    };
+    readonly options?: Readonly<Record<string, string>>;
   };
 }
 

@@ -3,7 +3,7 @@
 // table and swaps that reference atomically; upstream pools and per-cluster balancers live
 // outside the table, so a swap drops no connection and no in-flight request.
 import fastify, { type FastifyInstance } from 'fastify';
-import type { Server as TlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -21,6 +21,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
+import { UpstreamTlsProfiles } from './upstream/tls.js';
 import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
@@ -75,6 +76,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
+  private readonly upstreamTls = new UpstreamTlsProfiles();
   private readonly admission: AdmissionServices;
   private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
@@ -99,6 +101,7 @@ export class DataPlane {
       table: () => this.current,
       cluster: (id) => this.clusters.get(id),
       pools: this.pools,
+      upstreamTls: this.upstreamTls,
       timeouts: upstream,
       metrics: options.metrics,
       stats: this.stats,
@@ -167,6 +170,7 @@ export class DataPlane {
       for (const key of keys) keep.add(key);
     }
     this.pools.retain(keep);
+    this.upstreamTls.retain(new Set([...clusters.values()].flatMap((r) => [...r.tlsProfileIds()])));
     this.health.retain(live);
     this.stats.retain(routeIds(table), new Set(live.keys()));
     // A socket that cannot be opened (an address this host does not have, a port taken) is that
@@ -235,6 +239,8 @@ export class DataPlane {
     const port = socketPortFor(l.port, this.options.config);
     const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}), ...(h2 ? { h2 } : {}) };
     tls?.refreshDefault(app.server as unknown as TlsServer);
+    // Client-certificate enforcement runs before the HTTP layer sees the connection.
+    if (tls) app.server.prependListener('secureConnection', (s: TLSSocket) => tls.enforce(s));
     this.sockets.set(key, socket);
     try {
       await app.listen({ host: address, port });

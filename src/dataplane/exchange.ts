@@ -25,6 +25,7 @@ import { requestHash } from './policy/hash-key.js';
 import type { Session, StickySessions } from './policy/session.js';
 import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
+import { tlsFailureReason } from './upstream/tls.js';
 
 function hasAny(headers: IncomingHttpHeaders): boolean {
   for (const _ in headers) return true;
@@ -146,6 +147,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
       const plan = this.plan;
       this.span = tracing.startRequest({ req: this.req, route: plan.rt.route.id, cluster: cluster.cluster.id, host: String(this.req.headers.host ?? ''), path: plan.facts.path, client: plan.client.address });
     }
+    // TLS that cannot be verified: refused, never sent in clear text or unverified.
+    if (cluster.cluster.upstreamTls?.type === 'refuse') return this.answer(Answers.UpstreamTlsRefused);
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
@@ -228,8 +231,9 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.controller = undefined;
     if (this.ctx.accessLog) this.attemptStarted = performance.now();
     if (this.span) this.traceAttempt(target);
-    const cluster = this.plan.cluster.cluster;
-    this.ctx.pools.get(target.key, cluster.policy?.timeouts?.connectMs, cluster.protocol === 'h2c' ? 'h2c' : 'http1').dispatch(this.dispatchOptions(), this);
+    // start() answered a refusing cluster, so there is always a pool here.
+    const cluster = this.plan.cluster;
+    cluster.pool(this.ctx.pools, this.ctx.upstreamTls, target.key, this.plan.backendClientCertificate)!.dispatch(cluster.withServerName(this.dispatchOptions()), this);
   }
 
   /** A span for this attempt; its context replaces the client's traceparent/tracestate upstream. */
@@ -346,6 +350,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const cluster = this.plan.cluster;
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
+    const tlsReason = cluster.cluster.upstreamTls && tlsFailureReason(err);
+    if (tlsReason) this.ctx.metrics.upstreamTlsFailures.labels(cluster.cluster.id, tlsReason).inc();
     this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, err.code ? `${kind} (${err.code})` : kind);
     const unreached = neverReached(err);
     if (unreached) cluster.health.unreachable(this.target!.key);

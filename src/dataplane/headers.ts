@@ -25,6 +25,9 @@ const HOP_BY_HOP = new Set([
  */
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host', 'forwarded']);
 
+/** Sluice's alone, from the verified client certificate: a client's own is always dropped, even from a trusted proxy. */
+const CLIENT_CERT = 'x-forwarded-client-cert';
+
 /** Extra hop-by-hop names a Connection header lists ("close" and "keep-alive" are tokens, not names). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (!value) return undefined;
@@ -51,6 +54,8 @@ export interface ForwardedFacts {
   readonly host: string;
   /** The client's Host header value, for X-Forwarded-Host. */
   readonly originalHost: string;
+  /** X-Forwarded-Client-Cert of a verified client certificate (edge/client-certificate.ts). */
+  readonly clientCert?: string | undefined;
 }
 
 /** A Forwarded (RFC 7239) node for an address: IPv6 quoted and bracketed. */
@@ -100,6 +105,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
       }
       continue;
     }
+    if (name === CLIENT_CERT) continue;
     if (name === 'x-request-id') requestId = value;
     out.push(name, value);
   }
@@ -113,6 +119,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   // Only a trusted proxy's Forwarded is passed on, extended by this hop like X-Forwarded-For.
   if (forwarded !== undefined) out.push('forwarded', `${forwarded}, for=${forwardedNode(f.peer)};proto=${f.proto}`);
   if (requestId === undefined) out.push('x-request-id', randomRequestId());
+  if (f.clientCert !== undefined) out.push(CLIENT_CERT, f.clientCert);
   return out;
 }
 

@@ -12,8 +12,10 @@ import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { http2HasBody, isHttp2, serverName } from './edge/version.js';
 import { isMisdirected } from './edge/misdirected.js';
+import { forwardedClientCert } from './edge/client-certificate.js';
 import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
+import type { TlsCertificate } from '../table/types.js';
 
 /** Metrics label for "no route" / "no backend". */
 export const NO_ROUTE = '-';
@@ -42,6 +44,8 @@ export interface Forward {
   readonly headers: string[];
   /** The client connection is TLS (cookies Sluice issues get Secure). */
   readonly secure: boolean;
+  /** The client certificate the listener presents to TLS backends (Gateway spec.tls.backend). */
+  readonly backendClientCertificate: TlsCertificate | undefined;
 }
 
 export type Plan = Answer | Forward;
@@ -132,8 +136,10 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
     port: localPort,
     host: target?.host ?? inbound.host,
     originalHost: inbound.host,
+    clientCert: socket.proto === 'https' ? forwardedClientCert(req.socket) : undefined,
   });
   const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
   const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
-  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https' };
+  const backendClientCertificate = router!.listener.backendClientCertificate;
+  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https', backendClientCertificate };
 }

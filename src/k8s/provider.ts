@@ -114,7 +114,7 @@ export class KubernetesProvider implements Provider {
         fieldSelector,
         labelSelector: spec.labelSelector,
         handlers: {
-          upsert: (obj) => store.upsert(obj),
+          upsert: (obj) => store.upsert(spec.trim ? spec.trim(obj) : obj),
           remove: (obj) => store.remove(obj.kind as WatchedKind, obj.metadata.namespace, obj.metadata.name),
         },
         log: this.o.log,
@@ -192,7 +192,7 @@ export class KubernetesProvider implements Provider {
       const s = store.snapshot();
       return [...s.HTTPRoute, ...s.GRPCRoute];
     }));
-    sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'));
+    sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'), new PolicyStatusEntries('BackendTLSPolicy'));
     this.statusWriter = new StatusWriter({
       client: restStatusClient(kc),
       sources,

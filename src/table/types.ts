@@ -119,6 +119,13 @@ export interface TlsCertificate {
   readonly keyPem: string;
 }
 
+export interface ClientValidation {
+  /** The Gateway it came from. */
+  readonly source: SourceRef;
+  readonly caPem: string;
+  readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+}
+
 /** One socket's worth of routing: at most one Listener per (address, port) — validate checks. */
 export interface Listener {
   /** Unique name, e.g. "http" or "gateway/ns/name/listener". */
@@ -145,7 +152,19 @@ export interface Listener {
      * so table rebuilds that reuse the listeners (endpoint updates) keep it.
      */
     readonly defaultCertificate?: TlsCertificate;
+    /**
+     * Client certificates (Gateway spec.tls.frontend, per port): every handshake on this socket
+     * is asked for one and it is verified against `caPem`, whatever the SNI (so no SNI can
+     * reach a host without it). AllowValidOnly: a connection without a valid one is closed;
+     * AllowInsecureFallback: it is served, without X-Forwarded-Client-Cert.
+     */
+    readonly clientValidation?: ClientValidation;
   };
+  /**
+   * The client certificate presented to TLS backends (the owning Gateway's
+   * spec.tls.backend.clientCertificateRef) by requests this listener serves.
+   */
+  readonly backendClientCertificate?: TlsCertificate;
 }
 
 export interface EndpointAddress {
@@ -399,6 +418,36 @@ export interface ClusterPolicy {
   readonly timeouts?: ClusterTimeouts;
 }
 
+// ---- Upstream TLS (BackendTLSPolicy, Service appProtocol https) ----
+
+/** A SAN the backend's certificate must carry (one of the list). */
+export interface SubjectAltName {
+  readonly type: 'Hostname' | 'URI';
+  /** Hostname: lower-case DNS name, "*." allowed; URI: the exact URI. */
+  readonly value: string;
+}
+
+/**
+ * How Sluice reaches a cluster's endpoints over TLS. `verify`: a BackendTLSPolicy said what to
+ * trust; the connection's certificate must chain to `caPem` (or Node's bundled Mozilla roots
+ * when `system`) and carry `serverName` (or, when `subjectAltNames` is set, one of those).
+ * `refuse`: TLS is asked for but cannot be verified (a policy whose CA is unusable, or an
+ * https port without a policy): every request answers 500 without connecting — never
+ * plaintext, never unverified.
+ */
+export type UpstreamTls =
+  | {
+      readonly type: 'verify';
+      readonly source: SourceRef;
+      /** SNI, and the name verified when there are no subjectAltNames. */
+      readonly serverName: string;
+      readonly trust: 'bundle' | 'system';
+      /** PEM certificates (trust: bundle). */
+      readonly caPem?: string;
+      readonly subjectAltNames?: readonly SubjectAltName[];
+    }
+  | { readonly type: 'refuse'; readonly source: SourceRef; readonly reason: string };
+
 export interface Cluster {
   /** "namespace/service:port" (port as written in the reference: number or name). */
   readonly id: string;
@@ -416,6 +465,8 @@ export interface Cluster {
   readonly unresolved?: { readonly code: string; readonly message: string };
   /** How Sluice speaks to the endpoints; absent: HTTP/1.1. h2c: cleartext HTTP/2 with prior knowledge. */
   readonly protocol?: 'h2c';
+  /** TLS to the endpoints (BackendTLSPolicy); absent: clear-text HTTP/1.1. */
+  readonly upstreamTls?: UpstreamTls;
 }
 
 export interface RoutingTable {

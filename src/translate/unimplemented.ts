@@ -44,6 +44,7 @@ const SPECS: Readonly<Record<string, Fields>> = {
     gatewayClassName: true,
     addresses: { type: true, value: true },
     infrastructure: { parametersRef: true },
+    tls: { backend: { clientCertificateRef: objectRef }, frontend: { default: { validation: true }, perPort: { port: true, tls: { validation: true } } } },
     listeners: {
       name: true,
       hostname: true,

@@ -6,6 +6,7 @@
 // own kind: cleartext HTTP/2 with prior knowledge, many streams on few connections.
 import { Pool } from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
+import type { TlsProfile } from './tls.js';
 
 export interface PoolOptions {
   readonly connectMs: number;
@@ -25,24 +26,30 @@ export type PoolKind = 'http1' | 'h2c';
 const H2C_STREAMS_PER_CONNECTION = 100;
 
 export class UpstreamPools {
-  /** Endpoint key → connect timeout → pool (a BackendTrafficPolicy may set its own connect timeout). */
-  private readonly pools = new Map<string, Map<number, Pool>>();
-  /** The same for h2c pools. */
-  private readonly h2cPools = new Map<string, Map<number, Pool>>();
+  /**
+   * Endpoint key → variant → pool. The variant is the connect timeout (a BackendTrafficPolicy may
+   * set its own) for plain HTTP/1.1 pools, and kind|timeout|TLS profile for the others (h2c; a
+   * BackendTLSPolicy makes the pool's connections TLS).
+   */
+  private readonly pools = new Map<string, Map<number | string, Pool>>();
   private readonly options: PoolOptions;
 
   constructor(options: PoolOptions) {
     this.options = options;
   }
 
-  /** The pool to an endpoint, with the default connect timeout or `connectMs`, of the given kind. */
-  get(key: string, connectMs: number = this.options.connectMs, kind: PoolKind = 'http1'): Pool {
-    const pools = kind === 'h2c' ? this.h2cPools : this.pools;
-    let byTimeout = pools.get(key);
-    if (!byTimeout) pools.set(key, (byTimeout = new Map()));
-    let pool = byTimeout.get(connectMs);
+  /** The pool to an endpoint, with the default connect timeout or `connectMs`, of the given kind; TLS with `tls` (upstream/tls.ts). */
+  get(key: string, connectMs: number = this.options.connectMs, kind: PoolKind = 'http1', tls?: TlsProfile): Pool {
+    let byTimeout = this.pools.get(key);
+    if (!byTimeout) this.pools.set(key, (byTimeout = new Map()));
+    // The common case (plain HTTP/1.1) keys by number: no string built per request.
+    const variant = kind === 'http1' && !tls ? connectMs : `${kind}|${connectMs}|${tls?.id ?? ''}`;
+    let pool = byTimeout.get(variant);
     if (!pool) {
-      pool = new Pool(`http://${key}`, {
+      pool = new Pool(`${tls ? 'https' : 'http'}://${key}`, {
+        // TLS: the profile's SecureContext, SNI and identity check; undici adds the connect
+        // timeout and a per-pool session cache (resumption per endpoint). HTTP/1.1 only.
+        ...(tls ? { connect: { ...tls.connect, maxCachedSessions: 8 }, allowH2: false } : {}),
         connections: this.options.connectionsPerEndpoint,
         ...(kind === 'h2c' ? { useH2c: true, maxConcurrentStreams: H2C_STREAMS_PER_CONNECTION } : { pipelining: 1 }),
         connectTimeout: connectMs,
@@ -52,26 +59,23 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      byTimeout.set(connectMs, pool);
+      byTimeout.set(variant, pool);
     }
     return pool;
   }
 
   /** Closes (gracefully) every pool whose endpoint key is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
-    for (const pools of [this.pools, this.h2cPools]) {
-      for (const [key, byTimeout] of pools) {
-        if (keep.has(key)) continue;
-        pools.delete(key);
-        for (const pool of byTimeout.values()) pool.close().catch(() => pool.destroy());
-      }
+    for (const [key, byTimeout] of this.pools) {
+      if (keep.has(key)) continue;
+      this.pools.delete(key);
+      for (const pool of byTimeout.values()) pool.close().catch(() => pool.destroy());
     }
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values(), ...this.h2cPools.values()].flatMap((m) => [...m.values()]);
+    const all = [...this.pools.values()].flatMap((m) => [...m.values()]);
     this.pools.clear();
-    this.h2cPools.clear();
     await Promise.allSettled(all.map((p) => p.close()));
   }
 }

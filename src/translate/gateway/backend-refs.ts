@@ -5,12 +5,6 @@ import type { ServiceRef } from '../clusters.js';
 import { problem, type Verdict } from './conditions.js';
 import type { ReferenceGrants } from './references.js';
 
-/**
- * Backend protocols Sluice cannot speak to: it proxies HTTP/1.1 in clear text (WebSocket
- * upgrades included, so kubernetes.io/ws is fine) and h2c (kubernetes.io/h2c), not TLS to backends.
- */
-const UNSUPPORTED_APP_PROTOCOLS = new Set(['kubernetes.io/wss']);
-
 export interface RuleInputs {
   readonly services: ReadonlyMap<string, Service>;
   readonly grants: ReferenceGrants;
@@ -32,9 +26,6 @@ export function resolveBackendRef(ref: BackendObjectReference, route: RouteObjec
   if (ref.port === undefined) return problem('BackendNotFound', `backendRef Service ${display} needs a port`);
   const port = service.spec?.ports?.find((sp) => sp.port === ref.port);
   if (!port) return problem('BackendNotFound', `Service ${display} has no port ${ref.port}`);
-  if (port.appProtocol && UNSUPPORTED_APP_PROTOCOLS.has(port.appProtocol)) {
-    return problem('UnsupportedProtocol', `Service ${display} port ${ref.port} speaks ${port.appProtocol}, which Sluice does not proxy`);
-  }
   // gRPC needs HTTP/2: a GRPCRoute's backend is h2c even when its port names no appProtocol.
   return { namespace: ns, name: ref.name, port: ref.port, ...(route.kind === 'GRPCRoute' ? { protocol: 'h2c' as const } : {}) };
 }

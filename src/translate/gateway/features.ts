@@ -4,8 +4,11 @@
 // only with the translator support and a golden or e2e test behind it, and only once the
 // conformance suite passes its tests (npm run conformance; report in conformance/reports/).
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
   'GatewayAddressEmpty',
+  'GatewayFrontendClientCertificateValidation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayHTTPListenerIsolation',
   'GatewayPort8080',

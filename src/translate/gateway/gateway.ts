@@ -5,7 +5,7 @@ import type { Condition, Gateway, ListenerStatus, RouteObject, RouteParentStatus
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
 import { describe } from '../../errors.js';
 import type { Snapshot } from '../../store/snapshot.js';
-import type { Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
+import type { ClientValidation, Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
@@ -14,6 +14,8 @@ import { parseAddressPool, type AddressPool } from './address-pool.js';
 import { attachToParent, isGatewayParent, type Attachment } from './attach.js';
 import { judgeGatewayClasses } from './classes.js';
 import { condition, generationOf, pass, problem, type Verdict } from './conditions.js';
+import { gatewayTlsConditions } from './gateway-tls.js';
+import { configMapIndex } from '../ca-bundle.js';
 import { attachable, buildGateways, programmed, type GatewayState, type ListenerProtocol, type ListenerState, type SocketClaim } from './gateways.js';
 import { covers, specificity } from './hostnames.js';
 import { comparePrecedence, type PrecedenceKey } from './precedence.js';
@@ -90,7 +92,8 @@ export function translateGatewayApi(
   const services: Map<string, Service> = byKey(snapshot.Service);
   const secrets: Map<string, Secret> = byKey(snapshot.Secret);
   const gateways = snapshot.Gateway.filter((g) => inScope(g, options));
-  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared, addressPool: addressPoolOf(options) }, (gw, message) =>
+  const configMaps = configMapIndex(snapshot.ConfigMap);
+  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, configMaps, grants, shared, addressPool: addressPoolOf(options) }, (gw, message) =>
     diagnostics.error(sourceOf(gw), 'GatewayNotAccepted', 'Invalid', `malformed Gateway (${message})`),
   );
   for (const gc of snapshot.GatewayClass) if (classes.ours.has(gc.metadata.name)) reportUnimplemented(gc, diagnostics);
@@ -306,12 +309,17 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,
       ...(h2c ? { h2c: true as const } : {}),
-      ...(claim.protocol === 'HTTPS' ? { tls: { certificates: served.flatMap((l) => l.certificates) } } : {}),
+      ...(claim.protocol === 'HTTPS' ? { tls: listenerTls(served, gw.tls.frontend(claim.port)?.validation) } : {}),
+      ...(gw.tls.backendClientCertificate ? { backendClientCertificate: gw.tls.backendClientCertificate } : {}),
     };
     owners.set(listener, `${gw.namespace}/${gw.gateway.metadata.name}`);
     out.push(listener);
   }
   return out.sort((a, b) => compareStrings(a.name, b.name));
+}
+
+function listenerTls(served: readonly ListenerState[], clientValidation: ClientValidation | undefined): NonNullable<Listener['tls']> {
+  return { certificates: served.flatMap((l) => l.certificates), ...(clientValidation ? { clientValidation } : {}) };
 }
 
 function listenerStatus(l: ListenerState, generation: number, diagnostics: Diagnostics): ListenerStatus {
@@ -345,13 +353,14 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
       ? pass('Programmed', 'Gateway is programmed')
       : problem('Invalid', 'no listener is programmed');
   if (!accepted.ok) diagnostics.error(gw.source, 'GatewayNotAccepted', accepted.reason, accepted.message);
+  if (gw.tls.backendProblem) diagnostics.error(gw.source, 'GatewayBackendClientCertificateInvalid', gw.tls.backendProblem.reason, gw.tls.backendProblem.message);
   return {
     kind: 'Gateway',
     namespace: gw.namespace,
     name: gw.gateway.metadata.name,
     status: {
       addresses: statusAddresses(gw.gateway, gw.addresses, options),
-      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation)],
+      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation), ...gatewayTlsConditions(gw.tls, generation)],
       listeners: gw.listeners.map((l) => listenerStatus(l, generation, diagnostics)),
     },
   };

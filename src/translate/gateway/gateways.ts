@@ -20,6 +20,8 @@ import { pass, problem, type Verdict } from './conditions.js';
 import { checkHostname } from './hostnames.js';
 import type { ReferenceGrants } from './references.js';
 import { assignPoolAddresses, type AddressPool } from './address-pool.js';
+import { type GatewayTls, readGatewayTls } from './gateway-tls.js';
+import type { ConfigMap } from '../../api/core.js';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
 
@@ -54,6 +56,8 @@ export interface GatewayState {
   /** IP addresses from spec.addresses, else the one from the address pool; empty = the configured bind address. */
   readonly addresses: readonly string[];
   readonly listeners: ListenerState[];
+  /** spec.tls: the backend client certificate and the frontend client-certificate validation. */
+  readonly tls: GatewayTls;
 }
 
 /** Routes may attach: the listener is accepted and not in conflict. */
@@ -83,6 +87,8 @@ export interface SocketClaim {
 export interface GatewayInputs {
   readonly classes: ReadonlyMap<string, Verdict>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  /** CA bundles (ca.crt) of spec.tls.frontend. */
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   readonly grants: ReferenceGrants;
   /** Sockets other translators use, with their protocol; shared when the protocol matches. */
   readonly shared: ReadonlyMap<string, ListenerProtocol>;
@@ -175,7 +181,11 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
       } else certificates.push(got);
     }
   }
-  const resolvedRefs = certificateRefs.ok ? kindsVerdict : certificateRefs;
+  let resolvedRefs = certificateRefs.ok ? kindsVerdict : certificateRefs;
+  // Client-certificate validation for this port: an HTTPS listener is never served without it.
+  const frontend = protocol === 'HTTPS' && accepted.ok ? gateway.tls.frontend(spec.port) : undefined;
+  if (frontend && !frontend.accepted.ok) accepted = frontend.accepted;
+  if (frontend && !frontend.resolvedRefs.ok && resolvedRefs.ok) resolvedRefs = frontend.resolvedRefs;
   return {
     gateway,
     spec,
@@ -260,6 +270,7 @@ function buildGateway(gw: Gateway, classVerdict: Verdict, inputs: GatewayInputs,
     accepted,
     addresses,
     listeners: [],
+    tls: readGatewayTls(gw, inputs),
   };
   for (const l of gw.spec?.listeners ?? []) state.listeners.push(buildListener(state, l, inputs));
   markConflicts(state.listeners);
