@@ -100,6 +100,18 @@ export const Errors = {
     'SLUICE_HTTPROUTE_REF_NOT_RESOLVED',
     (reason: string, message: string) => `${message} (${reason}); requests routed to it fail`,
   ),
+  L4RouteNotAccepted: entry(
+    'SLUICE_L4ROUTE_NOT_ACCEPTED',
+    (parent: string, reason: string, message: string) => `not accepted by ${parent} (${reason}): ${message}`,
+  ),
+  L4RouteRefNotResolved: entry(
+    'SLUICE_L4ROUTE_REF_NOT_RESOLVED',
+    (reason: string, message: string) => `${message} (${reason}); connections routed to it are closed`,
+  ),
+  L4HostnameTaken: entry(
+    'SLUICE_L4ROUTE_HOSTNAME_TAKEN',
+    (host: string, listener: string, owner: string) => `SNI ${host} on ${listener} is already served by the older ${owner}; not served by this route there`,
+  ),
   GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',

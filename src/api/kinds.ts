@@ -1,5 +1,5 @@
 import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
-import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
+import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant, TCPRoute, TLSRoute } from './gateway.js';
 import type { BackendTrafficPolicy, RoutePolicy } from './sluice.js';
 
 /**
@@ -18,6 +18,8 @@ export const WATCHED_KINDS = {
   GatewayClass: 'gateway.networking.k8s.io/v1',
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
+  TLSRoute: 'gateway.networking.k8s.io/v1',
+  TCPRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
   BackendTrafficPolicy: 'sluice.dev/v1alpha1',
   RoutePolicy: 'sluice.dev/v1alpha1',
@@ -35,6 +37,8 @@ export interface KindToObject {
   GatewayClass: GatewayClass;
   Gateway: Gateway;
   HTTPRoute: HTTPRoute;
+  TLSRoute: TLSRoute;
+  TCPRoute: TCPRoute;
   ReferenceGrant: ReferenceGrant;
   BackendTrafficPolicy: BackendTrafficPolicy;
   RoutePolicy: RoutePolicy;

@@ -188,7 +188,10 @@ export class KubernetesProvider implements Provider {
     const desired = this.desiredAddressSource();
     if (desired) sources.push(new IngressStatusEntries(desired));
     else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
-    sources.push(new GatewayStatusEntries(() => store.snapshot().HTTPRoute));
+    sources.push(new GatewayStatusEntries(() => {
+      const s = store.snapshot();
+      return [...s.HTTPRoute, ...s.TLSRoute, ...s.TCPRoute];
+    }));
     sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'));
     this.statusWriter = new StatusWriter({
       client: restStatusClient(kc),

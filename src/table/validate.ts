@@ -3,7 +3,7 @@
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
 import { dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
-import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
+import type { HeaderModifier, L4Listener, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 
 function checkRegex(value: string, where: string, problems: string[]): void {
@@ -31,7 +31,7 @@ function checkHeaderModifier(h: HeaderModifier | undefined, where: string, probl
   for (const n of invalidHeaderNames(h)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
 }
 
-function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
+function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
   // The same route may serve two listeners (Ingress routes on HTTP and HTTPS); two different
   // routes may not share an id.
   const seen = ids.get(r.id);
@@ -65,7 +65,7 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   }
 }
 
-function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
+function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
   const where = `listener ${l.name}`;
   if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
   if (l.protocol === 'HTTPS' && !l.tls) problems.push(`${where}: HTTPS without tls`);
@@ -81,6 +81,30 @@ function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<stri
   if (l.fallback) checkRoute(l.fallback, `${where} fallback`, clusters, ids, problems);
 }
 
+function checkL4Listener(l: L4Listener, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
+  const where = `listener ${l.name}`;
+  if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
+  if (l.protocol === 'TCP' && l.routes.length > 1) problems.push(`${where}: a TCP listener has at most one route`);
+  const hosts = new Set<string>();
+  for (const r of l.routes) {
+    const rw = `${where} route ${r.id}`;
+    // Route ids share one namespace with the HTTP routes (they label the same metrics).
+    if (ids.has(r.id)) problems.push(`${rw}: duplicate route id`);
+    ids.set(r.id, r);
+    if (l.protocol === 'TCP' && r.hostnames.length > 0) problems.push(`${rw}: a TCP route has no hostnames`);
+    if (l.protocol === 'TLSPassthrough' && r.hostnames.length === 0) problems.push(`${rw}: a TLS passthrough route needs hostnames`);
+    for (const h of r.hostnames) {
+      if (h !== '*' && dnsNameProblem(h)) problems.push(`${rw}: invalid hostname ${JSON.stringify(h)}`);
+      if (hosts.has(h)) problems.push(`${rw}: hostname ${h} is already served by another route`);
+      hosts.add(h);
+    }
+    for (const b of r.backends) {
+      if (!clusters.has(b.cluster)) problems.push(`${rw}: unknown cluster ${b.cluster}`);
+      if (!Number.isFinite(b.weight) || b.weight < 0) problems.push(`${rw}: invalid weight ${b.weight}`);
+    }
+  }
+}
+
 /** Returns every problem found; an empty list means the table may be published. */
 export function validateTable(table: RoutingTable): string[] {
   const problems: string[] = [];
@@ -93,7 +117,7 @@ export function validateTable(table: RoutingTable): string[] {
     }
   }
   const names = new Set<string>();
-  const routeIds = new Map<string, Route>();
+  const routeIds = new Map<string, unknown>();
   const binds = new Map<string, string>();
   for (const l of table.listeners) {
     if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
@@ -103,6 +127,15 @@ export function validateTable(table: RoutingTable): string[] {
     if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
     binds.set(bind, l.name);
     checkListener(l, clusterIds, routeIds, problems);
+  }
+  for (const l of table.l4Listeners ?? []) {
+    if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
+    names.add(l.name);
+    const bind = `${l.address ?? '*'}:${l.port}`;
+    const other = binds.get(bind);
+    if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
+    binds.set(bind, l.name);
+    checkL4Listener(l, clusterIds, routeIds, problems);
   }
   return problems;
 }

@@ -94,14 +94,15 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
   if (policies.length > 0) {
     const services = serviceMap(snapshot);
-    const reach = new RouteReach(listeners, clusters.list(), statuses);
+    const reach = new RouteReach(listeners, clusters.list(), statuses, gateway.l4Listeners);
     statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
   }
 
   // 7. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
   const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
-  const table: RoutingTable = { listeners: served, clusters: clusters.list() };
+  const l4 = gateway.l4Listeners;
+  const table: RoutingTable = { listeners: served, ...(l4.length > 0 ? { l4Listeners: l4 } : {}), clusters: clusters.list() };
   return deepFreeze({ table, statuses, diagnostics: diagnostics.list() });
 }
 

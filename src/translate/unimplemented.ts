@@ -65,6 +65,15 @@ const SPECS: Readonly<Record<string, Fields>> = {
       sessionPersistence,
     },
   },
+  TLSRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    hostnames: true,
+    rules: { name: true, backendRefs: { ...backendRef, weight: true } },
+  },
+  TCPRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    rules: { name: true, backendRefs: { ...backendRef, weight: true } },
+  },
   BackendTrafficPolicy: {
     targetRefs: { group: true, kind: true, name: true, sectionName: true },
     loadBalancer: {

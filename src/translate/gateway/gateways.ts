@@ -21,7 +21,16 @@ import { checkHostname } from './hostnames.js';
 import type { ReferenceGrants } from './references.js';
 import { assignPoolAddresses, type AddressPool } from './address-pool.js';
 
-export type ListenerProtocol = 'HTTP' | 'HTTPS';
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP';
+
+/** Protocols served by the L4 data plane (src/dataplane/l4/): bytes pass untouched. */
+export function isL4Protocol(p: ListenerProtocol): p is 'TLS' | 'TCP' {
+  return p === 'TLS' || p === 'TCP';
+}
+
+function isListenerProtocol(p: string): p is ListenerProtocol {
+  return p === 'HTTP' || p === 'HTTPS' || p === 'TLS' || p === 'TCP';
+}
 
 export interface ListenerState {
   readonly gateway: GatewayState;
@@ -90,7 +99,13 @@ export interface GatewayInputs {
   readonly addressPool?: AddressPool | undefined;
 }
 
-const HTTP_ROUTE_KIND = { group: GATEWAY_GROUP, kind: 'HTTPRoute' } as const;
+/** The route kinds each listener protocol serves (the default of allowedRoutes.kinds, and all it may name). */
+const KINDS_BY_PROTOCOL: Readonly<Record<ListenerProtocol, readonly string[]>> = {
+  HTTP: ['HTTPRoute'],
+  HTTPS: ['HTTPRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+};
 
 function gatewayKey(gw: Gateway): string {
   return `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
@@ -111,19 +126,20 @@ function judgeAddresses(gw: Gateway): { addresses: string[]; verdict: Verdict | 
   return { addresses, verdict: undefined };
 }
 
-function judgeKinds(l: GatewayListener): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
+function judgeKinds(l: GatewayListener, protocol: ListenerProtocol): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
+  const served = KINDS_BY_PROTOCOL[protocol];
   const wanted = l.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], verdict: pass('ResolvedRefs', 'all references resolved') };
+  if (wanted === undefined || wanted.length === 0) return { kinds: served.map((kind) => ({ group: GATEWAY_GROUP, kind })), verdict: pass('ResolvedRefs', 'all references resolved') };
   const kinds: { group: string; kind: string }[] = [];
   const bad: string[] = [];
   for (const k of wanted) {
     const group = k.group ?? GATEWAY_GROUP;
-    if (group === GATEWAY_GROUP && k.kind === 'HTTPRoute') {
-      if (kinds.length === 0) kinds.push(HTTP_ROUTE_KIND);
+    if (group === GATEWAY_GROUP && served.includes(k.kind)) {
+      if (!kinds.some((x) => x.kind === k.kind)) kinds.push({ group, kind: k.kind });
     } else bad.push(`${group}/${k.kind}`);
   }
   return bad.length > 0
-    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: HTTPRoute`) }
+    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: ${served.join(', ')}`) }
     : { kinds, verdict: pass('ResolvedRefs', 'all references resolved') };
 }
 
@@ -150,15 +166,19 @@ function resolveCertificate(
 }
 
 function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: GatewayInputs): ListenerState {
-  const protocol = spec.protocol === 'HTTP' || spec.protocol === 'HTTPS' ? spec.protocol : undefined;
-  const hostname = spec.hostname?.toLowerCase();
+  const protocol = isListenerProtocol(spec.protocol) ? spec.protocol : undefined;
+  // A TCP listener matches no hostname (the spec: ignored where there is nothing to match).
+  const hostname = protocol === 'TCP' ? undefined : spec.hostname?.toLowerCase();
   let accepted = pass('Accepted', 'listener is accepted');
-  if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP and HTTPS`);
+  if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP, HTTPS, TLS (Passthrough) and TCP`);
   else if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) accepted = problem('UnsupportedValue', `port ${spec.port} is not valid`);
   else if (hostname !== undefined && checkHostname(hostname)) accepted = problem('UnsupportedValue', `hostname ${JSON.stringify(spec.hostname)} ${checkHostname(hostname)}`);
   else if (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
+  // TLS termination in front of TLSRoute/TCPRoute is an extended feature Sluice does not have:
+  // a TLS listener must pass the stream through (tls.mode defaults to Terminate, so it is required).
+  else if (protocol === 'TLS' && spec.tls?.mode !== 'Passthrough') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode ?? 'Terminate (the default)'} is not supported on TLS listeners; use Passthrough`);
 
-  const { kinds, verdict: kindsVerdict } = judgeKinds(spec);
+  const { kinds, verdict: kindsVerdict } = protocol ? judgeKinds(spec, protocol) : { kinds: [], verdict: pass('ResolvedRefs', 'all references resolved') };
   let certificateRefs = pass('ResolvedRefs', 'all references resolved');
   const certificates: TlsCertificate[] = [];
   if (protocol === 'HTTPS' && accepted.ok) {
