@@ -59,7 +59,7 @@ function harness(answers: (() => ServedGatewayResource[])[], watchNamespace?: st
   return { watch, made, calls: () => calls };
 }
 
-const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'], v1beta1: ['referencegrants'] }));
+const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'tcproutes', 'referencegrants'], v1beta1: ['referencegrants'] }));
 
 describe('GatewayApiWatch', () => {
   test('served at start: every kind and Namespaces watched, no recheck', async () => {
@@ -69,6 +69,8 @@ describe('GatewayApiWatch', () => {
       '/apis/gateway.networking.k8s.io/v1/gatewayclasses',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/httproutes',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/tlsroutes',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/tcproutes',
       '/apis/gateway.networking.k8s.io/v1beta1/namespaces/team-a/referencegrants',
       '/api/v1/namespaces',
     ]);
@@ -84,7 +86,7 @@ describe('GatewayApiWatch', () => {
     await h.watch.start();
     expect(h.made).toEqual([]);
     for (let i = 0; i < 50 && h.made.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(h.made.length).toBe(5);
+    expect(h.made.length).toBe(7);
     expect(h.made.at(-1)!.fieldSelector).toBeUndefined();
     await h.watch.stop();
   });
