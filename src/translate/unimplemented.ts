@@ -173,6 +173,7 @@ const FOREIGN_ANNOTATIONS = ['nginx.ingress.kubernetes.io/', 'nginx.org/', 'ingr
 
 /** What to use instead, for the annotations users reach for most. */
 const INSTEAD: readonly (readonly [RegExp, string])[] = [
+  [/ssl-passthrough/, 'use a Gateway TLS listener (tls.mode Passthrough) with a TLSRoute'],
   [/affinity|session-cookie|sticky/, 'use a BackendTrafficPolicy sessionPersistence'],
   [/load-balance|upstream-hash-by|balance/, 'use a BackendTrafficPolicy loadBalancer'],
   [/next-upstream|retr/, 'use a BackendTrafficPolicy retry'],
