@@ -8,6 +8,8 @@ const TOOLS = [
   { binary: 'haproxy', paths: ['/usr/sbin/haproxy', '/usr/bin/haproxy'], pkg: 'haproxy' },
   { binary: 'wrk', paths: ['/usr/bin/wrk', '/usr/local/bin/wrk'], pkg: 'wrk' },
   { binary: 'taskset', paths: ['/usr/bin/taskset'], pkg: 'util-linux' },
+  // nginx's stream module (the TCP peer of bench/tcp.ts) is a separate package on Debian.
+  { binary: 'nginx-stream', paths: ['/usr/lib/nginx/modules/ngx_stream_module.so'], pkg: 'libnginx-mod-stream' },
 ] as const;
 
 export type ToolName = (typeof TOOLS)[number]['binary'];
