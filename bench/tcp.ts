@@ -117,12 +117,13 @@ export async function runTcp(ctx: BenchContext): Promise<TcpResult> {
   const backends = [await payloadServer(bulkPort!, BULK), await payloadServer(smallPort!, SMALL)];
   const p = settings.proxyCpus;
   // One proxy process per (proxy, load), so each listens on one port towards one backend.
+  // `port`: where the clients connect (for Sluice its TCP listener, not the HTTP port).
   const proxies: { name: string; bulk: ProxyServer; small: ProxyServer }[] = [];
   try {
     proxies.push({
       name: 'sluice',
-      bulk: await startSluice({ manifests: sluiceManifests(join(ws.dir, 'tcp-bulk'), sluiceBulk!, bulkPort!), httpPort: sluiceHttp!, adminPort: sluiceAdmin!, cpus: p, workers: 1, name: 'sluice-tcp-bulk' }),
-      small: await startSluice({ manifests: sluiceManifests(join(ws.dir, 'tcp-small'), sluiceSmall!, smallPort!), httpPort: sluiceHttp2!, adminPort: sluiceAdmin2!, cpus: p, workers: 1, name: 'sluice-tcp-small' }),
+      bulk: { ...(await startSluice({ manifests: sluiceManifests(join(ws.dir, 'tcp-bulk'), sluiceBulk!, bulkPort!), httpPort: sluiceHttp!, adminPort: sluiceAdmin!, cpus: p, workers: 1, name: 'sluice-tcp-bulk' })), port: sluiceBulk! },
+      small: { ...(await startSluice({ manifests: sluiceManifests(join(ws.dir, 'tcp-small'), sluiceSmall!, smallPort!), httpPort: sluiceHttp2!, adminPort: sluiceAdmin2!, cpus: p, workers: 1, name: 'sluice-tcp-small' })), port: sluiceSmall! },
     });
     await waitListening(sluiceBulk!, 10_000, 'sluice TCP listener');
     await waitListening(sluiceSmall!, 10_000, 'sluice TCP listener');
