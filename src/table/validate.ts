@@ -119,22 +119,21 @@ export function validateTable(table: RoutingTable): string[] {
   const names = new Set<string>();
   const routeIds = new Map<string, unknown>();
   const binds = new Map<string, string>();
-  for (const l of table.listeners) {
+  // HTTP and L4 listeners share one name space and one set of sockets.
+  const claim = (l: Pick<Listener, 'name' | 'address' | 'port'>): void => {
     if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
     names.add(l.name);
     const bind = `${l.address ?? '*'}:${l.port}`;
     const other = binds.get(bind);
     if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
     binds.set(bind, l.name);
+  };
+  for (const l of table.listeners) {
+    claim(l);
     checkListener(l, clusterIds, routeIds, problems);
   }
   for (const l of table.l4Listeners ?? []) {
-    if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
-    names.add(l.name);
-    const bind = `${l.address ?? '*'}:${l.port}`;
-    const other = binds.get(bind);
-    if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
-    binds.set(bind, l.name);
+    claim(l);
     checkL4Listener(l, clusterIds, routeIds, problems);
   }
   return problems;
