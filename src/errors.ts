@@ -108,6 +108,7 @@ export const Errors = {
     'SLUICE_L4ROUTE_REF_NOT_RESOLVED',
     (reason: string, message: string) => `${message} (${reason}); connections routed to it are closed`,
   ),
+  L4ListenerTaken: entry('SLUICE_L4ROUTE_LISTENER_TAKEN', (why: string) => `accepted but serves no connection: ${why}`),
   L4HostnameTaken: entry(
     'SLUICE_L4ROUTE_HOSTNAME_TAKEN',
     (host: string, listener: string, owner: string) => `SNI ${host} on ${listener} is already served by the older ${owner}; not served by this route there`,

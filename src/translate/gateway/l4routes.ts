@@ -5,7 +5,7 @@
 //   - TLSRoute: one SNI name on one socket is served by the oldest route claiming it; a younger
 //     route keeps its other names (a warning names what it lost).
 //   - TCPRoute: a TCP listener forwards every connection to one route's backends, the oldest
-//     attached; younger ones get Accepted=False/NotAllowedByListeners on that parent.
+//     attached; younger ones stay Accepted (they count in attachedRoutes) with a warning.
 // tlsroute.ts and tcproute.ts say what differs per kind.
 import type { L4RouteRule, ParentReference, RouteParentStatus, TCPRoute, TLSRoute } from '../../api/gateway.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
@@ -130,7 +130,13 @@ function translateOne<R extends L4RouteObject>(
           else refused ??= taken;
         }
       }
-      if (served === 0 && refused !== undefined) verdict = problem('NotAllowedByListeners', refused);
+      // TCPRoute: a younger route stays Accepted (and counts in attachedRoutes) but carries no
+      // traffic, as the spec's conformance test says; a warning tells why. TLSRoute: a route
+      // left without any name it may serve is not accepted.
+      if (served === 0 && refused !== undefined) {
+        if (kind.kind === 'TCPRoute') diagnostics.warning(source, 'L4ListenerTaken', refused);
+        else verdict = problem('NotAllowedByListeners', refused);
+      }
     }
     if (!verdict.ok) diagnostics.error(source, 'L4RouteNotAccepted', parentName(gw, ref), verdict.reason, verdict.message);
     statuses.push({
