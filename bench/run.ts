@@ -23,6 +23,7 @@ import { runProxies, type ProxiesResult } from './proxies.ts';
 import { runScale, scaleMarkdown, type ScaleResult } from './scale.ts';
 import { runSwap, swapMarkdown, type SwapResult } from './swap.ts';
 import { runTls, tlsMarkdown, type TlsResult } from './tls.ts';
+import { runTcp, tcpMarkdown, type TcpResult } from './tcp.ts';
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 /** Above this 1-minute load average something else is using the 2 cores: numbers are distorted. */
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   let rateLimit: RateLimitResult | undefined;
   let h2: H2Result | undefined;
   let tls: TlsResult | undefined;
+  let tcp: TcpResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     rateLimit = await part('ratelimit', () => runRateLimit(ctx));
     h2 = await part('h2', () => runH2(ctx));
     tls = await part('tls', () => runTls(ctx));
+    tcp = await part('tcp', () => runTcp(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
   if (rateLimit) md.push(rateLimitMarkdown(rateLimit), '');
   if (h2) md.push(h2Markdown(h2), '');
   if (tls) md.push(tlsMarkdown(tls), '');
+  if (tcp) md.push(tcpMarkdown(tcp), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -157,7 +161,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -148,6 +148,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       idleMs: num('upstream-idle-timeout'),
       keepAliveMs: num('upstream-keep-alive-timeout'),
     },
+    tcpIdleMs: num('tcp-idle-timeout'),
     clientKeepAliveMs: num('client-keep-alive-timeout'),
     edge: {
       trustedProxies,

@@ -104,6 +104,19 @@ export const Errors = {
     'SLUICE_GATEWAY_BACKEND_CLIENT_CERTIFICATE_INVALID',
     (reason: string, message: string) => `${message} (${reason}); no client certificate is presented to TLS backends, so those that require one refuse`,
   ),
+  L4RouteNotAccepted: entry(
+    'SLUICE_L4ROUTE_NOT_ACCEPTED',
+    (parent: string, reason: string, message: string) => `not accepted by ${parent} (${reason}): ${message}`,
+  ),
+  L4RouteRefNotResolved: entry(
+    'SLUICE_L4ROUTE_REF_NOT_RESOLVED',
+    (reason: string, message: string) => `${message} (${reason}); connections routed to it are closed`,
+  ),
+  L4ListenerTaken: entry('SLUICE_L4ROUTE_LISTENER_TAKEN', (why: string) => `accepted but serves no connection: ${why}`),
+  L4HostnameTaken: entry(
+    'SLUICE_L4ROUTE_HOSTNAME_TAKEN',
+    (host: string, listener: string, owner: string) => `SNI ${host} on ${listener} is already served by the older ${owner}; not served by this route there`,
+  ),
   GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',

@@ -223,6 +223,37 @@ export class Metrics {
     labelNames: ['route', 'type', 'result'] as const,
     registers: [this.registry],
   });
+  // L4 (TCPRoute, TLS passthrough): per connection, not per request.
+  readonly l4Connections = new Counter({
+    name: 'sluice_l4_connections_total',
+    help: 'TCPRoute and TLS passthrough connections spliced to an endpoint, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly l4ActiveConnections = new Gauge({
+    name: 'sluice_l4_active_connections',
+    help: 'TCPRoute and TLS passthrough connections open now, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly l4Bytes = new Counter({
+    name: 'sluice_l4_bytes_total',
+    help: 'Bytes spliced by TCPRoute and TLS passthrough connections, counted when a connection closes, by route and direction (upstream: client to endpoint, downstream).',
+    labelNames: ['route', 'direction'] as const,
+    registers: [this.registry],
+  });
+  readonly l4ConnectFailures = new Counter({
+    name: 'sluice_l4_connect_failures_total',
+    help: 'Failed connects to an endpoint of a TCPRoute or TLSRoute backend (each retried on another endpoint while one is left), by backend cluster and kind (refused, timeout, other).',
+    labelNames: ['backend', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly l4Rejected = new Counter({
+    name: 'sluice_l4_rejected_total',
+    help: 'L4 connections closed without reaching an endpoint, by listener and reason (no_sni, unknown_sni, malformed_client_hello, not_tls, client_hello_too_large, handshake_timeout, client_closed, no_route, no_endpoint, connect_failed).',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
 
   readonly accessLogDropped = new Counter({
     name: 'sluice_access_log_dropped_total',

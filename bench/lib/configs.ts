@@ -148,6 +148,25 @@ ${NGINX_HTTP_COMMON}
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }
+        }
+    }
+}
+`;
+}
+
+/** Where Debian's libnginx-mod-stream puts nginx's (dynamic) stream module. */
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/** nginx `stream` as a plain TCP proxy (TCPRoute's peer): one worker, no buffering tricks. */
+export function nginxStreamConf(name: string, port: number, upstreamPort: number): string {
+  return `load_module ${NGINX_STREAM_MODULE};
+${nginxPreamble(`${name}.pid`)}
+stream {
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        proxy_pass 127.0.0.1:${upstreamPort};
+        proxy_connect_timeout 5s;
+        tcp_nodelay on;
     }
 }
 `;
@@ -162,6 +181,24 @@ frontend fe
 
 backend be
     http-reuse always
+    server origin 127.0.0.1:${upstreamPort}
+`;
+}
+
+/** HAProxy `mode tcp` as a plain TCP proxy. */
+export function haproxyTcpConf(port: number, upstreamPort: number): string {
+  return `${HAPROXY_GLOBAL}
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+
+backend be
     server origin 127.0.0.1:${upstreamPort}
 `;
 }

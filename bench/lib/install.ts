@@ -12,6 +12,8 @@ const TOOLS = [
   { binary: 'taskset', paths: ['/usr/bin/taskset'], pkg: 'util-linux' },
   // HTTP/2 load (bench/h2.ts).
   { binary: 'h2load', paths: ['/usr/bin/h2load'], pkg: 'nghttp2-client' },
+  // nginx's stream module (the TCP peer of bench/tcp.ts) is a separate package on Debian.
+  { binary: 'nginx-stream', paths: ['/usr/lib/nginx/modules/ngx_stream_module.so'], pkg: 'libnginx-mod-stream' },
 ] as const;
 
 export type ToolName = (typeof TOOLS)[number]['binary'];

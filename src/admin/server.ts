@@ -23,7 +23,7 @@ export interface AdminSources {
   published(): Published | undefined;
   providerDiagnostics(): readonly Diagnostic[];
   /** The socket port each listener is served on. */
-  socketPort(listener: Listener): number;
+  socketPort(listener: Pick<Listener, 'port'>): number;
   /** False once shutdown began: readiness drops so load balancers stop sending traffic. */
   accepting(): boolean;
   /** Endpoint health per data-plane worker (each worker's balancers keep their own). */
@@ -48,7 +48,7 @@ function endpointState(e: { ready: boolean; serving: boolean; terminating: boole
   return e.terminating ? 'terminating' : 'not-ready';
 }
 
-export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Listener) => number, health: readonly HealthSnapshot[] = []): unknown {
+export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Pick<Listener, 'port'>) => number, health: readonly HealthSnapshot[] = []): unknown {
   const table: RoutingTable = p?.table ?? { listeners: [], clusters: [] };
   return {
     generation: p?.generation ?? 0,
@@ -63,6 +63,8 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       ...(l.tls ? { tls: l.tls.certificates.map((c) => ({ secret: c.secret, hostnames: c.hostnames })) } : {}),
       ...(l.tls?.defaultCertificate ? { defaultCertificate: l.tls.defaultCertificate.secret } : {}),
     })),
+    // TLS passthrough and TCP listeners: routes by SNI name, or the one TCP route.
+    l4Listeners: (table.l4Listeners ?? []).map((l) => ({ ...l, socketPort: socketPort(l) })),
     clusters: table.clusters.map((c) => {
       const eligible = new Set(eligibleEndpoints(c.endpoints));
       return {

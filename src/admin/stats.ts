@@ -47,7 +47,7 @@ export interface DebugStats {
 export interface StatsInput {
   readonly published: Published | undefined;
   readonly providerDiagnostics: readonly Diagnostic[];
-  readonly socketPort: (l: Listener) => number;
+  readonly socketPort: (l: Pick<Listener, 'port'>) => number;
   readonly health: readonly HealthSnapshot[];
   readonly traffic: readonly TrafficSnapshot[];
   /** Wall-clock ms. */

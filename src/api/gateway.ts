@@ -308,6 +308,35 @@ export interface GRPCRoute extends KubeObject {
   };
 }
 
+/** A backendRef of a TLSRoute or TCPRoute rule (no filters: the bytes pass untouched). */
+export interface L4BackendRef extends BackendObjectReference {
+  readonly weight?: number;
+}
+
+export interface L4RouteRule {
+  readonly name?: string;
+  readonly backendRefs?: readonly L4BackendRef[];
+}
+
+/** TLSRoute (v1 since Gateway API v1.5): TLS streams routed by the ClientHello's SNI, passed through. */
+export interface TLSRoute extends KubeObject {
+  readonly kind: 'TLSRoute';
+  readonly spec?: {
+    readonly parentRefs?: readonly ParentReference[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly L4RouteRule[];
+  };
+}
+
+/** TCPRoute (v1 since Gateway API v1.6): every connection of a TCP listener to its backends. */
+export interface TCPRoute extends KubeObject {
+  readonly kind: 'TCPRoute';
+  readonly spec?: {
+    readonly parentRefs?: readonly ParentReference[];
+    readonly rules?: readonly L4RouteRule[];
+  };
+}
+
 export interface ReferenceGrant extends KubeObject {
   readonly kind: 'ReferenceGrant';
   readonly spec?: {

@@ -1,5 +1,5 @@
 import type { ConfigMap, EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
-import type { BackendTLSPolicy, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
+import type { BackendTLSPolicy, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Namespace, ReferenceGrant, TCPRoute, TLSRoute } from './gateway.js';
 import type { BackendTrafficPolicy, RoutePolicy } from './sluice.js';
 
 /**
@@ -20,6 +20,8 @@ export const WATCHED_KINDS = {
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   GRPCRoute: 'gateway.networking.k8s.io/v1',
+  TLSRoute: 'gateway.networking.k8s.io/v1',
+  TCPRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
   BackendTrafficPolicy: 'sluice.dev/v1alpha1',
   RoutePolicy: 'sluice.dev/v1alpha1',
@@ -40,6 +42,8 @@ export interface KindToObject {
   Gateway: Gateway;
   HTTPRoute: HTTPRoute;
   GRPCRoute: GRPCRoute;
+  TLSRoute: TLSRoute;
+  TCPRoute: TCPRoute;
   ReferenceGrant: ReferenceGrant;
   BackendTrafficPolicy: BackendTrafficPolicy;
   RoutePolicy: RoutePolicy;

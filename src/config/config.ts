@@ -92,6 +92,8 @@ export interface Config {
   /** Redis URL (redis:// or rediss://) of Global rate limits; undefined: they limit per process. */
   readonly redisUrl: string | undefined;
   readonly upstream: UpstreamTimeouts & { readonly keepAliveMs: number };
+  /** TCPRoute and TLS passthrough connections silent this long (both directions) are closed. */
+  readonly tcpIdleMs: number;
   readonly clientKeepAliveMs: number;
   readonly edge: EdgeConfig;
   readonly http2: Http2Config;

@@ -38,6 +38,7 @@ export const OPTIONS = [
   { flag: 'upstream-connect-timeout', type: 'duration', default: '5s', help: 'time to open a connection to an endpoint (502 after)' },
   { flag: 'upstream-response-timeout', type: 'duration', default: '60s', help: 'time from request sent to response headers (504 after)' },
   { flag: 'upstream-idle-timeout', type: 'duration', default: '60s', help: 'longest silence while streaming a response body' },
+  { flag: 'tcp-idle-timeout', type: 'duration', default: '1h', help: 'TCPRoute and TLS passthrough connections silent this long both ways are closed' },
   { flag: 'upstream-keep-alive-timeout', type: 'duration', default: '60s', help: 'how long an idle upstream connection is kept' },
   { flag: 'client-keep-alive-timeout', type: 'duration', default: '65s', help: 'how long an idle client connection is kept' },
   { flag: 'client-header-timeout', type: 'duration', default: '60s', help: 'time a client has to send a complete request head (408 after)' },

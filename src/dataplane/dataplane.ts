@@ -31,6 +31,10 @@ import { acceptH2cUpgrade, isH2cUpgrade } from './edge/h2c-upgrade.js';
 import { type AccessLog, createAccessLog } from './access-log/access-log.js';
 import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
 import type { RequestTracing } from './tracing/tracing.js';
+import { L4Plane } from './l4/l4-plane.js';
+
+/** --tcp-idle-timeout's default, for data planes built without it (tests). */
+const DEFAULT_TCP_IDLE_MS = 3_600_000;
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
@@ -59,7 +63,7 @@ interface Socket {
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'http2' | 'accessLog'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'http2' | 'accessLog'> & Partial<Pick<Config, 'workers' | 'redisUrl' | 'tcpIdleMs'>>;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Tracing of proxied requests (--otlp-endpoint; loaded by the worker), if on. */
@@ -86,6 +90,8 @@ export class DataPlane {
   private readonly stats = new TrafficStats();
   private readonly accessLog: AccessLog | undefined;
   private readonly tracing: RequestTracing | undefined;
+  /** TCPRoute and TLS passthrough listeners (src/dataplane/l4/). */
+  private readonly l4: L4Plane;
 
   constructor(options: DataPlaneOptions) {
     this.options = options;
@@ -112,6 +118,15 @@ export class DataPlane {
       edge: this.edge.settings,
       admission: this.admission,
     };
+    this.l4 = new L4Plane({
+      cluster: (id) => this.clusters.get(id),
+      metrics: options.metrics,
+      log: this.log.child({ component: 'l4' }),
+      connectMs: upstream.connectMs,
+      idleMs: options.config.tcpIdleMs ?? DEFAULT_TCP_IDLE_MS,
+      handshakeMs: options.config.edge.tlsHandshakeTimeoutMs,
+      bind: (address, port) => ({ host: address ?? options.config.bindAddress, port: socketPortFor(port, options.config) }),
+    });
   }
 
   /** Opens the default HTTP socket (port 80's) so the port answers even before any route exists. */
@@ -174,7 +189,9 @@ export class DataPlane {
     this.health.retain(live);
     this.stats.retain(routeIds(table), new Set(live.keys()));
     // A socket that cannot be opened (an address this host does not have, a port taken) is that
-    // listener's problem only: the table is installed and every other listener serves.
+    // listener's problem only: the table is installed and every other listener serves. L4
+    // listeners go first, so a socket one of them gave up is free for an HTTP listener.
+    await this.l4.install(table);
     for (const l of table.listeners) await this.ensureSocket(l).catch(() => undefined);
     // New certificates apply to the next handshake; only the no-SNI default needs a push.
     for (const s of this.sockets.values()) s.tls?.refreshDefault(s.app.server as unknown as TlsServer);
@@ -278,7 +295,7 @@ export class DataPlane {
       for (const h2 of sessions) h2.destroyAll();
       for (const tunnel of this.tunnels) tunnel.destroy();
     }, drainMs);
-    await Promise.allSettled(closing);
+    await Promise.allSettled([...closing, this.l4.stop(drainMs)]);
     clearInterval(sweep);
     clearTimeout(deadline);
     this.accessLog?.close();

@@ -190,7 +190,7 @@ export class KubernetesProvider implements Provider {
     else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
     sources.push(new GatewayStatusEntries(() => {
       const s = store.snapshot();
-      return [...s.HTTPRoute, ...s.GRPCRoute];
+      return [...s.HTTPRoute, ...s.GRPCRoute, ...s.TLSRoute, ...s.TCPRoute];
     }));
     sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'), new PolicyStatusEntries('BackendTLSPolicy'));
     this.statusWriter = new StatusWriter({

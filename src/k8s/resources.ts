@@ -68,6 +68,9 @@ export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
   { kind: 'Gateway', apiVersion: WATCHED_KINDS.Gateway, plural: 'gateways', namespaced: true, versions: ['v1'] },
   { kind: 'HTTPRoute', apiVersion: WATCHED_KINDS.HTTPRoute, plural: 'httproutes', namespaced: true, versions: ['v1'] },
   { kind: 'GRPCRoute', apiVersion: WATCHED_KINDS.GRPCRoute, plural: 'grpcroutes', namespaced: true, versions: ['v1'] },
+  // Standard channel (v1) in Gateway API v1.6; statuses are written in the version the store keeps.
+  { kind: 'TLSRoute', apiVersion: WATCHED_KINDS.TLSRoute, plural: 'tlsroutes', namespaced: true, versions: ['v1'] },
+  { kind: 'TCPRoute', apiVersion: WATCHED_KINDS.TCPRoute, plural: 'tcproutes', namespaced: true, versions: ['v1'] },
   { kind: 'ReferenceGrant', apiVersion: WATCHED_KINDS.ReferenceGrant, plural: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1'] },
   { kind: 'BackendTLSPolicy', apiVersion: WATCHED_KINDS.BackendTLSPolicy, plural: 'backendtlspolicies', namespaced: true, versions: ['v1'] },
 ];

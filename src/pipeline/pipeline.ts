@@ -143,7 +143,7 @@ export class Pipeline {
     });
     if (!changed) return;
     // Same listeners and routes version: the data plane keeps its compiled routers.
-    const table = deepFreeze({ listeners: prev.table.listeners, clusters, routesVersion: prev.table.routesVersion });
+    const table = deepFreeze({ ...prev.table, clusters });
     await this.publish(table, prev.statuses, prev.diagnostics, 'endpoints');
   }
 

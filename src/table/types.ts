@@ -167,6 +167,40 @@ export interface Listener {
   readonly backendClientCertificate?: TlsCertificate;
 }
 
+// ---- L4: TLS passthrough (TLSRoute) and TCP (TCPRoute) listeners ----
+// Bytes pass untouched: no virtual hosts, matches or filters. A TLS passthrough listener picks a
+// route by the SNI of the client's ClientHello; a TCP listener has at most one route.
+
+export interface L4Backend {
+  /** Cluster id; the cluster exists in the table (validate checks). */
+  readonly cluster: string;
+  /** Relative weight; 0 receives nothing. */
+  readonly weight: number;
+}
+
+export interface L4Route {
+  /** Stable id, unique in the table ("tlsroute/ns/name/host@addr:port"); the `route` metric label. */
+  readonly id: string;
+  readonly source: SourceRef;
+  /**
+   * TLS passthrough: the SNI names this route serves: exact, "*.example.com" (one or more
+   * leading labels, as Gateway API wildcards) or "*" (any name). Empty for TCP.
+   */
+  readonly hostnames: readonly string[];
+  /** Empty: every backend is invalid, connections are closed. */
+  readonly backends: readonly L4Backend[];
+}
+
+export interface L4Listener {
+  /** Unique among all listeners, e.g. "gateway/ns/name:5432". */
+  readonly name: string;
+  readonly protocol: 'TCP' | 'TLSPassthrough';
+  readonly port: number;
+  readonly address?: string;
+  /** TCP: at most one. TLS passthrough: by hostname, the most specific name wins. */
+  readonly routes: readonly L4Route[];
+}
+
 export interface EndpointAddress {
   readonly address: string;
   readonly port: number;
@@ -471,6 +505,8 @@ export interface Cluster {
 
 export interface RoutingTable {
   readonly listeners: readonly Listener[];
+  /** TLS passthrough and TCP listeners (absent: none); they share no socket with `listeners`. */
+  readonly l4Listeners?: readonly L4Listener[];
   /** Sorted by id. */
   readonly clusters: readonly Cluster[];
   /**

@@ -3,7 +3,7 @@
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
 import { dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
-import type { Cluster, HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
+import type { Cluster, HeaderModifier, L4Listener, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 
 function checkRegex(value: string, where: string, problems: string[]): void {
@@ -31,7 +31,7 @@ function checkHeaderModifier(h: HeaderModifier | undefined, where: string, probl
   for (const n of invalidHeaderNames(h)) problems.push(`${where}: invalid header name ${JSON.stringify(n)}`);
 }
 
-function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
+function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
   // The same route may serve two listeners (Ingress routes on HTTP and HTTPS); two different
   // routes may not share an id.
   const seen = ids.get(r.id);
@@ -65,7 +65,7 @@ function checkRoute(r: Route, where: string, clusters: ReadonlySet<string>, ids:
   }
 }
 
-function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<string, Route>, problems: string[]): void {
+function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
   const where = `listener ${l.name}`;
   if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
   if (l.protocol === 'HTTPS' && !l.tls) problems.push(`${where}: HTTPS without tls`);
@@ -93,6 +93,30 @@ function checkUpstreamTls(c: Cluster, problems: string[]): void {
   }
 }
 
+function checkL4Listener(l: L4Listener, clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
+  const where = `listener ${l.name}`;
+  if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
+  if (l.protocol === 'TCP' && l.routes.length > 1) problems.push(`${where}: a TCP listener has at most one route`);
+  const hosts = new Set<string>();
+  for (const r of l.routes) {
+    const rw = `${where} route ${r.id}`;
+    // Route ids share one namespace with the HTTP routes (they label the same metrics).
+    if (ids.has(r.id)) problems.push(`${rw}: duplicate route id`);
+    ids.set(r.id, r);
+    if (l.protocol === 'TCP' && r.hostnames.length > 0) problems.push(`${rw}: a TCP route has no hostnames`);
+    if (l.protocol === 'TLSPassthrough' && r.hostnames.length === 0) problems.push(`${rw}: a TLS passthrough route needs hostnames`);
+    for (const h of r.hostnames) {
+      if (h !== '*' && dnsNameProblem(h)) problems.push(`${rw}: invalid hostname ${JSON.stringify(h)}`);
+      if (hosts.has(h)) problems.push(`${rw}: hostname ${h} is already served by another route`);
+      hosts.add(h);
+    }
+    for (const b of r.backends) {
+      if (!clusters.has(b.cluster)) problems.push(`${rw}: unknown cluster ${b.cluster}`);
+      if (!Number.isFinite(b.weight) || b.weight < 0) problems.push(`${rw}: invalid weight ${b.weight}`);
+    }
+  }
+}
+
 /** Returns every problem found; an empty list means the table may be published. */
 export function validateTable(table: RoutingTable): string[] {
   const problems: string[] = [];
@@ -106,16 +130,24 @@ export function validateTable(table: RoutingTable): string[] {
     checkUpstreamTls(c, problems);
   }
   const names = new Set<string>();
-  const routeIds = new Map<string, Route>();
+  const routeIds = new Map<string, unknown>();
   const binds = new Map<string, string>();
-  for (const l of table.listeners) {
+  // HTTP and L4 listeners share one name space and one set of sockets.
+  const claim = (l: Pick<Listener, 'name' | 'address' | 'port'>): void => {
     if (names.has(l.name)) problems.push(`duplicate listener ${l.name}`);
     names.add(l.name);
     const bind = `${l.address ?? '*'}:${l.port}`;
     const other = binds.get(bind);
     if (other !== undefined) problems.push(`listener ${l.name}: ${bind} is already served by listener ${other}`);
     binds.set(bind, l.name);
+  };
+  for (const l of table.listeners) {
+    claim(l);
     checkListener(l, clusterIds, routeIds, problems);
+  }
+  for (const l of table.l4Listeners ?? []) {
+    claim(l);
+    checkL4Listener(l, clusterIds, routeIds, problems);
   }
   return problems;
 }

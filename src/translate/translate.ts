@@ -95,7 +95,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   // 6. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
   // Which Gateways reach each Service (policy ancestors), built once when a policy needs it.
   let routeReach: RouteReach | undefined;
-  const reachOf = (): RouteReach => (routeReach ??= new RouteReach(listeners, clusters.list(), statuses));
+  const reachOf = (): RouteReach => (routeReach ??= new RouteReach(listeners, clusters.list(), statuses, gateway.l4Listeners));
   const services = serviceMap(snapshot);
   const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
   if (policies.length > 0) statuses.push(...applyBackendTrafficPolicies({ policies, services, reach: reachOf() }, clusters, diagnostics));
@@ -107,7 +107,8 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   // 8. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
   const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
-  const table: RoutingTable = { listeners: served, clusters: clusters.list() };
+  const l4 = gateway.l4Listeners;
+  const table: RoutingTable = { listeners: served, ...(l4.length > 0 ? { l4Listeners: l4 } : {}), clusters: clusters.list() };
   return deepFreeze({ table, statuses, diagnostics: diagnostics.list() });
 }
 

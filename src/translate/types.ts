@@ -55,13 +55,15 @@ export interface GatewayStatusUpdate {
   readonly status: GatewayStatus;
 }
 
+/** The route kinds whose status.parents Sluice writes (all share the RouteStatus shape). */
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+
 /**
- * Sluice's entries of an HTTPRoute's status.parents (controllerName = ours). The writer replaces
+ * Sluice's entries of a route's (HTTPRoute, TLSRoute, TCPRoute) status.parents (controllerName = ours). The writer replaces
  * only the entries whose controllerName is ours and keeps other controllers' entries.
  */
 export interface HTTPRouteStatusUpdate {
-  /** GRPCRoutes' statuses have the same shape. */
-  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly kind: RouteKind;
   readonly namespace: string;
   readonly name: string;
   readonly parents: readonly RouteParentStatus[];

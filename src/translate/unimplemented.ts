@@ -78,6 +78,15 @@ const SPECS: Readonly<Record<string, Fields>> = {
       sessionPersistence,
     },
   },
+  TLSRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    hostnames: true,
+    rules: { name: true, backendRefs: { ...backendRef, weight: true } },
+  },
+  TCPRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    rules: { name: true, backendRefs: { ...backendRef, weight: true } },
+  },
   BackendTrafficPolicy: {
     targetRefs: { group: true, kind: true, name: true, sectionName: true },
     loadBalancer: {
@@ -177,6 +186,7 @@ const FOREIGN_ANNOTATIONS = ['nginx.ingress.kubernetes.io/', 'nginx.org/', 'ingr
 
 /** What to use instead, for the annotations users reach for most. */
 const INSTEAD: readonly (readonly [RegExp, string])[] = [
+  [/ssl-passthrough/, 'use a Gateway TLS listener (tls.mode Passthrough) with a TLSRoute'],
   [/affinity|session-cookie|sticky/, 'use a BackendTrafficPolicy sessionPersistence'],
   [/load-balance|upstream-hash-by|balance/, 'use a BackendTrafficPolicy loadBalancer'],
   [/next-upstream|retr/, 'use a BackendTrafficPolicy retry'],

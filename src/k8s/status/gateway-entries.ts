@@ -4,7 +4,7 @@
 // carries an entry of ours loses it.
 import type { KubeObject } from '../../api/core.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
-import type { StatusUpdate } from '../../translate/types.js';
+import type { RouteKind, StatusUpdate } from '../../translate/types.js';
 import { nextGatewayClassStatus, nextGatewayStatus, nextRouteStatus } from './gateway-status.js';
 import { targetKey, type StatusTarget } from './target.js';
 import type { StatusEntry, StatusEntrySource } from './writer.js';
@@ -18,6 +18,8 @@ function entryOf(s: StatusUpdate): StatusEntry | undefined {
       return { target: { kind: s.kind, namespace: s.namespace, name: s.name }, compute: (current, now) => nextGatewayStatus(current, s.status, now) };
     case 'HTTPRoute':
     case 'GRPCRoute':
+    case 'TLSRoute':
+    case 'TCPRoute':
       return { target: { kind: s.kind, namespace: s.namespace, name: s.name }, compute: (current, now) => nextRouteStatus(current, s.parents, s.namespace, now) };
     default:
       return undefined;
@@ -31,7 +33,7 @@ function hasOurParentEntry(route: KubeObject): boolean {
 
 export class GatewayStatusEntries implements StatusEntrySource {
   readonly name = 'Gateway API';
-  /** Every HTTPRoute and GRPCRoute in the store, to find routes that still carry an entry of ours. */
+  /** Every route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) in the store, to find routes that still carry an entry of ours. */
   private readonly routes: () => readonly KubeObject[];
   private desired = new Map<string, StatusEntry>();
 
@@ -51,7 +53,7 @@ export class GatewayStatusEntries implements StatusEntrySource {
   *entries(): Iterable<StatusEntry> {
     yield* this.desired.values();
     for (const route of this.routes()) {
-      const target: StatusTarget = { kind: route.kind === 'GRPCRoute' ? 'GRPCRoute' : 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name };
+      const target: StatusTarget = { kind: route.kind as RouteKind, namespace: route.metadata.namespace, name: route.metadata.name };
       if (this.desired.has(targetKey(target)) || !hasOurParentEntry(route)) continue;
       yield { target, compute: (current, now) => nextRouteStatus(current, [], target.namespace ?? '', now) };
     }

@@ -1,11 +1,18 @@
-// HTTPRoute parentRefs → the listeners a route attaches to, with the spec's reasons when it
+// Route parentRefs (HTTPRoute, TLSRoute, TCPRoute) → the listeners a route attaches to, with the spec's reasons when it
 // attaches to none: NoMatchingParent (sectionName/port name no listener), NotAllowedByListeners
 // (allowedRoutes kinds/namespaces), NoMatchingListenerHostname (no hostname intersection).
 import { GATEWAY_GROUP, type LabelSelector, type ParentReference } from '../../api/gateway.js';
 import { pass, problem, type Verdict } from './conditions.js';
 import { attachable, type GatewayState, type ListenerState } from './gateways.js';
 import { intersect } from './hostnames.js';
-import type { RouteTemplate } from './rules.js';
+import type { RouteKind } from '../types.js';
+
+/** What attachment needs of a route of any kind. */
+export interface AttachingRoute {
+  readonly namespace: string;
+  /** Lower-cased, validated; empty = any (TCPRoute has none). */
+  readonly hostnames: readonly string[];
+}
 
 export interface Attachment {
   readonly listener: ListenerState;
@@ -23,6 +30,21 @@ const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export function isGatewayParent(ref: ParentReference): boolean {
   return (ref.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && (ref.kind ?? 'Gateway') === 'Gateway';
+}
+
+/**
+ * The parentRefs of a route that name Gateways of ours: only those get a status entry (and are
+ * worth compiling for).
+ */
+export function ourGatewayParents(
+  refs: readonly ParentReference[] | undefined,
+  routeNamespace: string,
+  gatewayByKey: ReadonlyMap<string, GatewayState>,
+): { ref: ParentReference; gw: GatewayState }[] {
+  return (refs ?? [])
+    .filter(isGatewayParent)
+    .map((ref) => ({ ref, gw: gatewayByKey.get(`${ref.namespace ?? routeNamespace}/${ref.name}`) }))
+    .filter((p): p is { ref: ParentReference; gw: GatewayState } => p.gw !== undefined);
 }
 
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
@@ -55,10 +77,11 @@ function namespaceAllowed(l: ListenerState, routeNs: string, namespaceLabels: Re
 }
 
 export function attachToParent(
-  t: RouteTemplate,
+  t: AttachingRoute,
   ref: ParentReference,
   gw: GatewayState,
   namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  kind: RouteKind = 'HTTPRoute',
 ): ParentResult {
   const gwName = `${gw.namespace}/${gw.gateway.metadata.name}`;
   if (!gw.accepted.ok) return { verdict: problem('NoMatchingParent', `Gateway ${gwName} is not accepted: ${gw.accepted.message}`), attachments: [] };
@@ -70,10 +93,10 @@ export function attachToParent(
     return { verdict: problem('NoMatchingParent', `Gateway ${gwName} has no listener with ${what || 'any name'}`), attachments: [] };
   }
   const allowed = candidates.filter(
-    (l) => attachable(l) && l.supportedKinds.some((k) => k.kind === t.route.kind) && namespaceAllowed(l, t.namespace, namespaceLabels),
+    (l) => attachable(l) && l.supportedKinds.some((k) => k.kind === kind) && namespaceAllowed(l, t.namespace, namespaceLabels),
   );
   if (allowed.length === 0) {
-    return { verdict: problem('NotAllowedByListeners', `no listener of Gateway ${gwName} allows ${t.route.kind}s from namespace ${t.namespace}`), attachments: [] };
+    return { verdict: problem('NotAllowedByListeners', `no listener of Gateway ${gwName} allows ${kind}s from namespace ${t.namespace}`), attachments: [] };
   }
   const attachments: Attachment[] = [];
   for (const l of allowed) {

@@ -1,6 +1,7 @@
 // backendRefs (and mirror targets) → a Service port, or the reason the reference is invalid.
 import type { Service } from '../../api/core.js';
-import { GATEWAY_GROUP, type BackendObjectReference, type RouteObject } from '../../api/gateway.js';
+import type { KubeObject } from '../../api/core.js';
+import { GATEWAY_GROUP, type BackendObjectReference } from '../../api/gateway.js';
 import type { ServiceRef } from '../clusters.js';
 import { problem, type Verdict } from './conditions.js';
 import type { ReferenceGrants } from './references.js';
@@ -10,8 +11,11 @@ export interface RuleInputs {
   readonly grants: ReferenceGrants;
 }
 
-/** Checks a reference to a Service; returns the Service port or why it is invalid. */
-export function resolveBackendRef(ref: BackendObjectReference, route: RouteObject, inputs: RuleInputs): ServiceRef | Verdict {
+/**
+ * Checks a reference from a route (of any kind: the ReferenceGrant must name that kind) to a
+ * Service; returns the Service port or why it is invalid.
+ */
+export function resolveBackendRef(ref: BackendObjectReference, route: Pick<KubeObject, 'kind' | 'metadata'>, inputs: RuleInputs): ServiceRef | Verdict {
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   const routeNs = route.metadata.namespace ?? 'default';
@@ -31,7 +35,7 @@ export function resolveBackendRef(ref: BackendObjectReference, route: RouteObjec
 }
 
 /** "namespace/name:port" of a reference, as messages and unresolvable cluster ids show it. */
-export function displayRef(ref: BackendObjectReference, route: RouteObject): string {
+export function displayRef(ref: BackendObjectReference, route: Pick<KubeObject, 'metadata'>): string {
   return `${ref.namespace ?? route.metadata.namespace ?? 'default'}/${ref.name}:${ref.port ?? ''}`;
 }
 

@@ -5,21 +5,24 @@ import type { Condition, Gateway, ListenerStatus, RouteObject, RouteParentStatus
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
 import { describe } from '../../errors.js';
 import type { Snapshot } from '../../store/snapshot.js';
-import type { ClientValidation, Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
+import type { ClientValidation, L4Listener, Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
 import type { GatewayStatusUpdate, HTTPRouteStatusUpdate, StatusUpdate, TranslateOptions } from '../types.js';
 import { parseAddressPool, type AddressPool } from './address-pool.js';
-import { attachToParent, isGatewayParent, type Attachment } from './attach.js';
+import { attachToParent, ourGatewayParents, type Attachment } from './attach.js';
 import { judgeGatewayClasses } from './classes.js';
 import { condition, generationOf, pass, problem, type Verdict } from './conditions.js';
 import { gatewayTlsConditions } from './gateway-tls.js';
 import { configMapIndex } from '../ca-bundle.js';
-import { attachable, buildGateways, programmed, type GatewayState, type ListenerProtocol, type ListenerState, type SocketClaim } from './gateways.js';
+import { attachable, buildGateways, isL4Protocol, programmed, type GatewayState, type ListenerProtocol, type ListenerState, type SocketClaim } from './gateways.js';
 import { covers, specificity } from './hostnames.js';
-import { comparePrecedence, type PrecedenceKey } from './precedence.js';
+import { comparePrecedence, routeAge, type PrecedenceKey } from './precedence.js';
 import { ReferenceGrants } from './references.js';
+import { assembleL4Listeners, L4Buckets, translateL4Routes } from './l4routes.js';
+import { TCP_ROUTE } from './tcproute.js';
+import { TLS_ROUTE } from './tlsroute.js';
 import { compileRoute, type RouteTemplate, type RuleTemplate } from './rules.js';
 import { grpcRouteRulePrefix, lowerGrpcRoute } from './grpc-route.js';
 import { reportUnimplemented } from '../unimplemented.js';
@@ -27,6 +30,8 @@ import { reportUnimplemented } from '../unimplemented.js';
 export interface GatewayApiTranslation {
   /** One per claimed socket, sorted by name. */
   readonly listeners: Listener[];
+  /** TLS passthrough and TCP listeners, one per claimed socket, sorted by name. */
+  readonly l4Listeners: L4Listener[];
   /** The Gateway ("namespace/name") that owns each listener (RoutePolicy Gateway targets). */
   readonly owners: ReadonlyMap<Listener, string>;
   readonly statuses: StatusUpdate[];
@@ -67,10 +72,6 @@ export function httpRouteRuleIndex(routeId: string): number | undefined {
 function rulePrefix(route: RouteObject, ruleIndex: number): string {
   const ns = route.metadata.namespace ?? 'default';
   return route.kind === 'GRPCRoute' ? grpcRouteRulePrefix(ns, route.metadata.name, ruleIndex) : httpRouteRulePrefix(ns, route.metadata.name, ruleIndex);
-}
-
-function routeAge(r: RouteObject): string {
-  return `${r.metadata.creationTimestamp ?? '9999'}|${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
 export function translateGatewayApi(
@@ -124,12 +125,16 @@ export function translateGatewayApi(
       diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', `malformed ${route.kind} (its spec does not follow the Gateway API schema)`);
     }
   }
+  const l4Buckets = new L4Buckets();
+  const l4Inputs = { services, grants, gatewayByKey, namespaceLabels };
+  routeStatuses.push(...translateL4Routes(TLS_ROUTE, snapshot.TLSRoute.filter((r) => inScope(r, options)), l4Inputs, clusters, diagnostics, l4Buckets));
+  routeStatuses.push(...translateL4Routes(TCP_ROUTE, snapshot.TCPRoute.filter((r) => inScope(r, options)), l4Inputs, clusters, diagnostics, l4Buckets));
   // Gateway statuses count attached routes, so they come after the routes are attached.
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));
   statuses.push(...routeStatuses);
   const owners = new Map<Listener, string>();
   const listeners = assembleListeners(sockets, buckets, owners, clusters);
-  return { listeners, owners, statuses };
+  return { listeners, l4Listeners: assembleL4Listeners(sockets, l4Buckets), owners, statuses };
 }
 
 function translateRoute(
@@ -145,11 +150,7 @@ function translateRoute(
 ): HTTPRouteStatusUpdate | undefined {
   const source = sourceOf(route);
   const ns = route.metadata.namespace ?? 'default';
-  // Only parents that are Gateways of ours get a status entry (and are worth compiling for).
-  const parents = (route.spec?.parentRefs ?? [])
-    .filter(isGatewayParent)
-    .map((ref) => ({ ref, gw: gatewayByKey.get(`${ref.namespace ?? ns}/${ref.name}`) }))
-    .filter((p): p is { ref: typeof p.ref; gw: GatewayState } => p.gw !== undefined);
+  const parents = ourGatewayParents(route.spec?.parentRefs, ns, gatewayByKey);
   if (parents.length === 0) return undefined;
   reportUnimplemented(original, diagnostics);
 
@@ -286,6 +287,7 @@ function shadowedByMoreSpecificListener(l: ListenerState, socket: string, host: 
 function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>, clusters: ClusterRegistry): Listener[] {
   const out: Listener[] = [];
   for (const [key, claim] of sockets) {
+    if (isL4Protocol(claim.protocol)) continue; // l4routes.ts assembles those
     const gw = claim.owner;
     const served = gw.listeners.filter((l) => programmed(l) && l.sockets.includes(key));
     const hosts = new Map<string, Entry[]>();
@@ -304,7 +306,7 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
     const h2c = virtualHosts.some((vh) => vh.routes.some((r) => r.action.type === 'forward' && r.action.backends.some((b) => clusters.get(b.cluster)?.protocol === 'h2c')));
     const listener: Listener = {
       name,
-      protocol: claim.protocol,
+      protocol: claim.protocol as 'HTTP' | 'HTTPS',
       port: claim.port,
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,

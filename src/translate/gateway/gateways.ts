@@ -23,7 +23,16 @@ import { assignPoolAddresses, type AddressPool } from './address-pool.js';
 import { type GatewayTls, readGatewayTls } from './gateway-tls.js';
 import type { ConfigMap } from '../../api/core.js';
 
-export type ListenerProtocol = 'HTTP' | 'HTTPS';
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP';
+
+/** Protocols served by the L4 data plane (src/dataplane/l4/): bytes pass untouched. */
+export function isL4Protocol(p: ListenerProtocol): p is 'TLS' | 'TCP' {
+  return p === 'TLS' || p === 'TCP';
+}
+
+function isListenerProtocol(p: string): p is ListenerProtocol {
+  return p === 'HTTP' || p === 'HTTPS' || p === 'TLS' || p === 'TCP';
+}
 
 export interface ListenerState {
   readonly gateway: GatewayState;
@@ -96,11 +105,13 @@ export interface GatewayInputs {
   readonly addressPool?: AddressPool | undefined;
 }
 
-/** The route kinds HTTP and HTTPS listeners serve, in supportedKinds order. */
-const HTTP_LISTENER_KINDS = [
-  { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
-  { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
-] as const;
+/** The route kinds each listener protocol serves (the default of allowedRoutes.kinds, and all it may name), in supportedKinds order. */
+const KINDS_BY_PROTOCOL: Readonly<Record<ListenerProtocol, readonly string[]>> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+};
 
 function gatewayKey(gw: Gateway): string {
   return `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
@@ -121,19 +132,20 @@ function judgeAddresses(gw: Gateway): { addresses: string[]; verdict: Verdict | 
   return { addresses, verdict: undefined };
 }
 
-function judgeKinds(l: GatewayListener): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
+function judgeKinds(l: GatewayListener, protocol: ListenerProtocol): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
+  const served = KINDS_BY_PROTOCOL[protocol];
   const wanted = l.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [...HTTP_LISTENER_KINDS], verdict: pass('ResolvedRefs', 'all references resolved') };
+  if (wanted === undefined || wanted.length === 0) return { kinds: served.map((kind) => ({ group: GATEWAY_GROUP, kind })), verdict: pass('ResolvedRefs', 'all references resolved') };
   const kinds: { group: string; kind: string }[] = [];
   const bad: string[] = [];
   for (const k of wanted) {
     const group = k.group ?? GATEWAY_GROUP;
-    const known = group === GATEWAY_GROUP ? HTTP_LISTENER_KINDS.find((s) => s.kind === k.kind) : undefined;
-    if (!known) bad.push(`${group}/${k.kind}`);
-    else if (!kinds.includes(known)) kinds.push(known);
+    if (group === GATEWAY_GROUP && served.includes(k.kind)) {
+      if (!kinds.some((x) => x.kind === k.kind)) kinds.push({ group, kind: k.kind });
+    } else bad.push(`${group}/${k.kind}`);
   }
   return bad.length > 0
-    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: ${HTTP_LISTENER_KINDS.map((s) => s.kind).join(', ')}`) }
+    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: ${served.join(', ')}`) }
     : { kinds, verdict: pass('ResolvedRefs', 'all references resolved') };
 }
 
@@ -160,15 +172,19 @@ function resolveCertificate(
 }
 
 function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: GatewayInputs): ListenerState {
-  const protocol = spec.protocol === 'HTTP' || spec.protocol === 'HTTPS' ? spec.protocol : undefined;
-  const hostname = spec.hostname?.toLowerCase();
+  const protocol = isListenerProtocol(spec.protocol) ? spec.protocol : undefined;
+  // A TCP listener matches no hostname (the spec: ignored where there is nothing to match).
+  const hostname = protocol === 'TCP' ? undefined : spec.hostname?.toLowerCase();
   let accepted = pass('Accepted', 'listener is accepted');
-  if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP and HTTPS`);
+  if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP, HTTPS, TLS (Passthrough) and TCP`);
   else if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) accepted = problem('UnsupportedValue', `port ${spec.port} is not valid`);
   else if (hostname !== undefined && checkHostname(hostname)) accepted = problem('UnsupportedValue', `hostname ${JSON.stringify(spec.hostname)} ${checkHostname(hostname)}`);
   else if (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
+  // TLS termination in front of TLSRoute/TCPRoute is an extended feature Sluice does not have:
+  // a TLS listener must pass the stream through (tls.mode defaults to Terminate, so it is required).
+  else if (protocol === 'TLS' && spec.tls?.mode !== 'Passthrough') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode ?? 'Terminate (the default)'} is not supported on TLS listeners; use Passthrough`);
 
-  const { kinds, verdict: kindsVerdict } = judgeKinds(spec);
+  const { kinds, verdict: kindsVerdict } = protocol ? judgeKinds(spec, protocol) : { kinds: [], verdict: pass('ResolvedRefs', 'all references resolved') };
   let certificateRefs = pass('ResolvedRefs', 'all references resolved');
   const certificates: TlsCertificate[] = [];
   if (protocol === 'HTTPS' && accepted.ok) {

@@ -15,6 +15,11 @@ export interface PrecedenceKey {
   readonly matchIndex: number;
 }
 
+/** "creationTimestamp|namespace/name" of a route of any kind: the oldest route wins conflicts. */
+export function routeAge(r: { readonly metadata: { readonly creationTimestamp?: string; readonly namespace?: string; readonly name: string } }): string {
+  return `${r.metadata.creationTimestamp ?? '9999'}|${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+}
+
 const PATH_RANK = { Exact: 0, RegularExpression: 1, Prefix: 2 } as const;
 
 export function comparePrecedence(a: PrecedenceKey, b: PrecedenceKey): number {

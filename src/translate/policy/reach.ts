@@ -2,7 +2,7 @@
 // built and from the HTTPRoute statuses (the Gateways that accepted each route). A policy's
 // status has one ancestor per such Gateway (ancestors.ts).
 import type { ParentReference } from '../../api/gateway.js';
-import type { Cluster, Listener, Route } from '../../table/types.js';
+import type { Cluster, L4Listener, Listener, Route } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import type { StatusUpdate } from '../types.js';
 
@@ -15,23 +15,26 @@ export class RouteReach {
   /** "ns/service" → port name → "ns/gateway" of every Gateway whose routes reach it. */
   private readonly reached = new Map<string, Map<string, Set<string>>>();
 
-  constructor(listeners: readonly Listener[], clusters: readonly Cluster[], statuses: readonly StatusUpdate[]) {
+  constructor(listeners: readonly Listener[], clusters: readonly Cluster[], statuses: readonly StatusUpdate[], l4Listeners: readonly L4Listener[] = []) {
     const accepted = new Map<string, string[]>();
     for (const s of statuses) {
-      if (s.kind !== 'HTTPRoute') continue;
+      if (s.kind !== 'HTTPRoute' && s.kind !== 'TLSRoute' && s.kind !== 'TCPRoute') continue;
       const parents = s.parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')).map((p) => gatewayOf(p.parentRef, s.namespace));
-      accepted.set(`${s.namespace}/${s.name}`, parents);
+      accepted.set(`${s.kind}/${s.namespace}/${s.name}`, parents);
     }
     const byId = new Map(clusters.map((c) => [c.id, c]));
-    const visit = (route: Route) => {
-      if (route.source.kind !== 'HTTPRoute') return;
-      const gateways = accepted.get(`${route.source.namespace ?? ''}/${route.source.name}`) ?? [];
-      const ids = [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)];
+    const reachFrom = (source: Route['source'], ids: readonly string[]) => {
+      const gateways = accepted.get(`${source.kind}/${source.namespace ?? ''}/${source.name}`) ?? [];
       for (const id of ids) {
         const c = byId.get(id);
         if (c && !c.unresolved) for (const gw of gateways) this.add(c, gw);
       }
     };
+    const visit = (route: Route) => {
+      if (route.source.kind !== 'HTTPRoute') return;
+      reachFrom(route.source, [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)]);
+    };
+    for (const l of l4Listeners) for (const r of l.routes) reachFrom(r.source, r.backends.map((b) => b.cluster));
     for (const l of listeners) {
       for (const vh of l.virtualHosts) vh.routes.forEach(visit);
       if (l.fallback) visit(l.fallback);

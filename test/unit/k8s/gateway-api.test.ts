@@ -59,7 +59,7 @@ function harness(answers: (() => ServedGatewayResource[])[], watchNamespace?: st
   return { watch, made, calls: () => calls };
 }
 
-const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'], v1beta1: ['referencegrants'] }));
+const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'referencegrants', 'backendtlspolicies'], v1beta1: ['referencegrants'] }));
 
 describe('GatewayApiWatch', () => {
   test('served at start: every kind and Namespaces watched, no recheck', async () => {
@@ -70,6 +70,8 @@ describe('GatewayApiWatch', () => {
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/httproutes',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/grpcroutes',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/tlsroutes',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/tcproutes',
       '/apis/gateway.networking.k8s.io/v1beta1/namespaces/team-a/referencegrants',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/backendtlspolicies',
       '/api/v1/namespaces',
@@ -88,7 +90,7 @@ describe('GatewayApiWatch', () => {
     await h.watch.start();
     expect(h.made).toEqual([]);
     for (let i = 0; i < 50 && h.made.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(h.made.length).toBe(8);
+    expect(h.made.length).toBe(10);
     expect(h.made.at(-2)!.fieldSelector).toBeUndefined();
     await h.watch.stop();
   });

@@ -67,3 +67,31 @@ describe('validateTable', () => {
     expect(problems.some((p) => p.includes('HTTPS without tls'))).toBe(true);
   });
 });
+
+describe('validateTable: L4 listeners', () => {
+  const l4 = (id: string, hostnames: string[], clusterId = 'ns/a:80') => ({ id, source: { kind: 'TLSRoute', name: id }, hostnames, backends: [{ cluster: clusterId, weight: 1 }] });
+  const base = (l4Listeners: RoutingTable['l4Listeners'], listeners: RoutingTable['listeners'] = []): RoutingTable => ({ listeners, l4Listeners, clusters: [cluster] });
+
+  it('accepts TLS passthrough and TCP listeners', () => {
+    expect(validateTable(base([
+      { name: 'tls', protocol: 'TLSPassthrough', port: 8443, routes: [l4('a', ['a.example.com', '*.example.com']), l4('b', ['*'])] },
+      { name: 'tcp', protocol: 'TCP', port: 5432, routes: [l4('t', [])] },
+    ]))).toEqual([]);
+  });
+
+  it('names each broken part', () => {
+    const problems = validateTable(base([
+      { name: 'tls', protocol: 'TLSPassthrough', port: 80, routes: [l4('a', ['a.example.com']), l4('b', ['a.example.com', 'bad host']), l4('c', [], 'ns/missing:1')] },
+      { name: 'tcp', protocol: 'TCP', port: 5432, routes: [l4('t', []), l4('u', ['x.example.com'])] },
+    ], [{ name: 'http', protocol: 'HTTP', port: 80, virtualHosts: [] }]));
+    expect(problems).toEqual([
+      'listener tls: *:80 is already served by listener http',
+      'listener tls route b: hostname a.example.com is already served by another route',
+      'listener tls route b: invalid hostname "bad host"',
+      'listener tls route c: a TLS passthrough route needs hostnames',
+      'listener tls route c: unknown cluster ns/missing:1',
+      'listener tcp: a TCP listener has at most one route',
+      'listener tcp route u: a TCP route has no hostnames',
+    ]);
+  });
+});
