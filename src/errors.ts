@@ -180,6 +180,8 @@ export const Answers = {
   Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized'),
   RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests'),
   AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error'),
+  // Route cache (RoutePolicy cache): Cache-Control: only-if-cached and nothing usable stored (RFC 9111 §5.2.1.7).
+  NotCached: answer('SLUICE_NOT_CACHED', 504, 'not cached'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -13,6 +13,7 @@ import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
 import { CorsRules } from './route-policy/cors.js';
+import { ResponseSharing } from './route-policy/response-sharing.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
@@ -38,6 +39,8 @@ export interface RouteRuntime {
   readonly admission?: AdmissionChain | undefined;
   /** The route policy's CORS rules (preflights are answered in admission; the exchange decorates answers). */
   readonly cors?: CorsRules | undefined;
+  /** The route policy's cache and request coalescing (after admission, around the exchange); undefined: neither, and no cost. */
+  readonly sharing?: ResponseSharing | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -72,7 +75,9 @@ function routeRuntime(route: Route): RouteRuntime {
   const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
   const cors = route.action.type === 'forward' && route.edge?.cors ? new CorsRules(route.edge.cors) : undefined;
   const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors };
+  const edge = route.action.type === 'forward' ? route.edge : undefined;
+  const sharing = edge && (edge.cache || edge.coalescing) ? new ResponseSharing(route.id, edge) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */
