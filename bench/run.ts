@@ -18,6 +18,7 @@ import { ALL_PARTS, parseSettings } from './lib/settings.ts';
 import { formatLoad, loadAverage, machine } from './lib/system.ts';
 import { runProxies, type ProxiesResult } from './proxies.ts';
 import { runScale, scaleMarkdown, type ScaleResult } from './scale.ts';
+import { runStampede, stampedeMarkdown, type StampedeResult } from './stampede.ts';
 import { runSwap, swapMarkdown, type SwapResult } from './swap.ts';
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  let stampede: StampedeResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
     if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
     if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
+    if (settings.parts.has('stampede')) stampede = await runStampede(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
+  if (stampede) md.push(stampedeMarkdown(stampede), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog, stampede };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

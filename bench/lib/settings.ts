@@ -48,8 +48,8 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog';
-export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog'];
+export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'stampede';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'stampede'];
 
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 

@@ -63,8 +63,12 @@ function setup(maxWaiters = 10, timeoutMs = 1000) {
 }
 
 describe('Flight', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('fans the answer out to every member as it arrives and settles at the end', () => {
     const { coalescer, leader, flight, key, counts } = setup();
