@@ -52,7 +52,7 @@ function nginxCacheConf(port: number, originPort: number): string {
   return `${nginxPreamble('stampede-nginx.pid')}
 http {
 ${NGINX_HTTP_COMMON}
-    proxy_cache_path cache/stampede levels=1:2 keys_zone=stampede:10m max_size=64m;
+    proxy_cache_path stampede-cache levels=1:2 keys_zone=stampede:10m max_size=64m;
     upstream origin {
         server 127.0.0.1:${originPort};
         keepalive 1024;
