@@ -54,10 +54,12 @@ export class ResponseSharing {
   private readonly cacheCount;
   private readonly coalescedCount;
   private metrics: Metrics | undefined;
+  private gauges: { readonly metrics: Metrics; readonly bytes: { set(v: number): void }; readonly entries: { set(v: number): void } } | undefined;
 
   constructor(routeId: string, edge: EdgePolicy) {
     this.routeId = routeId;
     this.cache = edge.cache ? new RouteCache(edge.cache) : undefined;
+    if (this.cache) this.cache.store.onChange = () => this.updateGauges();
     this.cacheCount = cacheCounter(routeId);
     this.coalescedCount = coalescedCounter(routeId);
     this.coalescer = edge.coalescing ? new Coalescer(edge.coalescing, (r) => this.coalescedCount.count(this.metrics!, r)) : undefined;
@@ -117,6 +119,16 @@ export class ResponseSharing {
   countXCache(metrics: Metrics, headers: IncomingHttpHeaders): void {
     const x = headers['x-cache'];
     if (this.cache && typeof x === 'string' && x in RESULT) this.cacheCount.count(metrics, RESULT[x as XCache]);
+  }
+
+  /** sluice_cache_bytes and sluice_cache_entries of this route. */
+  private updateGauges(): void {
+    const metrics = this.metrics;
+    const store = this.cache?.store;
+    if (!metrics || !store) return;
+    if (this.gauges?.metrics !== metrics) this.gauges = { metrics, bytes: metrics.cacheBytes.labels(this.routeId), entries: metrics.cacheEntries.labels(this.routeId) };
+    this.gauges.bytes.set(store.bytes);
+    this.gauges.entries.set(store.entries);
   }
 
   private bypass(ctx: ProxyContext): false {

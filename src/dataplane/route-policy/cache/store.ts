@@ -48,6 +48,8 @@ export class CacheStore {
   /** Insertion order is recency: the first entry is the least recently used. */
   private readonly lru = new Set<Entry>();
   private used = 0;
+  /** Called after every change (the size gauges). */
+  onChange: (() => void) | undefined;
 
   constructor(maxBytes: number, maxObjectBytes: number) {
     this.maxBytes = maxBytes;
@@ -94,6 +96,7 @@ export class CacheStore {
     this.lru.add(entry);
     this.used += size;
     while (this.used > this.maxBytes) this.remove(this.lru.values().next().value!);
+    this.onChange?.();
     return true;
   }
 
@@ -103,6 +106,7 @@ export class CacheStore {
     if (!group) return;
     for (const entry of group.variants.values()) this.drop(entry);
     this.groups.delete(primary);
+    this.onChange?.();
   }
 
   /** Drops one entry (and its group when it was the last variant). */
@@ -112,6 +116,7 @@ export class CacheStore {
     if (!group || group.variants.get(entry.secondary) !== entry) return;
     group.variants.delete(entry.secondary);
     if (group.variants.size === 0) this.groups.delete(entry.primary);
+    this.onChange?.();
   }
 
   private drop(entry: Entry): void {
