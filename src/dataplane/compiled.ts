@@ -53,7 +53,7 @@ function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterCh
   };
 }
 
-function routeRuntime(route: Route): RouteRuntime {
+function routeRuntime(route: Route, carried: Map<string, ResponseSharing>): RouteRuntime {
   const filters = routeFilters(route);
   let pickBackend: RouteRuntime['pickBackend'] = () => undefined;
   if (route.action.type === 'forward') {
@@ -76,7 +76,14 @@ function routeRuntime(route: Route): RouteRuntime {
   const cors = route.action.type === 'forward' && route.edge?.cors ? new CorsRules(route.edge.cors) : undefined;
   const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
   const edge = route.action.type === 'forward' ? route.edge : undefined;
-  const sharing = edge && (edge.cache || edge.coalescing) ? new ResponseSharing(route.id, edge) : undefined;
+  // A route keeps its cache (and flights) across tables as long as its policy for them is the
+  // same; its copies on other listeners (an Ingress on HTTP and HTTPS) share them too.
+  const previous = carried.get(route.id);
+  let sharing: ResponseSharing | undefined;
+  if (edge && (edge.cache || edge.coalescing)) {
+    sharing = previous?.serves(edge) ? previous : new ResponseSharing(route.id, edge);
+    carried.set(route.id, sharing);
+  }
   return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing };
 }
 
@@ -91,6 +98,24 @@ interface RouteState {
   readonly routers: ReadonlyMap<string, ListenerRouter>;
   /** Filled on first use; keyed by the Route objects the routers return. */
   readonly runtimes: Map<Route, RouteRuntime>;
+  /** Caches and flights by route id: this table's, and the previous tables' for routes this one still has. */
+  readonly carried: Map<string, ResponseSharing>;
+}
+
+/** The previous tables' ResponseSharing objects, kept for the route ids `table` still has. */
+function carrySharing(previous: RouteState | undefined, table: RoutingTable): Map<string, ResponseSharing> {
+  const out = new Map<string, ResponseSharing>();
+  const all = previous?.carried;
+  if (!all || all.size === 0) return out;
+  const keep = (r: Route): void => {
+    const s = all.get(r.id);
+    if (s) out.set(r.id, s);
+  };
+  for (const l of table.listeners) {
+    for (const vh of l.virtualHosts) for (const r of vh.routes) keep(r);
+    if (l.fallback) keep(l.fallback);
+  }
+  return out;
 }
 
 /** True when `next` is known to carry the same listeners as `previous`. */
@@ -114,7 +139,7 @@ export class CompiledTable {
     }
     const routers = new Map<string, ListenerRouter>();
     for (const l of table.listeners) routers.set(listenerKey(l.address, l.port), new ListenerRouter(l));
-    this.state = { routers, runtimes: new Map() };
+    this.state = { routers, runtimes: new Map(), carried: carrySharing(previous?.state, table) };
   }
 
   router(key: string): ListenerRouter | undefined {
@@ -124,7 +149,7 @@ export class CompiledTable {
   /** The runtime of a route this table's routers returned. */
   runtime(route: Route): RouteRuntime {
     let rt = this.state.runtimes.get(route);
-    if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route)));
+    if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route, this.state.carried)));
     return rt;
   }
 }

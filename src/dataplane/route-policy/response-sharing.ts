@@ -47,22 +47,34 @@ function upstreamHeaders(headers: string[], req: IncomingHttpHeaders, stale: Ent
   return out;
 }
 
+function signatureOf(edge: EdgePolicy): string {
+  return JSON.stringify([edge.cache ?? null, edge.coalescing ?? null]);
+}
+
 export class ResponseSharing {
   readonly routeId: string;
   readonly cache: RouteCache | undefined;
   readonly coalescer: Coalescer | undefined;
   private readonly cacheCount;
   private readonly coalescedCount;
+  /** The policies this was built for (a new table with the same ones keeps this object). */
+  private readonly signature: string;
   private metrics: Metrics | undefined;
   private gauges: { readonly metrics: Metrics; readonly bytes: { set(v: number): void }; readonly entries: { set(v: number): void } } | undefined;
 
   constructor(routeId: string, edge: EdgePolicy) {
     this.routeId = routeId;
+    this.signature = signatureOf(edge);
     this.cache = edge.cache ? new RouteCache(edge.cache) : undefined;
     if (this.cache) this.cache.store.onChange = () => this.updateGauges();
     this.cacheCount = cacheCounter(routeId);
     this.coalescedCount = coalescedCounter(routeId);
     this.coalescer = edge.coalescing ? new Coalescer(edge.coalescing, (r) => this.coalescedCount.count(this.metrics!, r)) : undefined;
+  }
+
+  /** True when built for the same cache and coalescing policies as `edge` has. */
+  serves(edge: EdgePolicy): boolean {
+    return signatureOf(edge) === this.signature;
   }
 
   /** Takes the request (true), or leaves it to the ordinary exchange (false). */
