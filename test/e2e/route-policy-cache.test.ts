@@ -57,20 +57,20 @@ function backend(req: IncomingMessage, res: ServerResponse): void {
     setTimeout(() => {
       res.writeHead(200, { 'set-cookie': `s=${n}`, 'cache-control': 'max-age=60' });
       res.end(`cookie ${n}`);
-    }, 200);
+    }, Number(url.searchParams.get('ms') ?? 200));
     return;
   }
   if (path.startsWith('/slow')) {
-    // 200 ms to the status line, then the body in two parts.
+    // 200 ms (or ?ms=) to the status line, then the body in two parts.
     setTimeout(() => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('slow ');
       setTimeout(() => res.end(`answer ${n}`), 50);
-    }, 200);
+    }, Number(url.searchParams.get('ms') ?? 200));
     return;
   }
   if (path.startsWith('/broken')) {
-    setTimeout(() => req.socket.destroy(), 150);
+    setTimeout(() => req.socket.destroy(), 800);
     return;
   }
   res.writeHead(200);
@@ -156,6 +156,9 @@ spec:
     expect(reload.headers['x-cache']).toBe('EXPIRED');
     expect((await get(sluice.httpPort, HOST, '/fresh', { method: 'HEAD' })).headers['x-cache']).toBe('HIT');
     expect(seen.get('/fresh')).toBe(2);
+    // The effective policy is on the route in /debug/routes; the cache's size in the metrics.
+    expect((await get(sluice.adminPort, 'localhost', '/debug/routes')).body).toContain('"maxObjectSizeBytes": 65536');
+    expect(await metricValue(sluice, 'sluice_cache_entries')).toBeGreaterThanOrEqual(2);
     expect(await metricValue(sluice, 'sluice_cache_total', { result: 'hit' })).toBeGreaterThanOrEqual(2);
     expect(await metricValue(sluice, 'sluice_cache_total', { result: 'stale' })).toBeGreaterThanOrEqual(1);
   });
@@ -218,26 +221,31 @@ spec:
     for (const a of answers) expect(a).toMatchObject({ status: 200, body: 'slow answer 1' });
     expect(await metricValue(sluice, 'sluice_coalesced_requests_total', { result: 'shared' })).toBeGreaterThanOrEqual(199);
     // Without a cache as well (the second route), with maxWaiters 3: the fifth goes alone.
-    const few = await Promise.all(Array.from({ length: 5 }, () => fetchOnce(sluice.httpPort, ONLY_COALESCING, '/slow-few')));
-    expect(seen.get('/slow-few')).toBe(2);
+    // (A second on the backend: all five are surely in flight together, even on a loaded machine.)
+    const few = await Promise.all(Array.from({ length: 5 }, () => fetchOnce(sluice.httpPort, ONLY_COALESCING, '/slow-few?ms=1000')));
+    expect(seen.get('/slow-few?ms=1000')).toBe(2);
     for (const a of few) expect(a).toMatchObject({ status: 200 });
   });
 
   it('keeps serving the others when a waiter or the leader hangs up', async () => {
-    const leaderGone = fetchOnce(sluice.httpPort, HOST, '/slow-leader', {}, 100);
-    await sleep(20);
-    const rest = Array.from({ length: 5 }, (_, i) => fetchOnce(sluice.httpPort, HOST, '/slow-leader', {}, i === 2 ? 100 : undefined));
+    const leaderGone = fetchOnce(sluice.httpPort, HOST, '/slow-leader?ms=1000', {}, 300);
+    await sleep(100);
+    const rest = Array.from({ length: 5 }, (_, i) => fetchOnce(sluice.httpPort, HOST, '/slow-leader?ms=1000', {}, i === 2 ? 300 : undefined));
     expect(await leaderGone).toBe('aborted');
     const answers = await Promise.all(rest);
     expect(answers[2]).toBe('aborted');
     for (const [i, a] of answers.entries()) if (i !== 2) expect(a).toMatchObject({ status: 200, body: 'slow answer 1' });
-    expect(seen.get('/slow-leader')).toBe(1);
+    expect(seen.get('/slow-leader?ms=1000')).toBe(1);
+    // The waiter that left is counted 499, like any client that leaves.
+    expect(await metricValue(sluice, 'sluice_requests_total', { code: '499' })).toBeGreaterThanOrEqual(2);
   });
 
   it('does not share Set-Cookie answers: the waiters go upstream themselves', async () => {
-    const cookies = await Promise.all(Array.from({ length: 3 }, () => fetchOnce(sluice.httpPort, ONLY_COALESCING, '/cookie-flight')));
+    const before = await metricValue(sluice, 'sluice_coalesced_requests_total', { result: 'unshareable' });
+    const cookies = await Promise.all(Array.from({ length: 3 }, () => fetchOnce(sluice.httpPort, ONLY_COALESCING, '/cookie-flight?ms=1000')));
     expect(new Set(cookies.map((a) => (a as Answer).headers['set-cookie']?.[0])).size).toBe(3);
-    expect(seen.get('/cookie-flight')).toBe(3);
+    expect(seen.get('/cookie-flight?ms=1000')).toBe(3);
+    expect((await metricValue(sluice, 'sluice_coalesced_requests_total', { result: 'unshareable' })) - before).toBe(2);
   });
 
   it('gives every waiter the same error answer', async () => {
