@@ -7,7 +7,7 @@
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
-import { NGINX_HTTP_COMMON, nginxPreamble } from './lib/configs.ts';
+import { nginxProxyConf } from './lib/configs.ts';
 import { INGRESS_CLASS, ingressYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
 import { startNginx, startSluice, type Server as ProxyServer } from './lib/servers.ts';
@@ -48,28 +48,13 @@ function startSlowOrigin(port: number): Promise<{ server: Server; seen: Map<stri
   return new Promise((resolve) => server.listen(port, LOOPBACK, 1024, () => resolve({ server, seen })));
 }
 
+/** nginx proxying with a cache whose lock makes identical misses wait for the first one's entry. */
 function nginxCacheConf(port: number, originPort: number): string {
-  return `${nginxPreamble('stampede-nginx.pid')}
-http {
-${NGINX_HTTP_COMMON}
-    proxy_cache_path stampede-cache levels=1:2 keys_zone=stampede:10m max_size=64m;
-    upstream origin {
-        server 127.0.0.1:${originPort};
-        keepalive 1024;
-    }
-    server {
-        listen 127.0.0.1:${port} backlog=4096;
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache stampede;
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 5s;
-        }
-    }
-}
-`;
+  return nginxProxyConf(port, originPort, {
+    pid: 'stampede-nginx.pid',
+    http: '    proxy_cache_path stampede-cache levels=1:2 keys_zone=stampede:10m max_size=64m;\n',
+    location: '            proxy_cache stampede;\n            proxy_cache_lock on;\n            proxy_cache_lock_timeout 5s;\n',
+  });
 }
 
 /** One burst of CLIENTS identical GETs; resolves with the number of good answers and the wall time. */

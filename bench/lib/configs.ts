@@ -71,10 +71,11 @@ ${NGINX_HTTP_COMMON}
 `;
 }
 
-export function nginxProxyConf(port: number, upstreamPort: number): string {
-  return `${nginxPreamble('proxy.pid')}
+/** nginx as a reverse proxy; `extra` adds directives to the http block and the location (the stampede part's cache). */
+export function nginxProxyConf(port: number, upstreamPort: number, extra: { readonly pid?: string; readonly http?: string; readonly location?: string } = {}): string {
+  return `${nginxPreamble(extra.pid ?? 'proxy.pid')}
 http {
-${NGINX_HTTP_COMMON}
+${NGINX_HTTP_COMMON}${extra.http ?? ''}
     upstream origin {
         server 127.0.0.1:${upstreamPort};
         # Idle connections cached per worker. 64 would equal the client concurrency and churn
@@ -89,7 +90,7 @@ ${NGINX_HTTP_COMMON}
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-        }
+${extra.location ?? ''}        }
     }
 }
 `;
