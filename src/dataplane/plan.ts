@@ -55,7 +55,7 @@ function answered(ctx: ProxyContext, req: IncomingMessage, started: number, rout
  * Feeds the three sinks (metrics, stats window, access log) for an answer no exchange counted:
  * the plan's own answers, and answers from a route's cache or a coalesced upstream request.
  */
-export function recordAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, bytesOut: number, reason: string | undefined, client?: string): void {
+export function recordAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, bytesOut: number, reason: string | undefined, plan?: Forward): void {
   const now = performance.now();
   ctx.metrics.countRequest(routeId, backendId, status, (now - started) / 1000);
   ctx.stats.record(routeId, backendId, status, now - started, now);
@@ -67,8 +67,11 @@ export function recordAnswer(ctx: ProxyContext, req: IncomingMessage, started: n
     r.route = routeId;
     r.cluster = backendId;
     r.reason = reason;
-    r.client = client ?? clientOf(ctx, req).address;
+    r.client = plan ? plan.client.address : clientOf(ctx, req).address;
     r.bytesOut = bytesOut;
+    // The X-Request-Id the request would have carried upstream (the last one in the list).
+    const at = plan ? plan.headers.lastIndexOf('x-request-id') : -1;
+    if (at % 2 === 0) r.requestId = plan!.headers[at + 1];
     log!.write(r);
   }
 }

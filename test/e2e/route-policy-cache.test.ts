@@ -3,7 +3,9 @@
 // no-store rules, invalidation by an unsafe method, and a stampede of identical requests that the
 // backend sees once — also when a waiter or the leader hangs up.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { closeServers, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, sleep, startSluice } from './support/harness.js';
 
 const NS = 'cache';
@@ -103,6 +105,8 @@ describe('RoutePolicy cache and coalescing', () => {
   let dir: ManifestDir;
   let sluice: Sluice;
   let server: Server;
+  let logPath: string;
+  const logLines = (): Record<string, unknown>[] => readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   beforeAll(async () => {
     server = createServer(backend);
@@ -128,13 +132,15 @@ spec:
   targetRefs: [{ group: networking.k8s.io, kind: Ingress, name: flights }]
   coalescing: { maxWaiters: 3, timeout: 5s }`,
     ].join('\n---\n'));
-    sluice = await startSluice(dir.path);
+    logPath = join(dir.path, '..', `cache-access-${process.pid}.log`);
+    sluice = await startSluice(dir.path, ['--access-log', logPath]);
     await eventually('the routes in force', async () => (await get(sluice.httpPort, HOST, '/ready')).status === 200);
   });
   afterAll(async () => {
     await sluice?.stop();
     if (server) await closeServers([server]);
     dir?.remove();
+    if (logPath) rmSync(logPath, { force: true });
   });
 
   it('answers a fresh response from the cache with Age and X-Cache: HIT', async () => {
@@ -146,6 +152,10 @@ spec:
     expect(second).toMatchObject({ status: 200, body: 'fresh 1' });
     expect(second.headers['x-cache']).toBe('HIT');
     expect(Number(second.headers.age)).toBeGreaterThanOrEqual(1);
+    // A hit is in the access log like any answer, with its request id.
+    const hitId = 'cache-hit-1';
+    await get(sluice.httpPort, HOST, '/fresh', { headers: { 'x-request-id': hitId } });
+    await eventually('the hit in the access log', () => logLines().find((l) => l['request_id'] === hitId && l['reason'] === 'cache-hit' && l['status'] === 200), 5000);
     expect(seen.get('/fresh')).toBe(1);
     // Another query string is another resource.
     expect((await get(sluice.httpPort, HOST, '/fresh?x=1')).body).toBe('fresh 1');
@@ -218,6 +228,7 @@ spec:
     expect(seen.get('/slow-stampede')).toBe(1);
     // Every client is still counted as a request of its own.
     expect((await metricValue(sluice, 'sluice_requests_total', { code: '200' })) - before).toBe(200);
+    await eventually('199 coalesced lines in the access log', () => logLines().filter((l) => l['path'] === '/slow-stampede' && l['reason'] === 'coalesced').length === 199, 5000);
     for (const a of answers) expect(a).toMatchObject({ status: 200, body: 'slow answer 1' });
     expect(await metricValue(sluice, 'sluice_coalesced_requests_total', { result: 'shared' })).toBeGreaterThanOrEqual(199);
     // Without a cache as well (the second route), with maxWaiters 3: the fifth goes alone.

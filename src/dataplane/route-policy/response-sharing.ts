@@ -101,7 +101,7 @@ export class ResponseSharing {
       if (directives!.onlyIfCached) {
         this.cacheCount.count(ctx.metrics, 'miss');
         const a = Answers.NotCached;
-        recordAnswer(ctx, req, started, plan.rt.route.id, plan.cluster.cluster.id, a.status, a.body.length, a.code, plan.client.address);
+        recordAnswer(ctx, req, started, plan.rt.route.id, plan.cluster.cluster.id, a.status, a.body.length, a.code, plan);
         plain(res, a.status, a.body, { 'x-cache': 'MISS' });
         return true;
       }
@@ -162,7 +162,7 @@ export class ResponseSharing {
       res.writeHead(304, notModifiedHeaders(headers));
     } else res.writeHead(status, headers);
     res.end(body);
-    recordAnswer(ctx, req, started, plan.rt.route.id, plan.cluster.cluster.id, status, body?.length ?? 0, 'cache-hit', plan.client.address);
+    recordAnswer(ctx, req, started, plan.rt.route.id, plan.cluster.cluster.id, status, body?.length ?? 0, 'cache-hit', plan);
   }
 
   /** RFC 9111 §4.4: an unsafe request that did not fail invalidates its URI's entries. */
@@ -294,6 +294,6 @@ class ClientSink implements Subscriber {
 
   private settle(status: number, reason: string): void {
     this.done = true;
-    if (this.waiter) recordAnswer(this.ctx, this.req, this.started, this.plan.rt.route.id, this.plan.cluster.cluster.id, status, this.bytes, reason, this.plan.client.address);
+    if (this.waiter) recordAnswer(this.ctx, this.req, this.started, this.plan.rt.route.id, this.plan.cluster.cluster.id, status, this.bytes, reason, this.plan);
   }
 }
