@@ -56,8 +56,6 @@ export interface Subscriber {
   cut(err?: Error): void;
   /** The flight cannot serve this client: it goes upstream on its own (`store`: its answer may be cached). */
   retryAlone(store: boolean): void;
-  /** The status its client got (0 before the head). */
-  status(): number;
 }
 
 

@@ -280,10 +280,6 @@ class ClientSink implements Subscriber {
     this.res.destroy(err);
   }
 
-  status(): number {
-    return this.res.headersSent ? this.res.statusCode : 0;
-  }
-
   /** The client left: a waiter is counted 499; the flight goes on for the others. */
   private gone(): void {
     if (this.done) return;

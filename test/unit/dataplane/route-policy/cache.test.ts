@@ -1,10 +1,13 @@
 // The cache's pure parts: Cache-Control parsing, RFC 9111 freshness and storability, Vary keys,
 // client conditionals, and the LRU store's byte bounds.
 import { describe, expect, it } from '@jest/globals';
+import type { IncomingHttpHeaders } from 'node:http';
 import { parseDirectives, requestDirectives, responseDirectives } from '../../../../src/dataplane/route-policy/cache/cache-control.js';
 import { currentAgeMs, freshnessLifetimeMs, initialAgeMs, unstorable, usableFresh } from '../../../../src/dataplane/route-policy/cache/freshness.js';
 import { passThrough, sameVary, secondaryKey, varyNames } from '../../../../src/dataplane/route-policy/cache/key.js';
-import { CacheStore, entrySize, type StoredResponse } from '../../../../src/dataplane/route-policy/cache/store.js';
+import { RouteCache } from '../../../../src/dataplane/route-policy/cache/route-cache.js';
+import { CacheStore, type Entry, entrySize, type StoredResponse } from '../../../../src/dataplane/route-policy/cache/store.js';
+import type { UpstreamReceiver } from '../../../../src/dataplane/route-policy/coalescing.js';
 import { notModified } from '../../../../src/dataplane/route-policy/cache/validators.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -154,5 +157,79 @@ describe('CacheStore', () => {
     store.invalidate('p');
     expect(store.entries).toBe(0);
     expect(store.bytes).toBe(0);
+  });
+});
+
+describe('RouteCache fill', () => {
+  class Next implements UpstreamReceiver {
+    heads: { status: number; headers: IncomingHttpHeaders }[] = [];
+    body = '';
+    ended = 0;
+    head(status: number, _m: string | undefined, headers: IncomingHttpHeaders): void {
+      this.heads.push({ status, headers });
+    }
+    data(chunk: Buffer): boolean {
+      this.body += chunk.toString();
+      return true;
+    }
+    whenDrained(): void {}
+    end(): void {
+      this.ended++;
+    }
+    answer(): void {}
+    cut(): void {}
+    leaderStatus(code: number): number {
+      return code;
+    }
+  }
+  const none = requestDirectives({});
+
+  it('stores a storable answer, and a 304 to its revalidation refreshes it and answers with the stored body', () => {
+    const cache = new RouteCache({ maxSizeBytes: 1 << 20, maxObjectSizeBytes: 1 << 16, defaultTtlMs: 0 });
+    const first = new Next();
+    const fill = cache.fill(first, 'p', {}, undefined, true);
+    fill.head(200, undefined, { etag: '"a"', 'cache-control': 'max-age=0', 'content-type': 'text/plain', connection: 'close' });
+    fill.data(Buffer.from('ab'));
+    fill.data(Buffer.from('c'));
+    fill.end();
+    expect(first.heads[0]!.headers['x-cache']).toBe('MISS');
+    const found = cache.lookup('p', {}, none, Date.now());
+    expect(found && 'stale' in found).toBe(true);
+    const stale = (found as { stale: Entry }).stale;
+    expect(stale.response.headers).toMatchObject({ etag: '"a"', 'content-length': '3' });
+    expect(stale.response.headers.connection).toBeUndefined();
+
+    const second = new Next();
+    const revalidation = cache.fill(second, 'p', {}, stale, true);
+    revalidation.head(304, undefined, { etag: '"a"', 'cache-control': 'max-age=60', 'x-new': '1', 'content-length': '0', 'content-type': 'text/html' });
+    revalidation.end();
+    expect(second.heads).toHaveLength(1);
+    expect(second.heads[0]).toMatchObject({ status: 200, headers: { 'x-cache': 'REVALIDATED', 'x-new': '1', 'content-length': '3', 'content-type': 'text/plain', age: '0' } });
+    expect(second.body).toBe('abc');
+    expect(second.ended).toBe(1);
+    expect(revalidation.leaderStatus(304)).toBe(200);
+    expect(cache.lookup('p', {}, none, Date.now())).toHaveProperty('fresh');
+  });
+
+  it('streams an answer larger than maxObjectSize through without storing it, and marks a replaced stale entry EXPIRED', () => {
+    const cache = new RouteCache({ maxSizeBytes: 1 << 20, maxObjectSizeBytes: 600, defaultTtlMs: 0 });
+    const next = new Next();
+    const fill = cache.fill(next, 'big', {}, undefined, true);
+    fill.head(200, undefined, { 'cache-control': 'max-age=60' });
+    fill.data(Buffer.alloc(700));
+    fill.end();
+    expect(next.body).toHaveLength(700);
+    expect(cache.store.entries).toBe(0);
+
+    const small = cache.fill(new Next(), 'small', {}, undefined, true);
+    small.head(200, undefined, { 'cache-control': 'max-age=0', etag: '"1"' });
+    small.end();
+    const stale = (cache.lookup('small', {}, none, Date.now()) as { stale: Entry }).stale;
+    const replaced = new Next();
+    const again = cache.fill(replaced, 'small', {}, stale, true);
+    again.head(200, undefined, { 'cache-control': 'no-store' });
+    again.end();
+    expect(replaced.heads[0]!.headers['x-cache']).toBe('EXPIRED');
+    expect(cache.store.entries).toBe(0);
   });
 });

@@ -45,9 +45,6 @@ class FakeSub implements Subscriber {
   retryAlone(store: boolean): void {
     this.alone = store;
   }
-  status(): number {
-    return this.got?.status ?? 0;
-  }
 }
 
 function setup(maxWaiters = 10, timeoutMs = 1000) {
