@@ -154,10 +154,6 @@ export class Flight implements UpstreamReceiver {
     }
   }
 
-  isLeader(sub: Subscriber): boolean {
-    return !this.leaderGone && this.members[0]?.sub === sub;
-  }
-
   head(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -176,6 +172,8 @@ export class Flight implements UpstreamReceiver {
         registry.count('unshareable');
         m.sub.retryAlone(true);
       }
+      // The leader left and the answer was its alone: nobody is left to give it to.
+      if (this.members.length === 0) return this.abandon?.();
     }
     this.headSeen = { status, message, headers, vary };
     for (const m of this.members) m.sub.head(status, message, headers);

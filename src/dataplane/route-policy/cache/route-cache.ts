@@ -127,10 +127,13 @@ class CacheFill implements UpstreamReceiver {
   end(): void {
     if (this.replaced) return;
     const held = this.held;
-    if (held && this.body) {
-      const stored = this.cache.storable(held.status, held.headers, this.leader, this.requestTime, held.responseTime, this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body, this.bytes));
-      if (stored) this.cache.store.put(this.primary, secondaryKey(this.leader, stored.varyNames), stored);
-      else if (this.stale) this.cache.store.remove(this.stale);
+    const body = this.body;
+    if (held) {
+      // Too large, or not storable: the stale entry it replaces goes too.
+      const stored = body && this.cache.storable(held.status, held.headers, this.leader, this.requestTime, held.responseTime, body.length === 1 ? body[0]! : Buffer.concat(body, this.bytes));
+      if (!stored || !this.cache.store.put(this.primary, secondaryKey(this.leader, stored.varyNames), stored)) {
+        if (this.stale) this.cache.store.remove(this.stale);
+      }
     }
     this.body = undefined;
     this.next.end();

@@ -167,6 +167,15 @@ describe('Flight', () => {
     expect(w.got).toBeUndefined();
     expect(leader.got?.status).toBe(200);
     expect(counts).toEqual({ unshareable: 1 });
+    // The leader gone, an answer only it could have: nobody gets it, the upstream is abandoned.
+    const gone = setup();
+    const w2 = new FakeSub();
+    gone.flight.join(w2, performance.now());
+    gone.flight.leave(gone.leader);
+    gone.flight.head(200, undefined, { 'set-cookie': ['s=1'] });
+    expect(w2.alone).toBe(true);
+    expect(w2.got).toBeUndefined();
+    expect(gone.abandoned()).toBe(1);
 
     const c = new Coalescer({ maxWaiters: 10, timeoutMs: 1000 }, () => {});
     const de = new FakeSub({ 'accept-language': 'de' });
