@@ -1,5 +1,5 @@
 // What makes two requests "the same" for the cache and for coalescing. The primary key is the
-// route, the scheme, the host and the path and query exactly as the router saw them (after the
+// route, the scheme, the host (lower-case) and the path and query exactly as the router saw them (after the
 // edge's normalization, before any rewrite): two routes never share entries. The secondary key
 // is the values of the request headers a response's Vary names (RFC 9111 §4.1): absent and empty
 // are different, repeated fields are joined with ", ", surrounding whitespace is dropped.
@@ -9,7 +9,8 @@ import type { Forward } from '../../plan.js';
 /** route \0 scheme://host path?query. */
 export function primaryKey(plan: Forward): string {
   // plan.facts is the edge's InboundRequest (plan.ts hands it on as is), which knows the host.
-  const host = (plan.facts as { readonly host?: string }).host ?? '';
+  // Host names are case-insensitive (the router ignores case too).
+  const host = ((plan.facts as { readonly host?: string }).host ?? '').toLowerCase();
   const f = plan.facts;
   return `${plan.rt.route.id}\0${plan.secure ? 'https' : 'http'}://${host}${f.path}${f.query ? `?${f.query}` : ''}`;
 }

@@ -4,10 +4,11 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseDirectives, requestDirectives, responseDirectives } from '../../../../src/dataplane/route-policy/cache/cache-control.js';
 import { currentAgeMs, freshnessLifetimeMs, initialAgeMs, unstorable, usableFresh } from '../../../../src/dataplane/route-policy/cache/freshness.js';
-import { passThrough, sameVary, secondaryKey, varyNames } from '../../../../src/dataplane/route-policy/cache/key.js';
+import { passThrough, primaryKey, sameVary, secondaryKey, varyNames } from '../../../../src/dataplane/route-policy/cache/key.js';
 import { RouteCache } from '../../../../src/dataplane/route-policy/cache/route-cache.js';
 import { CacheStore, type Entry, entrySize, type StoredResponse } from '../../../../src/dataplane/route-policy/cache/store.js';
 import type { UpstreamReceiver } from '../../../../src/dataplane/route-policy/coalescing.js';
+import type { Forward } from '../../../../src/dataplane/plan.js';
 import { notModified } from '../../../../src/dataplane/route-policy/cache/validators.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -93,6 +94,13 @@ describe('freshness', () => {
 });
 
 describe('keys', () => {
+  it('keys a request by route, scheme, host (any case), path and query', () => {
+    const plan = (id: string, host: string, path: string, query: string, secure = false) => ({ rt: { route: { id } }, secure, facts: { host, path, query, method: 'GET', headers: {} } }) as unknown as Forward;
+    expect(primaryKey(plan('r', 'App.Test', '/a', 'x=1'))).toBe(primaryKey(plan('r', 'app.test', '/a', 'x=1')));
+    const keys = [plan('r', 'app.test', '/a', ''), plan('r', 'app.test', '/a', 'x=1'), plan('r', 'app.test', '/b', ''), plan('s', 'app.test', '/a', ''), plan('r', 'app.test', '/a', '', true), plan('r', 'other.test', '/a', '')].map(primaryKey);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
   it('lists Vary names lower-case, once, and compares request values', () => {
     expect(varyNames('Accept-Encoding, accept-encoding,Origin')).toEqual(['accept-encoding', 'origin']);
     const names = varyNames('Accept-Language');
