@@ -146,6 +146,11 @@ export class CompiledTable {
     return this.state.routers.get(key);
   }
 
+  /** The caches and flights of this table's routes that served requests, by route id. */
+  sharing(): ReadonlyMap<string, ResponseSharing> {
+    return this.state.carried;
+  }
+
   /** The runtime of a route this table's routers returned. */
   runtime(route: Route): RouteRuntime {
     let rt = this.state.runtimes.get(route);

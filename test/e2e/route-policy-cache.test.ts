@@ -167,8 +167,13 @@ spec:
     expect((await get(sluice.httpPort, HOST, '/fresh', { method: 'HEAD' })).headers['x-cache']).toBe('HIT');
     expect(seen.get('/fresh')).toBe(2);
     // The effective policy is on the route in /debug/routes; the cache's size in the metrics.
-    expect((await get(sluice.adminPort, 'localhost', '/debug/routes')).body).toContain('"maxObjectSizeBytes": 65536');
-    expect(await metricValue(sluice, 'sluice_cache_entries')).toBeGreaterThanOrEqual(2);
+    const debug = JSON.parse((await get(sluice.adminPort, 'localhost', '/debug/routes')).body) as { cache: Record<string, { worker: number; entries: number; bytes: number; flights: number }[]> };
+    expect(JSON.stringify(debug)).toContain('"maxObjectSizeBytes":65536');
+    const [stats] = Object.values(debug.cache);
+    expect(stats).toEqual([{ worker: 0, entries: 2, bytes: expect.any(Number), flights: 0 }]);
+    expect(stats![0]!.bytes).toBeGreaterThan(0);
+    expect(await metricValue(sluice, 'sluice_cache_entries')).toBe(2);
+    expect(await metricValue(sluice, 'sluice_cache_bytes')).toBe(stats![0]!.bytes);
     expect(await metricValue(sluice, 'sluice_cache_total', { result: 'hit' })).toBeGreaterThanOrEqual(2);
     expect(await metricValue(sluice, 'sluice_cache_total', { result: 'stale' })).toBeGreaterThanOrEqual(1);
   });

@@ -51,6 +51,16 @@ function signatureOf(edge: EdgePolicy): string {
   return JSON.stringify([edge.cache ?? null, edge.coalescing ?? null]);
 }
 
+/** One route's cache and coalescing in one worker, for /debug/routes. */
+export interface SharingStats {
+  readonly entries?: number;
+  readonly bytes?: number;
+  readonly flights?: number;
+}
+
+/** By route id. */
+export type CacheSnapshot = Readonly<Record<string, SharingStats>>;
+
 export class ResponseSharing {
   readonly routeId: string;
   readonly cache: RouteCache | undefined;
@@ -75,6 +85,11 @@ export class ResponseSharing {
   /** True when built for the same cache and coalescing policies as `edge` has. */
   serves(edge: EdgePolicy): boolean {
     return signatureOf(edge) === this.signature;
+  }
+
+  stats(): SharingStats {
+    const store = this.cache?.store;
+    return { ...(store ? { entries: store.entries, bytes: store.bytes } : {}), ...(this.coalescer ? { flights: this.coalescer.inFlight } : {}) };
   }
 
   /** Takes the request (true), or leaves it to the ordinary exchange (false). */
