@@ -12,6 +12,7 @@ import { closeServers, eventually, get, INGRESS_CLASS_YAML, ingressYaml, Manifes
 const NS = 'cache';
 const HOST = 'app.cache.test';
 const ONLY_COALESCING = 'flights.cache.test';
+const SHORT_WAIT = 'impatient.cache.test';
 
 /** What the backend saw, per path (the query string included). */
 const seen = new Map<string, number>();
@@ -158,6 +159,13 @@ describe('RoutePolicy cache and coalescing', () => {
       serviceYaml(NS, 'app', [{ port }]),
       ingressYaml(NS, 'app', HOST, [{ path: '/', service: 'app' }]),
       ingressYaml(NS, 'flights', ONLY_COALESCING, [{ path: '/', service: 'app' }]),
+      ingressYaml(NS, 'impatient', SHORT_WAIT, [{ path: '/', service: 'app' }]),
+      `apiVersion: sluice.dev/v1alpha1
+kind: RoutePolicy
+metadata: { name: impatient, namespace: ${NS} }
+spec:
+  targetRefs: [{ group: networking.k8s.io, kind: Ingress, name: impatient }]
+  coalescing: { timeout: 300ms }`,
       `apiVersion: sluice.dev/v1alpha1
 kind: RoutePolicy
 metadata: { name: app, namespace: ${NS} }
@@ -281,6 +289,13 @@ spec:
     const few = await Promise.all(Array.from({ length: 5 }, () => fetchOnce(sluice.httpPort, ONLY_COALESCING, '/slow-few?ms=1000')));
     expect(seen.get('/slow-few?ms=1000')).toBe(2);
     for (const a of few) expect(a).toMatchObject({ status: 200 });
+  });
+
+  it('sends a waiter upstream on its own once it waited longer than the timeout', async () => {
+    const answers = await simultaneous(sluice.httpPort, SHORT_WAIT, '/slow-impatient?ms=1000', 3);
+    for (const a of answers) expect(parseRaw(a).status).toBe(200);
+    expect(seen.get('/slow-impatient?ms=1000')).toBe(3);
+    expect(await metricValue(sluice, 'sluice_coalesced_requests_total', { result: 'timeout' })).toBe(2);
   });
 
   it('keeps serving the others when a waiter or the leader hangs up', async () => {
