@@ -21,6 +21,7 @@ import { memoryMarkdown, runMemory, type MemoryResult } from './memory.ts';
 import { formatLoad, loadAverage, machine } from './lib/system.ts';
 import { runProxies, type ProxiesResult } from './proxies.ts';
 import { runScale, scaleMarkdown, type ScaleResult } from './scale.ts';
+import { runStampede, stampedeMarkdown, type StampedeResult } from './stampede.ts';
 import { runSwap, swapMarkdown, type SwapResult } from './swap.ts';
 import { runTls, tlsMarkdown, type TlsResult } from './tls.ts';
 import { runTcp, tcpMarkdown, type TcpResult } from './tcp.ts';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   let h2: H2Result | undefined;
   let tls: TlsResult | undefined;
   let tcp: TcpResult | undefined;
+  let stampede: StampedeResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     h2 = await part('h2', () => runH2(ctx));
     tls = await part('tls', () => runTls(ctx));
     tcp = await part('tcp', () => runTcp(ctx));
+    stampede = await part('stampede', () => runStampede(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
   if (h2) md.push(h2Markdown(h2), '');
   if (tls) md.push(tlsMarkdown(tls), '');
   if (tcp) md.push(tcpMarkdown(tcp), '');
+  if (stampede) md.push(stampedeMarkdown(stampede), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -161,7 +165,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp, stampede };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

@@ -239,6 +239,8 @@ export const Answers = {
   // Basic auth: the route's bound on parallel bcrypt verifications is full (a flood of new credentials).
   AuthBusy: answer('SLUICE_AUTH_BUSY', 503, 'authentication busy, retry', GrpcStatus.UNAVAILABLE),
   AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error', GrpcStatus.INTERNAL),
+  // Route cache (RoutePolicy cache): Cache-Control: only-if-cached and nothing usable stored (RFC 9111 §5.2.1.7).
+  NotCached: answer('SLUICE_NOT_CACHED', 504, 'not cached', GrpcStatus.UNAVAILABLE),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

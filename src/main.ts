@@ -73,6 +73,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
       metrics: (format) => serving.exposition(format),
       health: () => serving.health(),
       traffic: () => serving.traffic(),
+      cache: () => serving.cache(),
       published: () => pipeline.current(),
       providerDiagnostics: () => provider.diagnostics(),
       socketPort: (l) => socketPortFor(l.port, config),

@@ -255,6 +255,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Route policy (RoutePolicy): cache and coalescing (per worker process).
+  readonly cache = new Counter({
+    name: 'sluice_cache_total',
+    help: 'GET and HEAD requests on routes with a RoutePolicy cache, by route and result (hit, miss, revalidated: a stale entry confirmed by a 304, stale: a stale entry replaced, bypass: not looked up).',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheBytes = new Gauge({
+    name: 'sluice_cache_bytes',
+    help: 'Bytes (headers and bodies) held by RoutePolicy caches, by route (summed over workers: each has its own cache).',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheEntries = new Gauge({
+    name: 'sluice_cache_entries',
+    help: 'Responses held by RoutePolicy caches, by route (summed over workers).',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly coalesced = new Counter({
+    name: 'sluice_coalesced_requests_total',
+    help: 'Requests that waited on another identical request (RoutePolicy coalescing), by route and result (shared: got its answer; timeout, overflow, unshareable: went upstream on their own).',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly accessLogDropped = new Counter({
     name: 'sluice_access_log_dropped_total',
     help: 'Access-log lines dropped because the destination could not keep up.',

@@ -71,10 +71,15 @@ ${NGINX_HTTP_COMMON}
 `;
 }
 
-export function nginxProxyConf(port: number, upstreamPort: number, workers = 1): string {
-  return `${nginxPreamble(workers === 1 ? 'proxy.pid' : `proxy-w${workers}.pid`, workers)}
+/**
+ * nginx as a reverse proxy with `workers` worker processes; `extra` adds directives to the http
+ * block and the location (the stampede part's cache).
+ */
+export function nginxProxyConf(port: number, upstreamPort: number, extra: { readonly workers?: number; readonly pid?: string; readonly http?: string; readonly location?: string } = {}): string {
+  const workers = extra.workers ?? 1;
+  return `${nginxPreamble(extra.pid ?? (workers === 1 ? 'proxy.pid' : `proxy-w${workers}.pid`), workers)}
 http {
-${NGINX_HTTP_COMMON}
+${NGINX_HTTP_COMMON}${extra.http ?? ''}
     upstream origin {
         server 127.0.0.1:${upstreamPort};
         # Idle connections cached per worker. 64 would equal the client concurrency and churn
@@ -89,7 +94,7 @@ ${NGINX_HTTP_COMMON}
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-        }
+${extra.location ?? ''}        }
     }
 }
 `;

@@ -86,7 +86,7 @@ export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main
 }
 
 export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, workers = 1): Promise<Server> {
-  return startNginx(ws, tools, workers === 1 ? 'nginx' : `nginx-w${workers}`, nginxProxyConf(port, upstreamPort, workers), port, cpus);
+  return startNginx(ws, tools, workers === 1 ? 'nginx' : `nginx-w${workers}`, nginxProxyConf(port, upstreamPort, { workers }), port, cpus);
 }
 
 export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: string): Promise<Server> {

@@ -57,8 +57,8 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'memory' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'ratelimit' | 'h2' | 'tls' | 'tcp';
-export const ALL_PARTS: readonly Part[] = ['proxies', 'memory', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'ratelimit', 'h2', 'tls', 'tcp'];
+export type Part = 'proxies' | 'memory' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'ratelimit' | 'h2' | 'tls' | 'tcp' | 'stampede';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'memory', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'ratelimit', 'h2', 'tls', 'tcp', 'stampede'];
 
 /** Two warm-up runs whose req/s differ by at most this much (percent) end the warm-up. */
 export const SETTLE_PCT = 5;

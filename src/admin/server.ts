@@ -13,6 +13,7 @@ import type { EndpointHealthState, HealthSnapshot } from '../dataplane/health/he
 import { endpointKey } from '../dataplane/upstream/pools.js';
 import { debugAccessHook } from './debug-access.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
+import type { CacheSnapshot, SharingStats } from '../dataplane/route-policy/response-sharing.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { debugStats } from './stats.js';
 import { expositionContentType, type ExpositionFormat, negotiateExposition } from '../metrics-exposition.js';
@@ -30,6 +31,17 @@ export interface AdminSources {
   health(): Promise<readonly HealthSnapshot[]>;
   /** Each worker's rolling minute of traffic. */
   traffic(): Promise<readonly TrafficSnapshot[]>;
+  /** Each worker's route caches and coalescing (entries, bytes, flights) by route id. */
+  cache?(): Promise<readonly CacheSnapshot[]>;
+}
+
+/** Per route with a cache or coalescing: what each worker holds (route ids absent: nothing yet). */
+function cacheByRoute(cache: readonly CacheSnapshot[]): Record<string, (SharingStats & { worker: number })[]> {
+  const out: Record<string, (SharingStats & { worker: number })[]> = {};
+  cache.forEach((snapshot, worker) => {
+    for (const [route, stats] of Object.entries(snapshot)) (out[route] ??= []).push({ worker, ...stats });
+  });
+  return out;
 }
 
 /** What each worker's health says of one endpoint; undefined when no worker has anything to say. */
@@ -48,7 +60,7 @@ function endpointState(e: { ready: boolean; serving: boolean; terminating: boole
   return e.terminating ? 'terminating' : 'not-ready';
 }
 
-export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Pick<Listener, 'port'>) => number, health: readonly HealthSnapshot[] = []): unknown {
+export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Pick<Listener, 'port'>) => number, health: readonly HealthSnapshot[] = [], cache: readonly CacheSnapshot[] = []): unknown {
   const table: RoutingTable = p?.table ?? { listeners: [], clusters: [] };
   return {
     generation: p?.generation ?? 0,
@@ -78,6 +90,8 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
     diagnostics: [...(p?.diagnostics ?? []), ...providerDiagnostics],
     // Gateway API statuses as translate computed them (in-cluster, the status writer publishes them).
     statuses: (p?.statuses ?? []).filter((st) => st.kind !== 'Ingress'),
+    // RoutePolicy cache and coalescing: entries, bytes and requests in flight, per route and worker.
+    cache: cacheByRoute(cache),
   };
 }
 
@@ -104,8 +118,8 @@ export async function startAdmin(sources: AdminSources, options: AdminOptions): 
     async (debug) => {
       debug.addHook('onRequest', debugAccessHook(options.debugRemote));
       debug.get('/routes', async (_req, reply) => {
-        const health = await sources.health();
-        return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health), null, 2));
+        const [health, cache] = await Promise.all([sources.health(), sources.cache?.() ?? []]);
+        return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health, cache), null, 2));
       });
       debug.get('/stats', async (_req, reply) => {
         const [health, traffic] = await Promise.all([sources.health(), sources.traffic()]);

@@ -13,6 +13,7 @@ import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
 import { CorsRules } from './route-policy/cors.js';
+import { ResponseSharing } from './route-policy/response-sharing.js';
 
 export interface BackendRuntime {
   readonly backend: WeightedBackend;
@@ -38,6 +39,8 @@ export interface RouteRuntime {
   readonly admission?: AdmissionChain | undefined;
   /** The route's CORS rules, from its CORS filter or its route policy (preflights are answered in admission; the exchange decorates answers). */
   readonly cors?: CorsRules | undefined;
+  /** The route policy's cache and request coalescing (after admission, around the exchange); undefined: neither, and no cost. */
+  readonly sharing?: ResponseSharing | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -50,7 +53,7 @@ function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterCh
   };
 }
 
-function routeRuntime(route: Route): RouteRuntime {
+function routeRuntime(route: Route, carried: Map<string, ResponseSharing>): RouteRuntime {
   const filters = routeFilters(route);
   let pickBackend: RouteRuntime['pickBackend'] = () => undefined;
   if (route.action.type === 'forward') {
@@ -73,7 +76,16 @@ function routeRuntime(route: Route): RouteRuntime {
   const corsPolicy = route.cors ?? route.edge?.cors;
   const cors = route.action.type === 'forward' && corsPolicy ? new CorsRules(corsPolicy) : undefined;
   const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors };
+  const edge = route.action.type === 'forward' ? route.edge : undefined;
+  // A route keeps its cache (and flights) across tables as long as its policy for them is the
+  // same; its copies on other listeners (an Ingress on HTTP and HTTPS) share them too.
+  const previous = carried.get(route.id);
+  let sharing: ResponseSharing | undefined;
+  if (edge && (edge.cache || edge.coalescing)) {
+    sharing = previous?.serves(edge) ? previous : new ResponseSharing(route.id, edge);
+    carried.set(route.id, sharing);
+  }
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */
@@ -87,6 +99,24 @@ interface RouteState {
   readonly routers: ReadonlyMap<string, ListenerRouter>;
   /** Filled on first use; keyed by the Route objects the routers return. */
   readonly runtimes: Map<Route, RouteRuntime>;
+  /** Caches and flights by route id: this table's, and the previous tables' for routes this one still has. */
+  readonly carried: Map<string, ResponseSharing>;
+}
+
+/** The previous tables' ResponseSharing objects, kept for the route ids `table` still has. */
+function carrySharing(previous: RouteState | undefined, table: RoutingTable): Map<string, ResponseSharing> {
+  const out = new Map<string, ResponseSharing>();
+  const all = previous?.carried;
+  if (!all || all.size === 0) return out;
+  const keep = (r: Route): void => {
+    const s = all.get(r.id);
+    if (s) out.set(r.id, s);
+  };
+  for (const l of table.listeners) {
+    for (const vh of l.virtualHosts) for (const r of vh.routes) keep(r);
+    if (l.fallback) keep(l.fallback);
+  }
+  return out;
 }
 
 /** True when `next` is known to carry the same listeners as `previous`. */
@@ -110,17 +140,22 @@ export class CompiledTable {
     }
     const routers = new Map<string, ListenerRouter>();
     for (const l of table.listeners) routers.set(listenerKey(l.address, l.port), new ListenerRouter(l));
-    this.state = { routers, runtimes: new Map() };
+    this.state = { routers, runtimes: new Map(), carried: carrySharing(previous?.state, table) };
   }
 
   router(key: string): ListenerRouter | undefined {
     return this.state.routers.get(key);
   }
 
+  /** The caches and flights of this table's routes that served requests, by route id. */
+  sharing(): ReadonlyMap<string, ResponseSharing> {
+    return this.state.carried;
+  }
+
   /** The runtime of a route this table's routers returned. */
   runtime(route: Route): RouteRuntime {
     let rt = this.state.runtimes.get(route);
-    if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route)));
+    if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route, this.state.carried)));
     return rt;
   }
 }

@@ -15,6 +15,7 @@ import { plain } from './exchange.js';
 import { handleRequest } from './proxy.js';
 import { Answers } from '../errors.js';
 import type { EndpointHealthState, HealthSnapshot } from './health/health.js';
+import type { CacheSnapshot, SharingStats } from './route-policy/response-sharing.js';
 import { handleUpgrade } from './upgrade.js';
 import { type AdmissionServices, createAdmissionServices } from './route-policy/services.js';
 import type { IncomingMessage } from 'node:http';
@@ -149,6 +150,13 @@ export class DataPlane {
         byKey[t.key] = { ...(byKey[t.key] ?? IDLE_HEALTH), activeRequests: t.inflight };
       }
     }
+    return out;
+  }
+
+  /** Entries, bytes and flights of each route's cache and coalescing in this worker, for /debug/routes. */
+  cacheSnapshot(): CacheSnapshot {
+    const out: Record<string, SharingStats> = {};
+    for (const [id, sharing] of this.current?.sharing() ?? []) out[id] = sharing.stats();
     return out;
   }
 

@@ -55,6 +55,15 @@ const CLOSE: Readonly<Record<string, string>> = Object.freeze({ connection: 'clo
 
 /** Counts (and logs) an answer given without an endpoint and returns it as a plan. */
 function answered(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>, reason?: string, grpc?: GrpcStatus): Answer {
+  recordAnswer(ctx, req, started, routeId, backendId, status, Buffer.byteLength(body), reason);
+  return grpc === undefined ? { type: 'answer', status, body, headers } : { type: 'answer', status, body, headers, grpc };
+}
+
+/**
+ * Feeds the three sinks (metrics, stats window, access log) for an answer no exchange counted:
+ * the plan's own answers, and answers from a route's cache or a coalesced upstream request.
+ */
+export function recordAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, bytesOut: number, reason: string | undefined, plan?: Forward): void {
   const now = performance.now();
   ctx.metrics.countRequest(routeId, backendId, status, (now - started) / 1000);
   ctx.stats.record(routeId, backendId, status, now - started, now);
@@ -64,12 +73,15 @@ function answered(ctx: ProxyContext, req: IncomingMessage, started: number, rout
     r.ended = now;
     r.status = status;
     r.route = routeId;
+    r.cluster = backendId;
     r.reason = reason;
-    r.client = clientOf(ctx, req).address;
-    r.bytesOut = Buffer.byteLength(body);
+    r.client = plan ? plan.client.address : clientOf(ctx, req).address;
+    r.bytesOut = bytesOut;
+    // The X-Request-Id the request would have carried upstream (the last one in the list).
+    const at = plan ? plan.headers.lastIndexOf('x-request-id') : -1;
+    if (at % 2 === 0) r.requestId = plan!.headers[at + 1];
     log!.write(r);
   }
-  return grpc === undefined ? { type: 'answer', status, body, headers } : { type: 'answer', status, body, headers, grpc };
 }
 
 function catalogAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, a: ProxyAnswer, routeId = NO_ROUTE, backendId = NO_ROUTE, headers?: Readonly<Record<string, string>>): Answer {

@@ -1,6 +1,7 @@
 // The per-request entry: plan the request (edge checks, route match, upstream path and
 // headers), answer it here, admit it (a route policy's IP lists, auth and rate limits — only
-// routes that have one), and hand it to an exchange, which picks the endpoint and streams
+// routes that have one), answer it from the route's cache or an identical request in flight (only
+// routes with a cache or coalescing), and hand it to an exchange, which picks the endpoint and streams
 // through an undici Pool. Bodies stream both ways with backpressure; nothing is buffered.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
@@ -22,6 +23,8 @@ export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req
 }
 
 function forward(ctx: ProxyContext, plan: Forward, req: IncomingMessage, res: ServerResponse, started: number): void {
+  // A route's cache or coalescing answers GET/HEAD itself (from an entry, or one shared upstream request).
+  if (plan.rt.sharing?.serve(ctx, plan, req, res, started)) return;
   const exchange = new HttpExchange(ctx, plan, req, res, started);
   // Mirrors get the request as the route's filters shaped it (backend filters are the backend's).
   const mirrors = plan.rt.route.mirrors;

@@ -5,6 +5,7 @@ import type { HealthSnapshot } from '../dataplane/health/health.js';
 import type { KeyPair } from '../dataplane/tls/default-certificate.js';
 import type { TablePiece } from './table-transfer.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
+import type { CacheSnapshot } from '../dataplane/route-policy/response-sharing.js';
 
 /** prom-client's JSON of a worker's registry, exemplars included. */
 export type WorkerMetricsJson = MetricsJson;
@@ -22,6 +23,7 @@ export type ToWorker =
   | { readonly type: 'sluice:metrics'; readonly id: number }
   | { readonly type: 'sluice:health'; readonly id: number }
   | { readonly type: 'sluice:stats'; readonly id: number }
+  | { readonly type: 'sluice:cache'; readonly id: number }
   /** The controller's generated sluice-default certificate: every worker serves the same one. */
   | { readonly type: 'sluice:default-certificate'; readonly pair: KeyPair }
   /** Active health-check verdicts (changes, or every current one for a new worker). */
@@ -35,10 +37,11 @@ export type FromWorker =
   | { readonly type: 'sluice:resync' }
   | { readonly type: 'sluice:metrics'; readonly id: number; readonly metrics: WorkerMetricsJson }
   | { readonly type: 'sluice:health'; readonly id: number; readonly health: HealthSnapshot }
-  | { readonly type: 'sluice:stats'; readonly id: number; readonly stats: TrafficSnapshot };
+  | { readonly type: 'sluice:stats'; readonly id: number; readonly stats: TrafficSnapshot }
+  | { readonly type: 'sluice:cache'; readonly id: number; readonly cache: CacheSnapshot };
 
 /** Questions the controller asks every worker, and the replies they carry. */
-export type WorkerQuery = 'sluice:metrics' | 'sluice:health' | 'sluice:stats';
+export type WorkerQuery = 'sluice:metrics' | 'sluice:health' | 'sluice:stats' | 'sluice:cache';
 export type QueryReply<Q extends WorkerQuery> = Extract<FromWorker, { type: Q }>;
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {

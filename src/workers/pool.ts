@@ -13,6 +13,7 @@ import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
+import type { CacheSnapshot } from '../dataplane/route-policy/response-sharing.js';
 import { generatedDefaultCertificate } from '../dataplane/tls/default-certificate.js';
 import { type ActiveVerdict, type FromWorker, isMessage, type QueryReply, type ToWorker, type WorkerQuery } from './messages.js';
 import { splitTable, type TableTransfer } from './table-transfer.js';
@@ -105,6 +106,11 @@ export class WorkerPool implements TableSink {
     return (await this.ask('sluice:stats')).flatMap((r) => (r ? [r.stats] : []));
   }
 
+  /** Each live worker's cache and coalescing figures per route (each worker has its own). */
+  async cache(): Promise<CacheSnapshot[]> {
+    return (await this.ask('sluice:cache')).map((r) => r?.cache ?? {});
+  }
+
   /** Asks every ready worker; a worker that does not answer in time counts as undefined. */
   private ask<Q extends WorkerQuery>(type: Q): Promise<(QueryReply<Q> | undefined)[]> {
     return Promise.all(
@@ -149,7 +155,7 @@ export class WorkerPool implements TableSink {
         if (raw.type === 'sluice:ready') this.post(worker, { type: 'sluice:active-health', verdicts: [...this.activeVerdicts()] });
       } else if (raw.type === 'sluice:installed') {
         this.acks.set(worker, raw.generation);
-      } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health' || raw.type === 'sluice:stats') {
+      } else if (raw.type === 'sluice:metrics' || raw.type === 'sluice:health' || raw.type === 'sluice:stats' || raw.type === 'sluice:cache') {
         this.replies.get(raw.id)?.(raw);
         this.replies.delete(raw.id);
       }

@@ -68,6 +68,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       case 'sluice:stats':
         send({ type: 'sluice:stats', id: raw.id, stats: dataplane.trafficSnapshot() });
         break;
+      case 'sluice:cache':
+        send({ type: 'sluice:cache', id: raw.id, cache: dataplane.cacheSnapshot() });
+        break;
       case 'sluice:stop':
         if (stopping) return;
         stopping = true;

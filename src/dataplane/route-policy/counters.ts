@@ -5,6 +5,8 @@ import type { Metrics } from '../../metrics.js';
 export type AuthType = 'ip' | 'basic' | 'forward' | 'deny_all';
 export type AuthResult = 'allowed' | 'denied' | 'missing' | 'error' | 'fail_open' | 'busy';
 export type RateLimitResult = 'allowed' | 'limited' | 'error';
+export type CacheResult = 'hit' | 'miss' | 'revalidated' | 'stale' | 'bypass';
+export type CoalescedResult = 'shared' | 'timeout' | 'overflow' | 'unshareable';
 
 class Children<R extends string> {
   private metrics: Metrics | undefined;
@@ -34,6 +36,16 @@ export function authCounter(route: string, type: AuthType): Children<AuthResult>
 /** sluice_ratelimit_total{route,result} of one route. */
 export function rateLimitCounter(route: string): Children<RateLimitResult> {
   return new Children((m, result) => m.rateLimit.labels(route, result));
+}
+
+/** sluice_cache_total{route,result} of one route. */
+export function cacheCounter(route: string): Children<CacheResult> {
+  return new Children((m, result) => m.cache.labels(route, result));
+}
+
+/** sluice_coalesced_requests_total{route,result} of one route. */
+export function coalescedCounter(route: string): Children<CoalescedResult> {
+  return new Children((m, result) => m.coalesced.labels(route, result));
 }
 
 export type { Children };

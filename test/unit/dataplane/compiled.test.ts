@@ -72,4 +72,27 @@ describe('CompiledTable', () => {
     expect(new CompiledTable(overIpc(plain), 2, first).router(key)).not.toBe(first.router(key));
     expect(new CompiledTable({ ...plain, clusters: [] }, 3, first).router(key)).toBe(first.router(key));
   });
+
+  it('keeps a route’s cache across tables while its cache and coalescing policy stay the same', () => {
+    const withEdge = (version: number, maxSizeBytes: number, id = 'split'): RoutingTable => {
+      const t = table(version);
+      const r = t.listeners[0]!.virtualHosts[0]!.routes[0]!;
+      const route = { ...r, id, edge: { sources: [], cache: { maxSizeBytes, maxObjectSizeBytes: 1024, defaultTtlMs: 0 }, coalescing: { maxWaiters: 10, timeoutMs: 1000 } } };
+      return { ...t, listeners: [{ ...t.listeners[0]!, virtualHosts: [{ ...t.listeners[0]!.virtualHosts[0]!, routes: [route] }] }] };
+    };
+    const sharing = (c: CompiledTable) => c.runtime(c.router(key)!.match('app.example.com', request)!).sharing;
+    const first = new CompiledTable(overIpc(withEdge(1, 4096)), 1);
+    const cache = sharing(first);
+    expect(cache?.cache?.store.maxBytes).toBe(4096);
+    const same = new CompiledTable(overIpc(withEdge(2, 4096)), 2, first);
+    expect(sharing(same)).toBe(cache);
+    const resized = new CompiledTable(overIpc(withEdge(3, 8192)), 3, same);
+    expect(sharing(resized)).not.toBe(cache);
+    expect(sharing(resized)?.cache?.store.maxBytes).toBe(8192);
+    // A route id the next table lacks is let go, and does not come back later.
+    const renamed = new CompiledTable(overIpc(withEdge(4, 8192, 'other')), 4, resized);
+    const back = new CompiledTable(overIpc(withEdge(5, 8192)), 5, renamed);
+    expect(sharing(back)).not.toBe(sharing(resized));
+    expect(sharing(new CompiledTable(overIpc(table(6)), 6, back))).toBeUndefined();
+  });
 });
