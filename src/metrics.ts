@@ -134,6 +134,15 @@ export class Metrics {
     labelNames: ['route', 'type', 'result'] as const,
     registers: [this.registry],
   });
+  // Route policy (RoutePolicy): compression.
+  readonly compressionBytes = new Counter({
+    name: 'sluice_compression_bytes_total',
+    help: 'Response body bytes through the compressor of a RoutePolicy compression block: in = as the backend sent them, out = as the client got them.',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  private readonly compressionIn = this.compressionBytes.labels('in');
+  private readonly compressionOut = this.compressionBytes.labels('out');
 
   readonly accessLogDropped = new Counter({
     name: 'sluice_access_log_dropped_total',
@@ -155,6 +164,12 @@ export class Metrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
+  }
+
+  /** Counts one compressed response body (once, when it ends or breaks). */
+  countCompression(inBytes: number, outBytes: number): void {
+    this.compressionIn.inc(inBytes);
+    this.compressionOut.inc(outBytes);
   }
 
   /** Counts one answered request; the labelled child is cached per (route, backend, code). */

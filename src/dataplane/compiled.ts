@@ -12,6 +12,7 @@ import { ListenerRouter } from './router.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
+import { CompressionRules } from './route-policy/compression.js';
 import { CorsRules } from './route-policy/cors.js';
 
 export interface BackendRuntime {
@@ -38,6 +39,8 @@ export interface RouteRuntime {
   readonly admission?: AdmissionChain | undefined;
   /** The route policy's CORS rules (preflights are answered in admission; the exchange decorates answers). */
   readonly cors?: CorsRules | undefined;
+  /** The route policy's compression of upstream answers (HttpExchange); undefined: none, and no cost. */
+  readonly compression?: CompressionRules | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -72,7 +75,8 @@ function routeRuntime(route: Route): RouteRuntime {
   const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
   const cors = route.action.type === 'forward' && route.edge?.cors ? new CorsRules(route.edge.cors) : undefined;
   const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors };
+  const compression = route.action.type === 'forward' && route.edge?.compression ? new CompressionRules(route.edge.compression) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, compression };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

@@ -6,16 +6,11 @@
 // translate already refuses to combine.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CorsPolicy } from '../../table/types.js';
+import { addVary } from '../headers.js';
 import type { Check, Rejection } from './check.js';
 
 /** Methods a browser sends without asking (CORS-safelisted). */
 const SAFELISTED = new Set(['GET', 'HEAD', 'POST']);
-
-function addVary(headers: IncomingHttpHeaders, value: string): void {
-  const vary = headers.vary;
-  if (vary === undefined) headers.vary = value;
-  else if (!String(vary).toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase())) headers.vary = `${String(vary)}, ${value}`;
-}
 
 export class CorsRules {
   private readonly policy: CorsPolicy;
