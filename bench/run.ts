@@ -1,11 +1,12 @@
 // `npm run bench [-- --quick | --smoke]`: installs the tools if missing, starts one origin,
 // then runs the parts — proxies side by side, hot swap under load, endpoint churn under load,
-// scale, the control plane beside the data plane, load balancing (lb) — and writes bench/results/latest.{md,json}
+// scale, the control plane beside the data plane, load balancing (lb), access log and compression cost — and writes bench/results/latest.{md,json}
 // (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accesslog.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
+import { compressionMarkdown, runCompression, type CompressionResult } from './compression.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, toolVersions } from './lib/install.ts';
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  let compression: CompressionResult | undefined;
   try {
     if (settings.parts.has('proxies')) proxies = await runProxies(ctx);
     if (settings.parts.has('swap')) swap = await runSwap(ctx);
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     if (settings.parts.has('controlplane')) controlPlane = await runControlPlane(ctx);
     if (settings.parts.has('lb')) lb = await runLb(ctx, versions.sluice);
     if (settings.parts.has('accesslog')) accessLog = await runAccessLog(ctx);
+    if (settings.parts.has('compression')) compression = await runCompression(ctx);
   } finally {
     await stopAll();
     ws.remove();
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
+  if (compression) md.push(compressionMarkdown(compression), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows }, swap, churn, scale, controlPlane, lb, accessLog, compression };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

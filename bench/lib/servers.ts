@@ -84,8 +84,8 @@ export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main
   };
 }
 
-export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string): Promise<Server> {
-  return startNginx(ws, tools, 'nginx', nginxProxyConf(port, upstreamPort), port, cpus);
+export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, options: { name?: string; extra?: string } = {}): Promise<Server> {
+  return startNginx(ws, tools, options.name ?? 'nginx', nginxProxyConf(port, upstreamPort, options.extra), port, cpus);
 }
 
 export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: string): Promise<Server> {

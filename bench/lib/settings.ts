@@ -48,8 +48,8 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog';
-export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog'];
+export type Part = 'proxies' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'compression';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'compression'];
 
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 
@@ -59,7 +59,7 @@ const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' 
   smoke: { mode: 'smoke', warmupS: 0, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2, lbWarmupS: 0, lbRounds: 1, lbDurationS: 1, lbBeforeFaultS: 1, lbFaultS: { kill: 2, hang: 6, errors: 2 } },
 };
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane,lb,accesslog] [--workers 2]
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,swap,churn,scale,controlplane,lb,accesslog,compression] [--workers 2]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
   --quick     3 s warm-up, 1 round x 3 s, shorter churn; about 5 minutes
   --smoke     proves the harness works end to end in about a minute (CI); numbers are not comparable

@@ -293,8 +293,13 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onResponseEnd(): void {
     if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
-    // A compressed body still has its tail to encode: the exchange finishes once it is out.
-    if (this.bodyPending()) return this.endBody();
+    if (this.bodyPending()) {
+      // A compressed body still has its tail to encode: the attempt is over (nothing may abort
+      // it now), the exchange finishes once the tail is out (bodyEnded).
+      clearTimeout(this.requestTimer);
+      this.closeAttempt();
+      return this.endBody();
+    }
     this.finish(this.heldStatus);
     this.endBody();
   }
