@@ -11,10 +11,9 @@ import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { jsonOriginConf } from './lib/configs.ts';
 import { INGRESS_CLASS, ingressYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './lib/processes.ts';
+import { interleavedRounds, type RoundRow } from './lib/rounds.ts';
 import { startNginx, startNginxProxy, startSluice, type Server } from './lib/servers.ts';
-import { median, round } from './lib/stats.ts';
-import { startWrk } from './lib/wrk.ts';
+import { round } from './lib/stats.ts';
 
 const PATH = '/16k.json';
 const BODY_BYTES = 16384;
@@ -30,15 +29,9 @@ const NGINX_GZIP = `            gzip on;
 
 export type CompressionLabel = 'sluice-off' | 'sluice-gzip' | 'nginx-off' | 'nginx-gzip';
 
-export interface CompressionRow {
-  readonly label: CompressionLabel;
-  readonly rps: number;
-  readonly p50_ms: number;
-  readonly p99_ms: number;
-  readonly cpu_us_per_req: number;
+export interface CompressionRow extends RoundRow<CompressionLabel> {
   /** Body bytes one response carried on the wire. */
   readonly wire_bytes: number;
-  readonly rounds: number;
 }
 
 export interface CompressionResult {
@@ -137,26 +130,8 @@ export async function runCompression(ctx: BenchContext): Promise<CompressionResu
       if ((seen.encoding === 'gzip') !== t.gzip) throw new Error(`${t.label}: answered with content-encoding ${seen.encoding ?? 'none'}`);
       wire.set(t.label, seen.wireBytes);
     }
-    const samples = new Map<CompressionLabel, { rps: number; p50: number; p99: number; cpuUs: number }[]>(targets.map((t) => [t.label, []]));
-    const measure = async (t: (typeof targets)[number], durationS: number) => {
-      const ticks0 = groupCpuTicks(t.server.group.pid);
-      const wrk = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${t.server.port}${PATH}`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: BENCH_HOST, headers: ['Accept-Encoding: gzip'] }).done;
-      if (wrk.non2xx > 0 || wrk.socketErrorTotal > 0) ctx.log(`compression ${t.label}: ${wrk.non2xx} non-2xx, ${wrk.socketErrorTotal} socket errors`);
-      const cpuUs = wrk.requests > 0 ? ((groupCpuTicks(t.server.group.pid) - ticks0) * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN;
-      return { ...wrk, cpuUs };
-    };
-    if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);
-    for (let r = 1; r <= settings.rounds; r++) {
-      for (const t of targets) {
-        const w = await measure(t, settings.durationS);
-        samples.get(t.label)!.push({ rps: w.rps, p50: w.p50Ms, p99: w.p99Ms, cpuUs: w.cpuUs });
-        ctx.log(`compression round ${r}/${settings.rounds} ${t.label.padEnd(11)} ${Math.round(w.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${w.p50Ms.toFixed(2)} ms  p99 ${w.p99Ms.toFixed(2)} ms  ${w.cpuUs.toFixed(1)} µs/req`);
-      }
-    }
-    const rows: CompressionRow[] = targets.map(({ label }) => {
-      const s = samples.get(label)!;
-      return { label, rps: Math.round(median(s.map((x) => x.rps))), p50_ms: round(median(s.map((x) => x.p50)), 3), p99_ms: round(median(s.map((x) => x.p99)), 3), cpu_us_per_req: round(median(s.map((x) => x.cpuUs)), 1), wire_bytes: wire.get(label)!, rounds: s.length };
-    });
+    const measured = await interleavedRounds(ctx, 'compression', targets, { path: PATH, host: BENCH_HOST, headers: ['Accept-Encoding: gzip'] });
+    const rows: CompressionRow[] = measured.map((r) => ({ ...r, wire_bytes: wire.get(r.label)! }));
     const row = (l: CompressionLabel) => rows.find((x) => x.label === l)!;
     return {
       rows,

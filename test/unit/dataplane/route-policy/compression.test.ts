@@ -8,7 +8,7 @@ import { BodyEncoder } from '../../../../src/dataplane/route-policy/body-encoder
 import { CompressionRules, mediaTypeMatcher, negotiate } from '../../../../src/dataplane/route-policy/compression.js';
 import { Metrics } from '../../../../src/metrics.js';
 import type { CompressionPolicy, CompressionType } from '../../../../src/table/types.js';
-import { counterValue } from './support.js';
+import { BACKEND, closeServer, cluster, counterValue, get, policyRoute, startBackend, startPlane } from './support.js';
 
 const ALL: readonly CompressionType[] = ['zstd', 'br', 'gzip'];
 const pick = (header: string, types: readonly CompressionType[] = ALL): CompressionType | undefined => types[negotiate(header, types)];
@@ -178,4 +178,44 @@ async function fetchRaw(server: ReturnType<typeof createServer>): Promise<Buffer
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+}
+
+describe('a compressor failure in the data plane', () => {
+  it('cuts that response only: the worker keeps serving, the next answer compresses', async () => {
+    const backend = await startBackend();
+    const route = policyRoute('zip', '/', { compression: policy({ types: ['gzip'], minLength: 0, contentTypes: ['application/json'] }) });
+    const plane = await startPlane([route], [cluster(BACKEND, backend.port)]);
+    const write = BodyEncoder.prototype.write;
+    try {
+      // What a failing zlib stream does; it cannot be made to fail on valid input.
+      BodyEncoder.prototype.write = function (this: BodyEncoder) {
+        (this as unknown as { stream: { destroy(e: Error): void } }).stream.destroy(new Error('compressor broke'));
+        return true;
+      };
+      await expect(get(plane.port, '/broken', { 'accept-encoding': 'gzip' })).rejects.toThrow();
+      BodyEncoder.prototype.write = write;
+      const ok = await getRaw(plane.port, '/fine');
+      expect(ok.headers['content-encoding']).toBe('gzip');
+      expect((JSON.parse(gunzipSync(ok.body).toString()) as { path: string }).path).toBe('/fine');
+      expect(await counterValue(plane.metrics, 'sluice_requests_total', { route: 'zip', code: '200' })).toBe(2);
+    } finally {
+      BodyEncoder.prototype.write = write;
+      await plane.stop();
+      await closeServer(backend.server);
+    }
+  });
+});
+
+/** GET with Accept-Encoding: gzip; the raw (still encoded) body. */
+function getRaw(port: number, path: string): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { host: 'app.test', 'accept-encoding': 'gzip' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
