@@ -70,7 +70,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
   let accepting = true;
   const admin = await startAdmin(
     {
-      metricsText: () => serving.metricsText(),
+      metrics: (format) => serving.exposition(format),
       health: () => serving.health(),
       traffic: () => serving.traffic(),
       published: () => pipeline.current(),

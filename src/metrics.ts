@@ -1,24 +1,32 @@
 // Every Prometheus metric Sluice exports, in one place. Names follow DESIGN.md (prefix sluice_).
 // Hot-path helpers cache labelled children so a request does no label hashing.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType, collectDefaultMetrics } from 'prom-client';
 import { SLUICE_VERSION } from './version.js';
 
-export class Metrics {
-  readonly registry = new Registry();
+/** The labels of an OpenMetrics exemplar: the sampled span a request was traced in. */
+export interface TraceExemplar {
+  readonly trace_id: string;
+  readonly span_id: string;
+}
 
-  readonly requests = new Counter({
-    name: 'sluice_requests_total',
-    help: 'Requests answered by the data plane, by route, backend cluster and status code.',
-    labelNames: ['route', 'backend', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly requestDuration = new Histogram({
-    name: 'sluice_request_duration_seconds',
-    help: 'Time from request received to response finished, by route.',
-    labelNames: ['route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+export interface MetricsOptions {
+  /** The default Node.js process metrics (off in unit tests). */
+  readonly processMetrics?: boolean;
+  /**
+   * Keep exemplars on the request counter and duration histogram (a worker with tracing on).
+   * prom-client then needs an OpenMetrics registry; without it no exemplar is ever built.
+   */
+  readonly exemplars?: boolean;
+}
+
+type RequestLabels = 'route' | 'backend' | 'code';
+
+export class Metrics {
+  /** Rendered only through metrics-exposition.ts, in the format the scraper asked for. */
+  readonly registry = new Registry<RegistryContentType>();
+  // Assigned in the constructor: whether they keep exemplars is an option.
+  readonly requests: Counter<RequestLabels>;
+  readonly requestDuration: Histogram<'route'>;
   readonly upstreamErrors = new Counter({
     name: 'sluice_upstream_errors_total',
     help: 'Failed upstream attempts, by backend cluster and kind (connect, timeout, protocol, reset).',
@@ -160,8 +168,27 @@ export class Metrics {
   /** route → backend → code → counter child: found without building a key string per request. */
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly exemplars: boolean;
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  constructor(options: MetricsOptions = {}) {
+    this.exemplars = options.exemplars === true;
+    // prom-client keeps exemplars only on metrics of an OpenMetrics registry.
+    if (this.exemplars) this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    this.requests = new Counter({
+      name: 'sluice_requests_total',
+      help: 'Requests answered by the data plane, by route, backend cluster and status code.',
+      labelNames: ['route', 'backend', 'code'] as const,
+      enableExemplars: this.exemplars,
+      registers: [this.registry],
+    });
+    this.requestDuration = new Histogram({
+      name: 'sluice_request_duration_seconds',
+      help: 'Time from request received to response finished, by route.',
+      labelNames: ['route'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      enableExemplars: this.exemplars,
+      registers: [this.registry],
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
   }
@@ -172,14 +199,19 @@ export class Metrics {
     this.compressionOut.inc(outBytes);
   }
 
-  /** Counts one answered request; the labelled child is cached per (route, backend, code). */
-  countRequest(route: string, backend: string, code: number, seconds: number): void {
+  /**
+   * Counts one answered request; the labelled children are cached per (route, backend, code).
+   * A traced request (sampled span) also becomes the exemplar of its counter child and of its
+   * duration bucket; only then are label objects built.
+   */
+  countRequest(route: string, backend: string, code: number, seconds: number, exemplar?: TraceExemplar): void {
+    if (exemplar) return this.countTraced(route, backend, code, seconds, exemplar);
     let byBackend = this.requestChildren.get(route);
     if (!byBackend) this.requestChildren.set(route, (byBackend = new Map()));
     let byCode = byBackend.get(backend);
     if (!byCode) byBackend.set(backend, (byCode = new Map()));
     let c = byCode.get(code);
-    if (!c) byCode.set(code, (c = this.requests.labels(route, backend, String(code))));
+    if (!c) byCode.set(code, (c = this.requestChild(route, backend, String(code))));
     c.inc();
     let h = this.durationChildren.get(route);
     if (!h) {
@@ -187,5 +219,19 @@ export class Metrics {
       this.durationChildren.set(route, h);
     }
     h.observe(seconds);
+  }
+
+  private requestChild(route: string, backend: string, code: string): { inc(): void } {
+    if (!this.exemplars) return this.requests.labels(route, backend, code);
+    // With exemplars on, prom-client's labelled counter child expects the exemplar form of inc().
+    const increment = { labels: { route, backend, code } };
+    return { inc: () => this.requests.inc(increment) };
+  }
+
+  private countTraced(route: string, backend: string, code: number, seconds: number, exemplar: TraceExemplar): void {
+    // prom-client types exemplar labels as the metric's own label names; ours are trace_id and span_id.
+    const exemplarLabels = exemplar as unknown as Record<string, string>;
+    (this.requests as Counter<string>).inc({ labels: { route, backend, code: String(code) }, value: 1, exemplarLabels });
+    (this.requestDuration as Histogram<string>).observe({ labels: { route }, value: seconds, exemplarLabels });
   }
 }

@@ -1,11 +1,10 @@
 // The admin port: /healthz (alive), /readyz (200 once the first table is installed), /metrics
-// (Prometheus text), /debug/routes (JSON dump of the installed table with endpoint state and
+// (Prometheus text, or OpenMetrics with exemplars when the scraper asks for it), /debug/routes (JSON dump of the installed table with endpoint state and
 // every current diagnostic), /debug/stats (the last minute of traffic per route, backend and
 // endpoint) and /dashboard (the live stats page over it). /debug/* and /dashboard answer
 // loopback clients only unless --debug-remote.
 // Private keys never leave the process.
 import fastify, { type FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import type { Published } from '../pipeline/pipeline.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import type { Diagnostic } from '../translate/types.js';
@@ -16,12 +15,11 @@ import { debugAccessHook } from './debug-access.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { debugStats } from './stats.js';
-
-const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+import { expositionContentType, type ExpositionFormat, negotiateExposition } from '../metrics-exposition.js';
 
 export interface AdminSources {
-  /** Prometheus text of every metric (the controller's, plus the workers' in --workers mode). */
-  metricsText(): Promise<string>;
+  /** Every metric (the controller's summed with the workers'), in the given exposition format. */
+  metrics(format: ExpositionFormat): Promise<string>;
   published(): Published | undefined;
   providerDiagnostics(): readonly Diagnostic[];
   /** The socket port each listener is served on. */
@@ -95,8 +93,9 @@ export async function startAdmin(sources: AdminSources, options: AdminOptions): 
     const ready = sources.published() !== undefined && sources.accepting();
     return reply.code(ready ? 200 : 503).type('text/plain').send(ready ? 'ok\n' : 'not ready\n');
   });
-  app.get('/metrics', async (_req, reply) => {
-    return reply.type(PROMETHEUS_CONTENT_TYPE).send(await sources.metricsText());
+  app.get('/metrics', async (req, reply) => {
+    const format = negotiateExposition(req.headers.accept);
+    return reply.type(expositionContentType(format)).header('vary', 'accept').send(await sources.metrics(format));
   });
   // Every /debug route lives in this encapsulated plugin, behind its access hook.
   await app.register(

@@ -55,7 +55,7 @@ export const OPTIONS = [
   { flag: 'access-log', type: 'string', default: 'off', help: 'one JSON line per request: off, stdout, or a file path (appended to by every worker)' },
   { flag: 'access-log-fields', type: 'string', help: 'comma-separated access-log fields (default: all but query; see the README)' },
   { flag: 'access-log-sample', type: 'ratio', default: '1', help: 'fraction of requests written to the access log, 0 to 1' },
-  { flag: 'otlp-endpoint', type: 'string', help: 'OTLP/HTTP collector URL traces are exported to, e.g. http://collector:4318 (unset: no tracing)' },
+  { flag: 'otlp-endpoint', type: 'string', help: 'OTLP/HTTP collector URL traces are exported to in protobuf, e.g. http://collector:4318 (unset: no tracing; set: request metrics get trace exemplars)' },
   { flag: 'trace-sample', type: 'ratio', default: '1', help: 'fraction of new traces sampled, 0 to 1 (a client\'s sampled traceparent is always followed)' },
   { flag: 'redis-url', type: 'string', help: 'Redis (>= 6) shared by Global rate limits of every replica, e.g. redis://redis:6379/0 or rediss://user:pass@host:6380' },
   { flag: 'debounce', type: 'duration', default: '50ms', help: 'quiet period after a change before the table is rebuilt' },

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import { Answers, type ProxyAnswer } from '../errors.js';
 import type { AccessLog } from './access-log/access-log.js';
 import type { Span } from '@opentelemetry/api';
-import { endSpan, type TraceHeaders } from './tracing/tracing.js';
+import { endSpan, type TraceHeaders, traceExemplar } from './tracing/tracing.js';
 import type { PickContext, UpstreamTarget } from './balancer/balancer.js';
 import type { ProxyContext } from './context.js';
 import { BODY_TOO_LARGE, limitBody } from './edge/body-limit.js';
@@ -465,7 +465,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const ms = now - this.started;
     const route = this.plan.rt.route.id;
     const cluster = this.plan.cluster.cluster.id;
-    this.ctx.metrics.countRequest(route, cluster, code, ms / 1000);
+    this.ctx.metrics.countRequest(route, cluster, code, ms / 1000, this.span && traceExemplar(this.span));
     this.ctx.stats.record(route, cluster, code, ms, now);
     const log = this.ctx.accessLog;
     if (log) this.writeAccessLog(log, code, now);

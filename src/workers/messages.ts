@@ -1,12 +1,13 @@
 // The IPC protocol between the controller (cluster primary) and data-plane workers. A table
 // travels as pieces (see table-transfer.ts) followed by an end message that installs it.
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { MetricsJson } from '../metrics-exposition.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
 import type { KeyPair } from '../dataplane/tls/default-certificate.js';
 import type { TablePiece } from './table-transfer.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
 
-export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+/** prom-client's JSON of a worker's registry, exemplars included. */
+export type WorkerMetricsJson = MetricsJson;
 
 /** One active health-check verdict: the controller probes, every worker's balancers obey. */
 export interface ActiveVerdict {

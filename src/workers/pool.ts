@@ -5,10 +5,10 @@
 // them on shutdown. IPC uses the default JSON serialization: for a 10k-route table, V8's
 // structured clone ('advanced') measured slower to serialize and to deserialize.
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
 import { fail } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { exposition, type ExpositionFormat } from '../metrics-exposition.js';
 import type { TableSink } from '../pipeline/pipeline.js';
 import type { RoutingTable } from '../table/types.js';
 import type { HealthSnapshot } from '../dataplane/health/health.js';
@@ -89,11 +89,10 @@ export class WorkerPool implements TableSink {
     for (const w of this.ready) this.post(w, { type: 'sluice:active-health', verdicts });
   }
 
-  /** Prometheus text of the controller's metrics summed with every worker's. */
-  async metricsText(): Promise<string> {
+  /** The controller's metrics summed with every worker's (with their exemplars in OpenMetrics). */
+  async exposition(format: ExpositionFormat): Promise<string> {
     const replies = await this.ask('sluice:metrics');
-    const all = [await this.metrics.registry.getMetricsAsJSON(), ...replies.map((r) => r?.metrics ?? [])];
-    return AggregatorRegistry.aggregate(all as object[]).metrics();
+    return exposition([await this.metrics.registry.getMetricsAsJSON(), ...replies.map((r) => r?.metrics ?? [])], format);
   }
 
   /** Endpoint health as each live worker's balancers see it (each worker keeps its own). */

@@ -15,8 +15,9 @@ function send(message: FromWorker): void {
 }
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
-  const metrics = new Metrics();
   const tracing = await loadTracing(config.tracing);
+  // Sampled spans become exemplars of the request metrics; without tracing none is kept.
+  const metrics = new Metrics({ exemplars: tracing !== undefined });
   const dataplane = new DataPlane({ config, metrics, log, ...(tracing ? { tracing } : {}) });
   // The table whose pieces are arriving.
   let incoming: { generation: number; assembler: TableAssembler } | undefined;
@@ -53,7 +54,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       }
       case 'sluice:metrics':
         dataplane.refreshHealthMetric();
-        void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m as never }));
+        void metrics.registry.getMetricsAsJSON().then((m) => send({ type: 'sluice:metrics', id: raw.id, metrics: m }));
         break;
       case 'sluice:default-certificate':
         adoptDefaultCertificate(raw.pair);

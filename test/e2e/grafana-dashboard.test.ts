@@ -11,7 +11,7 @@ interface Panel {
   readonly id: number;
   readonly type: string;
   readonly title: string;
-  readonly targets?: readonly { readonly expr: string }[];
+  readonly targets?: readonly { readonly expr: string; readonly exemplar?: boolean }[];
   readonly panels?: readonly Panel[];
 }
 interface Dashboard {
@@ -63,6 +63,12 @@ describe('Grafana dashboard', () => {
   it('names only metrics a running Sluice exports', () => {
     expect(named.length).toBeGreaterThan(15);
     expect(named.filter((n) => metricOf(n) === undefined)).toEqual([]);
+  });
+
+  it('asks for exemplars on the request-latency queries (trace links when tracing is on)', () => {
+    const latency = panels.flatMap((p) => p.targets ?? []).filter((t) => t.expr.includes('sluice_request_duration_seconds_bucket'));
+    expect(latency.length).toBeGreaterThan(0);
+    expect(latency.filter((t) => t.exemplar !== true)).toEqual([]);
   });
 
   it('covers traffic, errors, latency, upstream errors, endpoint health, table swaps and translate time', () => {

@@ -1,62 +1,28 @@
-// Tracing end to end: a real Sluice exports over OTLP/HTTP (the OpenTelemetry SDK's exporter)
-// to a receiver this test runs, which decodes the OTLP JSON encoding of
-// ExportTraceServiceRequest. A request carrying a W3C traceparent gets a server span in the
-// client's trace and one client span per upstream attempt (a retry is a second attempt, the
+// Tracing end to end: a real Sluice exports over OTLP/HTTP (the OpenTelemetry SDK's protobuf
+// exporter) to test/tools/otlp-receiver, which accepts only application/x-protobuf and decodes
+// each ExportTraceServiceRequest with the official OTLP protobuf bindings
+// (go.opentelemetry.io/proto/otlp). A request carrying a W3C traceparent gets a server span in
+// the client's trace and one client span per upstream attempt (a retry is a second attempt, the
 // failed one marked as an error); the endpoint receives the attempt's own traceparent. With
 // --trace-sample 0 a request without traceparent exports nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import { type Backend, closeServers, eventually, freePort, get, ingressYaml, INGRESS_CLASS_YAML, ManifestDir, serviceYaml, type Sluice, sleep, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { OtlpReceiver, spanAttribute as attr } from './support/go-tools.js';
+import { type Backend, eventually, freePort, get, ingressYaml, INGRESS_CLASS_YAML, ManifestDir, serviceYaml, type Sluice, sleep, startBackends, startSluice, stopBackends } from './support/harness.js';
 
-interface OtlpAttribute {
-  readonly key: string;
-  readonly value: { readonly stringValue?: string; readonly intValue?: number | string; readonly boolValue?: boolean };
-}
-interface OtlpSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId?: string;
-  readonly name: string;
-  readonly kind: number;
-  readonly attributes: readonly OtlpAttribute[];
-  readonly status?: { readonly code?: number; readonly message?: string };
-}
-interface ExportRequest {
-  readonly resourceSpans: readonly { resource: { attributes: readonly OtlpAttribute[] }; scopeSpans: readonly { spans: readonly OtlpSpan[] }[] }[];
-}
-
-const SERVER = 2;
-const CLIENT = 3;
-const STATUS_ERROR = 2;
 const NS = 'tr';
 
-let receiver: Server;
-let receiverPort: number;
-const exports: { contentType: string | undefined; body: ExportRequest }[] = [];
+let receiver: OtlpReceiver;
 let dir: ManifestDir;
 let backends: Backend[];
 let sluice: Sluice;
 let unsampled: Sluice;
 let deadPort: number;
 
-const spans = (): OtlpSpan[] => exports.flatMap((e) => e.body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
-const attr = (s: OtlpSpan, key: string): unknown => {
-  const v = s.attributes.find((a) => a.key === key)?.value;
-  return v?.stringValue ?? (v?.intValue !== undefined ? Number(v.intValue) : v?.boolValue);
-};
+const spans = () => receiver.spans();
 const hex = (bytes: number) => Array.from({ length: bytes }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/v1/traces') exports.push({ contentType: req.headers['content-type'], body: JSON.parse(body) as ExportRequest });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverPort = (receiver.address() as { port: number }).port;
+  receiver = await OtlpReceiver.start();
   dir = new ManifestDir();
   backends = await startBackends(['tr-0']);
   deadPort = await freePort();
@@ -67,17 +33,19 @@ beforeAll(async () => {
     serviceYaml(NS, 'flaky', [{ port: deadPort }, { port: backends[0]!.port }]),
     ingressYaml(NS, 'flaky', 'flaky.tr.test', [{ path: '/', service: 'flaky' }]),
   ].join('\n---\n'));
-  sluice = await startSluice(dir.path, ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`]);
-  unsampled = await startSluice(dir.path, ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`, '--trace-sample', '0']);
+  sluice = await startSluice(dir.path, ['--otlp-endpoint', receiver.endpoint]);
+  unsampled = await startSluice(dir.path, ['--otlp-endpoint', receiver.endpoint, '--trace-sample', '0']);
   for (const s of [sluice, unsampled]) await eventually('routes installed', async () => (await get(s.httpPort, 'web.tr.test', '/warm')).status === 200);
-});
+}, 20 * 60_000); // the first run builds the receiver from Go modules
 
 afterAll(async () => {
   await sluice?.stop();
   await unsampled?.stop();
   await stopBackends(backends ?? []);
-  if (receiver) await closeServers([receiver]);
+  await receiver?.stop();
   dir?.remove();
+  // Every export was protobuf the official bindings could decode.
+  expect(receiver?.refusals()).toBe('');
 });
 
 describe('OTLP/HTTP tracing', () => {
@@ -94,18 +62,22 @@ describe('OTLP/HTTP tracing', () => {
       const found = spans().filter((s) => s.traceId === traceId);
       return found.length >= 2 ? found : undefined;
     }, 10_000);
-    expect(exports[0]!.contentType).toContain('application/json');
-    const server = mine.find((s) => s.kind === SERVER)!;
-    const attempt = mine.find((s) => s.kind === CLIENT)!;
+    const server = mine.find((s) => s.kind === 'SPAN_KIND_SERVER')!;
+    const attempt = mine.find((s) => s.kind === 'SPAN_KIND_CLIENT')!;
+    expect(mine).toHaveLength(2);
     expect(server.parentSpanId).toBe(parent);
+    expect(server.name).toBe('GET ingress/tr/web/r0/p0');
+    expect(attr(server, 'sluice.route')).toBe('ingress/tr/web/r0/p0');
     expect(attr(server, 'http.request.method')).toBe('GET');
     expect(attr(server, 'url.path')).toBe('/traced');
     expect(attr(server, 'http.response.status_code')).toBe(200);
     expect(attr(server, 'sluice.cluster')).toBe('tr/web:80');
     expect(attempt.parentSpanId).toBe(server.spanId);
     expect(attempt.spanId).toBe(sent?.[2]);
+    expect(attempt.name).toBe(`attempt 127.0.0.1:${backends[0]!.port}`);
     expect(attr(attempt, 'server.address')).toBe(`127.0.0.1:${backends[0]!.port}`);
-    const resource = exports[0]!.body.resourceSpans[0]!.resource.attributes;
+    expect(attr(attempt, 'http.request.resend_count')).toBe(0);
+    const resource = receiver.exports[0]!.resourceSpans[0]!.resource.attributes;
     expect(resource.find((a) => a.key === 'service.name')?.value.stringValue).toBe('sluice');
   });
 
@@ -119,16 +91,16 @@ describe('OTLP/HTTP tracing', () => {
     // Round robin over two endpoints: one of the two requests went to the dead endpoint first.
     const retried = await eventually('a trace with two attempts', () => {
       for (const id of traceIds) {
-        const attempts = spans().filter((s) => s.traceId === id && s.kind === CLIENT);
-        if (attempts.length === 2 && spans().some((s) => s.traceId === id && s.kind === SERVER)) return { id, attempts };
+        const attempts = spans().filter((s) => s.traceId === id && s.kind === 'SPAN_KIND_CLIENT');
+        if (attempts.length === 2 && spans().some((s) => s.traceId === id && s.kind === 'SPAN_KIND_SERVER')) return { id, attempts };
       }
       return undefined;
     }, 10_000);
-    const server = spans().find((s) => s.traceId === retried.id && s.kind === SERVER)!;
+    const server = spans().find((s) => s.traceId === retried.id && s.kind === 'SPAN_KIND_SERVER')!;
     expect(retried.attempts.every((a) => a.parentSpanId === server.spanId)).toBe(true);
     const failed = retried.attempts.find((a) => attr(a, 'server.address') === `127.0.0.1:${deadPort}`)!;
     const answered = retried.attempts.find((a) => attr(a, 'server.address') === `127.0.0.1:${backends[0]!.port}`)!;
-    expect(failed.status?.code).toBe(STATUS_ERROR);
+    expect(failed.status?.code).toBe('STATUS_CODE_ERROR');
     expect(failed.status?.message).toContain('ECONNREFUSED');
     expect(attr(answered, 'http.request.resend_count')).toBe(1);
     expect(attr(answered, 'http.response.status_code')).toBe(200);

@@ -1,24 +1,11 @@
 // --workers 2: the controller forks two data-plane workers; tables reach both, metrics are
 // summed over both, and SIGTERM drains them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { type Backend, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
+import { type Backend, eventually, get, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, serviceYaml, servingWorkers, type Sluice, startBackends, startSluice, stopBackends } from './support/harness.js';
 
 let backends: Backend[];
 let dir: ManifestDir;
 let sluice: Sluice;
-
-/** PIDs of a process's children (the data-plane workers of a sluice). */
-function childPids(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-/** PIDs of the processes holding established TCP connections to 127.0.0.1:port (from ss). */
-function upstreamConnectionPids(port: number): number[] {
-  const out = execFileSync('ss', ['-tnpH', 'state', 'established', 'dst', `127.0.0.1:${port}`], { encoding: 'utf8' });
-  return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
-}
 
 const ingress = (service: string) => ingressYaml('w', 'app', 'w.example.com', [{ path: '/', service }]);
 
@@ -44,11 +31,7 @@ describe('--workers 2', () => {
       expect(r.json().backend).toBe('one');
     }
     expect(await metricValue(sluice, 'sluice_requests_total', { backend: 'w/one:80' })).toBe(before + 40);
-    // Each worker keeps its own keep-alive connections to the backend: two processes holding
-    // such connections means both workers answered.
-    const sluicePids = new Set([sluice.process.pid, ...childPids(sluice.process.pid!)]);
-    const serving = upstreamConnectionPids(backends[0]!.port).filter((pid) => sluicePids.has(pid));
-    expect(new Set(serving).size).toBe(2);
+    expect(servingWorkers(sluice, backends[0]!.port)).toBe(2);
   });
 
   it('delivers a live edit to every worker', async () => {

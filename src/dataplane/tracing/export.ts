@@ -1,8 +1,8 @@
 // The OpenTelemetry SDK behind --otlp-endpoint: a tracer provider with a parent-based ratio
-// sampler, spans batched and exported over OTLP/HTTP, and the W3C trace-context propagator.
-// Imported only when tracing is on.
+// sampler, spans batched and exported over OTLP/HTTP in its default encoding (protobuf,
+// application/x-protobuf), and the W3C trace-context propagator. Imported only when tracing is on.
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { SLUICE_VERSION } from '../../version.js';

@@ -1,13 +1,15 @@
 // Tracing of proxied requests (--otlp-endpoint): a server span per request that continues the
 // client's W3C traceparent/tracestate, and a client span per upstream attempt, so a retry shows
 // as a second attempt under the same request. The attempt's own context goes upstream in
-// traceparent/tracestate. Spans are batched and exported over OTLP/HTTP by the OpenTelemetry
-// SDK. Sampling: parent-based (a client's sampled flag is followed), otherwise --trace-sample of
-// new traces. Absent (undefined on the proxy context) when no endpoint is set, and then the SDK
-// is never even loaded (export.ts is imported on demand).
+// traceparent/tracestate. Spans are batched and exported over OTLP/HTTP (protobuf) by the
+// OpenTelemetry SDK. Sampling: parent-based (a client's sampled flag is followed), otherwise
+// --trace-sample of new traces. A sampled request's span is also the exemplar of its request
+// metrics (traceExemplar). Absent (undefined on the proxy context) when no endpoint is set, and
+// then the SDK is never even loaded (export.ts is imported on demand).
 import type { IncomingMessage } from 'node:http';
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapPropagator, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapPropagator, trace, TraceFlags, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { TracingConfig } from '../../config/config.js';
+import type { TraceExemplar } from '../../metrics.js';
 import { SLUICE_VERSION } from '../../version.js';
 
 /** What the exchange knows when the request starts. */
@@ -86,6 +88,12 @@ export function endSpan(span: Span, status: number, error?: string): void {
   if (status > 0) span.setAttribute('http.response.status_code', status);
   if (error !== undefined || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(error !== undefined ? { message: error } : {}) });
   span.end();
+}
+
+/** The exemplar a request's metrics get from its span: only a sampled span, the one a trace backend has. */
+export function traceExemplar(span: Span): TraceExemplar | undefined {
+  const c = span.spanContext();
+  return (c.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: c.traceId, span_id: c.spanId } : undefined;
 }
 
 /** The OTLP/HTTP traces URL: as given, or with /v1/traces when it names no path. */

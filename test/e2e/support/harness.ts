@@ -198,6 +198,22 @@ export function waitForGeneration(s: Pick<Sluice, 'adminPort'>, after: number, t
   }, timeoutMs);
 }
 
+/** PIDs of a process's children (the data-plane workers of a sluice). */
+function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/**
+ * How many of a sluice's processes hold established connections to the backend on 127.0.0.1:port
+ * (from ss). Each worker keeps its own keep-alive connections upstream, so with --workers 2 a
+ * result of 2 means both workers answered.
+ */
+export function servingWorkers(s: Sluice, port: number): number {
+  const sluicePids = new Set([s.process.pid, ...childPids(s.process.pid!)]);
+  const out = execFileSync('ss', ['-tnpH', 'state', 'established', 'dst', `127.0.0.1:${port}`], { encoding: 'utf8' });
+  return new Set([...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).filter((pid) => sluicePids.has(pid))).size;
+}
+
 /** Sum of a Prometheus counter's samples whose labels contain every given pair. */
 export async function metricValue(s: Sluice, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = (await get(s.adminPort, 'localhost', '/metrics')).body;
