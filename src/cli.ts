@@ -160,6 +160,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       escapedSlashes: str('escaped-slashes') as 'keep' | 'reject',
       rejectUnknownSni: v('reject-unknown-sni') as boolean,
     },
+    http2: { tls: v('http2') as boolean, cleartext: v('http2-cleartext') as boolean, maxConcurrentStreams: num('http2-max-concurrent-streams') },
     defaultCertificate,
     maxManifestBytes: num('max-manifest-bytes'),
     drainTimeoutMs: num('drain-timeout'),

@@ -100,6 +100,10 @@ export const Errors = {
     'SLUICE_HTTPROUTE_REF_NOT_RESOLVED',
     (reason: string, message: string) => `${message} (${reason}); requests routed to it fail`,
   ),
+  GatewayBackendClientCertificateInvalid: entry(
+    'SLUICE_GATEWAY_BACKEND_CLIENT_CERTIFICATE_INVALID',
+    (reason: string, message: string) => `${message} (${reason}); no client certificate is presented to TLS backends, so those that require one refuse`,
+  ),
   GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',
@@ -119,6 +123,23 @@ export const Errors = {
       `target ${target} is also targeted by ${winners.join(' and ')}, which ${winners.length > 1 ? 'take' : 'takes'} precedence (${why}); this policy is not applied to it`,
   ),
 
+  // BackendTLSPolicy (src/translate/backend-tls/) and TLS to backends: fail closed — a Service
+  // whose TLS cannot be verified answers 500, never plaintext and never unverified.
+  BackendTlsPolicyInvalid: entry(
+    'SLUICE_BACKEND_TLS_POLICY_INVALID',
+    (problems: string) => `${problems}; the policy is not applied, and the Services it targets that no valid policy covers refuse requests (500)`,
+  ),
+  BackendTlsCaInvalid: entry(
+    'SLUICE_BACKEND_TLS_CA_INVALID',
+    (problems: string, someResolved: boolean) =>
+      `${problems}; ${someResolved ? 'the other references are trusted, these contribute nothing' : 'no CA is usable: the targeted Services refuse requests (500)'}`,
+  ),
+  BackendTlsWithoutPolicy: entry(
+    'SLUICE_BACKEND_TLS_WITHOUT_POLICY',
+    (port: string, appProtocol: string) =>
+      `port ${port} has appProtocol ${appProtocol} but no BackendTLSPolicy says how to verify its pods: requests to it answer 500 (Sluice never sends plaintext to a TLS port nor skips verification)`,
+  ),
+
   // RoutePolicy (src/translate/route-policy/): each is also the policy's Accepted condition
   // (reason Invalid, TargetNotFound, Conflicted) for the ancestors it concerns.
   RoutePolicyTargetInvalid: entry('SLUICE_ROUTE_POLICY_TARGET_INVALID', (problems: string) => `${problems}; those targets are ignored`),
@@ -136,6 +157,11 @@ export const Errors = {
     (target: string, winner: string) => `target ${target} is also targeted by ${winner}, which is older and takes precedence; this policy is not applied to it`,
   ),
 
+  RoutePolicyCorsShadowed: entry(
+    'SLUICE_ROUTE_POLICY_CORS_SHADOWED',
+    (policies: string) => `a rule's CORS filter takes precedence over the cors of ${policies} on that rule's routes; the policy's cors is not applied there`,
+  ),
+
   // Table and data plane.
   TableInvalid: entry('SLUICE_TABLE_INVALID', (problems: string) => `routing table rejected: ${problems}`),
   WorkerStartFailed: entry('SLUICE_WORKER_START_FAILED', (how: string) => `a data-plane worker exited while starting (${how}); its error is above`),
@@ -150,36 +176,56 @@ export interface ProxyAnswer {
   readonly code: string;
   readonly status: number;
   readonly body: string;
+  /** The gRPC status a gRPC client gets instead (grpc-answer.ts renders it). */
+  readonly grpc: GrpcStatus;
 }
 
-function answer(code: string, status: number, text: string): ProxyAnswer {
-  return Object.freeze({ code, status, body: `${text}\n` });
+/** gRPC status codes the proxy answers with (grpc/doc/statuscodes.md). */
+export const GrpcStatus = {
+  DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+function answer(code: string, status: number, text: string, grpc: GrpcStatus): ProxyAnswer {
+  return Object.freeze({ code, status, body: `${text}\n`, grpc });
 }
 
 /** Every answer of the proxy itself (the request never reached an endpoint, or failed there). */
 export const Answers = {
   // The request cannot be read safely (the connection is closed after the answer).
-  DuplicateHost: answer('SLUICE_BAD_REQUEST_DUPLICATE_HOST', 400, 'bad request: more than one Host header'),
-  InvalidHost: answer('SLUICE_BAD_REQUEST_INVALID_HOST', 400, 'bad request: invalid Host'),
-  InvalidTarget: answer('SLUICE_BAD_REQUEST_INVALID_TARGET', 400, 'bad request: invalid request target'),
-  BadEscape: answer('SLUICE_BAD_REQUEST_BAD_ESCAPE', 400, 'bad request: invalid percent-encoding in path'),
-  EscapedSlash: answer('SLUICE_BAD_REQUEST_ESCAPED_SLASH', 400, 'bad request: encoded slash or backslash in path'),
-  AboveRoot: answer('SLUICE_BAD_REQUEST_ABOVE_ROOT', 400, 'bad request: path climbs above /'),
-  BodyTooLarge: answer('SLUICE_BODY_TOO_LARGE', 413, 'request body too large'),
+  DuplicateHost: answer('SLUICE_BAD_REQUEST_DUPLICATE_HOST', 400, 'bad request: more than one Host header', GrpcStatus.INTERNAL),
+  InvalidHost: answer('SLUICE_BAD_REQUEST_INVALID_HOST', 400, 'bad request: invalid Host', GrpcStatus.INTERNAL),
+  InvalidTarget: answer('SLUICE_BAD_REQUEST_INVALID_TARGET', 400, 'bad request: invalid request target', GrpcStatus.INTERNAL),
+  BadEscape: answer('SLUICE_BAD_REQUEST_BAD_ESCAPE', 400, 'bad request: invalid percent-encoding in path', GrpcStatus.INTERNAL),
+  EscapedSlash: answer('SLUICE_BAD_REQUEST_ESCAPED_SLASH', 400, 'bad request: encoded slash or backslash in path', GrpcStatus.INTERNAL),
+  AboveRoot: answer('SLUICE_BAD_REQUEST_ABOVE_ROOT', 400, 'bad request: path climbs above /', GrpcStatus.INTERNAL),
+  BodyTooLarge: answer('SLUICE_BODY_TOO_LARGE', 413, 'request body too large', GrpcStatus.RESOURCE_EXHAUSTED),
+  // The connection's TLS server name belongs to another listener hostname than the request's host.
+  Misdirected: answer('SLUICE_MISDIRECTED_REQUEST', 421, 'misdirected request: this connection is for another host', GrpcStatus.UNAVAILABLE),
   // Routing.
-  NoRoute: answer('SLUICE_NO_ROUTE', 404, 'no route'),
-  NoBackend: answer('SLUICE_NO_BACKEND', 500, 'no backend'),
-  NoReadyEndpoint: answer('SLUICE_NO_READY_ENDPOINT', 503, 'no ready endpoint'),
+  NoRoute: answer('SLUICE_NO_ROUTE', 404, 'no route', GrpcStatus.UNIMPLEMENTED),
+  NoBackend: answer('SLUICE_NO_BACKEND', 500, 'no backend', GrpcStatus.UNAVAILABLE),
+  NoReadyEndpoint: answer('SLUICE_NO_READY_ENDPOINT', 503, 'no ready endpoint', GrpcStatus.UNAVAILABLE),
   // Upstream failures.
-  UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error'),
-  UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout'),
+  UpstreamUnavailable: answer('SLUICE_UPSTREAM_UNAVAILABLE', 502, 'upstream connect error', GrpcStatus.UNAVAILABLE),
+  UpstreamTimedOut: answer('SLUICE_UPSTREAM_TIMED_OUT', 504, 'upstream timeout', GrpcStatus.DEADLINE_EXCEEDED),
+  /** The cluster's TLS cannot be verified (BackendTLSPolicy without a usable CA, https port without a policy). */
+  UpstreamTlsRefused: answer('SLUICE_UPSTREAM_TLS_REFUSED', 500, 'upstream TLS is not configured', GrpcStatus.UNAVAILABLE),
   // A circuit-breaker limit of the cluster (BackendTrafficPolicy circuitBreaker) was reached.
-  Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow'),
+  Overflow: answer('SLUICE_CIRCUIT_BREAKER_OVERFLOW', 503, 'upstream overflow', GrpcStatus.RESOURCE_EXHAUSTED),
   // Admission (RoutePolicy): IP lists, authentication, rate limits.
-  Forbidden: answer('SLUICE_FORBIDDEN', 403, 'forbidden'),
-  Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized'),
-  RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests'),
-  AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error'),
+  Forbidden: answer('SLUICE_FORBIDDEN', 403, 'forbidden', GrpcStatus.PERMISSION_DENIED),
+  Unauthorized: answer('SLUICE_UNAUTHORIZED', 401, 'unauthorized', GrpcStatus.UNAUTHENTICATED),
+  RateLimited: answer('SLUICE_RATE_LIMITED', 429, 'too many requests', GrpcStatus.RESOURCE_EXHAUSTED),
+  // Basic auth: the route's bound on parallel bcrypt verifications is full (a flood of new credentials).
+  AuthBusy: answer('SLUICE_AUTH_BUSY', 503, 'authentication busy, retry', GrpcStatus.UNAVAILABLE),
+  AdmissionFailed: answer('SLUICE_ADMISSION_FAILED', 500, 'internal error', GrpcStatus.INTERNAL),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -1,6 +1,9 @@
 // Every Prometheus metric Sluice exports, in one place. Names follow DESIGN.md (prefix sluice_).
-// Hot-path helpers cache labelled children so a request does no label hashing.
-import { Counter, Gauge, Histogram, Registry, type RegistryContentType, collectDefaultMetrics } from 'prom-client';
+// The per-request metrics count into plain cells and reach prom-client only when the registry is
+// read: a prom-client child hashes its labels into a string on every inc() and observe(), which
+// for the two metrics every request touches cost more than the rest of the bookkeeping. (With
+// exemplars on — tracing — they stay prom-client metrics: exemplars are theirs to keep.)
+import { Counter, Gauge, Histogram, type Metric, Registry, type RegistryContentType, collectDefaultMetrics } from 'prom-client';
 import { SLUICE_VERSION } from './version.js';
 
 /** The labels of an OpenMetrics exemplar: the sampled span a request was traced in. */
@@ -21,16 +24,94 @@ export interface MetricsOptions {
 
 type RequestLabels = 'route' | 'backend' | 'code';
 
+/** One (route, backend, code) of sluice_requests_total: counted here, added to prom-client's counter on read. */
+interface RequestCell {
+  count: number;
+  flushed: number;
+  readonly labels: readonly [string, string, string];
+}
+
+/** One route's sluice_request_duration_seconds: non-cumulative bucket counts (the last one is +Inf), sum and count. */
+interface DurationCell {
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram by route whose observations are two array writes. It is a metric to prom-client's
+ * Registry (name, help, type, aggregator, get(): the values prom-client's own Histogram exports,
+ * so /metrics and the workers' aggregation see no difference).
+ */
+class RouteDurationHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly cells = new Map<string, DurationCell>();
+  readonly name: string;
+  readonly help: string;
+  private readonly upperBounds: readonly number[];
+
+  constructor(name: string, help: string, upperBounds: readonly number[], registry: Registry<RegistryContentType>) {
+    this.name = name;
+    this.help = help;
+    this.upperBounds = upperBounds;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  cell(route: string): DurationCell {
+    let c = this.cells.get(route);
+    if (!c) this.cells.set(route, (c = { buckets: new Float64Array(this.upperBounds.length + 1), sum: 0, count: 0 }));
+    return c;
+  }
+
+  observe(c: DurationCell, seconds: number): void {
+    const bounds = this.upperBounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i++;
+    c.buckets[i]!++;
+    c.sum += seconds;
+    c.count++;
+  }
+
+  get() {
+    const bucket = `${this.name}_bucket`;
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const [route, c] of this.cells) {
+      let acc = 0;
+      for (const [i, le] of this.upperBounds.entries()) {
+        acc += c.buckets[i]!;
+        values.push({ labels: { le, route }, value: acc, metricName: bucket });
+      }
+      values.push({ labels: { le: '+Inf', route }, value: c.count, metricName: bucket });
+      values.push({ labels: { route }, value: c.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { route }, value: c.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.cells.clear();
+  }
+}
+
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export class Metrics {
   /** Rendered only through metrics-exposition.ts, in the format the scraper asked for. */
   readonly registry = new Registry<RegistryContentType>();
   // Assigned in the constructor: whether they keep exemplars is an option.
   readonly requests: Counter<RequestLabels>;
-  readonly requestDuration: Histogram<'route'>;
+  readonly requestDuration: Histogram<'route'> | RouteDurationHistogram;
   readonly upstreamErrors = new Counter({
     name: 'sluice_upstream_errors_total',
     help: 'Failed upstream attempts, by backend cluster and kind (connect, timeout, protocol, reset).',
     labelNames: ['backend', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamTlsFailures = new Counter({
+    name: 'sluice_upstream_tls_failures_total',
+    help: 'Upstream TLS connections that failed (BackendTLSPolicy), by backend cluster and reason (untrusted, expired, hostname-mismatch, san-mismatch, rejected-by-backend, not-tls, handshake).',
+    labelNames: ['backend', 'reason'] as const,
     registers: [this.registry],
   });
   readonly upstreamRetries = new Counter({
@@ -138,7 +219,7 @@ export class Metrics {
   });
   readonly auth = new Counter({
     name: 'sluice_auth_total',
-    help: 'Admission decisions, by route, type (ip, basic, forward, deny_all) and result (allowed, denied, missing, error, fail_open).',
+    help: 'Admission decisions, by route, type (ip, basic, forward, deny_all) and result (allowed, denied, missing, error, fail_open, busy).',
     labelNames: ['route', 'type', 'result'] as const,
     registers: [this.registry],
   });
@@ -165,7 +246,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** route → backend → code → counter child: found without building a key string per request. */
+  /** route → backend → code → cell (or, with exemplars, counter child): found without building a key string per request. */
+  private readonly requestCells = new Map<string, Map<string, Map<number, RequestCell>>>();
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
   private readonly exemplars: boolean;
@@ -180,15 +262,13 @@ export class Metrics {
       labelNames: ['route', 'backend', 'code'] as const,
       enableExemplars: this.exemplars,
       registers: [this.registry],
+      // Without exemplars the counts wait in cells: a read adds what they counted since the last.
+      ...(this.exemplars ? {} : { collect: () => this.flushRequestCells() }),
     });
-    this.requestDuration = new Histogram({
-      name: 'sluice_request_duration_seconds',
-      help: 'Time from request received to response finished, by route.',
-      labelNames: ['route'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      enableExemplars: this.exemplars,
-      registers: [this.registry],
-    });
+    const durationHelp = 'Time from request received to response finished, by route.';
+    this.requestDuration = this.exemplars
+      ? new Histogram({ name: 'sluice_request_duration_seconds', help: durationHelp, labelNames: ['route'] as const, buckets: DURATION_BUCKETS, enableExemplars: true, registers: [this.registry] })
+      : new RouteDurationHistogram('sluice_request_duration_seconds', durationHelp, DURATION_BUCKETS, this.registry);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
   }
@@ -200,12 +280,38 @@ export class Metrics {
   }
 
   /**
-   * Counts one answered request; the labelled children are cached per (route, backend, code).
-   * A traced request (sampled span) also becomes the exemplar of its counter child and of its
-   * duration bucket; only then are label objects built.
+   * Counts one answered request: a cell per (route, backend, code) and one per route, no label
+   * hashing. With exemplars on, prom-client's children are cached per (route, backend, code)
+   * instead; a traced request (sampled span) also becomes the exemplar of its counter child and
+   * of its duration bucket, and only then are label objects built. (Without exemplars on, an
+   * exemplar passed in is ignored: nothing could show it.)
    */
   countRequest(route: string, backend: string, code: number, seconds: number, exemplar?: TraceExemplar): void {
-    if (exemplar) return this.countTraced(route, backend, code, seconds, exemplar);
+    if (this.exemplars) return exemplar ? this.countTraced(route, backend, code, seconds, exemplar) : this.countChildren(route, backend, code, seconds);
+    let byBackend = this.requestCells.get(route);
+    if (!byBackend) this.requestCells.set(route, (byBackend = new Map()));
+    let byCode = byBackend.get(backend);
+    if (!byCode) byBackend.set(backend, (byCode = new Map()));
+    let c = byCode.get(code);
+    if (!c) byCode.set(code, (c = { count: 0, flushed: 0, labels: [route, backend, String(code)] }));
+    c.count++;
+    const h = this.requestDuration as RouteDurationHistogram;
+    h.observe(h.cell(route), seconds);
+  }
+
+  private flushRequestCells(): void {
+    for (const byBackend of this.requestCells.values()) {
+      for (const byCode of byBackend.values()) {
+        for (const c of byCode.values()) {
+          if (c.count === c.flushed) continue;
+          this.requests.labels(...c.labels).inc(c.count - c.flushed);
+          c.flushed = c.count;
+        }
+      }
+    }
+  }
+
+  private countChildren(route: string, backend: string, code: number, seconds: number): void {
     let byBackend = this.requestChildren.get(route);
     if (!byBackend) this.requestChildren.set(route, (byBackend = new Map()));
     let byCode = byBackend.get(backend);
@@ -215,14 +321,13 @@ export class Metrics {
     c.inc();
     let h = this.durationChildren.get(route);
     if (!h) {
-      h = this.requestDuration.labels(route);
+      h = (this.requestDuration as Histogram<'route'>).labels(route);
       this.durationChildren.set(route, h);
     }
     h.observe(seconds);
   }
 
   private requestChild(route: string, backend: string, code: string): { inc(): void } {
-    if (!this.exemplars) return this.requests.labels(route, backend, code);
     // With exemplars on, prom-client's labelled counter child expects the exemplar form of inc().
     const increment = { labels: { route, backend, code } };
     return { inc: () => this.requests.inc(increment) };

@@ -3,8 +3,8 @@
 // `keepalive 64` nginx churns upstream connections as soon as concurrency exceeds 64.
 
 /** Directives every nginx here shares: foreground, no access log, temp paths inside the prefix. */
-export function nginxPreamble(pidFile: string): string {
-  return `worker_processes 1;
+export function nginxPreamble(pidFile: string, workers = 1): string {
+  return `worker_processes ${workers};
 daemon off;
 master_process on;
 pid ${pidFile};
@@ -86,8 +86,8 @@ ${NGINX_HTTP_COMMON}
 }
 
 /** `extra`: directives for the proxying location (the compression part's gzip settings). */
-export function nginxProxyConf(port: number, upstreamPort: number, extra = ''): string {
-  return `${nginxPreamble('proxy.pid')}
+export function nginxProxyConf(port: number, upstreamPort: number, workers = 1, extra = ''): string {
+  return `${nginxPreamble(workers === 1 ? 'proxy.pid' : `proxy-w${workers}.pid`, workers)}
 http {
 ${NGINX_HTTP_COMMON}
     upstream origin {
@@ -134,6 +134,49 @@ frontend fe
     default_backend be
 
 backend be
+    server origin 127.0.0.1:${upstreamPort}
+`;
+}
+
+/**
+ * nginx terminating TLS with HTTP/2 (h2 by ALPN), proxying to the origin over HTTP/1.1
+ * keep-alive. `listen … ssl http2` is what Debian 12's nginx 1.22 knows; nginx ≥ 1.25.1 spells
+ * the same `http2 on;` (and still takes this form, with a deprecation warning).
+ */
+export function nginxH2Conf(port: number, upstreamPort: number, certFile: string, keyFile: string): string {
+  return `${nginxPreamble('nginx-h2.pid')}
+http {
+${NGINX_HTTP_COMMON}
+    http2_max_concurrent_streams 128;
+    upstream origin {
+        server 127.0.0.1:${upstreamPort};
+        keepalive 1024;
+        keepalive_requests 1000000;
+        keepalive_timeout 120s;
+    }
+    server {
+        listen 127.0.0.1:${port} ssl http2 backlog=4096;
+        ssl_certificate ${certFile};
+        ssl_certificate_key ${keyFile};
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+`;
+}
+
+/** HAProxy terminating TLS with `alpn h2,http/1.1`, to the origin over HTTP/1.1 keep-alive. */
+export function haproxyH2Conf(port: number, upstreamPort: number, pemFile: string): string {
+  return `${HAPROXY_HTTP_PREAMBLE}
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${pemFile} alpn h2,http/1.1
+    default_backend be
+
+backend be
+    http-reuse always
     server origin 127.0.0.1:${upstreamPort}
 `;
 }

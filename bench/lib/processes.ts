@@ -154,9 +154,9 @@ export function groupRssMiB(pgid: number): number {
 }
 
 /** Runs a short command to completion (no group management: it is bounded by `timeoutMs`). */
-export function runCommand(command: string, args: readonly string[], timeoutMs = 600_000): Promise<{ code: number | null; output: string }> {
+export function runCommand(command: string, args: readonly string[], timeoutMs = 600_000, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...env } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -1,7 +1,7 @@
 // The Markdown report: one table per part, with the conditions (mode, load average, versions)
 // needed to judge the numbers.
 import type { FailureRow, SlowResult, Variant } from '../lb.ts';
-import type { ProxyRow } from '../proxies.ts';
+import type { FixedRateRow, ProxyRow } from '../proxies.ts';
 
 export function fmtInt(x: number): string {
   return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—';
@@ -18,13 +18,14 @@ export function table(header: readonly string[], align: readonly ('l' | 'r')[], 
 
 export function proxiesTable(rows: readonly ProxyRow[]): string {
   return table(
-    ['proxy', 'body', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MiB', 'upstream conns', 'errors', 'core0/core1 busy %'],
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['proxy', 'body', 'req/s', 'vs nginx', 'req/s CV %', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MiB', 'upstream conns', 'errors', 'core0/core1 busy %', 'wrk + rest CPU %'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows.map((r) => [
       r.label === r.proxy ? r.proxy : `${r.label} (cpus ${r.cpus})`,
       r.body,
       fmtInt(r.rps),
       fmt(r.ratio_vs_nginx),
+      fmt(r.rps_cv_pct, 1),
       fmt(r.p50_ms),
       fmt(r.p99_ms),
       fmt(r.cpu_us_per_req, 1),
@@ -32,7 +33,16 @@ export function proxiesTable(rows: readonly ProxyRow[]): string {
       r.proxy === 'origin' ? `${r.upstream_conns} (wrk's own)` : String(r.upstream_conns),
       String(r.non2xx + r.socket_errors),
       `${r.core0_busy_pct} / ${r.core1_busy_pct}`,
+      String(r.rest_cpu_pct),
     ]),
+  );
+}
+
+export function fixedRateTable(rows: readonly FixedRateRow[]): string {
+  return table(
+    ['proxy', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 vs nginx', 'p99.9 vs nginx', 'CPU µs/req', 'RSS MiB', 'failed', 'vegeta send lag p99 ms'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows.map((r) => [r.label, fmtInt(r.rate), fmtInt(r.achieved_rps), fmt(r.p50_ms), fmt(r.p90_ms), fmt(r.p99_ms), fmt(r.p999_ms), fmt(r.max_ms), fmt(r.p99_vs_nginx), fmt(r.p999_vs_nginx), fmt(r.cpu_us_per_req, 1), fmt(r.rss_mib, 1), String(r.failed), fmt(r.send_lag_p99_ms)]),
   );
 }
 

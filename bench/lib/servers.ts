@@ -1,6 +1,7 @@
 // Starting the servers under test, each in its own process group pinned to its CPU: the origin
 // (nginx), nginx and haproxy as proxies, stand-in pods for churn, and Sluice itself.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,8 +85,9 @@ export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main
   };
 }
 
-export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, options: { name?: string; extra?: string } = {}): Promise<Server> {
-  return startNginx(ws, tools, options.name ?? 'nginx', nginxProxyConf(port, upstreamPort, options.extra), port, cpus);
+export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, options: { workers?: number; name?: string; extra?: string } = {}): Promise<Server> {
+  const workers = options.workers ?? 1;
+  return startNginx(ws, tools, options.name ?? (workers === 1 ? 'nginx' : `nginx-w${workers}`), nginxProxyConf(port, upstreamPort, workers, options.extra), port, cpus);
 }
 
 export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: string): Promise<Server> {
@@ -103,6 +105,38 @@ export function startHaproxyWith(ws: Workspace, tools: ToolPaths, name: string, 
   return started(name, port, startGroup(name, tools.haproxy, ['-db', '-f', conf], { cpus }));
 }
 
+/** The Node peers of the proxies bench (lib/peers/): the hand-written "Node ceiling" and fastify + @fastify/http-proxy. */
+export type NodePeer = 'node-proxy' | 'fastify-proxy';
+
+const PEERS_DIR = join(REPO_ROOT, 'bench', 'lib', 'peers');
+
+/**
+ * A script of lib/peers/ as plain JavaScript (types stripped once per run into the workspace).
+ * Node could run the .ts itself, but its type stripper is a WebAssembly module that adds tens of
+ * MiB to the process's RSS — a cost Sluice (compiled dist/) does not pay, so the peers must not.
+ */
+export function peerScript(ws: Workspace, name: string): string {
+  const dir = join(ws.dir, 'peers');
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    for (const f of readdirSync(PEERS_DIR).filter((x) => x.endsWith('.ts'))) {
+      // Sibling imports go to the stripped copies; packages resolve from here (the workspace has no node_modules).
+      const js = stripTypeScriptTypes(readFileSync(join(PEERS_DIR, f), 'utf8'))
+        .replace(/(from\s+'\.\/[\w-]+)\.ts'/g, "$1.mjs'")
+        .replace(/from\s+'((?!node:|\.)[^']+)'/g, (_m, spec: string) => `from '${import.meta.resolve(spec)}'`);
+      writeFileSync(join(dir, f.replace(/\.ts$/, '.mjs')), js);
+    }
+  }
+  return join(dir, `${name}.mjs`);
+}
+
+/** A Node peer proxy in one process on the project's Node, pinned to `cpus`. */
+export function startNodePeer(ws: Workspace, kind: NodePeer, port: number, upstreamPort: number, cpus: string, extra: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Server> {
+  const script = peerScript(ws, kind);
+  const env = extra.env ? { env: { ...process.env, ...extra.env } } : {};
+  return started(kind, port, startGroup(kind, PROJECT_NODE, [...(extra.nodeArgs ?? []), script, String(port), String(upstreamPort)], { cpus, ...env }));
+}
+
 export interface SluiceServer extends Server {
   readonly adminPort: number;
 }
@@ -116,11 +150,15 @@ export interface SluiceOptions {
   readonly readyTimeoutMs?: number;
   readonly name?: string;
   readonly extraArgs?: readonly string[];
+  /** Node flags before the script (they reach the workers too: cluster forks with the controller's execArgv). */
+  readonly nodeArgs?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
   const name = o.name ?? 'sluice';
   const args = [
+    ...(o.nodeArgs ?? []),
     SLUICE_MAIN,
     '--provider', 'file',
     '--manifests', o.manifests,
@@ -132,7 +170,7 @@ export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
     '--workers', String(o.workers),
     ...(o.extraArgs ?? []),
   ];
-  const group = startGroup(name, PROJECT_NODE, args, { cpus: o.cpus });
+  const group = startGroup(name, PROJECT_NODE, args, { cpus: o.cpus, ...(o.env ? { env: { ...process.env, ...o.env } } : {}) });
   let exited = false;
   void group.exited.then(() => (exited = true));
   const client = new HttpClient();

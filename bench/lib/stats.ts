@@ -30,3 +30,11 @@ export function round(x: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** Coefficient of variation (sample standard deviation ÷ mean), percent; NaN below two values. */
+export function coefficientOfVariation(values: readonly number[]): number {
+  if (values.length < 2) return NaN;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
+  return (100 * Math.sqrt(variance)) / mean;
+}

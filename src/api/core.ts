@@ -126,6 +126,12 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
+/** Read only for CA bundles (key ca.crt) of BackendTLSPolicy and Gateway frontend validation; the provider keeps nothing else of it. */
+export interface ConfigMap extends KubeObject {
+  readonly kind: 'ConfigMap';
+  readonly data?: Readonly<Record<string, string>>;
+}
+
 /** The label an EndpointSlice carries to name the Service it belongs to. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The annotation that marks an IngressClass as the cluster default. */

@@ -84,6 +84,45 @@ export interface Gateway extends KubeObject {
     readonly listeners?: readonly GatewayListener[];
     readonly addresses?: readonly GatewaySpecAddress[];
     readonly infrastructure?: { readonly parametersRef?: LocalObjectReference };
+    readonly tls?: GatewayTLS;
+  };
+}
+
+/** A reference to a CA bundle (a ConfigMap's ca.crt), possibly in another namespace (frontend validation). */
+export interface CACertificateReference {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+/** Client-certificate validation of a Gateway's HTTPS listeners (spec.tls.frontend). */
+export interface FrontendTLSValidation {
+  readonly caCertificateRefs?: readonly CACertificateReference[];
+  readonly mode?: 'AllowValidOnly' | 'AllowInsecureFallback' | string;
+}
+
+/** Gateway spec.tls: client certificates Sluice presents to backends, and those it asks of clients. */
+export interface GatewayTLS {
+  readonly backend?: { readonly clientCertificateRef?: SecretObjectReference };
+  readonly frontend?: {
+    readonly default?: { readonly validation?: FrontendTLSValidation };
+    readonly perPort?: readonly { readonly port: number; readonly tls?: { readonly validation?: FrontendTLSValidation } }[];
+  };
+}
+
+/** BackendTLSPolicy (gateway.networking.k8s.io/v1): how Sluice reaches a Service's pods over TLS. */
+export interface BackendTLSPolicy extends KubeObject {
+  readonly kind: 'BackendTLSPolicy';
+  readonly spec?: {
+    readonly targetRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string; readonly sectionName?: string }[];
+    readonly validation?: {
+      readonly caCertificateRefs?: readonly LocalObjectReference[];
+      readonly wellKnownCACertificates?: string;
+      readonly hostname?: string;
+      readonly subjectAltNames?: readonly { readonly type?: 'Hostname' | 'URI' | string; readonly hostname?: string; readonly uri?: string }[];
+    };
+    readonly options?: Readonly<Record<string, string>>;
   };
 }
 
@@ -165,7 +204,19 @@ export interface HTTPRouteFilter {
   readonly requestRedirect?: HTTPRequestRedirectFilter;
   readonly urlRewrite?: HTTPURLRewriteFilter;
   readonly requestMirror?: HTTPRequestMirrorFilter;
+  readonly cors?: HTTPCORSFilter;
   readonly extensionRef?: LocalObjectReference;
+}
+
+/** HTTPRoute CORS filter (Gateway API v1.6 HTTPCORSFilter). */
+export interface HTTPCORSFilter {
+  readonly allowOrigins?: readonly string[];
+  readonly allowMethods?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  /** Whole seconds; default 5. */
+  readonly maxAge?: number;
+  readonly allowCredentials?: boolean;
 }
 
 export interface HTTPBackendRef extends BackendObjectReference {
@@ -204,12 +255,56 @@ export interface HTTPRouteRule {
   readonly sessionPersistence?: SessionPersistence;
 }
 
+/**
+ * The routes the HTTP translator compiles: HTTPRoutes, and GRPCRoutes in the HTTPRoute form
+ * translate/gateway/grpc-route.ts lowers them to (kind kept, so references and statuses name it).
+ */
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteObject = Omit<HTTPRoute, 'kind'> & { readonly kind: RouteKind };
+
 export interface HTTPRoute extends KubeObject {
   readonly kind: 'HTTPRoute';
   readonly spec?: {
     readonly parentRefs?: readonly ParentReference[];
     readonly hostnames?: readonly string[];
     readonly rules?: readonly HTTPRouteRule[];
+  };
+}
+
+/** GRPCRoute method match: Exact (the default) or RegularExpression on the service and/or method. */
+export interface GRPCMethodMatch {
+  readonly type?: 'Exact' | 'RegularExpression' | string;
+  readonly service?: string;
+  readonly method?: string;
+}
+
+export interface GRPCRouteMatch {
+  readonly method?: GRPCMethodMatch;
+  readonly headers?: readonly HTTPNameValueMatch[];
+}
+
+/** GRPCRoute filters: the HTTPRoute filter shapes of the types GRPCRoute allows. */
+export type GRPCRouteFilter = Pick<HTTPRouteFilter, 'type' | 'requestHeaderModifier' | 'responseHeaderModifier' | 'requestMirror' | 'extensionRef'>;
+
+export interface GRPCBackendRef extends BackendObjectReference {
+  readonly weight?: number;
+  readonly filters?: readonly GRPCRouteFilter[];
+}
+
+export interface GRPCRouteRule {
+  readonly name?: string;
+  readonly matches?: readonly GRPCRouteMatch[];
+  readonly filters?: readonly GRPCRouteFilter[];
+  readonly backendRefs?: readonly GRPCBackendRef[];
+  readonly sessionPersistence?: SessionPersistence;
+}
+
+export interface GRPCRoute extends KubeObject {
+  readonly kind: 'GRPCRoute';
+  readonly spec?: {
+    readonly parentRefs?: readonly ParentReference[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly GRPCRouteRule[];
   };
 }
 

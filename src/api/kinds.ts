@@ -1,12 +1,13 @@
-import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
-import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
+import type { ConfigMap, EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from './core.js';
+import type { BackendTLSPolicy, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Namespace, ReferenceGrant } from './gateway.js';
 import type { BackendTrafficPolicy, RoutePolicy } from './sluice.js';
 
 /**
  * Every kind Sluice keeps in its store, with the apiVersion it must carry. Providers drop
  * anything else. Namespace is read only for its labels (Gateway listener namespace selectors).
  * ReferenceGrant is also served as v1 since Gateway API v1.5; v1beta1 is its storage version.
- * BackendTrafficPolicy and RoutePolicy are Sluice's own CRDs (crds/sluice/).
+ * BackendTrafficPolicy and RoutePolicy are Sluice's own CRDs (crds/sluice/). ConfigMaps are
+ * read only for CA bundles (ca.crt).
  */
 export const WATCHED_KINDS = {
   IngressClass: 'networking.k8s.io/v1',
@@ -18,9 +19,12 @@ export const WATCHED_KINDS = {
   GatewayClass: 'gateway.networking.k8s.io/v1',
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
+  GRPCRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
   BackendTrafficPolicy: 'sluice.dev/v1alpha1',
   RoutePolicy: 'sluice.dev/v1alpha1',
+  ConfigMap: 'v1',
+  BackendTLSPolicy: 'gateway.networking.k8s.io/v1',
 } as const;
 
 export type WatchedKind = keyof typeof WATCHED_KINDS;
@@ -35,9 +39,12 @@ export interface KindToObject {
   GatewayClass: GatewayClass;
   Gateway: Gateway;
   HTTPRoute: HTTPRoute;
+  GRPCRoute: GRPCRoute;
   ReferenceGrant: ReferenceGrant;
   BackendTrafficPolicy: BackendTrafficPolicy;
   RoutePolicy: RoutePolicy;
+  ConfigMap: ConfigMap;
+  BackendTLSPolicy: BackendTLSPolicy;
 }
 
 export function isWatchedKind(kind: string): kind is WatchedKind {

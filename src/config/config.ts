@@ -37,6 +37,16 @@ export interface EdgeConfig {
   readonly rejectUnknownSni: boolean;
 }
 
+/** HTTP/2 towards clients (--http2, --http2-cleartext, --http2-max-concurrent-streams). */
+export interface Http2Config {
+  /** HTTPS listeners negotiate h2 by ALPN (else HTTP/1.1 only). */
+  readonly tls: boolean;
+  /** HTTP listeners accept cleartext h2 too: prior knowledge and Upgrade: h2c. */
+  readonly cleartext: boolean;
+  /** Streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
+}
+
 /** --access-log*: where lines go, which fields they carry, and the fraction of requests logged. */
 export interface AccessLogConfig {
   readonly destination: 'off' | 'stdout' | { readonly path: string };
@@ -84,6 +94,7 @@ export interface Config {
   readonly upstream: UpstreamTimeouts & { readonly keepAliveMs: number };
   readonly clientKeepAliveMs: number;
   readonly edge: EdgeConfig;
+  readonly http2: Http2Config;
   /** TLS Secret served for unknown or missing SNI (undefined: a generated self-signed one). */
   readonly defaultCertificate: { readonly namespace: string; readonly name: string } | undefined;
   /** Manifest files larger than this are reported and skipped. */

@@ -3,14 +3,16 @@
 // (balancer positions); one that changes them builds a new runtime that still carries each
 // remaining endpoint's in-flight count and first-seen time, and the cluster's load, so
 // least-request, slow start and the circuit breaker see through EndpointSlice churn.
-import type { Cluster, EndpointAddress } from '../table/types.js';
+import type { Cluster, EndpointAddress, TlsCertificate } from '../table/types.js';
 import { type Balancer, type BalancerClock, createBalancer, type PickContext, type SkipSet, SYSTEM_CLOCK, type UpstreamTarget } from './balancer/balancer.js';
 import type { ClusterHealth, EndpointHealth } from './health/health.js';
 import { ClusterLoad } from './policy/circuit-breaker.js';
 import { DEFAULT_RETRY } from './policy/defaults.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions, tokensOf } from './policy/session.js';
-import { endpointKey } from './upstream/pools.js';
+import type { Dispatcher, Pool } from 'undici';
+import { endpointKey, type UpstreamPools } from './upstream/pools.js';
+import type { TlsProfile, UpstreamTlsProfiles } from './upstream/tls.js';
 
 /**
  * Endpoints that may get new requests: the ready ones; when there are none, those still serving
@@ -50,6 +52,8 @@ export class ClusterRuntime {
   private readonly balancer: Balancer;
   private readonly skipTriedOrEjected: TriedSkip;
   private readonly skipTried = new TriedSkip(undefined);
+  /** TLS to the endpoints: the profile per backend client certificate (certPem, '' for none). */
+  private readonly tlsProfiles = new Map<string, TlsProfile>();
   private tokens: ReadonlyMap<string, UpstreamTarget> | undefined;
   private tokenByKey: Map<string, string> | undefined;
 
@@ -66,7 +70,7 @@ export class ClusterRuntime {
       // The same object, not a copy: exchanges in flight decrement the count they incremented.
       return before.get(key) ?? { key, endpoint, inflight: 0, addedAt };
     });
-    this.signature = `${JSON.stringify(cluster.loadBalancer)}|${JSON.stringify(cluster.policy ?? null)}|${this.targets.map((t) => t.key).join(',')}`;
+    this.signature = `${JSON.stringify(cluster.loadBalancer)}|${JSON.stringify(cluster.policy ?? null)}|${JSON.stringify(cluster.upstreamTls ?? null)}|${this.targets.map((t) => t.key).join(',')}`;
     this.balancer = createBalancer(cluster.loadBalancer, this.targets, clock);
     this.skipTriedOrEjected = new TriedSkip(health);
     const policy = cluster.policy;
@@ -92,6 +96,50 @@ export class ClusterRuntime {
     }
     this.skipTried.tried = tried;
     return this.balancer.pick(context, this.skipTried);
+  }
+
+  /**
+   * The TLS profile of an attempt (undefined: clear text), made once per client certificate the
+   * listeners present (the certPem string is the table's own, so its hash is computed once).
+   */
+  tlsProfile(profiles: UpstreamTlsProfiles, client: TlsCertificate | undefined): TlsProfile | undefined {
+    const tls = this.cluster.upstreamTls;
+    if (tls?.type !== 'verify') return undefined;
+    const key = client?.certPem ?? '';
+    let p = this.tlsProfiles.get(key);
+    if (!p) this.tlsProfiles.set(key, (p = profiles.get(tls, client)));
+    return p;
+  }
+
+  /**
+   * The pool for a request to one of this cluster's endpoints: its connect timeout, and TLS when
+   * the cluster has it. Undefined when the cluster refuses (TLS it cannot verify).
+   */
+  pool(pools: UpstreamPools, profiles: UpstreamTlsProfiles, key: string, client: TlsCertificate | undefined): Pool | undefined {
+    if (this.cluster.upstreamTls?.type === 'refuse') return undefined;
+    return pools.get(key, this.cluster.policy?.timeouts?.connectMs, this.cluster.protocol === 'h2c' ? 'h2c' : 'http1', this.tlsProfile(profiles, client));
+  }
+
+  /**
+   * The SNI of requests to this cluster (the policy's hostname), undefined in clear text. Passed
+   * with every dispatch: undici would otherwise derive it from each request's Host header and
+   * reconnect whenever that changes.
+   */
+  get serverName(): string | undefined {
+    const tls = this.cluster.upstreamTls;
+    return tls?.type === 'verify' ? tls.serverName : undefined;
+  }
+
+  /** Dispatch options with the cluster's SNI set (as is in clear text). */
+  withServerName<T extends Dispatcher.DispatchOptions>(options: T): T {
+    const servername = this.serverName;
+    if (servername !== undefined) (options as T & { servername?: string }).servername = servername;
+    return options;
+  }
+
+  /** The ids of the TLS profiles this cluster's requests used. */
+  tlsProfileIds(): Iterable<string> {
+    return [...this.tlsProfiles.values()].map((p) => p.id);
   }
 
   /** Whether a pinned endpoint (session persistence) may take a request now. */

@@ -37,7 +37,7 @@ export interface RouteRuntime {
   readonly sticky: StickySessions | undefined;
   /** The route policy's admission checks (IP lists, auth, rate limits); undefined: none, and no cost. */
   readonly admission?: AdmissionChain | undefined;
-  /** The route policy's CORS rules (preflights are answered in admission; the exchange decorates answers). */
+  /** The route's CORS rules, from its CORS filter or its route policy (preflights are answered in admission; the exchange decorates answers). */
   readonly cors?: CorsRules | undefined;
   /** The route policy's compression of upstream answers (HttpExchange); undefined: none, and no cost. */
   readonly compression?: CompressionRules | undefined;
@@ -73,7 +73,8 @@ function routeRuntime(route: Route): RouteRuntime {
   const redirect = route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined;
   const retry = route.retry ? new RetryRules(route.retry) : undefined;
   const sticky = route.sessionPersistence ? new StickySessions(route.sessionPersistence) : undefined;
-  const cors = route.action.type === 'forward' && route.edge?.cors ? new CorsRules(route.edge.cors) : undefined;
+  const corsPolicy = route.cors ?? route.edge?.cors;
+  const cors = route.action.type === 'forward' && corsPolicy ? new CorsRules(corsPolicy) : undefined;
   const admission = route.action.type === 'forward' ? compileAdmission(route, cors) : undefined;
   const compression = route.action.type === 'forward' && route.edge?.compression ? new CompressionRules(route.edge.compression) : undefined;
   return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, compression };

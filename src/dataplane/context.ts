@@ -12,12 +12,15 @@ import type { ClientTrust } from './edge/client-identity.js';
 import type { PathOptions } from './edge/normalize-path.js';
 import type { EndpointHealth } from './health/health.js';
 import type { UpstreamPools } from './upstream/pools.js';
+import type { UpstreamTlsProfiles } from './upstream/tls.js';
 import type { AdmissionServices } from './route-policy/services.js';
 
 export interface ProxyContext {
   table(): CompiledTable | undefined;
   cluster(id: string): ClusterRuntime | undefined;
   readonly pools: UpstreamPools;
+  /** TLS profiles to backends (BackendTLSPolicy), shared by clusters with the same TLS. */
+  readonly upstreamTls: UpstreamTlsProfiles;
   readonly timeouts: UpstreamTimeouts;
   readonly metrics: Metrics;
   /** The rolling minute of traffic the live stats page shows. */

@@ -3,7 +3,7 @@
 // table and swaps that reference atomically; upstream pools and per-cluster balancers live
 // outside the table, so a swap drops no connection and no in-flight request.
 import fastify, { type FastifyInstance } from 'fastify';
-import type { Server as TlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -21,10 +21,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
+import { UpstreamTlsProfiles } from './upstream/tls.js';
 import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
+import { Http2Edge } from './edge/http2.js';
+import { acceptH2cUpgrade, isH2cUpgrade } from './edge/h2c-upgrade.js';
 import { type AccessLog, createAccessLog } from './access-log/access-log.js';
 import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
 import type { RequestTracing } from './tracing/tracing.js';
@@ -51,10 +54,12 @@ interface Socket {
   readonly port: number;
   /** HTTPS sockets: certificates by SNI from the current table. */
   readonly tls?: SniCertificates;
+  /** HTTP/2 sessions of this socket (--http2 on HTTPS, --http2-cleartext on HTTP). */
+  readonly h2?: Http2Edge;
 }
 
 export interface DataPlaneOptions {
-  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'accessLog'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
+  readonly config: Pick<Config, 'httpPort' | 'httpsPort' | 'bindAddress' | 'upstream' | 'clientKeepAliveMs' | 'edge' | 'http2' | 'accessLog'> & Partial<Pick<Config, 'workers' | 'redisUrl'>>;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Tracing of proxied requests (--otlp-endpoint; loaded by the worker), if on. */
@@ -71,6 +76,7 @@ export class DataPlane {
   /** Client sockets of live WebSocket/Upgrade tunnels (cut at the drain deadline). */
   private readonly tunnels = new Set<Duplex>();
   private readonly pools: UpstreamPools;
+  private readonly upstreamTls = new UpstreamTlsProfiles();
   private readonly admission: AdmissionServices;
   private readonly health: OutlierEndpointHealth;
   private readonly ctx: ProxyContext;
@@ -95,6 +101,7 @@ export class DataPlane {
       table: () => this.current,
       cluster: (id) => this.clusters.get(id),
       pools: this.pools,
+      upstreamTls: this.upstreamTls,
       timeouts: upstream,
       metrics: options.metrics,
       stats: this.stats,
@@ -163,6 +170,7 @@ export class DataPlane {
       for (const key of keys) keep.add(key);
     }
     this.pools.retain(keep);
+    this.upstreamTls.retain(new Set([...clusters.values()].flatMap((r) => [...r.tlsProfileIds()])));
     this.health.retain(live);
     this.stats.retain(routeIds(table), new Set(live.keys()));
     // A socket that cannot be opened (an address this host does not have, a port taken) is that
@@ -184,22 +192,28 @@ export class DataPlane {
           })
         : undefined;
     const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
-    const { edge, clientKeepAliveMs } = this.options.config;
+    const { edge, clientKeepAliveMs, http2 } = this.options.config;
+    let h2: Http2Edge | undefined;
     const app = fastify({
-      serverFactory: (handler) =>
-        createListenerServer(handler, {
+      serverFactory: (handler) => {
+        // Plain sockets always get one: a GRPCRoute turns prior-knowledge h2c on for its listener.
+        if (!tls || http2.tls) h2 = new Http2Edge(handler, { maxConcurrentStreams: http2.maxConcurrentStreams, idleMs: clientKeepAliveMs });
+        return createListenerServer(handler, {
           headerTimeoutMs: edge.headerTimeoutMs,
           keepAliveMs: clientKeepAliveMs,
           ...(this.edge.gate ? { gate: this.edge.gate } : {}),
           ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
-        }),
+          ...(h2 ? { http2: h2 } : {}),
+          ...(!tls ? { priorKnowledge: http2.cleartext ? () => true : () => this.current?.router(key)?.listener.h2c === true, upgradeH2c: http2.cleartext } : {}),
+        });
+      },
       logger: false,
       return503OnClosing: true,
       // Fastify's router refuses a URL it cannot decode before our handler runs: answer like
       // every other edge refusal (plain text, connection closed), not with Fastify's JSON.
       frameworkErrors: (_err, _request, reply) => {
         reply.hijack();
-        plain(reply.raw, Answers.BadEscape.status, Answers.BadEscape.body, { connection: 'close' });
+        plain(reply.raw, Answers.BadEscape.status, Answers.BadEscape.body, { connection: 'close' }, Answers.BadEscape.grpc);
       },
     });
     // Bodies are streamed to the upstream untouched: no parser may read them.
@@ -216,11 +230,17 @@ export class DataPlane {
       },
     });
     const tunnels = this.tunnels;
-    app.server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => handleUpgrade(ctx, info, tunnels, req, client, head));
+    const upgradeH2c = h2 && !tls && http2.cleartext ? h2 : undefined;
+    app.server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+      if (upgradeH2c && isH2cUpgrade(req)) return acceptH2cUpgrade(upgradeH2c, req, client, head, edge.headerTimeoutMs);
+      handleUpgrade(ctx, info, tunnels, req, client, head);
+    });
     const address = l.address ?? this.options.config.bindAddress;
     const port = socketPortFor(l.port, this.options.config);
-    const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}) };
+    const socket: Socket = { info, app: app as unknown as FastifyInstance, address, port, ...(tls ? { tls } : {}), ...(h2 ? { h2 } : {}) };
     tls?.refreshDefault(app.server as unknown as TlsServer);
+    // Client-certificate enforcement runs before the HTTP layer sees the connection.
+    if (tls) app.server.prependListener('secureConnection', (s: TLSSocket) => tls.enforce(s));
     this.sockets.set(key, socket);
     try {
       await app.listen({ host: address, port });
@@ -244,7 +264,10 @@ export class DataPlane {
   async stop(drainMs: number): Promise<void> {
     this.draining = true;
     const servers = [...this.sockets.values()].map((s) => s.app.server);
+    const sessions = [...this.sockets.values()].flatMap((s) => (s.h2 ? [s.h2] : []));
     const closing = [...this.sockets.values()].map((s) => s.app.close());
+    // HTTP/2 clients get a GOAWAY: their streams in flight finish, new ones go elsewhere.
+    for (const h2 of sessions) h2.drain();
     // Keep-alive connections that go idle once their last response is sent would hold close()
     // open: sweep them as they become idle, and cut everything at the drain deadline.
     const sweep = setInterval(() => {
@@ -252,6 +275,7 @@ export class DataPlane {
     }, 50);
     const deadline = setTimeout(() => {
       for (const server of servers) server.closeAllConnections();
+      for (const h2 of sessions) h2.destroyAll();
       for (const tunnel of this.tunnels) tunnel.destroy();
     }, drainMs);
     await Promise.allSettled(closing);

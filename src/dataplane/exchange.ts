@@ -6,9 +6,11 @@
 // balancer's pick context (no extra objects per request). Where the answer goes is the
 // subclass's business: an HTTP response (HttpExchange below) or a raw upgrade socket
 // (upgrade.ts).
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { Answers, type ProxyAnswer } from '../errors.js';
+import { Answers, type GrpcStatus, type ProxyAnswer } from '../errors.js';
+import { endWithoutBody, isHttp2 } from './edge/version.js';
+import { isGrpc, writeGrpcAnswer } from './grpc-answer.js';
 import type { AccessLog } from './access-log/access-log.js';
 import type { Span } from '@opentelemetry/api';
 import { endSpan, type TraceHeaders, traceExemplar } from './tracing/tracing.js';
@@ -25,19 +27,33 @@ import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
 import { BodyEncoder } from './route-policy/body-encoder.js';
 import type { CompressionRules } from './route-policy/compression.js';
+import { tlsFailureReason } from './upstream/tls.js';
+
+function hasAny(headers: IncomingHttpHeaders): boolean {
+  for (const _ in headers) return true;
+  return false;
+}
 
 function isEventStream(headers: IncomingHttpHeaders): boolean {
   const type = headers['content-type'];
   return typeof type === 'string' && type.startsWith('text/event-stream');
 }
 
-/** A plain-text answer of the proxy itself on an HTTP response (or a cut, if one already started). */
-export function plain(res: ServerResponse, status: number, body: string, extra?: Readonly<Record<string, string>>): void {
+/**
+ * A plain-text answer of the proxy itself on an HTTP response (or a cut, if one already
+ * started); a gRPC request gets it as grpc-status `grpc` instead, when the answer names one.
+ */
+export function plain(res: ServerResponse, status: number, body: string, extra?: Readonly<Record<string, string>>, grpc?: GrpcStatus): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
+  const req = res.req as IncomingMessage | undefined;
+  if (grpc !== undefined && req && isGrpc(req)) return writeGrpcAnswer(res, grpc, body, extra);
+  const headers: OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra };
+  // h2 has no Connection header (RFC 9113 §8.2.2): closing is GOAWAY's business.
+  if (req && isHttp2(req)) delete headers.connection;
+  res.writeHead(status, headers);
   res.end(body);
 }
 
@@ -75,6 +91,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   private heldMessage: string | undefined;
   /** The request carries a body (it streams once: never replayed, never mirrored). */
   readonly withBody: boolean;
+  /** The client speaks HTTP/2 (no Connection header, no reason phrase). */
+  protected readonly http2: boolean;
   /** The request body passed --max-request-body while streaming. */
   protected bodyTooLarge = false;
   /** Counted in the cluster's active requests (admitted by the circuit breaker). */
@@ -113,6 +131,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.req = req;
     this.started = started;
     this.withBody = hasBody(req);
+    this.http2 = isHttp2(req);
     this.retry = plan.rt.retry ?? plan.cluster.retry;
     const requestMs = plan.rt.route.timeouts?.requestMs ?? plan.cluster.cluster.policy?.timeouts?.requestMs;
     if (requestMs) this.requestTimer = setTimeout(() => this.onRequestTimeout(), requestMs);
@@ -130,6 +149,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
       const plan = this.plan;
       this.span = tracing.startRequest({ req: this.req, route: plan.rt.route.id, cluster: cluster.cluster.id, host: String(this.req.headers.host ?? ''), path: plan.facts.path, client: plan.client.address });
     }
+    // TLS that cannot be verified: refused, never sent in clear text or unverified.
+    if (cluster.cluster.upstreamTls?.type === 'refuse') return this.answer(Answers.UpstreamTlsRefused);
     const overflow = cluster.load.admit();
     if (overflow) return this.overflow(overflow);
     this.counted = true;
@@ -174,9 +195,15 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   /** Writes body bytes and counts what reaches the client; false asks the upstream to pause until `resumeWhenDrained` fires. */
   protected abstract writeBody(chunk: Buffer): boolean;
   protected abstract resumeWhenDrained(resume: () => void): void;
-  protected abstract endBody(): void;
+  /** Ends the body, with the endpoint's trailers if it sent any. */
+  protected abstract endBody(trailers?: IncomingHttpHeaders): void;
+  /** Writes an answer that has no body (its head was held until the endpoint's end). */
+  protected writeWhole(status: number, message: string | undefined, headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | undefined): void {
+    this.writeHead(status, message, headers);
+    this.endBody(trailers);
+  }
   /** Writes an answer of the proxy itself (nothing was delivered yet). */
-  protected abstract writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>): void;
+  protected abstract writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>, grpc?: GrpcStatus): void;
   /** Ends a delivery that cannot complete. */
   protected abstract cut(err?: Error): void;
   /** The status the client got (for metrics when a delivery is cut). */
@@ -206,7 +233,9 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.controller = undefined;
     if (this.ctx.accessLog) this.attemptStarted = performance.now();
     if (this.span) this.traceAttempt(target);
-    this.ctx.pools.get(target.key, this.plan.cluster.cluster.policy?.timeouts?.connectMs).dispatch(this.dispatchOptions(), this);
+    // start() answered a refusing cluster, so there is always a pool here.
+    const cluster = this.plan.cluster;
+    cluster.pool(this.ctx.pools, this.ctx.upstreamTls, target.key, this.plan.backendClientCertificate)!.dispatch(cluster.withServerName(this.dispatchOptions()), this);
   }
 
   /** A span for this attempt; its context replaces the client's traceparent/tracestate upstream. */
@@ -274,7 +303,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.plan.rt.cors?.decorate(headers, this.req.headers.origin);
     if (this.sticky) this.sessionHeader(headers);
     if (this.hashCookie) addHeader(headers, 'set-cookie', this.hashCookie);
-    if (this.ctx.draining()) headers.connection = 'close';
+    if (this.ctx.draining() && !this.http2) headers.connection = 'close';
     this.heldStatus = statusCode;
     this.heldMessage = statusMessage;
     this.heldHeaders = headers;
@@ -290,18 +319,27 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (!this.writeBody(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers?: IncomingHttpHeaders): void {
     if (this.done || this.abandoning) return;
-    if (!this.delivering) this.deliverHead();
+    // undici reports "no trailers" as an empty object.
+    const sent = trailers && hasAny(trailers) ? trailers : undefined;
+    if (!this.delivering) {
+      // No body: head (and trailers) in one go, which on h2 can be a single HEADERS frame.
+      this.finish(this.heldStatus);
+      this.delivering = true;
+      this.writeWhole(this.heldStatus, this.heldMessage, this.heldHeaders!, sent);
+      this.heldHeaders = undefined;
+      return;
+    }
     if (this.bodyPending()) {
       // A compressed body still has its tail to encode: the attempt is over (nothing may abort
       // it now), the exchange finishes once the tail is out (bodyEnded).
       clearTimeout(this.requestTimer);
       this.closeAttempt();
-      return this.endBody();
+      return this.endBody(sent);
     }
     this.finish(this.heldStatus);
-    this.endBody();
+    this.endBody(sent);
   }
 
   /** True when endBody() only starts the end, and the subclass calls bodyEnded() once the last byte is out. */
@@ -343,6 +381,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     const cluster = this.plan.cluster;
     const kind = this.timedOut ? 'timeout' : classify(err);
     this.ctx.metrics.upstreamErrors.labels(cluster.cluster.id, kind).inc();
+    const tlsReason = cluster.cluster.upstreamTls && tlsFailureReason(err);
+    if (tlsReason) this.ctx.metrics.upstreamTlsFailures.labels(cluster.cluster.id, tlsReason).inc();
     this.ctx.stats.endpointError(cluster.cluster.id, this.target!.key, err.code ? `${kind} (${err.code})` : kind);
     const unreached = neverReached(err);
     if (unreached) cluster.health.unreachable(this.target!.key);
@@ -417,7 +457,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.reason = a.code;
     this.bytesOut = a.body.length;
     this.finish(a.status);
-    this.writeAnswer(a.status, a.body, headers);
+    this.writeAnswer(a.status, a.body, headers, a.grpc);
   }
 
   /** A circuit-breaker limit refused the request: 503 at once, naming the limit. */
@@ -533,8 +573,21 @@ export class HttpExchange extends Exchange {
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
     const compression = this.plan.rt.compression;
     if (compression) this.compress(compression, status, headers);
-    if (message) this.res.writeHead(status, message, headers);
+    this.head(status, message, headers);
+  }
+
+  private head(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
+    // h2 has no reason phrase.
+    if (message && !this.http2) this.res.writeHead(status, message, headers);
     else this.res.writeHead(status, headers);
+  }
+
+  protected override writeWhole(status: number, message: string | undefined, headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | undefined): void {
+    // No body to compress; an answer that would be compressed still says it varies.
+    this.plan.rt.compression?.vary(status, headers);
+    if (this.http2 && !trailers) return endWithoutBody(this.res, status, headers);
+    this.head(status, message, headers);
+    this.endBody(trailers);
   }
 
   /** Rewrites the head for compression and, if this answer is compressed, puts an encoder before the response. */
@@ -560,7 +613,10 @@ export class HttpExchange extends Exchange {
     else this.res.on('drain', resume);
   }
 
-  protected endBody(): void {
+  protected endBody(trailers?: IncomingHttpHeaders): void {
+    // HTTP/1.1 clients get trailers only on a chunked response (Node drops them otherwise);
+    // a compressed body is chunked, and its trailers go out after the compressor's last bytes.
+    if (trailers) this.res.addTrailers(trailers as Record<string, string>);
     if (this.encoder) this.encoder.end();
     else this.res.end();
   }
@@ -569,8 +625,8 @@ export class HttpExchange extends Exchange {
     return this.encoder !== undefined;
   }
 
-  protected writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>): void {
-    plain(this.res, status, body, headers);
+  protected writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>, grpc?: GrpcStatus): void {
+    plain(this.res, status, body, headers, grpc);
   }
 
   protected cut(err?: Error): void {

@@ -1,8 +1,8 @@
 // Header handling on both legs of a proxied request: hop-by-hop headers never cross (RFC 9110
 // §7.6.1), and X-Forwarded-* are set (or, from a trusted proxy, kept) as the README says. Route
 // filters' header modifiers are data-plane filters (filters/header-modifier.ts).
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { randomRequestId } from '../util/request-id.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -24,6 +24,9 @@ const HOP_BY_HOP = new Set([
  * instead); a trusted proxy's X-Forwarded-Proto/-Host/-Port and Forwarded are kept.
  */
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host', 'forwarded']);
+
+/** Sluice's alone, from the verified client certificate: a client's own is always dropped, even from a trusted proxy. */
+const CLIENT_CERT = 'x-forwarded-client-cert';
 
 /** Extra hop-by-hop names a Connection header lists ("close" and "keep-alive" are tokens, not names). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
@@ -51,6 +54,8 @@ export interface ForwardedFacts {
   readonly host: string;
   /** The client's Host header value, for X-Forwarded-Host. */
   readonly originalHost: string;
+  /** X-Forwarded-Client-Cert of a verified client certificate (edge/client-certificate.ts). */
+  readonly clientCert?: string | undefined;
 }
 
 /** A Forwarded (RFC 7239) node for an address: IPv6 quoted and bracketed. */
@@ -73,9 +78,18 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   let forwardedHost: string | undefined;
   let forwardedPort: string | undefined;
   let forwarded: string | undefined;
+  let cookieAt = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not headers upstream.
+    if (name.charCodeAt(0) === 58 /* : */) continue;
+    // h2 may split Cookie into several fields; HTTP/1.1 allows one (RFC 9113 §8.2.3).
+    if (name === 'cookie') {
+      if (cookieAt === -1) cookieAt = out.push(name, value) - 1;
+      else out[cookieAt] = `${out[cookieAt]}; ${value}`;
+      continue;
+    }
     if (HOP_BY_HOP.has(name) || extra?.has(name)) {
       // "TE: trailers" is the one TE value that may be forwarded.
       if (name === 'te' && value.trim().toLowerCase() === 'trailers') out.push('te', 'trailers');
@@ -91,6 +105,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
       }
       continue;
     }
+    if (name === CLIENT_CERT) continue;
     if (name === 'x-request-id') requestId = value;
     out.push(name, value);
   }
@@ -103,7 +118,8 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
   );
   // Only a trusted proxy's Forwarded is passed on, extended by this hop like X-Forwarded-For.
   if (forwarded !== undefined) out.push('forwarded', `${forwarded}, for=${forwardedNode(f.peer)};proto=${f.proto}`);
-  if (requestId === undefined) out.push('x-request-id', randomUUID());
+  if (requestId === undefined) out.push('x-request-id', randomRequestId());
+  if (f.clientCert !== undefined) out.push(CLIENT_CERT, f.clientCert);
   return out;
 }
 

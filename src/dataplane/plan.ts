@@ -3,15 +3,19 @@
 // or forward it to a backend cluster with the upstream path and headers already built. Picking
 // the endpoint belongs to the exchange (it may pick again on a retry).
 import type { IncomingMessage } from 'node:http';
-import { Answers, type ProxyAnswer } from '../errors.js';
+import { Answers, type GrpcStatus, type ProxyAnswer } from '../errors.js';
 import type { ClusterRuntime } from './clusters.js';
 import type { BackendRuntime, RouteRuntime } from './compiled.js';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { type ClientIdentity, identifyClient } from './edge/client-identity.js';
 import { isRefused, readInbound } from './edge/inbound.js';
 import { upstreamRequestHeaders } from './headers.js';
+import { http2HasBody, isHttp2, serverName } from './edge/version.js';
+import { isMisdirected } from './edge/misdirected.js';
+import { forwardedClientCert } from './edge/client-certificate.js';
 import type { RequestTarget } from './filters/filter.js';
 import type { RequestFacts } from './router.js';
+import type { TlsCertificate } from '../table/types.js';
 
 /** Metrics label for "no route" / "no backend". */
 export const NO_ROUTE = '-';
@@ -21,6 +25,8 @@ export interface Answer {
   readonly status: number;
   readonly body: string;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The gRPC status a gRPC client gets instead (catalog answers only). */
+  readonly grpc?: GrpcStatus;
 }
 
 export interface Forward {
@@ -38,6 +44,8 @@ export interface Forward {
   readonly headers: string[];
   /** The client connection is TLS (cookies Sluice issues get Secure). */
   readonly secure: boolean;
+  /** The client certificate the listener presents to TLS backends (Gateway spec.tls.backend). */
+  readonly backendClientCertificate: TlsCertificate | undefined;
 }
 
 export type Plan = Answer | Forward;
@@ -46,7 +54,7 @@ export type Plan = Answer | Forward;
 const CLOSE: Readonly<Record<string, string>> = Object.freeze({ connection: 'close' });
 
 /** Counts (and logs) an answer given without an endpoint and returns it as a plan. */
-function answered(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>, reason?: string): Answer {
+function answered(ctx: ProxyContext, req: IncomingMessage, started: number, routeId: string, backendId: string, status: number, body: string, headers?: Readonly<Record<string, string>>, reason?: string, grpc?: GrpcStatus): Answer {
   const now = performance.now();
   ctx.metrics.countRequest(routeId, backendId, status, (now - started) / 1000);
   ctx.stats.record(routeId, backendId, status, now - started, now);
@@ -61,11 +69,11 @@ function answered(ctx: ProxyContext, req: IncomingMessage, started: number, rout
     r.bytesOut = Buffer.byteLength(body);
     log!.write(r);
   }
-  return { type: 'answer', status, body, headers };
+  return grpc === undefined ? { type: 'answer', status, body, headers } : { type: 'answer', status, body, headers, grpc };
 }
 
 function catalogAnswer(ctx: ProxyContext, req: IncomingMessage, started: number, a: ProxyAnswer, routeId = NO_ROUTE, backendId = NO_ROUTE, headers?: Readonly<Record<string, string>>): Answer {
-  return answered(ctx, req, started, routeId, backendId, a.status, a.body, headers, a.code);
+  return answered(ctx, req, started, routeId, backendId, a.status, a.body, headers, a.code, a.grpc);
 }
 
 /** A Host or authority without its port (redirects take the port from the redirect or the listener). */
@@ -80,9 +88,10 @@ function clientOf(ctx: ProxyContext, req: IncomingMessage): ClientIdentity {
   return identifyClient(peer, Array.isArray(xff) ? xff.join(',') : xff, ctx.edge.trust);
 }
 
-/** Whether a request carries a body (a declared length other than 0, or chunked). */
+/** Whether a request carries a body (a declared length other than 0, or chunked; on h2, a stream its HEADERS did not end). */
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
+  if (len === undefined && isHttp2(req)) return http2HasBody(req);
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
@@ -98,7 +107,9 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const table = ctx.table();
   // The inbound request is the router's RequestFacts as it is: no second object per request.
   const facts: RequestFacts = inbound;
-  const route = table?.router(socket.key)?.match(inbound.host, facts);
+  const router = table?.router(socket.key);
+  if (socket.proto === 'https' && router && isMisdirected(router.listener, serverName(req), inbound.host)) return catalogAnswer(ctx, req, started, Answers.Misdirected);
+  const route = router?.match(inbound.host, facts);
   if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
   const rt = table.runtime(route);
   const action = route.action;
@@ -125,8 +136,10 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
     port: localPort,
     host: target?.host ?? inbound.host,
     originalHost: inbound.host,
+    clientCert: socket.proto === 'https' ? forwardedClientCert(req.socket) : undefined,
   });
   const routeHeaders = rt.filters.requestHeaders ? rt.filters.requestHeaders(headers) : headers;
   const backendHeaders = backend.filters.requestHeaders ? backend.filters.requestHeaders(routeHeaders) : routeHeaders;
-  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https' };
+  const backendClientCertificate = router!.listener.backendClientCertificate;
+  return { type: 'forward', rt, backend, cluster, facts, client, path: target?.path ?? inbound.target, routeHeaders, headers: backendHeaders, secure: socket.proto === 'https', backendClientCertificate };
 }

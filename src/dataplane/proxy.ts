@@ -12,7 +12,7 @@ import { writeRejection } from './route-policy/respond.js';
 export function handleRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: IncomingMessage, res: ServerResponse): void {
   const started = performance.now();
   const plan = planRequest(ctx, socket, req, started);
-  if (plan.type === 'answer') return plain(res, plan.status, plan.body, plan.headers);
+  if (plan.type === 'answer') return plain(res, plan.status, plan.body, plan.headers, plan.grpc);
   const admission = plan.rt.admission;
   if (!admission) return forward(ctx, plan, req, res, started);
   admission.admit(ctx, plan, req, res, started, {

@@ -8,9 +8,18 @@
 // handshake is refused instead (a context without certificate: the client gets a
 // handshake_failure alert). Secure contexts are built once per key pair and reused across table
 // swaps; nothing is parsed per handshake.
+//
+// Client certificates (listener tls.clientValidation, from Gateway spec.tls.frontend per port):
+// every context of the socket — each SNI's, the unknown-name one, the no-SNI default — carries
+// the listener's CA (Node verifies with the chosen context's store), and the server asks every
+// handshake for a certificate (server.requestCert, read per connection). Node completes the
+// handshake whatever the verdict (rejectUnauthorized off, so AllowInsecureFallback can serve);
+// enforce() then closes a connection without a verified certificate under AllowValidOnly before
+// a byte of HTTP is read. One validation per socket: no SNI can reach a host without it.
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
-import type { Listener } from '../table/types.js';
+import type { TLSSocket } from 'node:tls';
+import type { ClientValidation, Listener } from '../table/types.js';
 import { generatedDefaultCertificate, type KeyPair } from './tls/default-certificate.js';
 
 /** What a handshake gets when no certificate claims its name (and for clients without SNI). */
@@ -27,12 +36,13 @@ interface ListenerContexts {
   /** ".example.com" → context. */
   readonly wildcard: ReadonlyMap<string, SecureContext>;
   readonly unknown: UnknownNameChoice;
+  readonly validation: ClientValidation | undefined;
 }
 
 const REFUSE = 'refuse';
 
-function pairId(c: KeyPair): string {
-  return createHash('sha256').update(c.certPem).update('\0').update(c.keyPem).digest('hex');
+function pairId(c: KeyPair, ca: string | undefined): string {
+  return createHash('sha256').update(c.certPem).update('\0').update(c.keyPem).update('\0').update(ca ?? '').digest('hex');
 }
 
 export interface SniOptions {
@@ -81,11 +91,27 @@ export class SniCertificates {
    * clients that send no SNI). Call after every table install; a no-op when it did not change.
    */
   refreshDefault(server: TlsServer): void {
-    const { unknown } = this.current();
+    const { unknown, validation } = this.current();
+    // Read by Node for every new connection; verification is enforce()'s (per mode).
+    const asked = server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+    asked.requestCert = validation !== undefined;
+    asked.rejectUnauthorized = false;
     if (unknown.id === this.appliedDefault) return;
     // setSecureContext replaces key and cert: without a pair, the default context has none.
-    server.setSecureContext(unknown.pair ? { cert: unknown.pair.certPem, key: unknown.pair.keyPem } : {});
+    const ca = validation ? { ca: validation.caPem } : {};
+    server.setSecureContext(unknown.pair ? { cert: unknown.pair.certPem, key: unknown.pair.keyPem, ...ca } : ca);
     this.appliedDefault = unknown.id;
+  }
+
+  /**
+   * After a handshake, before HTTP: closes the connection when the listener requires a valid
+   * client certificate (AllowValidOnly) and it brought none that verified. True when it may go on.
+   */
+  enforce(socket: TLSSocket): boolean {
+    const { validation } = this.current();
+    if (!validation || validation.mode === 'AllowInsecureFallback' || socket.authorized) return true;
+    socket.destroy();
+    return false;
   }
 
   private current(): ListenerContexts {
@@ -101,12 +127,13 @@ export class SniCertificates {
     const exact = new Map<string, SecureContext>();
     const wildcard = new Map<string, SecureContext>();
     const contexts = new Map<string, SecureContext>();
+    const validation = l?.tls?.clientValidation;
     const load = (pair: KeyPair, secret: string): { ctx: SecureContext; id: string } | undefined => {
-      const id = pairId(pair);
+      const id = pairId(pair, validation?.caPem);
       let ctx = contexts.get(id) ?? this.contexts.get(id);
       if (!ctx) {
         try {
-          ctx = createSecureContext({ cert: pair.certPem, key: pair.keyPem });
+          ctx = createSecureContext({ cert: pair.certPem, key: pair.keyPem, ...(validation ? { ca: validation.caPem } : {}) });
         } catch (err) {
           this.options.onError(err, secret);
           return undefined;
@@ -129,7 +156,7 @@ export class SniCertificates {
     }
     const unknown = anyName ?? this.unknownNameChoice(l, load);
     this.contexts = contexts;
-    return { exact, wildcard, unknown };
+    return { exact, wildcard, unknown, validation };
   }
 
   /** Refusal, or the configured default certificate, or the generated one. */

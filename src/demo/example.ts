@@ -13,6 +13,8 @@ export interface Example {
   readonly name: string;
   /** Demo backends: name, port, and the loopback address (default 127.0.0.1). */
   readonly backends: readonly (readonly [name: string, port: number, host?: string])[];
+  /** Other demo servers to start first (the edge example's auth service). */
+  readonly servers?: readonly (() => Promise<Server>)[];
   /** What to print once started, given Sluice's HTTP base URL, admin port and manifest folder. */
   readonly usage: (base: string, adminPort: number, manifests: string) => string;
 }
@@ -23,6 +25,7 @@ export async function runExample(example: Example): Promise<void> {
   const adminPort = Number(process.env.SLUICE_ADMIN_PORT ?? 9090);
   const servers: Server[] = [];
   for (const [name, port, host] of example.backends) servers.push(await startEchoBackend(name, port, host));
+  for (const start of example.servers ?? []) servers.push(await start());
 
   const sluice = spawn(
     process.execPath,

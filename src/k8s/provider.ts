@@ -114,7 +114,7 @@ export class KubernetesProvider implements Provider {
         fieldSelector,
         labelSelector: spec.labelSelector,
         handlers: {
-          upsert: (obj) => store.upsert(obj),
+          upsert: (obj) => store.upsert(spec.trim ? spec.trim(obj) : obj),
           remove: (obj) => store.remove(obj.kind as WatchedKind, obj.metadata.namespace, obj.metadata.name),
         },
         log: this.o.log,
@@ -188,8 +188,11 @@ export class KubernetesProvider implements Provider {
     const desired = this.desiredAddressSource();
     if (desired) sources.push(new IngressStatusEntries(desired));
     else this.log.info('neither --publish-address nor --publish-service is set: Ingress status is not written');
-    sources.push(new GatewayStatusEntries(() => store.snapshot().HTTPRoute));
-    sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'));
+    sources.push(new GatewayStatusEntries(() => {
+      const s = store.snapshot();
+      return [...s.HTTPRoute, ...s.GRPCRoute];
+    }));
+    sources.push(new PolicyStatusEntries('BackendTrafficPolicy'), new PolicyStatusEntries('RoutePolicy'), new PolicyStatusEntries('BackendTLSPolicy'));
     this.statusWriter = new StatusWriter({
       client: restStatusClient(kc),
       sources,

@@ -1,5 +1,6 @@
 // The resources Sluice watches: where each lives in the API and which selectors apply.
 // --watch-namespace turns every namespaced resource into a namespaced list/watch.
+import type { ConfigMap, KubeObject } from '../api/core.js';
 import { WATCHED_KINDS, type WatchedKind } from '../api/kinds.js';
 
 export interface ResourceSpec {
@@ -10,6 +11,8 @@ export interface ResourceSpec {
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
   readonly labelSelector?: string;
+  /** What of each object the store keeps (ConfigMaps: only the CA bundle); default: all of it. */
+  readonly trim?: (obj: KubeObject) => KubeObject;
 }
 
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
@@ -64,7 +67,9 @@ export const GATEWAY_RESOURCES: readonly GatewayResourceSpec[] = [
   { kind: 'GatewayClass', apiVersion: WATCHED_KINDS.GatewayClass, plural: 'gatewayclasses', namespaced: false, versions: ['v1'] },
   { kind: 'Gateway', apiVersion: WATCHED_KINDS.Gateway, plural: 'gateways', namespaced: true, versions: ['v1'] },
   { kind: 'HTTPRoute', apiVersion: WATCHED_KINDS.HTTPRoute, plural: 'httproutes', namespaced: true, versions: ['v1'] },
+  { kind: 'GRPCRoute', apiVersion: WATCHED_KINDS.GRPCRoute, plural: 'grpcroutes', namespaced: true, versions: ['v1'] },
   { kind: 'ReferenceGrant', apiVersion: WATCHED_KINDS.ReferenceGrant, plural: 'referencegrants', namespaced: true, versions: ['v1beta1', 'v1'] },
+  { kind: 'BackendTLSPolicy', apiVersion: WATCHED_KINDS.BackendTLSPolicy, plural: 'backendtlspolicies', namespaced: true, versions: ['v1'] },
 ];
 
 export const GATEWAY_API: CrdGroup = { name: 'Gateway API', group: GATEWAY_API_GROUP, resources: GATEWAY_RESOURCES };
@@ -79,6 +84,27 @@ export const SLUICE_API: CrdGroup = { name: 'Sluice API', group: SLUICE_API_GROU
 
 /** Namespaces are read for their labels only (listener allowedRoutes selectors), with Gateway API. */
 export const NAMESPACE_RESOURCE: ResourceSpec = { kind: 'Namespace', apiVersion: WATCHED_KINDS.Namespace, plural: 'namespaces', namespaced: false };
+
+/**
+ * ConfigMaps hold the CA bundles of BackendTLSPolicy and Gateway frontend validation (key
+ * ca.crt). Which ones matter is only known from those objects and no field selector can say it,
+ * so every ConfigMap (of --watch-namespace, if set) is listed and watched — with Gateway API
+ * only — and the store keeps its name and ca.crt alone (the informer's own cache holds the
+ * objects as listed).
+ */
+export const CONFIGMAP_RESOURCE: ResourceSpec = {
+  kind: 'ConfigMap',
+  apiVersion: WATCHED_KINDS.ConfigMap,
+  plural: 'configmaps',
+  namespaced: true,
+  trim: (obj) => {
+    const cm = obj as ConfigMap;
+    const { name, namespace, uid, resourceVersion, creationTimestamp } = cm.metadata;
+    const ca = cm.data?.['ca.crt'];
+    const metadata = { name, ...(namespace !== undefined ? { namespace } : {}), ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}), ...(creationTimestamp ? { creationTimestamp } : {}) };
+    return { apiVersion: cm.apiVersion, kind: cm.kind, metadata, ...(ca !== undefined ? { data: { 'ca.crt': ca } } : {}) } as ConfigMap;
+  },
+};
 
 /** With --watch-namespace only that one Namespace's labels can matter. */
 export function namespaceFieldSelector(watchNamespace: string | undefined): string | undefined {

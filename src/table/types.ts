@@ -93,6 +93,8 @@ export interface Route {
   readonly sessionPersistence?: SessionPersistence;
   /** RoutePolicy (rate limit, compression, CORS, IP access, auth, coalescing, cache). */
   readonly edge?: EdgePolicy;
+  /** The rule's HTTPRoute CORS filter: wins over a RoutePolicy's cors (then absent from `edge`). */
+  readonly cors?: CorsPolicy;
   readonly action: RouteAction;
 }
 
@@ -117,6 +119,13 @@ export interface TlsCertificate {
   readonly keyPem: string;
 }
 
+export interface ClientValidation {
+  /** The Gateway it came from. */
+  readonly source: SourceRef;
+  readonly caPem: string;
+  readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+}
+
 /** One socket's worth of routing: at most one Listener per (address, port) — validate checks. */
 export interface Listener {
   /** Unique name, e.g. "http" or "gateway/ns/name/listener". */
@@ -129,6 +138,12 @@ export interface Listener {
   readonly virtualHosts: readonly VirtualHost[];
   /** Serves requests no virtual host route matches (Ingress spec.defaultBackend). */
   readonly fallback?: Route;
+  /**
+   * Some route forwards to an h2c backend (a GRPCRoute, or a Service port with appProtocol
+   * kubernetes.io/h2c): on a plain HTTP listener, connections that open with the HTTP/2 preface
+   * are served as h2c (gRPC and h2c clients use prior knowledge), even without --http2-cleartext.
+   */
+  readonly h2c?: true;
   readonly tls?: {
     readonly certificates: readonly TlsCertificate[];
     /**
@@ -137,7 +152,19 @@ export interface Listener {
      * so table rebuilds that reuse the listeners (endpoint updates) keep it.
      */
     readonly defaultCertificate?: TlsCertificate;
+    /**
+     * Client certificates (Gateway spec.tls.frontend, per port): every handshake on this socket
+     * is asked for one and it is verified against `caPem`, whatever the SNI (so no SNI can
+     * reach a host without it). AllowValidOnly: a connection without a valid one is closed;
+     * AllowInsecureFallback: it is served, without X-Forwarded-Client-Cert.
+     */
+    readonly clientValidation?: ClientValidation;
   };
+  /**
+   * The client certificate presented to TLS backends (the owning Gateway's
+   * spec.tls.backend.clientCertificateRef) by requests this listener serves.
+   */
+  readonly backendClientCertificate?: TlsCertificate;
 }
 
 export interface EndpointAddress {
@@ -391,6 +418,36 @@ export interface ClusterPolicy {
   readonly timeouts?: ClusterTimeouts;
 }
 
+// ---- Upstream TLS (BackendTLSPolicy, Service appProtocol https) ----
+
+/** A SAN the backend's certificate must carry (one of the list). */
+export interface SubjectAltName {
+  readonly type: 'Hostname' | 'URI';
+  /** Hostname: lower-case DNS name, "*." allowed; URI: the exact URI. */
+  readonly value: string;
+}
+
+/**
+ * How Sluice reaches a cluster's endpoints over TLS. `verify`: a BackendTLSPolicy said what to
+ * trust; the connection's certificate must chain to `caPem` (or Node's bundled Mozilla roots
+ * when `system`) and carry `serverName` (or, when `subjectAltNames` is set, one of those).
+ * `refuse`: TLS is asked for but cannot be verified (a policy whose CA is unusable, or an
+ * https port without a policy): every request answers 500 without connecting — never
+ * plaintext, never unverified.
+ */
+export type UpstreamTls =
+  | {
+      readonly type: 'verify';
+      readonly source: SourceRef;
+      /** SNI, and the name verified when there are no subjectAltNames. */
+      readonly serverName: string;
+      readonly trust: 'bundle' | 'system';
+      /** PEM certificates (trust: bundle). */
+      readonly caPem?: string;
+      readonly subjectAltNames?: readonly SubjectAltName[];
+    }
+  | { readonly type: 'refuse'; readonly source: SourceRef; readonly reason: string };
+
 export interface Cluster {
   /** "namespace/service:port" (port as written in the reference: number or name). */
   readonly id: string;
@@ -406,6 +463,10 @@ export interface Cluster {
   readonly endpoints: readonly EndpointAddress[];
   /** Why the cluster cannot be resolved (missing Service/port); it answers 503. */
   readonly unresolved?: { readonly code: string; readonly message: string };
+  /** How Sluice speaks to the endpoints; absent: HTTP/1.1. h2c: cleartext HTTP/2 with prior knowledge. */
+  readonly protocol?: 'h2c';
+  /** TLS to the endpoints (BackendTLSPolicy); absent: clear-text HTTP/1.1. */
+  readonly upstreamTls?: UpstreamTls;
 }
 
 export interface RoutingTable {

@@ -3,7 +3,7 @@
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
 import { dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
-import type { HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
+import type { Cluster, HeaderModifier, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 
 function checkRegex(value: string, where: string, problems: string[]): void {
@@ -81,6 +81,18 @@ function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<stri
   if (l.fallback) checkRoute(l.fallback, `${where} fallback`, clusters, ids, problems);
 }
 
+function checkUpstreamTls(c: Cluster, problems: string[]): void {
+  const tls = c.upstreamTls;
+  if (!tls || tls.type === 'refuse') return;
+  const where = `cluster ${c.id} upstream TLS`;
+  if (dnsNameProblem(tls.serverName) || tls.serverName.startsWith('*.')) problems.push(`${where}: invalid server name ${JSON.stringify(tls.serverName)}`);
+  if (tls.trust === 'bundle' && !tls.caPem?.includes('-----BEGIN CERTIFICATE-----')) problems.push(`${where}: CA bundle without certificates`);
+  if (tls.subjectAltNames?.length === 0) problems.push(`${where}: empty subjectAltNames (absent means: verify the server name)`);
+  for (const san of tls.subjectAltNames ?? []) {
+    if (san.type === 'Hostname' ? dnsNameProblem(san.value) !== undefined : !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(san.value)) problems.push(`${where}: invalid ${san.type} SAN ${JSON.stringify(san.value)}`);
+  }
+}
+
 /** Returns every problem found; an empty list means the table may be published. */
 export function validateTable(table: RoutingTable): string[] {
   const problems: string[] = [];
@@ -91,6 +103,7 @@ export function validateTable(table: RoutingTable): string[] {
     for (const e of c.endpoints) {
       if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) problems.push(`cluster ${c.id}: invalid endpoint port ${e.port}`);
     }
+    checkUpstreamTls(c, problems);
   }
   const names = new Set<string>();
   const routeIds = new Map<string, Route>();

@@ -13,11 +13,22 @@ export interface ServiceRef {
   readonly name: string;
   /** Service port by number or by name. */
   readonly port: number | string;
+  /**
+   * The protocol the referrer needs when the Service port does not name one (GRPCRoute: h2c).
+   * A port's appProtocol kubernetes.io/h2c makes every reference h2c.
+   */
+  readonly protocol?: 'h2c';
 }
 
-/** "namespace/service:port"; resolved clusters always use the port number. */
+/** The appProtocol of a Service port that means cleartext HTTP/2 (Gateway API BackendProtocolH2C). */
+export const H2C_APP_PROTOCOL = 'kubernetes.io/h2c';
+
+/**
+ * "namespace/service:port"; resolved clusters always use the port number. A port reached over
+ * h2c only because its referrer asked (GRPCRoute, no appProtocol) is its own cluster, "…:port/h2c".
+ */
 export function clusterId(ref: ServiceRef): string {
-  return `${ref.namespace}/${ref.name}:${ref.port}`;
+  return `${ref.namespace}/${ref.name}:${ref.port}${ref.protocol ? `/${ref.protocol}` : ''}`;
 }
 
 export class ClusterRegistry {
@@ -57,15 +68,18 @@ export class ClusterRegistry {
     } else if (!(port = findPort(service, ref.port))) {
       cluster = this.unresolved(written, ref, describe('ServicePortNotFound', svcName, String(ref.port)));
     } else {
-      // One cluster per Service port, however it is referenced (by number or by name).
+      // One cluster per Service port and protocol, however it is referenced (by number or by name).
       const portName = port.name ?? '';
-      cluster = this.clusters.get(clusterId({ ...ref, port: port.port })) ?? {
-        id: clusterId({ ...ref, port: port.port }),
+      const h2c = port.appProtocol === H2C_APP_PROTOCOL;
+      const id = clusterId({ namespace: ref.namespace, name: ref.name, port: port.port, ...(ref.protocol && !h2c ? { protocol: ref.protocol } : {}) });
+      cluster = this.clusters.get(id) ?? {
+        id,
         service: { namespace: ref.namespace, name: ref.name },
         portName,
         servicePort: port.port,
         loadBalancer: { type: 'RoundRobin' },
         endpoints: resolveEndpoints(this.slices.get(svcName) ?? [], portName),
+        ...(h2c || ref.protocol === 'h2c' ? { protocol: 'h2c' as const } : {}),
       };
     }
     this.clusters.set(cluster.id, cluster);
@@ -84,6 +98,10 @@ export class ClusterRegistry {
   /** Replaces each resolved cluster with `change(cluster)` (traffic policy, once every route has its clusters). */
   update(change: (cluster: Cluster) => Cluster): void {
     for (const [id, c] of this.clusters) if (!c.unresolved) this.clusters.set(id, change(c));
+  }
+
+  get(id: string): Cluster | undefined {
+    return this.clusters.get(id);
   }
 
   list(): Cluster[] {

@@ -18,6 +18,8 @@ import { translateGatewayApi } from './gateway/gateway.js';
 import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
 import { applyBackendTrafficPolicies } from './policy/backend-traffic.js';
+import { applyBackendTlsPolicies } from './backend-tls/backend-tls.js';
+import { configMapIndex } from './ca-bundle.js';
 import { RouteReach } from './policy/reach.js';
 import { applyRoutePolicies } from './route-policy/route-policy.js';
 import { resolveDefaultCertificate } from './tls.js';
@@ -91,14 +93,18 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   for (const l of edgeGateway) if (!merged.has(l)) listeners.push(l);
 
   // 6. BackendTrafficPolicy → the load balancer and policy of the clusters the routes above made.
+  // Which Gateways reach each Service (policy ancestors), built once when a policy needs it.
+  let routeReach: RouteReach | undefined;
+  const reachOf = (): RouteReach => (routeReach ??= new RouteReach(listeners, clusters.list(), statuses));
+  const services = serviceMap(snapshot);
   const policies = snapshot.BackendTrafficPolicy.filter((p) => inScope(p, options));
-  if (policies.length > 0) {
-    const services = serviceMap(snapshot);
-    const reach = new RouteReach(listeners, clusters.list(), statuses);
-    statuses.push(...applyBackendTrafficPolicies({ policies, services, reach }, clusters, diagnostics));
-  }
+  if (policies.length > 0) statuses.push(...applyBackendTrafficPolicies({ policies, services, reach: reachOf() }, clusters, diagnostics));
 
-  // 7. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
+  // 7. BackendTLSPolicy → the upstream TLS of those clusters (and https ports no policy covers refuse).
+  const tlsPolicies = snapshot.BackendTLSPolicy.filter((p) => inScope(p, options));
+  statuses.push(...applyBackendTlsPolicies({ policies: tlsPolicies, services, configMaps: configMapIndex(snapshot.ConfigMap), reach: reachOf }, clusters, diagnostics));
+
+  // 8. The --default-certificate Secret serves unknown and missing SNI on every HTTPS listener.
   const defaultCertificate = options.defaultCertificate && resolveDefaultCertificate(options.defaultCertificate, options, secrets, diagnostics);
   const served = defaultCertificate ? listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, defaultCertificate } } : l)) : listeners;
   const table: RoutingTable = { listeners: served, clusters: clusters.list() };
@@ -129,9 +135,13 @@ function mergeListeners(gateway: Listener, ingress: Listener, diagnostics: Diagn
   }
   hosts.sort((a, b) => compareStrings(a.hostname, b.hostname) || compareStrings(a.wildcardLabels ?? '', b.wildcardLabels ?? ''));
   const certificates = [...(gateway.tls?.certificates ?? []), ...(ingress.tls?.certificates ?? [])];
+  // The Gateway owns the socket: its client validation covers every host on it (Ingress ones
+  // too, so no SNI can reach a Gateway host without it), its backend client certificate too.
+  const clientValidation = gateway.tls?.clientValidation;
   return {
     ...ingress,
     virtualHosts: hosts,
-    ...(certificates.length > 0 ? { tls: { certificates } } : {}),
+    ...(certificates.length > 0 ? { tls: { certificates, ...(clientValidation ? { clientValidation } : {}) } } : {}),
+    ...(gateway.backendClientCertificate ? { backendClientCertificate: gateway.backendClientCertificate } : {}),
   };
 }

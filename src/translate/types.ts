@@ -60,7 +60,8 @@ export interface GatewayStatusUpdate {
  * only the entries whose controllerName is ours and keeps other controllers' entries.
  */
 export interface HTTPRouteStatusUpdate {
-  readonly kind: 'HTTPRoute';
+  /** GRPCRoutes' statuses have the same shape. */
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
   readonly namespace: string;
   readonly name: string;
   readonly parents: readonly RouteParentStatus[];
@@ -85,13 +86,22 @@ export interface RoutePolicyStatusUpdate {
   readonly ancestors: readonly PolicyAncestorStatus[];
 }
 
+/** Sluice's entries of a BackendTLSPolicy's status.ancestors (controllerName = ours), the same way. */
+export interface BackendTLSPolicyStatusUpdate {
+  readonly kind: 'BackendTLSPolicy';
+  readonly namespace: string;
+  readonly name: string;
+  readonly ancestors: readonly PolicyAncestorStatus[];
+}
+
 export type StatusUpdate =
   | IngressStatusUpdate
   | GatewayClassStatusUpdate
   | GatewayStatusUpdate
   | HTTPRouteStatusUpdate
   | BackendTrafficPolicyStatusUpdate
-  | RoutePolicyStatusUpdate;
+  | RoutePolicyStatusUpdate
+  | BackendTLSPolicyStatusUpdate;
 
 export interface TranslateResult {
   readonly table: RoutingTable;

@@ -24,6 +24,7 @@ const routeFilter: Fields = {
   requestRedirect: { scheme: true, hostname: true, path: pathModifier, port: true, statusCode: true },
   urlRewrite: { hostname: true, path: pathModifier },
   requestMirror: { backendRef, percent: true, fraction: { numerator: true, denominator: true } },
+  cors: { allowOrigins: true, allowMethods: true, allowHeaders: true, exposeHeaders: true, maxAge: true, allowCredentials: true },
   extensionRef: true,
 };
 const nameValueMatch: Fields = { type: true, name: true, value: true };
@@ -43,6 +44,7 @@ const SPECS: Readonly<Record<string, Fields>> = {
     gatewayClassName: true,
     addresses: { type: true, value: true },
     infrastructure: { parametersRef: true },
+    tls: { backend: { clientCertificateRef: objectRef }, frontend: { default: { validation: true }, perPort: { port: true, tls: { validation: true } } } },
     listeners: {
       name: true,
       hostname: true,
@@ -62,6 +64,17 @@ const SPECS: Readonly<Record<string, Fields>> = {
       backendRefs: { ...backendRef, weight: true, filters: routeFilter },
       timeouts: { request: true, backendRequest: true },
       retry: { codes: true, attempts: true, backoff: true },
+      sessionPersistence,
+    },
+  },
+  GRPCRoute: {
+    parentRefs: { ...objectRef, sectionName: true, port: true },
+    hostnames: true,
+    rules: {
+      name: true,
+      matches: { method: { type: true, service: true, method: true }, headers: nameValueMatch },
+      filters: routeFilter,
+      backendRefs: { ...backendRef, weight: true, filters: routeFilter },
       sessionPersistence,
     },
   },

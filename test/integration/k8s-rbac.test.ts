@@ -41,6 +41,8 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['list', 'gateway.networking.k8s.io', 'gateways'],
     ['watch', 'gateway.networking.k8s.io', 'httproutes'],
     ['list', 'gateway.networking.k8s.io', 'referencegrants'],
+    ['watch', 'gateway.networking.k8s.io', 'backendtlspolicies'],
+    ['list', '', 'configmaps'], // CA bundles (ca.crt) of BackendTLSPolicy and frontend validation
     ['list', 'sluice.dev', 'backendtrafficpolicies'],
     ['watch', 'sluice.dev', 'backendtrafficpolicies'],
     ['list', 'sluice.dev', 'routepolicies'],
@@ -53,11 +55,14 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'gateways'],
     ['get', 'httproutes'],
     ['update', 'httproutes'],
+    ['get', 'backendtlspolicies'],
+    ['update', 'backendtlspolicies'],
   ];
   const denied: [string, string, string, string?][] = [
     ['get', '', 'secrets', ns], // only list/watch (with the TLS field selector in practice)
     ['list', '', 'pods'],
-    ['list', '', 'configmaps'],
+    ['get', '', 'configmaps', ns],
+    ['update', '', 'configmaps', ns],
     ['delete', 'networking.k8s.io', 'ingresses', ns],
     ['update', 'networking.k8s.io', 'ingresses', ns], // only the status subresource
     ['create', 'coordination.k8s.io', 'leases', 'default'], // only in its own namespace
@@ -66,6 +71,7 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'gateway.networking.k8s.io', 'httproutes', ns],
     ['create', 'gateway.networking.k8s.io', 'httproutes', ns],
     ['list', 'gateway.networking.k8s.io', 'grpcroutes'],
+    ['update', 'gateway.networking.k8s.io', 'backendtlspolicies', ns], // only the status subresource
     ['update', '', 'namespaces'],
     ['update', 'sluice.dev', 'backendtrafficpolicies', ns], // only the status subresource
     ['create', 'sluice.dev', 'backendtrafficpolicies', ns],

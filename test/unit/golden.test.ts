@@ -119,9 +119,9 @@ spec: { parentRefs: [{ name: gw }], rules: [${rule}] }
     expect(readCase('t', route('{}').replace('gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1')).problems).toEqual([
       'gateway.networking.k8s.io/v1beta1/HTTPRoute ns/r: not a kind and apiVersion Sluice watches',
     ]);
-    expect(readCase('t', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n').problems).toEqual([
-      'document 0: kind "ConfigMap" is not a kind Sluice reads',
-      'v1/ConfigMap default/c: not a kind and apiVersion Sluice watches',
+    expect(readCase('t', 'apiVersion: v1\nkind: Pod\nmetadata: { name: c }\n').problems).toEqual([
+      'document 0: kind "Pod" is not a kind Sluice reads',
+      'v1/Pod default/c: not a kind and apiVersion Sluice watches',
     ]);
     expect(readCase('t', route('{ matches: [{ path: { value: /a, value: /b } }] }')).problems).toEqual([expect.stringContaining('Map keys must be unique')]);
   });

@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import type { AccessLogField } from './fields.js';
 import type { RequestRecord } from './record.js';
+import { connectionSocket } from '../edge/version.js';
 
 type Writer = (r: RequestRecord) => string;
 
@@ -45,7 +46,8 @@ const readMarks = new WeakMap<Socket, number>();
 
 /** Bytes read from the client connection since its previous request finished (this request's head and body). */
 function bytesIn(r: RequestRecord): number {
-  const socket = r.req.socket as Socket | null;
+  // h2: the connection's count, shared by its concurrent streams (an approximation per request).
+  const socket = r.req.socket ? connectionSocket(r.req) : null;
   if (!socket) return 0;
   const read = socket.bytesRead;
   const from = readMarks.get(socket) ?? 0;
@@ -67,7 +69,7 @@ const WRITERS: Record<AccessLogField, Writer> = {
   time: isoNow,
   client: (r) => str(r.client ?? r.req.socket?.remoteAddress),
   method: (r) => str(r.req.method),
-  host: (r) => str(header(r, 'host')),
+  host: (r) => str(header(r, ':authority') ?? header(r, 'host')),
   path: (r) => str(rawPath(r.req.url ?? '')),
   query: (r) => str(rawQuery(r.req.url ?? '')),
   protocol: (r) => `"HTTP/${r.req.httpVersion}"`,

@@ -32,7 +32,8 @@ function schemeLength(url: string): number {
 
 export function readInbound(req: IncomingMessage, options: PathOptions): InboundRequest | ProxyAnswer {
   const url = req.url ?? '/';
-  const hostHeader = req.headers.host;
+  // HTTP/2: the authority is the :authority pseudo-header (a Host field only stands in for it).
+  const hostHeader = (req.headers[':authority'] as string | undefined) ?? req.headers.host;
   if (hostHeader !== undefined) {
     if (hostHeaderCount(req.rawHeaders) > 1) return Answers.DuplicateHost;
     if (hostHeader !== '' && !isValidHost(hostHeader)) return Answers.InvalidHost;

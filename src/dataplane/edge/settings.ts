@@ -8,6 +8,7 @@ import type { Metrics } from '../../metrics.js';
 import type { EdgeSettings } from '../context.js';
 import { acceptProxyHeader, ProxyHeaderRejected, proxiedPeer } from './proxy-protocol.js';
 import { createTrustedMatcher } from './trusted.js';
+import { connectionSocket } from './version.js';
 
 export interface Edge {
   readonly settings: EdgeSettings;
@@ -15,7 +16,7 @@ export interface Edge {
   readonly gate: ((socket: Socket) => Promise<void>) | undefined;
 }
 
-const fromProxyHeader = (req: IncomingMessage): string | undefined => proxiedPeer(req.socket)?.address;
+const fromProxyHeader = (req: IncomingMessage): string | undefined => proxiedPeer(connectionSocket(req))?.address;
 const none = (): undefined => undefined;
 
 export function createEdge(edge: EdgeConfig, metrics: Metrics): Edge {

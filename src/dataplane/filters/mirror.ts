@@ -8,22 +8,25 @@ import type { Forward } from '../plan.js';
 
 const MIRROR_TIMEOUT_MS = 10_000;
 
-export function mirrorRequest(ctx: Pick<ProxyContext, 'cluster' | 'pools'>, mirrors: readonly { readonly cluster: string; readonly percent: number }[], plan: Forward): void {
+export function mirrorRequest(ctx: Pick<ProxyContext, 'cluster' | 'pools' | 'upstreamTls'>, mirrors: readonly { readonly cluster: string; readonly percent: number }[], plan: Forward): void {
   const context = { clientAddress: plan.client.address, hashKey: undefined };
   for (const m of mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
-    const target = ctx.cluster(m.cluster)?.pick(context);
-    if (!target) continue;
-    ctx.pools
-      .get(target.key)
-      .request({
-        method: plan.facts.method as Dispatcher.HttpMethod,
-        path: plan.path,
-        headers: [...plan.routeHeaders],
-        body: null,
-        headersTimeout: MIRROR_TIMEOUT_MS,
-        bodyTimeout: MIRROR_TIMEOUT_MS,
-      })
+    const cluster = ctx.cluster(m.cluster);
+    const target = cluster?.pick(context);
+    const pool = target && cluster!.pool(ctx.pools, ctx.upstreamTls, target.key, plan.backendClientCertificate);
+    if (!pool) continue;
+    pool
+      .request(
+        cluster!.withServerName({
+          method: plan.facts.method as Dispatcher.HttpMethod,
+          path: plan.path,
+          headers: [...plan.routeHeaders],
+          body: null,
+          headersTimeout: MIRROR_TIMEOUT_MS,
+          bodyTimeout: MIRROR_TIMEOUT_MS,
+        }),
+      )
       .then((r) => r.body.dump())
       .catch(() => undefined);
   }

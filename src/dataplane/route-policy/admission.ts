@@ -1,5 +1,5 @@
 // The admission stage of a route with an edge policy: checks that run after the route match and
-// before the exchange, in a fixed order — denyAll, ipAccess, basicAuth, forwardAuth, rateLimit
+// before the exchange, in a fixed order — denyAll, ipAccess, CORS preflight, basicAuth, forwardAuth, rateLimit
 // (cheap refusals first; the rate limit last, so requests that were refused anyway spend no
 // token). It is compiled once per route runtime and absent for routes without such a policy,
 // which then pay nothing. A check answers synchronously when it can (IP lists, local buckets,
@@ -18,7 +18,7 @@ import { forwardAuthCheck } from './forward-auth.js';
 import { ipAccessCheck } from './ip-access.js';
 import { rateLimitCheck } from './rate-limit.js';
 import { type Admission, type Check, type Rejection, rejection, type Verdict } from './check.js';
-import { corsPreflightCheck, type CorsRules } from './cors.js';
+import { corsPreflightCheck, type CorsRules, withCorsHeaders } from './cors.js';
 import { fallbackServices } from './services.js';
 
 export type { Rejection } from './check.js';
@@ -64,11 +64,12 @@ export class AdmissionChain {
    */
   admit(ctx: ProxyContext, plan: Forward, req: IncomingMessage, client: EventEmitter, started: number, handlers: AdmissionHandlers): void {
     const a: Admission = { ctx, plan, req, client, services: ctx.admission ?? fallbackServices(), gone: false };
+    const reject = (r: Rejection) => handlers.reject(withCorsHeaders(plan.rt.cors, r, req.headers.origin));
     const v = this.run(a);
     if (v === undefined) return handlers.pass();
     if (!(v instanceof Promise)) {
       answered(a, started, v);
-      return handlers.reject(v);
+      return reject(v);
     }
     const onClose = () => (a.gone = true);
     client.once('close', onClose);
@@ -78,7 +79,7 @@ export class AdmissionChain {
         if (a.gone) return answered(a, started, undefined);
         if (r === undefined) return handlers.pass();
         answered(a, started, r);
-        handlers.reject(r);
+        reject(r);
       },
       (err: unknown) => {
         // Checks settle their own failures; this is a bug, and the request must not pass.
@@ -87,7 +88,7 @@ export class AdmissionChain {
         if (a.gone) return answered(a, started, undefined);
         const r = rejection(Answers.AdmissionFailed);
         answered(a, started, r);
-        handlers.reject(r);
+        reject(r);
       },
     );
   }
@@ -112,10 +113,9 @@ function answered(a: Admission, started: number, r: Rejection | undefined): void
   ctx.accessLog!.write(record);
 }
 
-/** The admission stage of a route, or undefined when its edge policy asks for none. */
+/** The admission stage of a route, or undefined when neither its edge policy nor its CORS rules ask for one. */
 export function compileAdmission(route: Route, cors?: CorsRules): AdmissionChain | undefined {
-  const edge = route.edge;
-  if (!edge) return undefined;
+  const edge = route.edge ?? { sources: [] };
   const checks: Check[] = [];
   if (edge.denyAll) checks.push(denyAllCheck(route.id, edge.denyAll.reason));
   if (edge.ipAccess) checks.push(ipAccessCheck(route.id, edge.ipAccess));

@@ -1,9 +1,17 @@
 // HTTP Basic authentication against htpasswd entries: 401 with a WWW-Authenticate challenge
-// unless the credentials verify. bcrypt costs milliseconds by design, so credentials that
-// verified are remembered for a short while (bounded; keyed by an HMAC of the header under a
-// per-process secret, so no password is kept), and concurrent requests with the same
-// credentials share one verification. A policy change compiles a new check with an empty cache,
-// so a removed user or changed password takes effect with the new table.
+// unless the credentials verify. bcrypt costs milliseconds by design (and bcryptjs runs on this
+// event loop), so:
+// - credentials that verified are remembered for 60 s, and credentials that failed for 10 s
+//   (bounded; keyed by an HMAC of the header under a per-process secret, so no password is
+//   kept); concurrent requests with the same credentials share one verification;
+// - an unknown user name (or an entry Sluice cannot verify) pays the same verification as a
+//   known one, against a dummy hash of the policy's costliest scheme, so the answer's timing does
+//   not tell which user names exist;
+// - at most BCRYPT_PARALLEL bcrypt verifications run per route, BCRYPT_QUEUE more wait; a request
+//   beyond that is answered 503 with Retry-After (AuthBusy), so a flood of bad passwords cannot
+//   pin the CPU. Remembered credentials are checked before the bound and still pass.
+// A policy change compiles a new check with empty memos, so a removed user or changed password
+// takes effect with the new table.
 import { createHmac, randomBytes } from 'node:crypto';
 import { Answers } from '../../errors.js';
 import type { BasicAuthPolicy } from '../../table/types.js';
@@ -11,9 +19,20 @@ import { type Check, rejection, type Verdict } from './check.js';
 import { authCounter } from './counters.js';
 import { hashScheme, verifyBcrypt, verifySha } from './htpasswd.js';
 
-const CACHE_TTL_MS = 60_000;
-const CACHE_SIZE = 1024;
+const VERIFIED_TTL_MS = 60_000;
+const FAILED_TTL_MS = 10_000;
+const MEMO_SIZE = 1024;
+export const BCRYPT_PARALLEL = 2;
+export const BCRYPT_QUEUE = 16;
 const SECRET = randomBytes(32);
+
+/** The password checks, a seam for tests (which count calls). */
+export interface PasswordVerifier {
+  sha(password: string, hash: string): boolean;
+  bcrypt(password: string, hash: string): Promise<boolean>;
+}
+
+const VERIFIER: PasswordVerifier = { sha: verifySha, bcrypt: verifyBcrypt };
 
 /** user and password of a Basic Authorization header, or undefined when it is not one. */
 export function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
@@ -29,18 +48,76 @@ function quoted(text: string): string {
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
-export function basicAuthCheck(routeId: string, policy: BasicAuthPolicy): Check {
-  const users = new Map(policy.users.map((u) => [u.name, u.hash] as const));
-  const challenge = rejection(Answers.Unauthorized, { 'www-authenticate': `Basic realm=${quoted(policy.realm)}, charset="UTF-8"` });
-  const counter = authCounter(routeId, 'basic');
-  /** HMAC of a verified header → when it stops counting as verified. */
-  const verified = new Map<string, number>();
-  const pending = new Map<string, Promise<boolean>>();
+/**
+ * What an unknown user is verified against: a well-formed hash nobody's password matches, of
+ * the costliest scheme among the policy's entries (bcrypt at their highest cost, else {SHA}).
+ */
+export function dummyHash(hashes: readonly string[]): string {
+  const costs = hashes.filter((h) => hashScheme(h) === 'bcrypt').map((h) => Number(h.slice(4, 6)));
+  if (costs.length === 0) return '{SHA}AAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  // 22 characters of salt and 31 of hash in bcrypt's base64 alphabet.
+  return `$2b$${String(Math.max(...costs)).padStart(2, '0')}$${'.'.repeat(22)}${'.'.repeat(31)}`;
+}
 
-  const remember = (digest: string, now: number) => {
-    if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(digest, now + CACHE_TTL_MS);
-  };
+/** A bounded memo of header HMACs with an expiry each. */
+class Memo {
+  private readonly until = new Map<string, number>();
+  private readonly ttlMs: number;
+
+  constructor(ttlMs: number) {
+    this.ttlMs = ttlMs;
+  }
+
+  has(digest: string, now: number): boolean {
+    const until = this.until.get(digest);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.until.delete(digest);
+    return false;
+  }
+
+  add(digest: string, now: number): void {
+    if (this.until.size >= MEMO_SIZE) this.until.delete(this.until.keys().next().value!);
+    this.until.set(digest, now + this.ttlMs);
+  }
+}
+
+/** At most `parallel` tasks at once, `queue` more waiting in order; beyond that, `undefined`. */
+export class WorkBound {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly parallel: number;
+  private readonly queue: number;
+
+  constructor(parallel: number, queue: number) {
+    this.parallel = parallel;
+    this.queue = queue;
+  }
+
+  run<T>(task: () => Promise<T>): Promise<T> | undefined {
+    if (this.running >= this.parallel && this.waiting.length >= this.queue) return undefined;
+    const start = (): Promise<T> => {
+      this.running++;
+      return task().finally(() => {
+        this.running--;
+        this.waiting.shift()?.();
+      });
+    };
+    if (this.running < this.parallel) return start();
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(start);
+  }
+}
+
+export function basicAuthCheck(routeId: string, policy: BasicAuthPolicy, verifier: PasswordVerifier = VERIFIER): Check {
+  const users = new Map(policy.users.map((u) => [u.name, u.hash] as const));
+  const dummy = dummyHash(policy.users.map((u) => u.hash));
+  const challenge = rejection(Answers.Unauthorized, { 'www-authenticate': `Basic realm=${quoted(policy.realm)}, charset="UTF-8"` });
+  const busy = rejection(Answers.AuthBusy, { 'retry-after': '1' });
+  const counter = authCounter(routeId, 'basic');
+  const verified = new Memo(VERIFIED_TTL_MS);
+  const failed = new Memo(FAILED_TTL_MS);
+  const pending = new Map<string, Promise<boolean>>();
+  const bound = new WorkBound(BCRYPT_PARALLEL, BCRYPT_QUEUE);
 
   return (a) => {
     const metrics = a.ctx.metrics;
@@ -50,37 +127,34 @@ export function basicAuthCheck(routeId: string, policy: BasicAuthPolicy): Check 
       counter.count(metrics, 'missing');
       return challenge;
     }
-    const hash = users.get(creds.user);
-    const scheme = hash === undefined ? 'unsupported' : hashScheme(hash);
-    if (scheme === 'unsupported') {
-      counter.count(metrics, 'denied');
-      return challenge;
-    }
     const decide = (ok: boolean): Verdict => {
       counter.count(metrics, ok ? 'allowed' : 'denied');
       return ok ? undefined : challenge;
     };
-    if (scheme === 'sha') return decide(verifySha(creds.password, hash!));
+    const own = users.get(creds.user);
+    const known = own !== undefined && hashScheme(own) !== 'unsupported';
+    // An unknown user is verified too (and always fails), at the cost a known one pays.
+    const hash = known ? own : dummy;
+    if (hashScheme(hash) === 'sha') return decide(verifier.sha(creds.password, hash) && known);
     const digest = createHmac('sha256', SECRET).update(header!).digest('base64');
     const now = a.services.clock();
-    const until = verified.get(digest);
-    if (until !== undefined) {
-      if (until > now) return decide(true);
-      verified.delete(digest);
-    }
+    if (verified.has(digest, now)) return decide(true);
+    if (failed.has(digest, now)) return decide(false);
     let check = pending.get(digest);
     if (!check) {
-      check = verifyBcrypt(creds.password, hash!).then(
-        (ok) => {
-          pending.delete(digest);
-          if (ok) remember(digest, a.services.clock());
-          return ok;
-        },
-        () => {
-          pending.delete(digest);
-          return false;
-        },
-      );
+      const queued = bound.run(() => verifier.bcrypt(creds.password, hash));
+      if (!queued) {
+        counter.count(metrics, 'busy');
+        return busy;
+      }
+      check = queued.then(
+        (ok) => ok && known,
+        () => false,
+      ).then((ok) => {
+        pending.delete(digest);
+        (ok ? verified : failed).add(digest, a.services.clock());
+        return ok;
+      });
       pending.set(digest, check);
     }
     return check.then(decide);

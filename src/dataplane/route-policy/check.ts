@@ -2,7 +2,7 @@
 // ends it with a Rejection, synchronously when it can.
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import type { ProxyAnswer } from '../../errors.js';
+import type { GrpcStatus, ProxyAnswer } from '../../errors.js';
 import type { ProxyContext } from '../context.js';
 import type { Forward } from '../plan.js';
 import type { AdmissionServices } from './services.js';
@@ -14,6 +14,8 @@ export interface Rejection {
   readonly body: string | Buffer;
   /** Why, for the access log: the catalog code, or what refused it. */
   readonly reason: string;
+  /** The gRPC status a gRPC client gets instead. */
+  readonly grpc?: GrpcStatus;
 }
 
 /** undefined: the check lets the request through. */
@@ -37,5 +39,5 @@ const PLAIN = 'text/plain; charset=utf-8';
 
 /** A catalog answer (src/errors.ts) as a rejection, with extra headers. */
 export function rejection(answer: ProxyAnswer, headers: Readonly<Record<string, string>> = {}): Rejection {
-  return { status: answer.status, headers: { 'content-type': PLAIN, ...headers }, body: answer.body, reason: answer.code };
+  return { status: answer.status, headers: { 'content-type': PLAIN, ...headers }, body: answer.body, reason: answer.code, grpc: answer.grpc };
 }

@@ -23,6 +23,7 @@ const CACHE_ENTRIES = 256;
 const CACHE_TEXT = 512;
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 const NO_TRANSFORM = /(?:^|[\s,])no-transform(?:$|[\s,;=])/i;
+const GRPC_TYPE = /^\s*application\/grpc/i;
 
 /**
  * The encoding to use for an Accept-Encoding text: the index in `types` (preference order) of the
@@ -130,6 +131,13 @@ export class CompressionRules {
     this.listedType = new TextMemo(mediaTypeMatcher(policy.contentTypes));
   }
 
+  /** Adds Vary: Accept-Encoding to an answer that is eligible (true), for one that has no body to compress too. */
+  vary(status: number, headers: IncomingHttpHeaders): boolean {
+    if (!this.eligible(status, headers)) return false;
+    addVary(headers, 'Accept-Encoding');
+    return true;
+  }
+
   /** Whether this answer, judged on itself, would be compressed for a client that accepts it. */
   eligible(status: number, headers: IncomingHttpHeaders): boolean {
     if (status < 200 || status === 204 || status === 205 || status === 206 || status === 304) return false;
@@ -138,8 +146,11 @@ export class CompressionRules {
     if (headers['content-range'] !== undefined) return false;
     const cacheControl = text(headers['cache-control']);
     if (cacheControl && NO_TRANSFORM.test(cacheControl)) return false;
+    // gRPC frames its own messages (and compresses them itself); an answer that announces
+    // trailers is left as it is too, so its trailers are never held behind a compressor.
+    if (headers.trailer !== undefined) return false;
     const type = text(headers['content-type']);
-    if (!type || !this.listedType.get(type)) return false;
+    if (!type || GRPC_TYPE.test(type) || !this.listedType.get(type)) return false;
     const length = headers['content-length'];
     if (length !== undefined) {
       const n = Number(length);
@@ -162,9 +173,7 @@ export class CompressionRules {
    * a weak ETag. Returns the encoding to apply, or undefined to send the body as it is.
    */
   apply(req: { readonly method?: string | undefined; readonly headers: IncomingHttpHeaders }, status: number, headers: IncomingHttpHeaders): CompressionType | undefined {
-    if (!this.eligible(status, headers)) return undefined;
-    addVary(headers, 'Accept-Encoding');
-    if (req.method === 'HEAD') return undefined;
+    if (!this.vary(status, headers) || req.method === 'HEAD') return undefined;
     const type = this.accepted(req.headers['accept-encoding']);
     if (!type) return undefined;
     const requestCacheControl = req.headers['cache-control'];

@@ -3,7 +3,7 @@
 import type { Metrics } from '../../metrics.js';
 
 export type AuthType = 'ip' | 'basic' | 'forward' | 'deny_all';
-export type AuthResult = 'allowed' | 'denied' | 'missing' | 'error' | 'fail_open';
+export type AuthResult = 'allowed' | 'denied' | 'missing' | 'error' | 'fail_open' | 'busy';
 export type RateLimitResult = 'allowed' | 'limited' | 'error';
 
 class Children<R extends string> {

@@ -72,22 +72,25 @@ export function forwardAuthCheck(routeId: string, policy: ForwardAuthPolicy): Ch
   const ask = async (a: Admission): Promise<Outcome> => {
     const cluster = a.ctx.cluster(policy.cluster);
     const target = cluster?.pick({ clientAddress: a.plan.client.address, hashKey: undefined });
-    if (!cluster || !target) return { type: 'unreachable', error: new Error(`no ready endpoint in ${policy.cluster}`) };
+    const pool = target && cluster!.pool(a.ctx.pools, a.ctx.upstreamTls, target.key, a.plan.backendClientCertificate);
+    if (!cluster || !target || !pool) return { type: 'unreachable', error: new Error(`no ready endpoint (or no verifiable TLS) in ${policy.cluster}`) };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(Object.assign(new Error('forward auth timeout'), { code: 'ETIMEDOUT' })), policy.timeoutMs);
     const onClose = () => abort.abort(new Error('client closed the connection'));
     a.client.once('close', onClose);
     target.inflight++;
     try {
-      const res = await a.ctx.pools.get(target.key, cluster.cluster.policy?.timeouts?.connectMs).request({
-        method: 'GET' as Dispatcher.HttpMethod,
-        path: policy.path,
-        headers: authRequestHeaders(a, policy),
-        body: null,
-        signal: abort.signal,
-        headersTimeout: policy.timeoutMs,
-        bodyTimeout: policy.timeoutMs,
-      });
+      const res = await pool.request(
+        cluster.withServerName({
+          method: 'GET' as Dispatcher.HttpMethod,
+          path: policy.path,
+          headers: authRequestHeaders(a, policy),
+          body: null,
+          signal: abort.signal,
+          headersTimeout: policy.timeoutMs,
+          bodyTimeout: policy.timeoutMs,
+        }),
+      );
       cluster.health.responded(target.key, res.statusCode);
       if (res.statusCode >= 200 && res.statusCode < 300) {
         await res.body.dump();

@@ -5,12 +5,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { hasBody } from '../plan.js';
+import { isHttp2 } from '../edge/version.js';
+import { isGrpc, writeGrpcAnswer } from '../grpc-answer.js';
 import type { Rejection } from './check.js';
 
 export function writeRejection(res: ServerResponse, req: IncomingMessage, r: Rejection, draining: boolean): void {
   if (res.headersSent || res.destroyed) return void res.destroy();
+  if (r.grpc !== undefined && isGrpc(req)) return writeGrpcAnswer(res, r.grpc, String(r.body), r.headers);
   const headers: Record<string, string | readonly string[]> = { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
-  if (draining || hasBody(req)) headers.connection = 'close';
+  // h2 has no Connection header: the stream ends, the connection stays.
+  if ((draining || hasBody(req)) && !isHttp2(req)) headers.connection = 'close';
   res.writeHead(r.status, headers as Record<string, string | string[]>);
   res.end(r.body);
 }

@@ -1,9 +1,12 @@
 // Upstream connection pools, one undici Pool per endpoint address, kept OUTSIDE the routing
 // table: a table swap keeps every pool whose endpoint is still referenced, so keep-alive
 // connections and in-flight requests survive it. Pools of endpoints that left are closed
-// gracefully (undici lets queued and running requests finish first).
+// gracefully (undici lets queued and running requests finish first). Endpoints of an h2c
+// cluster (Service port appProtocol kubernetes.io/h2c, GRPCRoute backends) get pools of their
+// own kind: cleartext HTTP/2 with prior knowledge, many streams on few connections.
 import { Pool } from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
+import type { TlsProfile } from './tls.js';
 
 export interface PoolOptions {
   readonly connectMs: number;
@@ -16,24 +19,39 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
+/** How Sluice speaks to an endpoint: HTTP/1.1 (the default) or h2c. */
+export type PoolKind = 'http1' | 'h2c';
+
+/** Streams Sluice opens at most on one h2c connection (the endpoint's SETTINGS may lower it). */
+const H2C_STREAMS_PER_CONNECTION = 100;
+
 export class UpstreamPools {
-  /** Endpoint key → connect timeout → pool (a BackendTrafficPolicy may set its own connect timeout). */
-  private readonly pools = new Map<string, Map<number, Pool>>();
+  /**
+   * Endpoint key → variant → pool. The variant is the connect timeout (a BackendTrafficPolicy may
+   * set its own) for plain HTTP/1.1 pools, and kind|timeout|TLS profile for the others (h2c; a
+   * BackendTLSPolicy makes the pool's connections TLS).
+   */
+  private readonly pools = new Map<string, Map<number | string, Pool>>();
   private readonly options: PoolOptions;
 
   constructor(options: PoolOptions) {
     this.options = options;
   }
 
-  /** The pool to an endpoint, with the default connect timeout or `connectMs`. */
-  get(key: string, connectMs: number = this.options.connectMs): Pool {
+  /** The pool to an endpoint, with the default connect timeout or `connectMs`, of the given kind; TLS with `tls` (upstream/tls.ts). */
+  get(key: string, connectMs: number = this.options.connectMs, kind: PoolKind = 'http1', tls?: TlsProfile): Pool {
     let byTimeout = this.pools.get(key);
     if (!byTimeout) this.pools.set(key, (byTimeout = new Map()));
-    let pool = byTimeout.get(connectMs);
+    // The common case (plain HTTP/1.1) keys by number: no string built per request.
+    const variant = kind === 'http1' && !tls ? connectMs : `${kind}|${connectMs}|${tls?.id ?? ''}`;
+    let pool = byTimeout.get(variant);
     if (!pool) {
-      pool = new Pool(`http://${key}`, {
+      pool = new Pool(`${tls ? 'https' : 'http'}://${key}`, {
+        // TLS: the profile's SecureContext, SNI and identity check; undici adds the connect
+        // timeout and a per-pool session cache (resumption per endpoint). HTTP/1.1 only.
+        ...(tls ? { connect: { ...tls.connect, maxCachedSessions: 8 }, allowH2: false } : {}),
         connections: this.options.connectionsPerEndpoint,
-        pipelining: 1,
+        ...(kind === 'h2c' ? { useH2c: true, maxConcurrentStreams: H2C_STREAMS_PER_CONNECTION } : { pipelining: 1 }),
         connectTimeout: connectMs,
         keepAliveTimeout: this.options.keepAliveMs,
         keepAliveMaxTimeout: this.options.keepAliveMs,
@@ -41,7 +59,7 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      byTimeout.set(connectMs, pool);
+      byTimeout.set(variant, pool);
     }
     return pool;
   }

@@ -17,6 +17,7 @@ function entryOf(s: StatusUpdate): StatusEntry | undefined {
     case 'Gateway':
       return { target: { kind: s.kind, namespace: s.namespace, name: s.name }, compute: (current, now) => nextGatewayStatus(current, s.status, now) };
     case 'HTTPRoute':
+    case 'GRPCRoute':
       return { target: { kind: s.kind, namespace: s.namespace, name: s.name }, compute: (current, now) => nextRouteStatus(current, s.parents, s.namespace, now) };
     default:
       return undefined;
@@ -30,7 +31,7 @@ function hasOurParentEntry(route: KubeObject): boolean {
 
 export class GatewayStatusEntries implements StatusEntrySource {
   readonly name = 'Gateway API';
-  /** Every HTTPRoute in the store, to find routes that still carry an entry of ours. */
+  /** Every HTTPRoute and GRPCRoute in the store, to find routes that still carry an entry of ours. */
   private readonly routes: () => readonly KubeObject[];
   private desired = new Map<string, StatusEntry>();
 
@@ -50,7 +51,7 @@ export class GatewayStatusEntries implements StatusEntrySource {
   *entries(): Iterable<StatusEntry> {
     yield* this.desired.values();
     for (const route of this.routes()) {
-      const target: StatusTarget = { kind: 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name };
+      const target: StatusTarget = { kind: route.kind === 'GRPCRoute' ? 'GRPCRoute' : 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name };
       if (this.desired.has(targetKey(target)) || !hasOurParentEntry(route)) continue;
       yield { target, compute: (current, now) => nextRouteStatus(current, [], target.namespace ?? '', now) };
     }

@@ -1,4 +1,4 @@
-// Policy status entries (BackendTrafficPolicy, RoutePolicy): Sluice's ancestors of every policy
+// Policy status entries (BackendTrafficPolicy, RoutePolicy, BackendTLSPolicy): Sluice's ancestors of every policy
 // of one kind in scope (the translator publishes a status for each one, valid or not, so every
 // policy we watch has an entry and none needs cleaning up after). Other controllers' ancestors
 // are kept.
@@ -7,7 +7,7 @@ import { nextPolicyStatus } from './policy-status.js';
 import { targetKey } from './target.js';
 import type { StatusEntry, StatusEntrySource } from './writer.js';
 
-export type PolicyKind = 'BackendTrafficPolicy' | 'RoutePolicy';
+export type PolicyKind = 'BackendTrafficPolicy' | 'RoutePolicy' | 'BackendTLSPolicy';
 
 export class PolicyStatusEntries implements StatusEntrySource {
   readonly name: PolicyKind;

@@ -1,6 +1,6 @@
 // Which object a status entry writes, and where its status subresource lives.
 import type { WatchedKind } from '../../api/kinds.js';
-import { collectionPath, GATEWAY_RESOURCES, NAMESPACE_RESOURCE, RESOURCES, SLUICE_RESOURCES, type ResourceSpec } from '../resources.js';
+import { collectionPath, CONFIGMAP_RESOURCE, GATEWAY_RESOURCES, NAMESPACE_RESOURCE, RESOURCES, SLUICE_RESOURCES, type ResourceSpec } from '../resources.js';
 
 export interface StatusTarget {
   readonly kind: WatchedKind;
@@ -8,7 +8,7 @@ export interface StatusTarget {
   readonly name: string;
 }
 
-const SPECS = new Map<WatchedKind, ResourceSpec>([...RESOURCES, ...GATEWAY_RESOURCES, ...SLUICE_RESOURCES, NAMESPACE_RESOURCE].map((spec) => [spec.kind, spec]));
+const SPECS = new Map<WatchedKind, ResourceSpec>([...RESOURCES, ...GATEWAY_RESOURCES, ...SLUICE_RESOURCES, NAMESPACE_RESOURCE, CONFIGMAP_RESOURCE].map((spec) => [spec.kind, spec]));
 
 /** /apis/<group>/<version>/[namespaces/<ns>/]<plural>/<name>/status, in the version the store keeps. */
 export function statusPath(target: StatusTarget): string {

@@ -70,10 +70,10 @@ export function attachToParent(
     return { verdict: problem('NoMatchingParent', `Gateway ${gwName} has no listener with ${what || 'any name'}`), attachments: [] };
   }
   const allowed = candidates.filter(
-    (l) => attachable(l) && l.supportedKinds.some((k) => k.kind === 'HTTPRoute') && namespaceAllowed(l, t.namespace, namespaceLabels),
+    (l) => attachable(l) && l.supportedKinds.some((k) => k.kind === t.route.kind) && namespaceAllowed(l, t.namespace, namespaceLabels),
   );
   if (allowed.length === 0) {
-    return { verdict: problem('NotAllowedByListeners', `no listener of Gateway ${gwName} allows HTTPRoutes from namespace ${t.namespace}`), attachments: [] };
+    return { verdict: problem('NotAllowedByListeners', `no listener of Gateway ${gwName} allows ${t.route.kind}s from namespace ${t.namespace}`), attachments: [] };
   }
   const attachments: Attachment[] = [];
   for (const l of allowed) {

@@ -1,11 +1,11 @@
 // Gateway API processors: GatewayClass → Gateway → HTTPRoute, then assembly of one table
 // Listener per claimed socket, and every status as data. Pure, like all of translate.
-import type { Secret, Service } from '../../api/core.js';
-import type { Condition, Gateway, HTTPRoute, ListenerStatus, RouteParentStatus } from '../../api/gateway.js';
+import type { KubeObject, Secret, Service } from '../../api/core.js';
+import type { Condition, Gateway, ListenerStatus, RouteObject, RouteParentStatus } from '../../api/gateway.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../config/config.js';
 import { describe } from '../../errors.js';
 import type { Snapshot } from '../../store/snapshot.js';
-import type { Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
+import type { ClientValidation, Listener, Route, RouteAction, VirtualHost, WeightedBackend } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
@@ -14,11 +14,14 @@ import { parseAddressPool, type AddressPool } from './address-pool.js';
 import { attachToParent, isGatewayParent, type Attachment } from './attach.js';
 import { judgeGatewayClasses } from './classes.js';
 import { condition, generationOf, pass, problem, type Verdict } from './conditions.js';
+import { gatewayTlsConditions } from './gateway-tls.js';
+import { configMapIndex } from '../ca-bundle.js';
 import { attachable, buildGateways, programmed, type GatewayState, type ListenerProtocol, type ListenerState, type SocketClaim } from './gateways.js';
 import { covers, specificity } from './hostnames.js';
 import { comparePrecedence, type PrecedenceKey } from './precedence.js';
 import { ReferenceGrants } from './references.js';
 import { compileRoute, type RouteTemplate, type RuleTemplate } from './rules.js';
+import { grpcRouteRulePrefix, lowerGrpcRoute } from './grpc-route.js';
 import { reportUnimplemented } from '../unimplemented.js';
 
 export interface GatewayApiTranslation {
@@ -60,7 +63,13 @@ export function httpRouteRuleIndex(routeId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function routeAge(r: HTTPRoute): string {
+/** The id prefix of a rule's table routes, by route kind. */
+function rulePrefix(route: RouteObject, ruleIndex: number): string {
+  const ns = route.metadata.namespace ?? 'default';
+  return route.kind === 'GRPCRoute' ? grpcRouteRulePrefix(ns, route.metadata.name, ruleIndex) : httpRouteRulePrefix(ns, route.metadata.name, ruleIndex);
+}
+
+function routeAge(r: RouteObject): string {
   return `${r.metadata.creationTimestamp ?? '9999'}|${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
@@ -83,7 +92,8 @@ export function translateGatewayApi(
   const services: Map<string, Service> = byKey(snapshot.Service);
   const secrets: Map<string, Secret> = byKey(snapshot.Secret);
   const gateways = snapshot.Gateway.filter((g) => inScope(g, options));
-  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, grants, shared, addressPool: addressPoolOf(options) }, (gw, message) =>
+  const configMaps = configMapIndex(snapshot.ConfigMap);
+  const { states, sockets } = buildGateways(gateways, { classes: classes.ours, secrets, configMaps, grants, shared, addressPool: addressPoolOf(options) }, (gw, message) =>
     diagnostics.error(sourceOf(gw), 'GatewayNotAccepted', 'Invalid', `malformed Gateway (${message})`),
   );
   for (const gc of snapshot.GatewayClass) if (classes.ours.has(gc.metadata.name)) reportUnimplemented(gc, diagnostics);
@@ -93,26 +103,39 @@ export function translateGatewayApi(
 
   const buckets: Buckets = new Map();
   const routeStatuses: StatusUpdate[] = [];
-  for (const route of snapshot.HTTPRoute) {
+  // GRPCRoutes compile as the HTTPRoutes they lower to (grpc-route.ts), through the same code.
+  const routes: { route: RouteObject; original: KubeObject; problems: readonly string[] }[] = [
+    ...snapshot.HTTPRoute.map((route) => ({ route: route as RouteObject, original: route, problems: [] })),
+    ...snapshot.GRPCRoute.map((route) => {
+      try {
+        return { ...lowerGrpcRoute(route), original: route };
+      } catch {
+        return { route: route as unknown as RouteObject, original: route, problems: ['malformed GRPCRoute (its spec does not follow the Gateway API schema)'] };
+      }
+    }),
+  ];
+  for (const { route, original, problems } of routes) {
     if (!inScope(route, options)) continue;
     try {
-      const status = translateRoute(route, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
+      const status = translateRoute(route, original, problems, gatewayByKey, namespaceLabels, { services, grants }, clusters, diagnostics, buckets);
       if (status) routeStatuses.push(status);
     } catch {
       // Malformed beyond what the CRD allows (possible in file mode): this route only is dropped.
-      diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', 'malformed HTTPRoute (its spec does not follow the Gateway API schema)');
+      diagnostics.error(sourceOf(route), 'HTTPRouteNotAccepted', 'any parent', 'UnsupportedValue', `malformed ${route.kind} (its spec does not follow the Gateway API schema)`);
     }
   }
   // Gateway statuses count attached routes, so they come after the routes are attached.
   for (const gw of states) statuses.push(gatewayStatus(gw, options, diagnostics));
   statuses.push(...routeStatuses);
   const owners = new Map<Listener, string>();
-  const listeners = assembleListeners(sockets, buckets, owners);
+  const listeners = assembleListeners(sockets, buckets, owners, clusters);
   return { listeners, owners, statuses };
 }
 
 function translateRoute(
-  route: HTTPRoute,
+  route: RouteObject,
+  original: KubeObject,
+  loweringProblems: readonly string[],
   gatewayByKey: ReadonlyMap<string, GatewayState>,
   namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
   inputs: Parameters<typeof compileRoute>[2],
@@ -128,9 +151,11 @@ function translateRoute(
     .map((ref) => ({ ref, gw: gatewayByKey.get(`${ref.namespace ?? ns}/${ref.name}`) }))
     .filter((p): p is { ref: typeof p.ref; gw: GatewayState } => p.gw !== undefined);
   if (parents.length === 0) return undefined;
-  reportUnimplemented(route, diagnostics);
+  reportUnimplemented(original, diagnostics);
 
-  const t = compileRoute(route, source, inputs);
+  const compiled = compileRoute(route, source, inputs);
+  // What the GRPCRoute itself got wrong is named before what its HTTPRoute form trips over.
+  const t: RouteTemplate = loweringProblems[0] !== undefined ? { ...compiled, unsupported: problem('UnsupportedValue', loweringProblems[0]) } : compiled;
   const generation = generationOf(route);
   const resolvedRefs: Verdict = t.refProblems[0]
     ? problem(t.refProblems[0].reason, [...new Set(t.refProblems.map((p) => p.message))].join('; '))
@@ -156,7 +181,7 @@ function translateRoute(
       conditions: [condition('Accepted', verdict, generation), condition('ResolvedRefs', resolvedRefs, generation)],
     });
   }
-  return { kind: 'HTTPRoute', namespace: ns, name: route.metadata.name, parents: out };
+  return { kind: route.kind, namespace: ns, name: route.metadata.name, parents: out };
 }
 
 /** Turns one route's rules into table routes under the hosts and sockets it attached to. */
@@ -188,7 +213,7 @@ class RouteEmitter {
 
   private emitRule(rule: RuleTemplate, l: ListenerState, socket: string, host: string, entries: Map<string, Entry>): void {
     const { route, source } = this.t;
-    const base = httpRouteRulePrefix(this.t.namespace, route.metadata.name, rule.index).slice(0, -1);
+    const base = rulePrefix(route, rule.index).slice(0, -1);
     const [address, port] = socket.split('|');
     const action = this.action(rule, l.spec.port);
     const mirrors = rule.mirrors.flatMap((m) => ('ok' in m.ref ? [] : [{ cluster: this.clusters.resolve(m.ref, source), percent: m.percent }]));
@@ -203,6 +228,7 @@ class RouteEmitter {
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.rewrite ? { rewrite: rule.rewrite } : {}),
         ...(mirrors.length > 0 ? { mirrors } : {}),
+        ...(rule.cors && action.type === 'forward' ? { cors: rule.cors } : {}),
         ...(rule.timeouts ? { timeouts: rule.timeouts } : {}),
         ...(rule.retry ? { retry: rule.retry } : {}),
         ...(rule.sessionPersistence ? { sessionPersistence: rule.sessionPersistence } : {}),
@@ -257,7 +283,7 @@ function shadowedByMoreSpecificListener(l: ListenerState, socket: string, host: 
   );
 }
 
-function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>): Listener[] {
+function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: Buckets, owners: Map<Listener, string>, clusters: ClusterRegistry): Listener[] {
   const out: Listener[] = [];
   for (const [key, claim] of sockets) {
     const gw = claim.owner;
@@ -275,18 +301,25 @@ function assembleListeners(sockets: ReadonlyMap<string, SocketClaim>, buckets: B
         routes: entries.sort((a, b) => comparePrecedence(a.key, b.key)).map((e) => e.route),
       }));
     const name = `gateway/${gw.namespace}/${gw.gateway.metadata.name}${claim.address ? `@${claim.address}` : ''}:${claim.port}`;
+    const h2c = virtualHosts.some((vh) => vh.routes.some((r) => r.action.type === 'forward' && r.action.backends.some((b) => clusters.get(b.cluster)?.protocol === 'h2c')));
     const listener: Listener = {
       name,
       protocol: claim.protocol,
       port: claim.port,
       ...(claim.address ? { address: claim.address } : {}),
       virtualHosts,
-      ...(claim.protocol === 'HTTPS' ? { tls: { certificates: served.flatMap((l) => l.certificates) } } : {}),
+      ...(h2c ? { h2c: true as const } : {}),
+      ...(claim.protocol === 'HTTPS' ? { tls: listenerTls(served, gw.tls.frontend(claim.port)?.validation) } : {}),
+      ...(gw.tls.backendClientCertificate ? { backendClientCertificate: gw.tls.backendClientCertificate } : {}),
     };
     owners.set(listener, `${gw.namespace}/${gw.gateway.metadata.name}`);
     out.push(listener);
   }
   return out.sort((a, b) => compareStrings(a.name, b.name));
+}
+
+function listenerTls(served: readonly ListenerState[], clientValidation: ClientValidation | undefined): NonNullable<Listener['tls']> {
+  return { certificates: served.flatMap((l) => l.certificates), ...(clientValidation ? { clientValidation } : {}) };
 }
 
 function listenerStatus(l: ListenerState, generation: number, diagnostics: Diagnostics): ListenerStatus {
@@ -320,13 +353,14 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
       ? pass('Programmed', 'Gateway is programmed')
       : problem('Invalid', 'no listener is programmed');
   if (!accepted.ok) diagnostics.error(gw.source, 'GatewayNotAccepted', accepted.reason, accepted.message);
+  if (gw.tls.backendProblem) diagnostics.error(gw.source, 'GatewayBackendClientCertificateInvalid', gw.tls.backendProblem.reason, gw.tls.backendProblem.message);
   return {
     kind: 'Gateway',
     namespace: gw.namespace,
     name: gw.gateway.metadata.name,
     status: {
       addresses: statusAddresses(gw.gateway, gw.addresses, options),
-      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation)],
+      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation), ...gatewayTlsConditions(gw.tls, generation)],
       listeners: gw.listeners.map((l) => listenerStatus(l, generation, diagnostics)),
     },
   };

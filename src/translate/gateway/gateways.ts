@@ -20,6 +20,8 @@ import { pass, problem, type Verdict } from './conditions.js';
 import { checkHostname } from './hostnames.js';
 import type { ReferenceGrants } from './references.js';
 import { assignPoolAddresses, type AddressPool } from './address-pool.js';
+import { type GatewayTls, readGatewayTls } from './gateway-tls.js';
+import type { ConfigMap } from '../../api/core.js';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
 
@@ -54,6 +56,8 @@ export interface GatewayState {
   /** IP addresses from spec.addresses, else the one from the address pool; empty = the configured bind address. */
   readonly addresses: readonly string[];
   readonly listeners: ListenerState[];
+  /** spec.tls: the backend client certificate and the frontend client-certificate validation. */
+  readonly tls: GatewayTls;
 }
 
 /** Routes may attach: the listener is accepted and not in conflict. */
@@ -83,6 +87,8 @@ export interface SocketClaim {
 export interface GatewayInputs {
   readonly classes: ReadonlyMap<string, Verdict>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  /** CA bundles (ca.crt) of spec.tls.frontend. */
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   readonly grants: ReferenceGrants;
   /** Sockets other translators use, with their protocol; shared when the protocol matches. */
   readonly shared: ReadonlyMap<string, ListenerProtocol>;
@@ -90,7 +96,11 @@ export interface GatewayInputs {
   readonly addressPool?: AddressPool | undefined;
 }
 
-const HTTP_ROUTE_KIND = { group: GATEWAY_GROUP, kind: 'HTTPRoute' } as const;
+/** The route kinds HTTP and HTTPS listeners serve, in supportedKinds order. */
+const HTTP_LISTENER_KINDS = [
+  { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
+  { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
+] as const;
 
 function gatewayKey(gw: Gateway): string {
   return `${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
@@ -113,17 +123,17 @@ function judgeAddresses(gw: Gateway): { addresses: string[]; verdict: Verdict | 
 
 function judgeKinds(l: GatewayListener): { kinds: { group: string; kind: string }[]; verdict: Verdict } {
   const wanted = l.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], verdict: pass('ResolvedRefs', 'all references resolved') };
+  if (wanted === undefined || wanted.length === 0) return { kinds: [...HTTP_LISTENER_KINDS], verdict: pass('ResolvedRefs', 'all references resolved') };
   const kinds: { group: string; kind: string }[] = [];
   const bad: string[] = [];
   for (const k of wanted) {
     const group = k.group ?? GATEWAY_GROUP;
-    if (group === GATEWAY_GROUP && k.kind === 'HTTPRoute') {
-      if (kinds.length === 0) kinds.push(HTTP_ROUTE_KIND);
-    } else bad.push(`${group}/${k.kind}`);
+    const known = group === GATEWAY_GROUP ? HTTP_LISTENER_KINDS.find((s) => s.kind === k.kind) : undefined;
+    if (!known) bad.push(`${group}/${k.kind}`);
+    else if (!kinds.includes(known)) kinds.push(known);
   }
   return bad.length > 0
-    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: HTTPRoute`) }
+    ? { kinds, verdict: problem('InvalidRouteKinds', `route kinds ${bad.join(', ')} are not supported on a ${l.protocol} listener; supported: ${HTTP_LISTENER_KINDS.map((s) => s.kind).join(', ')}`) }
     : { kinds, verdict: pass('ResolvedRefs', 'all references resolved') };
 }
 
@@ -171,7 +181,11 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
       } else certificates.push(got);
     }
   }
-  const resolvedRefs = certificateRefs.ok ? kindsVerdict : certificateRefs;
+  let resolvedRefs = certificateRefs.ok ? kindsVerdict : certificateRefs;
+  // Client-certificate validation for this port: an HTTPS listener is never served without it.
+  const frontend = protocol === 'HTTPS' && accepted.ok ? gateway.tls.frontend(spec.port) : undefined;
+  if (frontend && !frontend.accepted.ok) accepted = frontend.accepted;
+  if (frontend && !frontend.resolvedRefs.ok && resolvedRefs.ok) resolvedRefs = frontend.resolvedRefs;
   return {
     gateway,
     spec,
@@ -256,6 +270,7 @@ function buildGateway(gw: Gateway, classVerdict: Verdict, inputs: GatewayInputs,
     accepted,
     addresses,
     listeners: [],
+    tls: readGatewayTls(gw, inputs),
   };
   for (const l of gw.spec?.listeners ?? []) state.listeners.push(buildListener(state, l, inputs));
   markConflicts(state.listeners);

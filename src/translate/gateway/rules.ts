@@ -1,11 +1,11 @@
-// HTTPRoute rules → route templates (matches, filters, action) independent of the listener they
+// HTTPRoute rules (and GRPCRoute rules lowered to them, grpc-route.ts) → route templates (matches, filters, action) independent of the listener they
 // attach through. What is wrong is collected in RouteProblems (problems.ts says which problem
 // rejects the route and which only marks a backend). Matches, filters (filters/registry.ts),
 // backendRefs, timeouts, retry and session persistence (the latter read like a
 // BackendTrafficPolicy's, policy/session-persistence.ts) each have their own module; this one
 // puts a rule together.
-import type { HTTPBackendRef, HTTPRoute, HTTPRouteRule } from '../../api/gateway.js';
-import type { HeaderModifier, Redirect, RetryPolicy, RouteTimeouts, SessionPersistence, SourceRef, UrlRewrite } from '../../table/types.js';
+import type { HTTPBackendRef, RouteObject, HTTPRouteRule } from '../../api/gateway.js';
+import type { CorsPolicy, HeaderModifier, Redirect, RetryPolicy, RouteTimeouts, SessionPersistence, SourceRef, UrlRewrite } from '../../table/types.js';
 import type { ServiceRef } from '../clusters.js';
 import { displayRef, isUnresolved, resolveBackendRef, type RuleInputs } from './backend-refs.js';
 import type { Verdict } from './conditions.js';
@@ -36,6 +36,7 @@ export interface RuleTemplate {
   readonly rewrite?: UrlRewrite;
   readonly redirect?: Redirect;
   readonly mirrors: readonly MirrorTemplate[];
+  readonly cors?: CorsPolicy;
   readonly timeouts?: RouteTimeouts;
   readonly retry?: RetryPolicy;
   readonly sessionPersistence?: SessionPersistence;
@@ -43,7 +44,7 @@ export interface RuleTemplate {
 }
 
 export interface RouteTemplate {
-  readonly route: HTTPRoute;
+  readonly route: RouteObject;
   readonly source: SourceRef;
   readonly namespace: string;
   readonly hostnames: readonly string[];
@@ -61,7 +62,7 @@ function compileBackend(b: HTTPBackendRef, context: FilterContext): BackendTempl
   return { ref, display: displayRef(b, context.route), weight: Math.max(0, b.weight ?? 1), ...filters };
 }
 
-function compileRule(route: HTTPRoute, rule: HTTPRouteRule, ri: number, inputs: RuleInputs, problems: RouteProblems): RuleTemplate {
+function compileRule(route: RouteObject, rule: HTTPRouteRule, ri: number, inputs: RuleInputs, problems: RouteProblems): RuleTemplate {
   const where = `rules[${ri}]`;
   const matches = compileMatches(rule, where, problems);
   const context: FilterContext = { route, inputs, matches, where, problems };
@@ -82,7 +83,7 @@ function compileRule(route: HTTPRoute, rule: HTTPRouteRule, ri: number, inputs: 
   };
 }
 
-export function compileRoute(route: HTTPRoute, source: SourceRef, inputs: RuleInputs): RouteTemplate {
+export function compileRoute(route: RouteObject, source: SourceRef, inputs: RuleInputs): RouteTemplate {
   const problems = new RouteProblems();
   const hostnames: string[] = [];
   for (const h of route.spec?.hostnames ?? []) {

@@ -9,19 +9,19 @@
 // by Ingresses, or not routed to at all) has the Service itself as its ancestor. At most 16
 // ancestors (the PolicyStatus limit), Gateways first, by namespace/name.
 import type { Service } from '../../api/core.js';
-import { GATEWAY_GROUP, type ParentReference } from '../../api/gateway.js';
-import type { BackendTrafficPolicy, PolicyAncestorStatus } from '../../api/sluice.js';
+import type { BackendTrafficPolicy } from '../../api/sluice.js';
 import type { SourceRef } from '../../table/types.js';
 import type { ClusterRegistry } from '../clusters.js';
 import { type Diagnostics, sourceOf } from '../diagnostics.js';
-import { generationOf, pass, problem, type Verdict } from '../gateway/conditions.js';
+import { generationOf, problem, type Verdict } from '../gateway/conditions.js';
 import type { BackendTrafficPolicyStatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
-import { policyAncestors } from './ancestors.js';
+import { serviceAncestors } from './ancestors.js';
 import { Fields } from './fields.js';
 import type { RouteReach } from './reach.js';
 import { readPolicySpec, type PolicyEffect } from './spec.js';
-import { describeTarget, missingTarget, readTargets, resolveConflicts, type Candidate, type Target } from './targets.js';
+import { admitTargets, outcomeVerdict } from './candidates.js';
+import { readTargets, resolveConflicts, type Candidate, type Target } from './targets.js';
 
 
 export interface PolicyInputs {
@@ -42,10 +42,6 @@ interface TargetResult {
   readonly verdict: Verdict;
 }
 
-function display(source: SourceRef): string {
-  return `${source.kind} ${source.namespace}/${source.name}`;
-}
-
 export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: ClusterRegistry, diagnostics: Diagnostics): BackendTrafficPolicyStatusUpdate[] {
   const results = new Map<BackendTrafficPolicy, TargetResult[]>();
   const candidates: Candidate<Valid>[] = [];
@@ -60,15 +56,7 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
       continue;
     }
     const v: Valid = { policy, source, effect };
-    const own: TargetResult[] = [];
-    for (const target of targets) {
-      const missing = missingTarget(target, inputs.services);
-      if (missing === undefined) candidates.push({ owner: v, policy, target });
-      else {
-        diagnostics.error(source, 'PolicyTargetNotFound', describeTarget(target), missing);
-        own.push({ target, verdict: problem('TargetNotFound', missing) });
-      }
-    }
+    const own = admitTargets(v, policy, targets, inputs.services, candidates, diagnostics);
     results.set(policy, own);
   }
 
@@ -78,19 +66,8 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
     return winner ? { ...c, loadBalancer: winner.effect.loadBalancer ?? c.loadBalancer, policy: winner.effect.policy } : c;
   });
   for (const c of candidates) {
-    const outcome = resolution.outcomes.get(c)!;
-    const target = describeTarget(c.target);
-    let verdict: Verdict;
-    if (outcome.type === 'conflicted') {
-      const winners = outcome.winners.map((w) => display(w.source));
-      diagnostics.warning(c.owner.source, 'PolicyConflicted', target, winners, outcome.why);
-      const verb = winners.length > 1 ? 'take' : 'takes';
-      verdict = problem('Conflicted', `${target} is also targeted by ${winners.join(' and ')}, which ${verb} precedence (${outcome.why})`);
-    } else {
-      const except = outcome.overridden.map((o) => `port ${o.port} (${display(o.by.source)} names it)`);
-      verdict = pass('Accepted', `applied to ${target}${except.length > 0 ? ` except ${except.join(', ')}` : ''}`);
-    }
-    results.get(c.policy)!.push({ target: c.target, verdict });
+    const verdict = outcomeVerdict(c, resolution.outcomes.get(c)!, diagnostics, (target) => `applied to ${target}`);
+    results.get(c.owner.policy)!.push({ target: c.target, verdict });
   }
 
   return inputs.policies.map((policy) => {
@@ -99,7 +76,7 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
       kind: 'BackendTrafficPolicy',
       namespace: policy.metadata.namespace ?? 'default',
       name: policy.metadata.name,
-      ancestors: ancestorStatuses(own, inputs.reach, generationOf(policy)),
+      ancestors: serviceAncestors(own, inputs.reach, generationOf(policy)),
     };
   });
 }
@@ -116,19 +93,4 @@ function readPolicy(policy: BackendTrafficPolicy, source: SourceRef): { targets:
     // Malformed beyond what the readers expect (possible in file mode): this policy only is dropped.
     return { targets: [], problems: ['malformed BackendTrafficPolicy (its spec does not follow the schema)'] };
   }
-}
-
-/** Where each target's verdict is reported: every Gateway whose routes reach the Service (port), else the Service itself. */
-function ancestorStatuses(results: readonly TargetResult[], reach: RouteReach, generation: number): PolicyAncestorStatus[] {
-  return policyAncestors(
-    results.map(({ target, verdict }) => {
-      const gateways = verdict.reason === 'TargetNotFound' ? [] : reach.gateways(target.namespace, target.service, target.sectionName);
-      const ancestors: ParentReference[] =
-        gateways.length > 0
-          ? gateways.map((g) => ({ group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace, name: g.name }))
-          : [{ group: '', kind: 'Service', namespace: target.namespace, name: target.service }];
-      return { ancestors, verdict };
-    }),
-    generation,
-  );
 }

@@ -10,11 +10,17 @@
 //   port named by another policy) is Conflicted too.
 // Invalid policies do not take part: a broken policy never blocks a good one.
 import type { Service } from '../../api/core.js';
-import type { BackendTrafficPolicy, PolicyTargetReference } from '../../api/sluice.js';
+import type { PolicyTargetReference } from '../../api/sluice.js';
 import { compareStrings } from '../../util/compare.js';
 import type { Fields } from './fields.js';
 
 export const MAX_TARGETS = 16;
+
+/** A policy attached to Services by targetRefs (BackendTrafficPolicy, BackendTLSPolicy). */
+export interface ServiceTargetedPolicy {
+  readonly metadata: { readonly namespace?: string; readonly name: string; readonly creationTimestamp?: string };
+  readonly spec?: { readonly targetRefs?: readonly PolicyTargetReference[] };
+}
 
 export interface Target {
   readonly index: number;
@@ -24,7 +30,7 @@ export interface Target {
 }
 
 /** The targets as written, checked for shape (kind, group, name, duplicates). */
-export function readTargets(policy: BackendTrafficPolicy, f: Fields): Target[] {
+export function readTargets(policy: ServiceTargetedPolicy, f: Fields): Target[] {
   const namespace = policy.metadata.namespace ?? 'default';
   const list = f.list(policy.spec?.targetRefs, 'targetRefs', MAX_TARGETS);
   if (!list || list.length === 0) {
@@ -75,7 +81,7 @@ export function missingTarget(t: Target, services: ReadonlyMap<string, Service>)
 
 export interface Candidate<P> {
   readonly owner: P;
-  readonly policy: BackendTrafficPolicy;
+  readonly policy: ServiceTargetedPolicy;
   readonly target: Target;
 }
 
@@ -91,7 +97,7 @@ export interface Resolution<P> {
   readonly outcomes: ReadonlyMap<Candidate<P>, Outcome<P>>;
 }
 
-function age(p: BackendTrafficPolicy): string {
+function age(p: ServiceTargetedPolicy): string {
   return `${p.metadata.creationTimestamp ?? '9999'}|${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 }
 

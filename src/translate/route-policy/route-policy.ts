@@ -8,6 +8,8 @@
 // - The blocks of a route come from the most specific policy that has them: HTTPRoute rule, then
 //   HTTPRoute (or Ingress), then Gateway. A block with enabled: false switches a less specific
 //   one off.
+// - A rule's own HTTPRoute CORS filter wins over every RoutePolicy cors (the route author wrote it
+//   on the rule itself): the policy's cors is left out of that route's edge, with a warning.
 // - Two policies on the same target: the oldest (creationTimestamp, then namespace/name) wins,
 //   the others are Conflicted there and apply nothing to it.
 //
@@ -112,7 +114,7 @@ export function applyRoutePolicies(
     const withEdge = (r: Route): Route => {
       let next = mapped.get(r);
       if (!next) {
-        const edge = edges.of(targets.slotsOf(r, gateway));
+        const edge = withoutShadowedCors(r, edges.of(targets.slotsOf(r, gateway)), diagnostics);
         mapped.set(r, (next = edge ? { ...r, edge } : r));
       }
       return next;
@@ -212,6 +214,14 @@ class EdgeMerger {
     const unique = sources.filter((s, i) => sources.findIndex((o) => refKey(o) === refKey(s)) === i);
     return { sources: unique, ...blocks, ...(deny.length > 0 ? { denyAll: { reason: deny.join('; ') } } : {}) } as EdgePolicy;
   }
+}
+
+/** The edge of a route whose rule has a CORS filter keeps no cors (the filter's serves), said once per route source. */
+function withoutShadowedCors(r: Route, edge: EdgePolicy | undefined, diagnostics: Diagnostics): EdgePolicy | undefined {
+  if (!edge?.cors || !r.cors) return edge;
+  diagnostics.warning(r.source, 'RoutePolicyCorsShadowed', edge.sources.filter((s) => s.kind === 'RoutePolicy').map(display).join(', '));
+  const { cors: _shadowed, ...rest } = edge;
+  return Object.keys(rest).length > 1 ? rest : undefined;
 }
 
 function selfRef(t: RouteTarget): ParentReference {

@@ -452,15 +452,17 @@ func (a *agent) writeVolumes(ctx context.Context, p *corev1.Pod, podDir string) 
 			if err != nil {
 				return nil, fmt.Errorf("secret volume %s: %w", v.Name, err)
 			}
-			files = s.Data
+			files = projectItems(s.Data, v.Secret.Items)
 		case v.ConfigMap != nil:
 			cm, err := a.cs.CoreV1().ConfigMaps(p.Namespace).Get(ctx, v.ConfigMap.Name, metav1.GetOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("configmap volume %s: %w", v.Name, err)
 			}
+			data := map[string][]byte{}
 			for k, s := range cm.Data {
-				files[k] = []byte(s)
+				data[k] = []byte(s)
 			}
+			files = projectItems(data, v.ConfigMap.Items)
 		default:
 			continue
 		}
@@ -468,6 +470,9 @@ func (a *agent) writeVolumes(ctx context.Context, p *corev1.Pod, podDir string) 
 			return nil, err
 		}
 		for k, data := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, k)), 0o755); err != nil {
+				return nil, err
+			}
 			if err := os.WriteFile(filepath.Join(dir, k), data, 0o644); err != nil {
 				return nil, err
 			}
@@ -475,6 +480,21 @@ func (a *agent) writeVolumes(ctx context.Context, p *corev1.Pod, podDir string) 
 		out[v.Name] = dir
 	}
 	return out, nil
+}
+
+// projectItems is the kubelet's volume projection: with items, only the listed keys, each at its
+// path (the suite's tls-backend mounts tls.crt as "crt"); without, every key under its own name.
+func projectItems(data map[string][]byte, items []corev1.KeyToPath) map[string][]byte {
+	if len(items) == 0 {
+		return data
+	}
+	out := map[string][]byte{}
+	for _, it := range items {
+		if d, ok := data[it.Key]; ok {
+			out[it.Path] = d
+		}
+	}
+	return out
 }
 
 // rewritePath maps a path inside a volume mount (e.g. /etc/secret-volume/crt) to the file the

@@ -17,6 +17,15 @@ function asMap(flat: string[]): Map<string, string[]> {
 const facts = { clientIp: '192.0.2.7', peer: '192.0.2.7', trustedPeer: false, proto: 'http' as const, port: 8080, host: 'app.example.com', originalHost: 'app.example.com:8080' };
 
 describe('upstreamRequestHeaders', () => {
+  it('never sends HTTP/2 pseudo-headers upstream, and joins the cookie fields h2 may split (RFC 9113 §8.2.3)', () => {
+    const flat = upstreamRequestHeaders(incoming([':method', 'GET', ':path', '/p', ':authority', 'app.example.com', ':scheme', 'https', 'cookie', 'a=1', 'accept', '*/*', 'cookie', 'b=2', 'te', 'trailers']), facts);
+    const h = asMap(flat);
+    expect([...h.keys()].filter((k) => k.startsWith(':'))).toEqual([]);
+    expect(h.get('cookie')).toEqual(['a=1; b=2']);
+    expect(h.get('te')).toEqual(['trailers']);
+    expect(h.get('host')).toEqual(['app.example.com']);
+  });
+
   it('drops hop-by-hop headers, including those named by Connection', () => {
     const h = asMap(upstreamRequestHeaders(incoming(['Host', 'x', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', 't=5', 'Upgrade', 'h2c', 'Transfer-Encoding', 'chunked', 'Accept', '*/*']), facts));
     for (const name of ['connection', 'x-secret', 'keep-alive', 'upgrade', 'transfer-encoding']) expect(h.has(name)).toBe(false);

@@ -11,6 +11,7 @@ import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-he
 import { type Forward, planRequest } from '../../../src/dataplane/plan.js';
 import { ListenerRouter } from '../../../src/dataplane/router.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
+import { UpstreamTlsProfiles } from '../../../src/dataplane/upstream/tls.js';
 import { TrafficStats } from '../../../src/dataplane/stats/traffic.js';
 import { Metrics } from '../../../src/metrics.js';
 import type { Listener, Route } from '../../../src/table/types.js';
@@ -47,6 +48,7 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     table: () => table,
     cluster: () => cluster,
     pools: {} as UpstreamPools,
+    upstreamTls: new UpstreamTlsProfiles(),
     timeouts: { connectMs: 1, responseMs: 1, idleMs: 1 },
     metrics,
     stats: new TrafficStats(),

@@ -15,7 +15,7 @@ kind: IngressClass
 metadata: { name: sluice }
 ---
 apiVersion: v1
-kind: ConfigMap
+kind: Pod
 metadata: { name: settings }
 `,
     );
@@ -24,7 +24,7 @@ metadata: { name: settings }
       ['Service', 'default', 'web'],
       ['IngressClass', undefined, 'sluice'],
     ]);
-    expect(skipped).toEqual(['v1/ConfigMap default/settings']);
+    expect(skipped).toEqual(['v1/Pod default/settings']);
   });
 
   it('reports a bad document without losing the good ones', () => {

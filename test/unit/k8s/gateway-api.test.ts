@@ -15,8 +15,8 @@ const served = (byVersion: Record<string, string[]>) => new Map(Object.entries(b
 
 describe('discovery', () => {
   test('each kind in its preferred served version; ReferenceGrant v1beta1, else v1', () => {
-    const all = chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'], v1beta1: ['referencegrants'] }));
-    expect(all.map((r) => `${r.spec.kind}@${r.version}`)).toEqual(['GatewayClass@v1', 'Gateway@v1', 'HTTPRoute@v1', 'ReferenceGrant@v1beta1']);
+    const all = chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'], v1beta1: ['referencegrants'] }));
+    expect(all.map((r) => `${r.spec.kind}@${r.version}`)).toEqual(['GatewayClass@v1', 'Gateway@v1', 'HTTPRoute@v1', 'GRPCRoute@v1', 'ReferenceGrant@v1beta1', 'BackendTLSPolicy@v1']);
     const v1Only = chooseVersions(served({ v1: ['referencegrants'] }));
     expect(v1Only.map((r) => `${r.spec.kind}@${r.version}`)).toEqual(['ReferenceGrant@v1']);
     expect(v1Only[0]!.spec.apiVersion).toBe('gateway.networking.k8s.io/v1beta1'); // what the store keeps
@@ -59,7 +59,7 @@ function harness(answers: (() => ServedGatewayResource[])[], watchNamespace?: st
   return { watch, made, calls: () => calls };
 }
 
-const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'], v1beta1: ['referencegrants'] }));
+const everything = () => chooseVersions(served({ v1: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'], v1beta1: ['referencegrants'] }));
 
 describe('GatewayApiWatch', () => {
   test('served at start: every kind and Namespaces watched, no recheck', async () => {
@@ -69,10 +69,14 @@ describe('GatewayApiWatch', () => {
       '/apis/gateway.networking.k8s.io/v1/gatewayclasses',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways',
       '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/httproutes',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/grpcroutes',
       '/apis/gateway.networking.k8s.io/v1beta1/namespaces/team-a/referencegrants',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/team-a/backendtlspolicies',
       '/api/v1/namespaces',
+      '/api/v1/namespaces/team-a/configmaps',
     ]);
-    expect(h.made.at(-1)!.fieldSelector).toBe('metadata.name=team-a');
+    expect(h.made.at(-2)!.fieldSelector).toBe('metadata.name=team-a');
+    expect(h.made.at(-1)!.fieldSelector).toBeUndefined();
     expect(h.made.every((i) => i.started)).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
     expect(h.calls()).toBe(1);
@@ -84,8 +88,8 @@ describe('GatewayApiWatch', () => {
     await h.watch.start();
     expect(h.made).toEqual([]);
     for (let i = 0; i < 50 && h.made.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(h.made.length).toBe(5);
-    expect(h.made.at(-1)!.fieldSelector).toBeUndefined();
+    expect(h.made.length).toBe(8);
+    expect(h.made.at(-2)!.fieldSelector).toBeUndefined();
     await h.watch.stop();
   });
 

@@ -33,7 +33,7 @@ describe('Store', () => {
 
   it('ignores kinds and apiVersions it does not watch', () => {
     const store = new Store();
-    expect(store.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'ns' } })).toBe(false);
+    expect(store.upsert({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'ns' } })).toBe(false);
     expect(store.upsert({ apiVersion: 'extensions/v1beta1', kind: 'Ingress', metadata: { name: 'x', namespace: 'ns' } })).toBe(false);
   });
 

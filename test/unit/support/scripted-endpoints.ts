@@ -12,6 +12,7 @@ import type { Forward } from '../../../src/dataplane/plan.js';
 import { RetryRules } from '../../../src/dataplane/policy/retry.js';
 import { StickySessions } from '../../../src/dataplane/policy/session.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
+import { UpstreamTlsProfiles } from '../../../src/dataplane/upstream/tls.js';
 import { Metrics } from '../../../src/metrics.js';
 import type { AccessLog } from '../../../src/dataplane/access-log/access-log.js';
 import { TrafficStats } from '../../../src/dataplane/stats/traffic.js';
@@ -92,6 +93,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     table: () => undefined,
     cluster: () => runtime,
     pools,
+    upstreamTls: new UpstreamTlsProfiles(),
     timeouts: { connectMs: 1000, responseMs: 1000, idleMs: 1000 },
     metrics,
     stats,
@@ -119,6 +121,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
     routeHeaders: [],
     headers: [],
     secure: policy.secure ?? false,
+    backendClientCertificate: undefined,
   };
   return { ctx, plan, attempts, options, controllers, health: health.forCluster(cluster.id), runtime, metrics, stats };
 }

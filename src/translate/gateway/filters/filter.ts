@@ -1,9 +1,9 @@
-// The contract of an HTTPRoute filter translator: one function per filter type (registry.ts
+// The contract of an HTTPRoute (and GRPCRoute) filter translator: one function per filter type (registry.ts
 // maps the type to it). It reads its filter, reports what is wrong through the route's problems
 // and returns what the filter adds to its rule or backendRef. A new filter type is a new module
 // plus one registry entry; the table field it fills is added to FilterEffect.
-import type { HTTPRoute, HTTPRouteFilter } from '../../../api/gateway.js';
-import type { HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
+import type { RouteObject, HTTPRouteFilter } from '../../../api/gateway.js';
+import type { CorsPolicy, HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
 import type { ServiceRef } from '../../clusters.js';
 import type { RuleInputs } from '../backend-refs.js';
 import type { Verdict } from '../conditions.js';
@@ -18,7 +18,7 @@ export interface MirrorTemplate {
 }
 
 export interface FilterContext {
-  readonly route: HTTPRoute;
+  readonly route: RouteObject;
   readonly inputs: RuleInputs;
   /** The rule's matches: ReplacePrefixMatch needs every one of them to be a prefix. */
   readonly matches: readonly MatchTemplate[];
@@ -34,6 +34,7 @@ export interface FilterEffect {
   readonly redirect?: Redirect;
   readonly rewrite?: UrlRewrite;
   readonly mirror?: MirrorTemplate;
+  readonly cors?: CorsPolicy;
 }
 
 export type FilterTranslator = (filter: HTTPRouteFilter, context: FilterContext) => FilterEffect;

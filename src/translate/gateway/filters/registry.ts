@@ -1,7 +1,8 @@
 // Filter type → translator, for the filters of a rule and for those of a backendRef, and the
 // one place that folds a filter list into what the rule (or backendRef) carries.
 import type { HTTPRouteFilter } from '../../../api/gateway.js';
-import type { HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
+import type { CorsPolicy, HeaderModifier, Redirect, UrlRewrite } from '../../../table/types.js';
+import { corsFilter } from './cors.js';
 import { NO_EFFECT, type FilterContext, type FilterEffect, type FilterTranslator, type MirrorTemplate } from './filter.js';
 import { requestHeaderModifier, responseHeaderModifier } from './headers.js';
 import { requestMirror } from './mirror.js';
@@ -10,7 +11,7 @@ import { urlRewrite } from './rewrite.js';
 
 interface FilterRegistry {
   readonly translators: ReadonlyMap<string, FilterTranslator>;
-  /** For a type without a translator here (ExtensionRef, CORS, anything unknown). */
+  /** For a type without a translator here (ExtensionRef, anything unknown; CORS on a backendRef). */
   readonly unsupported: FilterTranslator;
 }
 
@@ -21,6 +22,7 @@ const RULE_FILTERS: FilterRegistry = {
     ['RequestRedirect', requestRedirect],
     ['URLRewrite', urlRewrite],
     ['RequestMirror', requestMirror],
+    ['CORS', corsFilter],
   ]),
   unsupported: (f, c) => {
     c.problems.unsupportedValue(`${c.where}: filter type ${f.type} is not supported`);
@@ -48,6 +50,7 @@ export interface RuleFilters extends BackendFilters {
   readonly redirect?: Redirect;
   readonly rewrite?: UrlRewrite;
   readonly mirrors: readonly MirrorTemplate[];
+  readonly cors?: CorsPolicy;
 }
 
 /** Each filter's translation; `context.where` names the list's owner, the position is appended. */
@@ -63,12 +66,13 @@ function effects(filters: readonly HTTPRouteFilter[] | undefined, registry: Filt
  * once per list; a manifest that never met it gets the last one); mirrors add up.
  */
 function fold(list: readonly FilterEffect[]): RuleFilters {
-  const { requestHeaders, responseHeaders, redirect, rewrite }: FilterEffect = Object.assign({}, ...list);
+  const { requestHeaders, responseHeaders, redirect, rewrite, cors }: FilterEffect = Object.assign({}, ...list);
   return {
     ...(requestHeaders ? { requestHeaders } : {}),
     ...(responseHeaders ? { responseHeaders } : {}),
     ...(redirect ? { redirect } : {}),
     ...(rewrite ? { rewrite } : {}),
+    ...(cors ? { cors } : {}),
     mirrors: list.flatMap((e) => (e.mirror ? [e.mirror] : [])),
   };
 }

@@ -1,7 +1,7 @@
 // CORS rules: which origins match, what a preflight is answered, what an actual answer carries.
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
-import { CorsRules } from '../../../../src/dataplane/route-policy/cors.js';
+import { CorsRules, withCorsHeaders } from '../../../../src/dataplane/route-policy/cors.js';
 import type { CorsPolicy } from '../../../../src/table/types.js';
 
 const policy = (p: Partial<CorsPolicy> = {}): CorsPolicy => ({ allowOrigins: ['https://app.example.com', 'https://*.shop.test'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type', 'x-token'], exposeHeaders: ['x-request-id'], allowCredentials: false, ...p });
@@ -54,5 +54,65 @@ describe('CorsRules', () => {
     const none: IncomingHttpHeaders = {};
     rules.decorate(none, undefined);
     expect(none).toEqual({ vary: 'Origin' });
+  });
+});
+
+describe('CorsRules with the HTTPRoute CORS filter’s forms', () => {
+  it('matches "scheme://*" (any host, default port), "scheme://*:port" and wildcards with ports', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['https://*', 'http://*:8080', 'https://*.bar.com:8443'] }));
+    expect(['https://a.test', 'https://a.b.test', 'http://x.test:8080', 'https://a.bar.com:8443', 'https://a.b.bar.com:8443'].map((o) => rules.allows(o))).toEqual([true, true, true, true, true]);
+    expect(['http://a.test', 'https://a.test:8443', 'http://x.test', 'http://x.test:8081', 'http://a.bar.com:8443', 'https://bar.com:8443', 'https://a.test/path'].map((o) => rules.allows(o))).toEqual([false, false, false, false, false, false, false]);
+  });
+
+  it('treats the scheme’s default port as absent, in the policy and in the request', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['https://a.test:443', 'http://b.test', 'https://*.c.test'] }));
+    expect(['https://a.test', 'https://a.test:443', 'http://b.test:80', 'https://x.c.test:443'].map((o) => rules.allows(o))).toEqual([true, true, true, true]);
+    expect(['http://a.test:443', 'https://b.test:80', 'http://b.test:8080'].map((o) => rules.allows(o))).toEqual([false, false, false]);
+    // The answer carries the origin as the client sent it.
+    expect(rules.preflight(preflight('https://a.test:443', 'GET'))!.headers['access-control-allow-origin']).toBe('https://a.test:443');
+  });
+
+  it('with credentials, echoes the request’s origin, method and headers for "*", never "*"', () => {
+    const rules = new CorsRules(policy({ allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'], exposeHeaders: [], allowCredentials: true, maxAgeSeconds: 5 }));
+    const r = rules.preflight(preflight('https://other.foo.com', 'PUT', 'x-header-1, x-header-2'))!;
+    expect(r.headers).toMatchObject({
+      'access-control-allow-origin': 'https://other.foo.com',
+      'access-control-allow-methods': 'PUT',
+      'access-control-allow-headers': 'x-header-1, x-header-2',
+      'access-control-allow-credentials': 'true',
+      'access-control-max-age': '5',
+    });
+    const answer: IncomingHttpHeaders = {};
+    rules.decorate(answer, 'https://other.foo.com');
+    expect(answer).toEqual({ vary: 'Origin', 'access-control-allow-origin': 'https://other.foo.com', 'access-control-allow-credentials': 'true' });
+  });
+
+  it('sends no Allow-Methods without methods, and the expose headers on a preflight too', () => {
+    const rules = new CorsRules(policy({ allowMethods: [], exposeHeaders: ['x-header-3', 'x-header-4'] }));
+    const r = rules.preflight(preflight('https://app.example.com', 'GET'))!;
+    expect(r.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(r.headers['access-control-allow-methods']).toBeUndefined();
+    expect(r.headers['access-control-expose-headers']).toBe('x-header-3, x-header-4');
+    // Only the safelisted methods pass without allowMethods.
+    expect(rules.preflight(preflight('https://app.example.com', 'PUT'))!.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('withCorsHeaders (refusals of later checks)', () => {
+  const rules = new CorsRules(policy({ allowCredentials: true }));
+  const denied = { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' }, body: 'unauthorized', reason: 'SLUICE_UNAUTHORIZED' };
+
+  it('gives a refusal the headers an allowed origin’s answer gets, without changing the shared original', () => {
+    const r = withCorsHeaders(rules, denied, 'https://a.shop.test');
+    expect(r.headers).toEqual({ 'www-authenticate': 'Basic realm="x"', vary: 'Origin', 'access-control-allow-origin': 'https://a.shop.test', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-request-id' });
+    expect(r.status).toBe(401);
+    expect(denied.headers).toEqual({ 'www-authenticate': 'Basic realm="x"' });
+    expect(withCorsHeaders(rules, denied, 'https://evil.test').headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('leaves preflight answers and routes without CORS alone', () => {
+    const refused = rules.preflight(preflight('https://a.shop.test', 'DELETE'))!;
+    expect(withCorsHeaders(rules, refused, 'https://a.shop.test')).toBe(refused);
+    expect(withCorsHeaders(undefined, denied, 'https://a.shop.test')).toBe(denied);
   });
 });

@@ -50,6 +50,7 @@ export async function startPlane(routes: readonly Route[], clusters: readonly Cl
       bindAddress: '127.0.0.1',
       upstream: { connectMs: 1000, responseMs: 5000, idleMs: 5000, keepAliveMs: 1000 },
       clientKeepAliveMs: 5000,
+      http2: { tls: true, cleartext: false, maxConcurrentStreams: 100 },
       accessLog: { destination: 'off', fields: [], sample: 0 },
       edge: {
         trustedProxies: config.trustedProxies ?? [],
