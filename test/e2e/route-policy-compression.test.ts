@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { brotliDecompressSync, createBrotliDecompress, createGunzip, createZstdDecompress, gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { closeServers, debugRoutes, eventually, ingressYaml, INGRESS_CLASS_YAML, ManifestDir, metricValue, serviceYaml, type Sluice, startSluice } from './support/harness.js';
@@ -56,6 +57,13 @@ function startBackend(): Promise<number> {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': JSON_BODY.length, etag: '"v1"' });
       return res.end(JSON_BODY);
     }
+    if (path === '/trailers') {
+      // Chunked with trailers (Trailer is hop-by-hop: Sluice drops the announcement, not the trailers).
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      res.write(JSON_BODY);
+      res.addTrailers({ 'x-checksum': 'abc123' });
+      return res.end();
+    }
     if (path === '/stream' || path === '/events') {
       // Chunked: the first piece now, the rest only once the test saw the first one arrive.
       res.writeHead(200, { 'content-type': path === '/events' ? 'text/event-stream' : 'text/plain' });
@@ -78,6 +86,7 @@ interface Raw {
   readonly headers: IncomingHttpHeaders;
   /** The body as it crossed the wire (still encoded). */
   readonly body: Buffer;
+  readonly trailers: Record<string, string | undefined>;
 }
 
 let sluice: Sluice;
@@ -89,7 +98,7 @@ function raw(path: string, headers: Record<string, string> = {}, method = 'GET')
     const req = request({ host: '127.0.0.1', port: sluice.httpPort, path, method, agent: false, headers: { host: HOST, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }));
       res.on('error', reject);
     });
     req.setTimeout(10_000, () => req.destroy(new Error(`${path} timed out`)));
@@ -129,7 +138,7 @@ spec:
     minLength: 1024
     contentTypes: [text/*, application/json, image/svg+xml]`,
   ].join('\n---\n'));
-  sluice = await startSluice(dir.path, ['--access-log', logFile, '--access-log-fields', 'path,query,status,bytes_out']);
+  sluice = await startSluice(dir.path, ['--http2-cleartext', '--access-log', logFile, '--access-log-fields', 'path,query,status,bytes_out']);
   await eventually('the policy in force', async () => (await raw('/json', { 'accept-encoding': 'gzip' })).headers['content-encoding'] === 'gzip');
 });
 
@@ -140,7 +149,49 @@ afterAll(async () => {
   if (logFile) rmSync(dirname(logFile), { recursive: true, force: true });
 });
 
+/** One h2c request with prior knowledge: status, headers, the body as it crossed the wire, trailers. */
+function h2(path: string, headers: Record<string, string>, method = 'GET'): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${sluice.httpPort}`);
+    session.on('error', reject);
+    const stream = session.request({ ':path': path, ':method': method, ':authority': HOST, ...headers });
+    let head: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader = {};
+    let trailers: Record<string, string | undefined> = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (head = h));
+    stream.on('trailers', (t) => (trailers = t as Record<string, string | undefined>));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('end', () => {
+      session.close();
+      resolve({ status: Number(head[':status']), headers: head as IncomingHttpHeaders, body: Buffer.concat(chunks), trailers });
+    });
+    stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    stream.end();
+  });
+}
+
 describe('RoutePolicy compression', () => {
+  it.each(['gzip', 'br', 'zstd'])('compresses an HTTP/2 (h2c) answer with %s, which decodes to the backend\'s bytes', async (encoding) => {
+    const r = await h2('/json', { 'accept-encoding': encoding });
+    expect([r.status, r.headers['content-encoding'], r.headers['content-length'], r.headers.vary]).toEqual([200, encoding, undefined, 'Origin, Accept-Encoding']);
+    expect(decode(encoding, r.body).equals(JSON_BODY)).toBe(true);
+  });
+
+  it('answers HEAD over HTTP/2 with the backend\'s length, no encoding, and Vary', async () => {
+    const r = await h2('/json', { 'accept-encoding': 'gzip' }, 'HEAD');
+    expect([r.status, r.headers['content-encoding'], r.headers['content-length'], r.headers.vary, r.body.length]).toEqual([200, undefined, String(JSON_BODY.length), 'Origin, Accept-Encoding', 0]);
+  });
+
+  it.each([
+    ['HTTP/1.1', raw],
+    ['HTTP/2', h2],
+  ] as const)('sends the backend\'s trailers after the compressed body (%s)', async (_, get) => {
+    const r = await get('/trailers', { 'accept-encoding': 'gzip' });
+    expect([r.status, r.headers['content-encoding'], r.trailers['x-checksum']]).toEqual([200, 'gzip', 'abc123']);
+    expect(gunzipSync(r.body).equals(JSON_BODY)).toBe(true);
+  });
+
   it.each([
     ['gzip, br, zstd', 'zstd'],
     ['gzip, br', 'br'],

@@ -146,9 +146,7 @@ export class CompressionRules {
     if (headers['content-range'] !== undefined) return false;
     const cacheControl = text(headers['cache-control']);
     if (cacheControl && NO_TRANSFORM.test(cacheControl)) return false;
-    // gRPC frames its own messages (and compresses them itself); an answer that announces
-    // trailers is left as it is too, so its trailers are never held behind a compressor.
-    if (headers.trailer !== undefined) return false;
+    // gRPC frames (and compresses) its own messages: a gRPC client cannot read a gzipped stream.
     const type = text(headers['content-type']);
     if (!type || GRPC_TYPE.test(type) || !this.listedType.get(type)) return false;
     const length = headers['content-length'];

@@ -74,6 +74,23 @@ describe('CompressionRules', () => {
     expect(new CompressionRules(policy({ minLength: 0 })).eligible(200, json({ 'content-length': '0' }))).toBe(false);
   });
 
+  it('leaves gRPC answers alone, even with their type listed', () => {
+    const everything = new CompressionRules(policy({ contentTypes: ['application/*', 'text/*'] }));
+    expect(everything.eligible(200, json({ 'content-type': 'application/grpc' }))).toBe(false);
+    expect(everything.eligible(200, json({ 'content-type': 'Application/gRPC+proto' }))).toBe(false);
+    expect(everything.eligible(200, json({ 'content-type': 'application/grpc-web+proto' }))).toBe(false);
+    expect(everything.eligible(200, json({ 'content-type': 'application/json' }))).toBe(true);
+  });
+
+  it('gives a bodiless answer only the Vary it would have had (vary)', () => {
+    const eligible = json();
+    expect(rules.vary(200, eligible)).toBe(true);
+    expect([eligible.vary, eligible['content-encoding']]).toEqual(['Accept-Encoding', undefined]);
+    const unlisted = json({ 'content-type': 'image/png' });
+    expect(rules.vary(200, unlisted)).toBe(false);
+    expect(unlisted.vary).toBeUndefined();
+  });
+
   it('leaves answers without a body, ranges, encoded and no-transform answers alone', () => {
     for (const status of [101, 204, 205, 206, 304]) expect(rules.eligible(status, json())).toBe(false);
     expect(rules.eligible(200, json({ 'content-encoding': 'gzip' }))).toBe(false);
