@@ -5,21 +5,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
-import { freePorts, LOOPBACK } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './lib/processes.ts';
+import { freePorts } from './lib/net.ts';
+import { interleavedRounds, type RoundRow } from './lib/rounds.ts';
 import { startSluice, type SluiceServer } from './lib/servers.ts';
-import { median, round } from './lib/stats.ts';
-import { startWrk } from './lib/wrk.ts';
+import { round } from './lib/stats.ts';
 
-export interface AccessLogRow {
-  readonly label: 'off' | 'file';
-  readonly rps: number;
-  readonly p50_ms: number;
-  readonly p99_ms: number;
-  /** CPU time of the Sluice processes per request (less disturbed by a busy machine than req/s). */
-  readonly cpu_us_per_req: number;
-  readonly rounds: number;
-}
+export type AccessLogRow = RoundRow<'off' | 'file'>;
 
 export interface AccessLogResult {
   readonly rows: readonly AccessLogRow[];
@@ -45,32 +36,16 @@ export async function runAccessLog(ctx: BenchContext): Promise<AccessLogResult> 
     { label: 'off', server: await startSluice({ manifests: manifests.path, httpPort: ports[0]!, adminPort: ports[1]!, cpus: p, workers: 1, name: 'sluice-log-off' }) },
     { label: 'file', server: await startSluice({ manifests: manifests.path, httpPort: ports[2]!, adminPort: ports[3]!, cpus: p, workers: 1, name: 'sluice-log-file', extraArgs: ['--access-log', logFile] }) },
   ];
-  const samples: Record<string, { rps: number; p50: number; p99: number; cpuUs: number }[]> = { off: [], file: [] };
   let fileRequests = 0;
+  let rows: AccessLogRow[];
   try {
-    const measure = async (t: (typeof targets)[number], durationS: number) => {
-      const ticks0 = groupCpuTicks(t.server.group.pid);
-      const wrk = await startWrk({ wrk: ctx.tools.wrk, url: `http://${LOOPBACK}:${t.server.port}/`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: BENCH_HOST }).done;
-      if (t.label === 'file') fileRequests += wrk.requests;
-      const cpuUs = wrk.requests > 0 ? ((groupCpuTicks(t.server.group.pid) - ticks0) * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN;
-      return { ...wrk, cpuUs };
-    };
-    if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);
-    for (let r = 1; r <= settings.rounds; r++) {
-      for (const t of targets) {
-        const wrk = await measure(t, settings.durationS);
-        samples[t.label]!.push({ rps: wrk.rps, p50: wrk.p50Ms, p99: wrk.p99Ms, cpuUs: wrk.cpuUs });
-        ctx.log(`accesslog round ${r}/${settings.rounds} ${t.label.padEnd(4)} ${Math.round(wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${wrk.p50Ms.toFixed(2)} ms  p99 ${wrk.p99Ms.toFixed(2)} ms  ${wrk.cpuUs.toFixed(1)} µs/req`);
-      }
-    }
+    rows = await interleavedRounds(ctx, 'accesslog', targets, { path: '/', host: BENCH_HOST }, (label, wrk) => {
+      if (label === 'file') fileRequests += wrk.requests;
+    });
   } finally {
     // Stopping flushes what the sink still holds.
     for (const t of targets) await t.server.group.stop();
   }
-  const rows = targets.map(({ label }) => {
-    const s = samples[label]!;
-    return { label, rps: Math.round(median(s.map((x) => x.rps))), p50_ms: round(median(s.map((x) => x.p50)), 3), p99_ms: round(median(s.map((x) => x.p99)), 3), cpu_us_per_req: round(median(s.map((x) => x.cpuUs)), 1), rounds: s.length };
-  });
   // wrk's requests are complete responses; the file also holds any it cut at the end of a run.
   const lines = readFileSync(logFile, 'utf8').split('\n').length - 1;
   return {

@@ -184,7 +184,7 @@ export async function startTargets(ctx: BenchContext): Promise<ProxyTargets> {
       // More workers than the one proxy CPU: they spread over every CPU, sharing core 0 with wrk.
       const cpus = `${settings.loadCpus},${settings.proxyCpus}`;
       const [nPort, sPort, aPort] = more.slice(2 + 3 * i);
-      targets.push({ label: `nginx-w${workers}`, proxy: 'nginx', workers, cpus, server: await startNginxProxy(ws, tools, nPort!, origin.port, cpus, workers) });
+      targets.push({ label: `nginx-w${workers}`, proxy: 'nginx', workers, cpus, server: await startNginxProxy(ws, tools, nPort!, origin.port, cpus, { workers }) });
       const server = await startSluice({ manifests: manifests.path, httpPort: sPort!, adminPort: aPort!, cpus, workers, name: `sluice-w${workers}` });
       targets.push({ label: `sluice-w${workers}`, proxy: 'sluice', workers, cpus, server });
     }

@@ -1,11 +1,12 @@
 // `npm run bench [-- --quick | --smoke]`: installs the tools if missing, starts one origin,
 // then runs the parts — proxies side by side, hot swap under load, endpoint churn under load,
-// scale, the control plane beside the data plane, load balancing (lb) — and writes bench/results/latest.{md,json}
+// scale, the control plane beside the data plane, load balancing (lb), access log and compression cost — and writes bench/results/latest.{md,json}
 // (smoke: smoke.{md,json}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accesslog.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
+import { compressionMarkdown, runCompression, type CompressionResult } from './compression.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureTools, ensureVegeta, toolVersions, VEGETA_VERSION } from './lib/install.ts';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   let tls: TlsResult | undefined;
   let tcp: TcpResult | undefined;
   let stampede: StampedeResult | undefined;
+  let compression: CompressionResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
     tls = await part('tls', () => runTls(ctx));
     tcp = await part('tcp', () => runTcp(ctx));
     stampede = await part('stampede', () => runStampede(ctx));
+    compression = await part('compression', () => runCompression(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
   if (tls) md.push(tlsMarkdown(tls), '');
   if (tcp) md.push(tcpMarkdown(tcp), '');
   if (stampede) md.push(stampedeMarkdown(stampede), '');
+  if (compression) md.push(compressionMarkdown(compression), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp, stampede };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp, stampede, compression };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

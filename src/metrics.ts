@@ -281,6 +281,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Route policy (RoutePolicy): compression.
+  readonly compressionBytes = new Counter({
+    name: 'sluice_compression_bytes_total',
+    help: 'Response body bytes through the compressor of a RoutePolicy compression block: in = as the backend sent them, out = as the client got them.',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  private readonly compressionIn = this.compressionBytes.labels('in');
+  private readonly compressionOut = this.compressionBytes.labels('out');
+
   readonly accessLogDropped = new Counter({
     name: 'sluice_access_log_dropped_total',
     help: 'Access-log lines dropped because the destination could not keep up.',
@@ -319,6 +329,12 @@ export class Metrics {
       : new RouteDurationHistogram('sluice_request_duration_seconds', durationHelp, DURATION_BUCKETS, this.registry);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
     this.buildInfo.labels(SLUICE_VERSION, process.versions.node).set(1);
+  }
+
+  /** Counts one compressed response body (once, when it ends or breaks). */
+  countCompression(inBytes: number, outBytes: number): void {
+    this.compressionIn.inc(inBytes);
+    this.compressionOut.inc(outBytes);
   }
 
   /**

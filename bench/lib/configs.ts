@@ -58,6 +58,20 @@ ${NGINX_HTTP_COMMON}    sendfile on;
 `;
 }
 
+/** The compression part's origin: www/16k.json as application/json (static: Content-Length, ETag). */
+export function jsonOriginConf(port: number): string {
+  return `${nginxPreamble('json-origin.pid')}
+http {
+${NGINX_HTTP_COMMON}    open_file_cache max=16 inactive=600s;
+    open_file_cache_valid 600s;
+    server {
+        listen 127.0.0.1:${port} backlog=4096;
+        location = /16k.json { root www; default_type application/json; }
+    }
+}
+`;
+}
+
 /** A stand-in pod for the endpoint-churn run: answers "ok\n" on one port. */
 export function podConf(port: number): string {
   return `${nginxPreamble(`pod-${port}.pid`)}

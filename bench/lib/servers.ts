@@ -85,8 +85,9 @@ export async function startOrigin(ws: Workspace, tools: ToolPaths, ports: { main
   };
 }
 
-export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, workers = 1): Promise<Server> {
-  return startNginx(ws, tools, workers === 1 ? 'nginx' : `nginx-w${workers}`, nginxProxyConf(port, upstreamPort, { workers }), port, cpus);
+export function startNginxProxy(ws: Workspace, tools: ToolPaths, port: number, upstreamPort: number, cpus: string, options: { workers?: number; name?: string; extra?: string } = {}): Promise<Server> {
+  const workers = options.workers ?? 1;
+  return startNginx(ws, tools, options.name ?? (workers === 1 ? 'nginx' : `nginx-w${workers}`), nginxProxyConf(port, upstreamPort, { workers, location: options.extra }), port, cpus);
 }
 
 export function startPod(ws: Workspace, tools: ToolPaths, port: number, cpus: string): Promise<Server> {

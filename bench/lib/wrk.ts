@@ -11,6 +11,8 @@ export interface WrkOptions {
   readonly cpus: string;
   /** Host header; absent = wrk's default (the URL's authority). */
   readonly host?: string;
+  /** More request headers ("Accept-Encoding: gzip"). */
+  readonly headers?: readonly string[];
   /** Lua script (e.g. choosing Host headers per request). */
   readonly script?: string;
 }
@@ -72,6 +74,7 @@ export function parseWrk(out: string): WrkResult {
 export function startWrk(o: WrkOptions): WrkRun {
   const args = ['-t1', `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '--timeout', '5s'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
+  for (const h of o.headers ?? []) args.push('-H', h);
   if (o.script) args.push('-s', o.script);
   args.push(o.url);
   const g = startGroup('wrk', o.wrk, args, { cpus: o.cpus });

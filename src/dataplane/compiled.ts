@@ -12,6 +12,7 @@ import { ListenerRouter } from './router.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
+import { CompressionRules } from './route-policy/compression.js';
 import { CorsRules } from './route-policy/cors.js';
 import { ResponseSharing } from './route-policy/response-sharing.js';
 
@@ -41,6 +42,8 @@ export interface RouteRuntime {
   readonly cors?: CorsRules | undefined;
   /** The route policy's cache and request coalescing (after admission, around the exchange); undefined: neither, and no cost. */
   readonly sharing?: ResponseSharing | undefined;
+  /** The route policy's compression of upstream answers (HttpExchange); undefined: none, and no cost. */
+  readonly compression?: CompressionRules | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -85,7 +88,8 @@ function routeRuntime(route: Route, carried: Map<string, ResponseSharing>): Rout
     sharing = previous?.serves(edge) ? previous : new ResponseSharing(route.id, edge);
     carried.set(route.id, sharing);
   }
-  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing };
+  const compression = edge?.compression ? new CompressionRules(edge.compression) : undefined;
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing, compression };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */

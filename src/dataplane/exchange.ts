@@ -25,6 +25,8 @@ import { requestHash } from './policy/hash-key.js';
 import type { Session, StickySessions } from './policy/session.js';
 import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
+import { BodyEncoder } from './route-policy/body-encoder.js';
+import type { CompressionRules } from './route-policy/compression.js';
 import { tlsFailureReason } from './upstream/tls.js';
 
 function hasAny(headers: IncomingHttpHeaders): boolean {
@@ -112,8 +114,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   hashKey: number | undefined = undefined;
   /** When the current attempt was dispatched (kept only while the access log is on). */
   private attemptStarted = 0;
-  /** Response body bytes delivered to the client. */
-  private bytesOut = 0;
+  /** Response body bytes delivered to the client (counted by writeBody and its encoders). */
+  protected bytesOut = 0;
   /** Why the exchange ended without an endpoint's complete answer (the access log's reason). */
   private reason: string | undefined;
   /** With tracing: the request's span, the current attempt's, and the headers carrying it upstream. */
@@ -190,7 +192,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   protected abstract dispatchOptions(): Dispatcher.DispatchOptions;
   /** Writes the delivered attempt's status line and headers to the client. */
   protected abstract writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void;
-  /** Writes body bytes; false asks the upstream to pause until `resumeWhenDrained` fires. */
+  /** Writes body bytes and counts what reaches the client; false asks the upstream to pause until `resumeWhenDrained` fires. */
   protected abstract writeBody(chunk: Buffer): boolean;
   protected abstract resumeWhenDrained(resume: () => void): void;
   /** Ends the body, with the endpoint's trailers if it sent any. */
@@ -314,7 +316,6 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
-    this.bytesOut += chunk.length;
     if (!this.writeBody(chunk)) controller.pause();
   }
 
@@ -322,12 +323,42 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     if (this.done || this.abandoning) return;
     // undici reports "no trailers" as an empty object.
     const sent = trailers && hasAny(trailers) ? trailers : undefined;
+    if (!this.delivering) {
+      // No body: head (and trailers) in one go, which on h2 can be a single HEADERS frame.
+      this.finish(this.heldStatus);
+      this.delivering = true;
+      this.writeWhole(this.heldStatus, this.heldMessage, this.heldHeaders!, sent);
+      this.heldHeaders = undefined;
+      return;
+    }
+    if (this.bodyPending()) {
+      // A compressed body still has its tail to encode: the attempt is over (nothing may abort
+      // it now), the exchange finishes once the tail is out (bodyEnded).
+      clearTimeout(this.requestTimer);
+      this.closeAttempt();
+      return this.endBody(sent);
+    }
     this.finish(this.heldStatus);
-    if (this.delivering) return this.endBody(sent);
-    // No body: head (and trailers) in one go, which on h2 can be a single HEADERS frame.
-    this.delivering = true;
-    this.writeWhole(this.heldStatus, this.heldMessage, this.heldHeaders!, sent);
-    this.heldHeaders = undefined;
+    this.endBody(sent);
+  }
+
+  /** True when endBody() only starts the end, and the subclass calls bodyEnded() once the last byte is out. */
+  protected bodyPending(): boolean {
+    return false;
+  }
+
+  protected bodyEnded(): void {
+    this.finish(this.heldStatus);
+  }
+
+  /** Delivery broke on Sluice's side (a compressor failed): stop the attempt and cut the response. */
+  protected abortDelivery(reason: string, err: Error): void {
+    if (!this.done) {
+      this.reason = reason;
+      this.finish(this.deliveredStatus());
+      this.controller?.abort(err);
+    }
+    this.cut(err);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
@@ -522,6 +553,8 @@ export class HttpExchange extends Exchange {
   private readonly res: ServerResponse;
   /** The request body as it goes upstream (the client stream, or its size-limited copy). */
   private readonly body: Dispatcher.DispatchOptions['body'];
+  /** The response body's compressor (RoutePolicy compression); undefined: the body goes out as it came. */
+  private encoder: BodyEncoder | undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, res: ServerResponse, started: number) {
     super(ctx, plan, req, started);
@@ -538,28 +571,58 @@ export class HttpExchange extends Exchange {
   }
 
   protected writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
+    const compression = this.plan.rt.compression;
+    if (compression) this.compress(compression, status, headers);
+    this.head(status, message, headers);
+  }
+
+  private head(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
     // h2 has no reason phrase.
     if (message && !this.http2) this.res.writeHead(status, message, headers);
     else this.res.writeHead(status, headers);
   }
 
   protected override writeWhole(status: number, message: string | undefined, headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | undefined): void {
+    // No body to compress; an answer that would be compressed still says it varies.
+    this.plan.rt.compression?.vary(status, headers);
     if (this.http2 && !trailers) return endWithoutBody(this.res, status, headers);
-    super.writeWhole(status, message, headers, trailers);
+    this.head(status, message, headers);
+    this.endBody(trailers);
+  }
+
+  /** Rewrites the head for compression and, if this answer is compressed, puts an encoder before the response. */
+  private compress(rules: CompressionRules, status: number, headers: IncomingHttpHeaders): void {
+    const length = headers['content-length'];
+    const type = rules.apply(this.req, status, headers);
+    if (!type) return;
+    this.encoder = new BodyEncoder(type, length === undefined ? undefined : Number(length), this.res, this.ctx.metrics, {
+      sent: (bytes) => (this.bytesOut += bytes),
+      ended: () => this.bodyEnded(),
+      failed: (err) => this.abortDelivery('compression-error', err),
+    });
   }
 
   protected writeBody(chunk: Buffer): boolean {
+    if (this.encoder) return this.encoder.write(chunk);
+    this.bytesOut += chunk.length;
     return this.res.write(chunk);
   }
 
   protected resumeWhenDrained(resume: () => void): void {
-    this.res.on('drain', resume);
+    if (this.encoder) this.encoder.onDrain(resume);
+    else this.res.on('drain', resume);
   }
 
   protected endBody(trailers?: IncomingHttpHeaders): void {
-    // HTTP/1.1 clients get trailers only on a chunked response (Node drops them otherwise).
+    // HTTP/1.1 clients get trailers only on a chunked response (Node drops them otherwise);
+    // a compressed body is chunked, and its trailers go out after the compressor's last bytes.
     if (trailers) this.res.addTrailers(trailers as Record<string, string>);
-    this.res.end();
+    if (this.encoder) this.encoder.end();
+    else this.res.end();
+  }
+
+  protected override bodyPending(): boolean {
+    return this.encoder !== undefined;
   }
 
   protected writeAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>, grpc?: GrpcStatus): void {

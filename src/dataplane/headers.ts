@@ -130,3 +130,17 @@ export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHtt
   if (extra) for (const name of extra) delete headers[name];
   return headers;
 }
+
+/** Adds a field name to an answer's Vary unless it is listed already (or Vary is "*"). */
+export function addVary(headers: IncomingHttpHeaders, name: string): void {
+  const vary = headers.vary;
+  if (vary === undefined || vary === '') {
+    headers.vary = name;
+    return;
+  }
+  const text = String(vary);
+  if (text === '*') return;
+  const lower = name.toLowerCase();
+  for (const listed of text.split(',')) if (listed.trim().toLowerCase() === lower || listed.trim() === '*') return;
+  headers.vary = `${text}, ${name}`;
+}

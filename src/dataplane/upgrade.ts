@@ -97,6 +97,7 @@ export class UpgradeExchange extends Exchange {
   }
 
   protected writeBody(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
     return this.client.write(chunk);
   }
 

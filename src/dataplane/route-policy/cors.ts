@@ -8,16 +8,11 @@
 // own origin, method and headers are echoed, as the Fetch standard ignores "*" there.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CorsPolicy } from '../../table/types.js';
+import { addVary } from '../headers.js';
 import type { Check, Rejection } from './check.js';
 
 /** Methods a browser sends without asking (CORS-safelisted). */
 const SAFELISTED = new Set(['GET', 'HEAD', 'POST']);
-
-function addVary(headers: IncomingHttpHeaders, value: string): void {
-  const vary = headers.vary;
-  if (vary === undefined) headers.vary = value;
-  else if (!String(vary).toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase())) headers.vary = `${String(vary)}, ${value}`;
-}
 
 /** An origin without its scheme's default port ("https://a.test:443" → "https://a.test"). */
 function withoutDefaultPort(origin: string): string {

@@ -40,7 +40,7 @@ export const SECURITY_BLOCKS: ReadonlySet<Block> = new Set<Block>(['ipAccess', '
  * one is a SLUICE_FIELD_NOT_IMPLEMENTED warning and noted in the policy's status, and none
  * reaches the table (so /debug/routes never shows an effective policy that is not in effect).
  */
-export const NOT_ENFORCED_BLOCKS: ReadonlySet<Block> = new Set<Block>(['compression']);
+export const NOT_ENFORCED_BLOCKS: ReadonlySet<Block> = new Set<Block>();
 
 export type Reading<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly string[] };
 export type BlockReading<B extends Block> = Reading<BlockValues[B]>;
