@@ -168,9 +168,16 @@ test('the chart\'s ServiceAccount may do what Sluice needs and nothing else (kub
     ['list', 'gateways.gateway.networking.k8s.io'],
     ['watch', 'httproutes.gateway.networking.k8s.io'],
     ['list', 'referencegrants.gateway.networking.k8s.io'],
+    ['list', 'grpcroutes.gateway.networking.k8s.io'],
+    ['watch', 'tlsroutes.gateway.networking.k8s.io'],
+    ['list', 'tcproutes.gateway.networking.k8s.io'],
+    ['list', 'backendtlspolicies.gateway.networking.k8s.io'],
+    ['list', 'configmaps'], // BackendTLSPolicy and Gateway spec.tls CA bundles (key ca.crt)
     ['update', 'ingresses.networking.k8s.io', other, 'status'],
     ['get', 'gatewayclasses.gateway.networking.k8s.io', undefined, 'status'],
     ['update', 'httproutes.gateway.networking.k8s.io', other, 'status'],
+    ['update', 'grpcroutes.gateway.networking.k8s.io', other, 'status'],
+    ['update', 'backendtlspolicies.gateway.networking.k8s.io', other, 'status'],
     ['create', 'leases.coordination.k8s.io', ns],
     ['update', 'leases.coordination.k8s.io/sluice-leader', ns],
   ];
@@ -178,7 +185,8 @@ test('the chart\'s ServiceAccount may do what Sluice needs and nothing else (kub
     ['get', 'secrets', other], // no single Secret by name, of any type
     ['get', 'secrets/anything', ns],
     ['create', 'secrets', ns],
-    ['list', 'configmaps'],
+    ['get', 'configmaps', other], // listed and watched only, never read one by one
+    ['update', 'configmaps', ns],
     ['list', 'pods'],
     ['list', 'nodes'],
     ['create', 'events', ns],
@@ -193,7 +201,8 @@ test('the chart\'s ServiceAccount may do what Sluice needs and nothing else (kub
     ['update', 'leases.coordination.k8s.io/someone-else', ns],
     ['delete', 'leases.coordination.k8s.io/sluice-leader', ns],
     ['update', 'namespaces'],
-    ['list', 'grpcroutes.gateway.networking.k8s.io'],
+    ['update', 'grpcroutes.gateway.networking.k8s.io', other], // the object itself: only its status
+    ['create', 'tcproutes.gateway.networking.k8s.io', other],
     ['escalate', 'clusterroles.rbac.authorization.k8s.io'],
   ];
   const got = async (list: typeof allowed) => Promise.all(list.map(async ([v, r, n, s]) => `${v} ${r}${s ? `/${s}` : ''}${n ? ` in ${n === ns ? 'own' : 'other'}` : ''}: ${(await can(v, r, n, s)) ? 'yes' : 'no'}`));
