@@ -92,7 +92,7 @@ test('Gateway status: Accepted, Programmed, listener attachedRoutes', async () =
   expect(conditionOf(gw.status.conditions, 'Accepted')).toMatchObject({ status: 'True', observedGeneration: gw.metadata.generation });
   const listener = gw.status.listeners[0];
   expect(listener.name).toBe('http');
-  expect(listener.supportedKinds).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }]);
+  expect(listener.supportedKinds).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }, { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' }]);
   for (const type of ['Accepted', 'Programmed', 'ResolvedRefs']) expect([type, conditionOf(listener.conditions, type)?.status]).toEqual([type, 'True']);
   expect(conditionOf(listener.conditions, 'Conflicted')?.status).toBe('False');
 });

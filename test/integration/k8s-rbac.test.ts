@@ -40,6 +40,9 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['watch', 'gateway.networking.k8s.io', 'gatewayclasses'],
     ['list', 'gateway.networking.k8s.io', 'gateways'],
     ['watch', 'gateway.networking.k8s.io', 'httproutes'],
+    ['list', 'gateway.networking.k8s.io', 'grpcroutes'],
+    ['watch', 'gateway.networking.k8s.io', 'tlsroutes'],
+    ['list', 'gateway.networking.k8s.io', 'tcproutes'],
     ['list', 'gateway.networking.k8s.io', 'referencegrants'],
     ['watch', 'gateway.networking.k8s.io', 'backendtlspolicies'],
     ['list', '', 'configmaps'], // CA bundles (ca.crt) of BackendTLSPolicy and frontend validation
@@ -55,6 +58,9 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'gateways'],
     ['get', 'httproutes'],
     ['update', 'httproutes'],
+    ['update', 'grpcroutes'],
+    ['update', 'tlsroutes'],
+    ['update', 'tcproutes'],
     ['get', 'backendtlspolicies'],
     ['update', 'backendtlspolicies'],
   ];
@@ -70,7 +76,8 @@ test('deploy/rbac.yaml is least privilege: what Sluice uses, nothing more', asyn
     ['update', 'gateway.networking.k8s.io', 'gateways', ns], // only the status subresource
     ['update', 'gateway.networking.k8s.io', 'httproutes', ns],
     ['create', 'gateway.networking.k8s.io', 'httproutes', ns],
-    ['list', 'gateway.networking.k8s.io', 'grpcroutes'],
+    ['update', 'gateway.networking.k8s.io', 'grpcroutes', ns], // only the status subresource
+    ['create', 'gateway.networking.k8s.io', 'tcproutes', ns],
     ['update', 'gateway.networking.k8s.io', 'backendtlspolicies', ns], // only the status subresource
     ['update', '', 'namespaces'],
     ['update', 'sluice.dev', 'backendtrafficpolicies', ns], // only the status subresource
