@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { haproxyH2Conf, nginxH2Conf } from './lib/configs.ts';
-import { ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
+import { GATEWAY_CLASS, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, startGroup } from './lib/processes.ts';
 import { type Server, startHaproxyWith, startNginx, startSluice } from './lib/servers.ts';
@@ -79,10 +79,7 @@ metadata: { name: h2-cert, namespace: ${NAMESPACE} }
 type: kubernetes.io/tls
 data: { tls.crt: ${b64(pair.cert)}, tls.key: ${b64(pair.key)} }
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+${GATEWAY_CLASS}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

@@ -9,7 +9,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { haproxyTcpConf, nginxStreamConf } from './lib/configs.ts';
-import { ManifestDir, NAMESPACE } from './lib/manifests.ts';
+import { GATEWAY_CLASS, ManifestDir, NAMESPACE } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './lib/processes.ts';
 import { startHaproxyWith, startNginx, startSluice, type Server as ProxyServer } from './lib/servers.ts';
@@ -77,10 +77,7 @@ async function drive(port: number, durationS: number, expected: number): Promise
 
 function sluiceManifests(dir: string, listenPort: number, backendPort: number): string {
   const m = new ManifestDir(dir);
-  m.write('tcp.yaml', `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
+  m.write('tcp.yaml', `${GATEWAY_CLASS}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

@@ -16,6 +16,12 @@ kind: IngressClass
 metadata: { name: sluice }
 spec: { controller: sluice.dev/ingress-controller }`;
 
+/** The GatewayClass Sluice serves (the Gateway API parts' manifests start with it). */
+export const GATEWAY_CLASS = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: sluice }
+spec: { controllerName: sluice.dev/gateway-controller }`;
+
 export interface EndpointSpec {
   readonly port: number;
   readonly ready?: boolean;
