@@ -104,7 +104,7 @@ if [[ -n "$run_test" ]]; then
 fi
 set +e
 (cd "$here" && "$cbin/conformance.test" -test.run '^TestConformance$' -test.v -test.timeout 80m \
-  -gateway-class="$class" -conformance-profiles="${SLUICE_CONFORMANCE_PROFILES:-GATEWAY-HTTP,GATEWAY-GRPC,GATEWAY-TCP}" -report-output="$report" \
+  -gateway-class="$class" -conformance-profiles="${SLUICE_CONFORMANCE_PROFILES:-GATEWAY-HTTP,GATEWAY-GRPC,GATEWAY-TCP,GATEWAY-TLS}" -report-output="$report" \
   -organization=sluice -project=sluice -url=https://github.com/sluice-dev/sluice \
   -version="v$version" -contact=https://github.com/sluice-dev/sluice/issues \
   -mode=default "${extra[@]}" "$@") >"$logs/conformance.log" 2>&1 &

@@ -38,4 +38,5 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteSchemeRedirect',
   'ReferenceGrant',
   'TCPRoute',
+  'TLSRoute',
 ];

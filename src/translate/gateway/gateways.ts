@@ -176,13 +176,16 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
   // A TCP listener matches no hostname (the spec: ignored where there is nothing to match).
   const hostname = protocol === 'TCP' ? undefined : spec.hostname?.toLowerCase();
   let accepted = pass('Accepted', 'listener is accepted');
+  // A tls.mode Sluice does not serve on this protocol: the listener is not accepted and serves no kind.
+  const modeUnsupported =
+    (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') || (protocol === 'TLS' && spec.tls?.mode !== 'Passthrough');
   if (!protocol) accepted = problem('UnsupportedProtocol', `protocol ${spec.protocol} is not supported; Sluice serves HTTP, HTTPS, TLS (Passthrough) and TCP`);
   else if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) accepted = problem('UnsupportedValue', `port ${spec.port} is not valid`);
   else if (hostname !== undefined && checkHostname(hostname)) accepted = problem('UnsupportedValue', `hostname ${JSON.stringify(spec.hostname)} ${checkHostname(hostname)}`);
-  else if (protocol === 'HTTPS' && (spec.tls?.mode ?? 'Terminate') !== 'Terminate') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
+  else if (protocol === 'HTTPS' && modeUnsupported) accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode} is not supported on HTTPS listeners; use Terminate`);
   // TLS termination in front of TLSRoute/TCPRoute is an extended feature Sluice does not have:
   // a TLS listener must pass the stream through (tls.mode defaults to Terminate, so it is required).
-  else if (protocol === 'TLS' && spec.tls?.mode !== 'Passthrough') accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode ?? 'Terminate (the default)'} is not supported on TLS listeners; use Passthrough`);
+  else if (protocol === 'TLS' && modeUnsupported) accepted = problem('UnsupportedValue', `tls.mode ${spec.tls?.mode ?? 'Terminate (the default)'} is not supported on TLS listeners; use Passthrough`);
 
   const { kinds, verdict: kindsVerdict } = protocol ? judgeKinds(spec, protocol) : { kinds: [], verdict: pass('ResolvedRefs', 'all references resolved') };
   let certificateRefs = pass('ResolvedRefs', 'all references resolved');
@@ -211,8 +214,9 @@ function buildListener(gateway: GatewayState, spec: GatewayListener, inputs: Gat
     conflicted: pass('NoConflicts', 'no conflicts'),
     resolvedRefs,
     certificateRefs,
-    // No route kind is served on a protocol Sluice does not speak.
-    supportedKinds: protocol ? kinds : [],
+    // No route kind is served on a protocol Sluice does not speak, nor in a tls.mode it does not
+    // serve (conformance TLSRouteListenerTerminateNotSupported: supportedKinds empty).
+    supportedKinds: protocol && !modeUnsupported ? kinds : [],
     certificates,
     sockets: [],
     attached: new Set(),

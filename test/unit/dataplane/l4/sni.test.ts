@@ -2,6 +2,7 @@
 // cut into many TLS records and fed a byte at a time, hand-built edge cases, and junk (random
 // bytes, truncations and single-byte corruptions of a real hello), which must never throw.
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, readClientHello } from '../../../../src/dataplane/l4/sni.js';
@@ -82,6 +83,19 @@ describe('readClientHello', () => {
         expect(readClientHello(cut.subarray(0, n))).toEqual({ kind: 'incomplete' });
       }
     }
+  });
+
+  it("reads a Go crypto/tls ClientHello (the conformance suite's client), arriving in TCP segments", () => {
+    // Captured from go1.26.8 tls.Dial with ServerName abc.example.com: 1507 bytes in one record,
+    // with an X25519MLKEM768 key share (group 0x11ec), so larger than one Ethernet segment.
+    const hex = readFileSync(new URL('./fixtures/go1.26-client-hello.hex', import.meta.url), 'latin1');
+    const go = Buffer.from(hex.replace(/\s/g, ''), 'hex');
+    expect(go.length).toBe(1507);
+    expect(go.includes(Buffer.from([0x11, 0xec]))).toBe(true);
+    expect(readClientHello(go)).toEqual({ kind: 'hello', serverName: 'abc.example.com' });
+    // Split as a 1448-byte MSS would split it: the first segment alone is not yet a hello.
+    expect(readClientHello(go.subarray(0, 1448))).toEqual({ kind: 'incomplete' });
+    expect(readClientHello(fragment(go, 512))).toEqual({ kind: 'hello', serverName: 'abc.example.com' });
   });
 
   it('lower-cases the name and ignores other name types', () => {
