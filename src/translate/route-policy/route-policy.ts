@@ -28,7 +28,7 @@ import { policyAncestors } from '../policy/ancestors.js';
 import { Fields } from '../policy/fields.js';
 import type { RoutePolicyStatusUpdate, StatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
-import { BLOCKS, NOT_ENFORCED_BLOCKS, readRoutePolicySpec, SECURITY_BLOCKS, type Block, type SpecReadings } from './spec.js';
+import { BLOCKS, readRoutePolicySpec, SECURITY_BLOCKS, type Block, type SpecReadings } from './spec.js';
 import { describeRouteTarget, readRouteTargets, RouteTargets, targetSlot, type RouteTarget } from './targets.js';
 
 export interface RoutePolicyInputs {
@@ -144,7 +144,6 @@ function readPolicy(policy: RoutePolicy, inputs: RoutePolicyInputs, clusters: Cl
     for (const block of BLOCKS) {
       const r = readings[block];
       if (r && !r.ok) diagnostics.error(source, 'RoutePolicyBlockInvalid', r.problems.join('; '), SECURITY_BLOCKS.has(block));
-      if (r && NOT_ENFORCED_BLOCKS.has(block)) diagnostics.warning(source, 'FieldNotImplemented', `spec.${block}`);
     }
     return { policy: { policy, source, readings }, targets };
   } catch {
@@ -163,9 +162,7 @@ function appliedVerdict(p: Policy, target: RouteTarget): Verdict {
     return [`${r.problems.join('; ')}; ${effect}`];
   });
   const where = describeRouteTarget(target);
-  const ignored = BLOCKS.filter((block) => p.readings[block] && NOT_ENFORCED_BLOCKS.has(block)).map((block) => `spec.${block}`);
-  const note = ignored.length > 0 ? ` (${ignored.join(', ')}: not implemented by Sluice yet, ignored)` : '';
-  return broken.length > 0 ? problem('Invalid', `${where}: ${broken.join('; ')}${note}`) : pass('Accepted', `applied to ${where}${note}`);
+  return broken.length > 0 ? problem('Invalid', `${where}: ${broken.join('; ')}`) : pass('Accepted', `applied to ${where}`);
 }
 
 /**
@@ -192,7 +189,6 @@ class EdgeMerger {
     const deny: string[] = [];
     const contributors = new Set<Policy>();
     for (const block of BLOCKS) {
-      if (NOT_ENFORCED_BLOCKS.has(block)) continue;
       for (let i = levels.length - 1; i >= 0; i--) {
         const r = levels[i]!.readings[block];
         if (!r) continue;

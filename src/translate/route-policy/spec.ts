@@ -35,13 +35,6 @@ export const BLOCKS: readonly Block[] = ['ipAccess', 'rateLimit', 'cors', 'basic
 /** Blocks that keep requests out: broken, they deny everything rather than let everything in. */
 export const SECURITY_BLOCKS: ReadonlySet<Block> = new Set<Block>(['ipAccess', 'basicAuth', 'forwardAuth']);
 
-/**
- * Blocks that are read and validated but that the data plane does not enforce yet: each present
- * one is a SLUICE_FIELD_NOT_IMPLEMENTED warning and noted in the policy's status, and none
- * reaches the table (so /debug/routes never shows an effective policy that is not in effect).
- */
-export const NOT_ENFORCED_BLOCKS: ReadonlySet<Block> = new Set<Block>();
-
 export type Reading<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly string[] };
 export type BlockReading<B extends Block> = Reading<BlockValues[B]>;
 
