@@ -82,7 +82,28 @@ export const Errors = {
     (secret: string) => `spec.tls with Secret ${secret} lists no hosts and the Ingress has no rule hosts, so it serves no name (a certificate for unknown names is --default-certificate)`,
   ),
 
+  IngressAnnotationInvalid: entry(
+    'SLUICE_INGRESS_ANNOTATION_INVALID',
+    (name: string, value: string, expected: string) => `annotation ${name}: ${JSON.stringify(value)} is not ${expected}; the annotation is ignored`,
+  ),
+  IngressPassthroughNoHost: entry(
+    'SLUICE_INGRESS_PASSTHROUGH_NO_HOST',
+    (rule: number) => `spec.rules[${rule}] has no host: TLS passthrough routes by SNI, so this rule is not passed through (it is served as usual)`,
+  ),
+  IngressPassthroughNoBackend: entry(
+    'SLUICE_INGRESS_PASSTHROUGH_NO_BACKEND',
+    (host: string) => `host ${host} has no path "/" and the Ingress no spec.defaultBackend: nothing to pass its TLS connections to, so it is not passed through`,
+  ),
+  IngressPassthroughHostConflict: entry(
+    'SLUICE_INGRESS_PASSTHROUGH_HOST_CONFLICT',
+    (host: string, winner: string) => `TLS passthrough of host ${host} is also asked by ${winner}, which wins (older)`,
+  ),
+  IngressHostPassedThrough: entry(
+    'SLUICE_INGRESS_HOST_PASSED_THROUGH',
+    (host: string, owner: string) => `host ${host} is passed through on the HTTPS port by ${owner}: its HTTPS routes here are not served (its HTTP ones are)`,
+  ),
   FieldNotImplemented: entry('SLUICE_FIELD_NOT_IMPLEMENTED', (field: string) => `${field} is not implemented by Sluice and is ignored`),
+  AnnotationUnknown: entry('SLUICE_ANNOTATION_UNKNOWN', (name: string, known: string) => `annotation ${name} is not one of Sluice's (${known}) and is ignored`),
   AnnotationNotImplemented: entry('SLUICE_ANNOTATION_NOT_IMPLEMENTED', (name: string, instead: string) => `annotation ${name} belongs to another ingress controller and is ignored by Sluice${instead ? `; ${instead}` : ''}`),
 
   // Gateway API: each of these is also a status condition on the object named.

@@ -74,6 +74,8 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       ...(l.fallback ? { fallback: l.fallback } : {}),
       ...(l.tls ? { tls: l.tls.certificates.map((c) => ({ secret: c.secret, hostnames: c.hostnames })) } : {}),
       ...(l.tls?.defaultCertificate ? { defaultCertificate: l.tls.defaultCertificate.secret } : {}),
+      // Ingress sluice.dev/ssl-passthrough: SNI names spliced on this HTTPS socket, never terminated.
+      ...(l.passthrough ? { passthrough: l.passthrough } : {}),
     })),
     // TLS passthrough and TCP listeners: routes by SNI name, or the one TCP route.
     l4Listeners: (table.l4Listeners ?? []).map((l) => ({ ...l, socketPort: socketPort(l) })),

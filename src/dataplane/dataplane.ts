@@ -227,7 +227,7 @@ export class DataPlane {
           headerTimeoutMs: edge.headerTimeoutMs,
           keepAliveMs: clientKeepAliveMs,
           ...(this.edge.gate ? { gate: this.edge.gate } : {}),
-          ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs } } : {}),
+          ...(tls ? { tls: { SNICallback: tls.sniCallback, handshakeTimeoutMs: edge.tlsHandshakeTimeoutMs, takeover: (socket) => this.l4.takeover(key, socket) } } : {}),
           ...(h2 ? { http2: h2 } : {}),
           ...(!tls ? { priorKnowledge: http2.cleartext ? () => true : () => this.current?.router(key)?.listener.h2c === true, upgradeH2c: http2.cleartext } : {}),
         });

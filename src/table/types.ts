@@ -165,6 +165,12 @@ export interface Listener {
    * spec.tls.backend.clientCertificateRef) by requests this listener serves.
    */
   readonly backendClientCertificate?: TlsCertificate;
+  /**
+   * HTTPS only: SNI names whose connections are spliced to a backend untouched, never
+   * terminated (Ingress `sluice.dev/ssl-passthrough`); every other connection on the socket is
+   * terminated as usual. None of these names has a virtual host on this listener.
+   */
+  readonly passthrough?: readonly L4Route[];
 }
 
 // ---- L4: TLS passthrough (TLSRoute) and TCP (TCPRoute) listeners ----
@@ -187,6 +193,8 @@ export interface L4Route {
    * leading labels, as Gateway API wildcards) or "*" (any name). Empty for TCP.
    */
   readonly hostnames: readonly string[];
+  /** "one": a "*." hostname matches names one label longer only (Ingress wildcards); absent: one or more. */
+  readonly wildcardLabels?: 'one';
   /** Empty: every backend is invalid, connections are closed. */
   readonly backends: readonly L4Backend[];
 }

@@ -3,7 +3,7 @@
 // translator bugs before they reach traffic.
 import { regexProblem } from '../util/linear-regex.js';
 import { dnsNameProblem, invalidHeaderNames, isCanonicalPrefix, isTimeout } from './canonical.js';
-import type { Cluster, HeaderModifier, L4Listener, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
+import type { Cluster, HeaderModifier, L4Listener, L4Route, Listener, PathMatch, Route, RoutingTable, StringMatch } from './types.js';
 
 
 function checkRegex(value: string, where: string, problems: string[]): void {
@@ -79,6 +79,11 @@ function checkListener(l: Listener, clusters: ReadonlySet<string>, ids: Map<stri
     for (const r of vh.routes) checkRoute(r, `${hw} route ${r.id}`, clusters, ids, problems);
   }
   if (l.fallback) checkRoute(l.fallback, `${where} fallback`, clusters, ids, problems);
+  if (l.passthrough) {
+    if (l.protocol !== 'HTTPS') problems.push(`${where}: passthrough hosts on a plain HTTP listener`);
+    checkL4Routes(where, 'TLSPassthrough', l.passthrough, clusters, ids, problems);
+    for (const r of l.passthrough) for (const h of r.hostnames) if (hosts.has(`${h}|${r.wildcardLabels ?? ''}`)) problems.push(`${where}: passthrough host ${h} also has a virtual host`);
+  }
 }
 
 function checkUpstreamTls(c: Cluster, problems: string[]): void {
@@ -97,14 +102,18 @@ function checkL4Listener(l: L4Listener, clusters: ReadonlySet<string>, ids: Map<
   const where = `listener ${l.name}`;
   if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${where}: invalid port ${l.port}`);
   if (l.protocol === 'TCP' && l.routes.length > 1) problems.push(`${where}: a TCP listener has at most one route`);
+  checkL4Routes(where, l.protocol, l.routes, clusters, ids, problems);
+}
+
+function checkL4Routes(where: string, protocol: L4Listener['protocol'], routes: readonly L4Route[], clusters: ReadonlySet<string>, ids: Map<string, unknown>, problems: string[]): void {
   const hosts = new Set<string>();
-  for (const r of l.routes) {
+  for (const r of routes) {
     const rw = `${where} route ${r.id}`;
     // Route ids share one namespace with the HTTP routes (they label the same metrics).
     if (ids.has(r.id)) problems.push(`${rw}: duplicate route id`);
     ids.set(r.id, r);
-    if (l.protocol === 'TCP' && r.hostnames.length > 0) problems.push(`${rw}: a TCP route has no hostnames`);
-    if (l.protocol === 'TLSPassthrough' && r.hostnames.length === 0) problems.push(`${rw}: a TLS passthrough route needs hostnames`);
+    if (protocol === 'TCP' && r.hostnames.length > 0) problems.push(`${rw}: a TCP route has no hostnames`);
+    if (protocol === 'TLSPassthrough' && r.hostnames.length === 0) problems.push(`${rw}: a TLS passthrough route needs hostnames`);
     for (const h of r.hostnames) {
       if (h !== '*' && dnsNameProblem(h)) problems.push(`${rw}: invalid hostname ${JSON.stringify(h)}`);
       if (hosts.has(h)) problems.push(`${rw}: hostname ${h} is already served by another route`);

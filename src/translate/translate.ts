@@ -17,6 +17,7 @@ import { IngressClassSelector } from './ingress/classes.js';
 import { translateGatewayApi } from './gateway/gateway.js';
 import { socketKey } from './gateway/gateways.js';
 import { translateIngresses } from './ingress/ingress.js';
+import { terminatedHosts, translatePassthrough } from './ingress/passthrough.js';
 import { applyBackendTrafficPolicies } from './policy/backend-traffic.js';
 import { applyBackendTlsPolicies } from './backend-tls/backend-tls.js';
 import { configMapIndex } from './ca-bundle.js';
@@ -54,12 +55,15 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const secrets = new Map(snapshot.Secret.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const));
   const ingress = translateIngresses(ours, secrets, clusters, diagnostics);
   const ingressUsed = ingress.virtualHosts.length > 0 || ingress.fallback !== undefined;
+  //    Ingresses annotated sluice.dev/ssl-passthrough have their hosts spliced on the HTTPS port.
+  const passthrough = translatePassthrough(ours, clusters, diagnostics);
   const ingressListeners: Listener[] = [];
   if (ingressUsed) {
-    const routes = { virtualHosts: ingress.virtualHosts, ...(ingress.fallback ? { fallback: ingress.fallback } : {}) };
-    ingressListeners.push({ name: HTTP_LISTENER, protocol: 'HTTP', port: 80, ...routes });
-    if (ingress.certificates.length > 0) {
-      ingressListeners.push({ name: HTTPS_LISTENER, protocol: 'HTTPS', port: 443, ...routes, tls: { certificates: ingress.certificates } });
+    const fallback = ingress.fallback ? { fallback: ingress.fallback } : {};
+    ingressListeners.push({ name: HTTP_LISTENER, protocol: 'HTTP', port: 80, virtualHosts: ingress.virtualHosts, ...fallback });
+    if (ingress.certificates.length > 0 || passthrough.length > 0) {
+      const virtualHosts = terminatedHosts(ingress.virtualHosts, passthrough, diagnostics);
+      ingressListeners.push({ name: HTTPS_LISTENER, protocol: 'HTTPS', port: 443, virtualHosts, ...fallback, tls: { certificates: ingress.certificates }, ...(passthrough.length > 0 ? { passthrough } : {}) });
     }
   }
 
@@ -139,8 +143,18 @@ function mergeListeners(gateway: Listener, ingress: Listener, diagnostics: Diagn
   // The Gateway owns the socket: its client validation covers every host on it (Ingress ones
   // too, so no SNI can reach a Gateway host without it), its backend client certificate too.
   const clientValidation = gateway.tls?.clientValidation;
+  // A Gateway host is terminated by the Gateway, even when an Ingress asks to pass it through.
+  const gatewayHosts = new Set(gateway.virtualHosts.map((vh) => vh.hostname));
+  const { passthrough: asked = [], ...own } = ingress;
+  const passthrough = asked.filter((r) => {
+    const host = r.hostnames[0]!;
+    if (!gatewayHosts.has(host)) return true;
+    diagnostics.warning(r.source, 'IngressHostShadowedByGateway', host, gateway.name);
+    return false;
+  });
   return {
-    ...ingress,
+    ...own,
+    ...(passthrough.length > 0 ? { passthrough } : {}),
     virtualHosts: hosts,
     ...(certificates.length > 0 ? { tls: { certificates, ...(clientValidation ? { clientValidation } : {}) } } : {}),
     ...(gateway.backendClientCertificate ? { backendClientCertificate: gateway.backendClientCertificate } : {}),

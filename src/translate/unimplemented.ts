@@ -7,6 +7,7 @@
 // the golden tests (which use every implemented field) fail when the two disagree.
 import type { KubeObject } from '../api/core.js';
 import { type Diagnostics, sourceOf } from './diagnostics.js';
+import { SSL_PASSTHROUGH_ANNOTATION } from './ingress/passthrough.js';
 
 /** Known fields of an object; `true`: a value whose content the translators judge themselves. */
 interface Fields {
@@ -186,7 +187,7 @@ const FOREIGN_ANNOTATIONS = ['nginx.ingress.kubernetes.io/', 'nginx.org/', 'ingr
 
 /** What to use instead, for the annotations users reach for most. */
 const INSTEAD: readonly (readonly [RegExp, string])[] = [
-  [/ssl-passthrough/, 'use a Gateway TLS listener (tls.mode Passthrough) with a TLSRoute'],
+  [/ssl-passthrough/, `use the annotation ${SSL_PASSTHROUGH_ANNOTATION}: "true", or a Gateway TLS listener (tls.mode Passthrough) with a TLSRoute`],
   [/affinity|session-cookie|sticky/, 'use a BackendTrafficPolicy sessionPersistence'],
   [/load-balance|upstream-hash-by|balance/, 'use a BackendTrafficPolicy loadBalancer'],
   [/next-upstream|retr/, 'use a BackendTrafficPolicy retry'],
@@ -204,8 +205,17 @@ export function foreignAnnotations(obj: KubeObject): { readonly name: string; re
   return out;
 }
 
+/** Sluice's own Ingress annotations; any other sluice.dev/ one is a typo or from a newer version. */
+const OWN_ANNOTATIONS = new Set([SSL_PASSTHROUGH_ANNOTATION]);
+
+function unknownOwnAnnotations(obj: KubeObject): string[] {
+  return Object.keys(obj.metadata.annotations ?? {}).filter((name) => name.startsWith('sluice.dev/') && !OWN_ANNOTATIONS.has(name)).sort();
+}
+
 /** One warning per unimplemented field (and, on an Ingress, per foreign annotation) of an object Sluice serves. */
 export function reportUnimplemented(obj: KubeObject & { readonly spec?: unknown }, diagnostics: Diagnostics): void {
   for (const field of unimplementedFields(obj)) diagnostics.warning(sourceOf(obj), 'FieldNotImplemented', field);
-  if (obj.kind === 'Ingress') for (const a of foreignAnnotations(obj)) diagnostics.warning(sourceOf(obj), 'AnnotationNotImplemented', a.name, a.instead);
+  if (obj.kind !== 'Ingress') return;
+  for (const a of foreignAnnotations(obj)) diagnostics.warning(sourceOf(obj), 'AnnotationNotImplemented', a.name, a.instead);
+  for (const name of unknownOwnAnnotations(obj)) diagnostics.warning(sourceOf(obj), 'AnnotationUnknown', name, [...OWN_ANNOTATIONS].join(', '));
 }

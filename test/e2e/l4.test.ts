@@ -3,10 +3,9 @@
 // to echo backends: data both ways, half-close, retry to another endpoint when a connect fails,
 // and draining (an endpoint removed from the Service keeps its open connections, gets no new ones).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, ManifestDir, metricValue, selfSignedPair, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
+import { debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, ManifestDir, metricValue, sClient, selfSignedPair, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
 
 /** A TCP backend: greets with its name, echoes, and on the client's FIN sends a summary and ends. */
 function echoServer(name: string): Promise<{ server: Server; port: number }> {
@@ -50,14 +49,6 @@ addressType: IPv4
 ports: [{ name: tcp, port: ${port} }]
 endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]`),
   ].join('\n---\n');
-}
-
-/** Runs openssl s_client with an SNI name; resolves with everything it printed. */
-function sClient(port: number, servername: string): Promise<string> {
-  return new Promise((resolve) => {
-    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername], { timeout: 10_000 }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
-    child.stdin?.end();
-  });
 }
 
 /** A TCP client that collects what it receives. */

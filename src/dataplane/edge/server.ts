@@ -5,6 +5,8 @@
 // stripped, h2c excepted when --http2-cleartext is on), an optional gate every new connection passes first
 // (the PROXY protocol reader) before the HTTP or TLS layer sees a byte, and the hand-over of h2
 // connections to the socket's Http2Edge (http2.ts): by ALPN on TLS, by the preface on plain.
+// On TLS sockets a takeover (Ingress passthrough) may claim a connection by its ClientHello
+// before node's TLS server reads it.
 import http, { type IncomingMessage, type RequestListener } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -19,6 +21,11 @@ export interface ListenerServerOptions {
   readonly tls?: {
     readonly SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
     readonly handshakeTimeoutMs: number;
+    /**
+     * Runs on every connection before TLS (after the gate): true (or a promise of it) when it
+     * has taken the connection itself; false hands it to TLS. Returns false at once to cost nothing.
+     */
+    readonly takeover?: (socket: Socket) => false | Promise<boolean>;
   };
   /**
    * Runs on every accepted connection before HTTP/TLS; resolves to let it through, rejects (after
@@ -61,23 +68,28 @@ export function createListenerServer(handler: RequestListener, options: Listener
     : http.createServer(common, handler);
   if (h2 && options.tls) {
     // ALPN has chosen by the time the handshake completes: h2 sockets never reach the HTTP/1.1 parser.
-    intercept(server, 'secureConnection', (socket) => (socket as TLSSocket).alpnProtocol === 'h2', h2);
+    intercept(server, 'secureConnection', (socket) => (socket as TLSSocket).alpnProtocol === 'h2', (socket) => h2.take(socket));
   }
   const priorKnowledge = options.priorKnowledge;
-  if (h2 && !options.tls && priorKnowledge) intercept(server, 'connection', (socket) => (priorKnowledge() ? sniffPreface(socket, options.headerTimeoutMs) : false), h2);
+  if (h2 && !options.tls && priorKnowledge) intercept(server, 'connection', (socket) => (priorKnowledge() ? sniffPreface(socket, options.headerTimeoutMs) : false), (socket) => h2.take(socket));
+  const takeover = options.tls?.takeover;
+  if (takeover) intercept(server, 'connection', takeover, taken);
   // The gate goes in front of everything else (it reads the PROXY header before any sniffing).
   if (options.gate) {
     const gate = options.gate;
-    intercept(server, 'connection', (socket) => gate(socket).then(() => false));
+    intercept(server, 'connection', (socket) => gate(socket).then(() => false), taken);
   }
   return server;
 }
 
+/** A socket already handled by whoever claimed it. */
+function taken(): void {}
+
 /**
  * Puts `route` in front of the server's own listeners of `event`: a socket it resolves true for
- * goes to `h2`, false to the server's own handling; a rejection (the socket destroyed) drops it.
+ * goes to `claim`, false to the server's own handling; a rejection (the socket destroyed) drops it.
  */
-function intercept(server: http.Server, event: 'connection' | 'secureConnection', route: (socket: Socket) => boolean | Promise<boolean>, h2?: Http2Edge): void {
+function intercept(server: http.Server, event: 'connection' | 'secureConnection', route: (socket: Socket) => boolean | Promise<boolean>, claim: (socket: Socket) => void): void {
   const own = server.listeners(event) as ((socket: Socket) => void)[];
   server.removeAllListeners(event);
   server.on(event, (socket: Socket) => {
@@ -88,9 +100,9 @@ function intercept(server: http.Server, event: 'connection' | 'secureConnection'
       return;
     }
     Promise.resolve(decided).then(
-      (toH2) => {
+      (toClaim) => {
         if (socket.destroyed) return;
-        if (toH2 && h2) return h2.take(socket);
+        if (toClaim) return claim(socket);
         for (const listener of own) listener.call(server, socket);
       },
       () => socket.destroy(),

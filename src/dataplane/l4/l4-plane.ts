@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import type { RoutingTable } from '../../table/types.js';
 import type { ClusterRuntime } from '../clusters.js';
-import { acceptPassthrough } from './passthrough-listener.js';
+import { acceptPassthrough, takePassthrough } from './passthrough-listener.js';
 import { L4Table } from './l4-table.js';
 import type { L4Context } from './session.js';
 import { acceptTcp } from './tcp-listener.js';
@@ -57,14 +57,34 @@ export class L4Plane {
     }
   }
 
+  /**
+   * A new connection on an HTTPS socket (key): when the listener has Ingress passthrough hosts,
+   * its ClientHello is read and a passthrough SNI is spliced (true); otherwise it is for the
+   * socket's TLS server (false, at once when there are no passthrough hosts: no cost).
+   */
+  takeover(key: string, client: Socket): false | Promise<boolean> {
+    const p = this.table?.passthroughs.get(key);
+    if (!p) return false;
+    this.track(client);
+    return takePassthrough(this.ctx, client, p.name, p.sni, this.o.handshakeMs).then((taken) => {
+      if (!taken) this.ctx.connections.delete(client);
+      return taken;
+    });
+  }
+
   private accept(key: string, client: Socket): void {
     const l = this.table?.listeners.get(key);
     if (!l) return void client.resetAndDestroy();
+    this.track(client);
+    if (l.listener.protocol === 'TCP') acceptTcp(this.ctx, client, l);
+    else acceptPassthrough(this.ctx, client, l.listener.name, l.sni!, this.o.handshakeMs);
+  }
+
+  /** Counts a client socket as this plane's until it closes (the drain deadline cuts it). */
+  private track(client: Socket): void {
     const connections = this.ctx.connections;
     connections.add(client);
     client.once('close', () => connections.delete(client));
-    if (l.listener.protocol === 'TCP') acceptTcp(this.ctx, client, l);
-    else acceptPassthrough(this.ctx, client, l, this.o.handshakeMs);
   }
 
   private async open(key: string, name: string, address: string | undefined, port: number): Promise<void> {

@@ -1,54 +1,44 @@
-// A TLS passthrough listener (TLSRoute): read the ClientHello (sni.ts) without answering it,
-// route by its SNI name, then replay it to the endpoint and splice. Sluice never speaks TLS
-// here: a connection without SNI, with a name no route serves, with bytes that are not a
-// ClientHello, one larger than MAX_CLIENT_HELLO_BYTES, or that stays silent past the handshake
-// timeout is reset, and counted by reason.
+// A TLS passthrough listener (TLSRoute): read the ClientHello (hello-reader.ts) without
+// answering it, route by its SNI name, then replay it to the endpoint and splice. Sluice never
+// speaks TLS here: a connection without SNI, with a name no route serves, with bytes that are
+// not a ClientHello, one larger than MAX_CLIENT_HELLO_BYTES, or that stays silent past the
+// handshake timeout is reset, and counted by reason.
 import type { Socket } from 'node:net';
-import type { CompiledL4Listener } from './l4-table.js';
+import { readHello } from './hello-reader.js';
+import type { SniRouter } from './l4-table.js';
 import { forward, type L4Context, rejectConnection } from './session.js';
-import { MAX_CLIENT_HELLO_BYTES, readClientHello } from './sni.js';
 
-export function acceptPassthrough(ctx: L4Context, client: Socket, l: CompiledL4Listener, handshakeMs: number): void {
-  const name = l.listener.name;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const finish = (): void => {
-    clearTimeout(timer);
-    client.removeListener('data', onData);
-    client.removeListener('end', onEnd);
-    client.removeListener('close', onEnd);
-    client.pause();
-  };
-  const onEnd = (): void => {
-    finish();
-    rejectConnection(ctx, client, name, 'client_closed');
-  };
-  const onData = (chunk: Buffer): void => {
-    chunks.push(chunk);
-    size += chunk.length;
-    const data = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
-    if (chunks.length > 1) chunks.splice(0, chunks.length, data);
-    const read = readClientHello(data);
-    if (read.kind === 'incomplete') {
-      if (size >= MAX_CLIENT_HELLO_BYTES) {
-        finish();
-        rejectConnection(ctx, client, name, 'client_hello_too_large');
-      }
-      return;
-    }
-    finish();
+export function acceptPassthrough(ctx: L4Context, client: Socket, name: string, sni: SniRouter, handshakeMs: number): void {
+  readHello(client, handshakeMs, (read) => {
     if (read.kind === 'rejected') return rejectConnection(ctx, client, name, read.reason);
     if (read.serverName === undefined) return rejectConnection(ctx, client, name, 'no_sni');
-    const route = l.sni?.match(read.serverName);
+    const route = sni.match(read.serverName);
     if (!route) return rejectConnection(ctx, client, name, 'unknown_sni');
-    forward(ctx, client, name, route, data);
-  };
-  const timer = setTimeout(() => {
-    finish();
-    rejectConnection(ctx, client, name, 'handshake_timeout');
-  }, handshakeMs);
-  client.on('data', onData);
-  client.once('end', onEnd);
-  client.once('close', onEnd);
-  client.on('error', () => undefined); // 'close' follows
+    forward(ctx, client, name, route, read.data);
+  });
+}
+
+/**
+ * Ingress passthrough on an HTTPS socket: a hello whose SNI a passthrough route serves is
+ * spliced (resolves true); every other connection is handed back, its bytes unshifted, to be
+ * terminated by the socket's own TLS server (resolves false) — which answers a hello that is
+ * not one, or has no SNI, as it always does. A client that leaves or stays silent is dropped.
+ */
+export function takePassthrough(ctx: L4Context, client: Socket, name: string, sni: SniRouter, handshakeMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    readHello(client, handshakeMs, (read) => {
+      const route = read.kind === 'hello' && read.serverName !== undefined ? sni.match(read.serverName) : undefined;
+      if (route) {
+        forward(ctx, client, name, route, read.data);
+        return resolve(true);
+      }
+      if (read.data === undefined) {
+        // Left, or silent past the handshake timeout: nothing to hand on.
+        rejectConnection(ctx, client, name, read.kind === 'rejected' ? read.reason : 'client_closed');
+        return resolve(true);
+      }
+      client.unshift(read.data);
+      resolve(false);
+    });
+  });
 }

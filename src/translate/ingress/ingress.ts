@@ -166,7 +166,7 @@ function ruleHosts(ing: Ingress): string[] {
   return [...new Set((ing.spec?.rules ?? []).flatMap((r) => (r.host ? [r.host.toLowerCase()] : [])))];
 }
 
-function backendCluster(
+export function backendCluster(
   backend: IngressBackend,
   namespace: string,
   source: SourceRef,

@@ -1,6 +1,6 @@
 // End-to-end support: real `sluice` processes (dist/main.js on the project's Node), real HTTP
 // backends on 127.0.0.1, and a plain node:http client that can set any Host header.
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -274,6 +274,14 @@ export function getTls(port: number, servername: string | undefined, host: strin
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Runs openssl s_client with an SNI name; resolves with everything it printed. */
+export function sClient(port: number, servername: string): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername], { timeout: 10_000 }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+    child.stdin?.end();
   });
 }
 

@@ -94,4 +94,22 @@ describe('validateTable: L4 listeners', () => {
       'listener tcp route u: a TCP route has no hostnames',
     ]);
   });
+
+  it('checks the Ingress passthrough routes of an HTTPS listener like TLS passthrough routes', () => {
+    const https = (passthrough: ReturnType<typeof l4>[], protocol: 'HTTP' | 'HTTPS' = 'HTTPS'): RoutingTable['listeners'][number] => ({
+      name: 'https',
+      protocol,
+      port: 443,
+      virtualHosts: [{ hostname: 'a.example.com', routes: [] }],
+      tls: { certificates: [] },
+      passthrough,
+    });
+    expect(validateTable(base([], [https([l4('p', ['b.example.com'])])]))).toEqual([]);
+    expect(validateTable(base([], [https([l4('p', ['a.example.com']), l4('q', [], 'ns/missing:1')], 'HTTP')]))).toEqual([
+      'listener https: passthrough hosts on a plain HTTP listener',
+      'listener https route q: a TLS passthrough route needs hostnames',
+      'listener https route q: unknown cluster ns/missing:1',
+      'listener https: passthrough host a.example.com also has a virtual host',
+    ]);
+  });
 });

@@ -52,4 +52,16 @@ describe('L4Table', () => {
     expect(new L4Table(table([route('tcp', [])], 'TCP', 7), first).listeners).toBe(first.listeners);
     expect(new L4Table(table([route('tcp', [])], 'TCP', 8), first).listeners).not.toBe(first.listeners);
   });
+
+  it('compiles the Ingress passthrough hosts of an HTTPS listener, "*." for one label only', () => {
+    const ingress: L4Route = { ...route('ing', ['*.apps.example.com']), wildcardLabels: 'one' };
+    const t = new L4Table({ listeners: [{ name: 'https', protocol: 'HTTPS', port: 443, virtualHosts: [], tls: { certificates: [] }, passthrough: [ingress, route('vault', ['vault.example.com'])] }], clusters: [] }, undefined);
+    const p = t.passthroughs.get('|443')!;
+    expect(p.name).toBe('https');
+    expect(p.sni.match('vault.example.com')?.route.id).toBe('vault');
+    expect(p.sni.match('a.apps.example.com')?.route.id).toBe('ing');
+    expect(p.sni.match('a.b.apps.example.com')).toBeUndefined();
+    expect(p.sni.match('apps.example.com')).toBeUndefined();
+    expect(t.listeners.size).toBe(0);
+  });
 });
