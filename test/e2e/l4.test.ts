@@ -3,26 +3,10 @@
 // to echo backends: data both ways, half-close, retry to another endpoint when a connect fails,
 // and draining (an endpoint removed from the Service keeps its open connections, gets no new ones).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
+import { echoServer, tcpService } from './support/l4.js';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, ManifestDir, metricValue, sClient, selfSignedPair, type Sluice, startSluice, waitForGeneration } from './support/harness.js';
-
-/** A TCP backend: greets with its name, echoes, and on the client's FIN sends a summary and ends. */
-function echoServer(name: string): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve) => {
-    const server = createServer({ allowHalfOpen: true }, (s) => {
-      let bytes = 0;
-      s.write(`${name}\n`);
-      s.on('data', (d: Buffer) => {
-        bytes += d.length;
-        s.write(d);
-      });
-      s.on('end', () => s.end(`${name} got ${bytes} bytes, bye\n`));
-      s.on('error', () => undefined);
-    });
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
-  });
-}
 
 /** A TLS backend with its own certificate (CN = its name); answers "hello from <name>". */
 function tlsBackend(name: string): Promise<{ server: Server; port: number }> {
@@ -34,21 +18,6 @@ function tlsBackend(name: string): Promise<{ server: Server; port: number }> {
     });
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
   });
-}
-
-function tcpService(namespace: string, name: string, ports: readonly number[]): string {
-  return [
-    `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: ${namespace} }
-spec: { ports: [{ name: tcp, port: 9000 }] }`,
-    ...ports.map((port, i) => `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-${i}, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: tcp, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]`),
-  ].join('\n---\n');
 }
 
 /** A TCP client that collects what it receives. */

@@ -1,13 +1,17 @@
 // --proxy-protocol end to end: a load balancer in front of Sluice (here: the test) sends a
 // PROXY v1 or v2 header before HTTP or TLS; the address it carries is the client (X-Real-IP,
 // and what X-Forwarded-For is extended with). Connections without a valid header, or from a
-// peer that is not in --trusted-proxies, are closed without an answer.
+// peer that is not in --trusted-proxies, are closed without an answer. TCPRoute listeners read
+// the header too: the backend gets the bytes behind it, and SourceIP hashing uses its address.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type Backend, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, rawHttp, rawJson, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, tlsSecretYaml } from './support/harness.js';
+import { echoServer, tcpService } from './support/l4.js';
+import { type Backend, debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, rawHttp, rawJson, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, tlsSecretYaml } from './support/harness.js';
 
 let backends: Backend[];
+let echoes: Server[] = [];
+let tcpPort: number;
 let dir: ManifestDir;
 /** Trusts 127.0.0.1, where the test connects from. */
 let sluice: Sluice;
@@ -45,12 +49,43 @@ spec:
   tls: [{ hosts: [${HOST}], secretName: app-cert }]
   rules: [{ host: ${HOST}, http: { paths: [{ path: /api, pathType: Prefix, backend: { service: { name: api, port: { number: 80 } } } }] } }]
 `);
+  const a = await echoServer('alpha');
+  const b = await echoServer('beta');
+  echoes = [a.server, b.server];
+  tcpPort = await freePort();
+  dir.write('tcp.yaml', `${GATEWAY_CLASS_YAML}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: l4, namespace: pp }
+spec:
+  gatewayClassName: sluice
+  listeners: [{ name: tcp, port: ${tcpPort}, protocol: TCP }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata: { name: echo, namespace: pp }
+spec:
+  parentRefs: [{ name: l4 }]
+  rules: [{ backendRefs: [{ name: echo, port: 9000 }] }]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: echo, namespace: pp }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: echo }]
+  loadBalancer: { type: ConsistentHash, consistentHash: { type: SourceIP } }
+---
+${tcpService('pp', 'echo', [a.port, b.port])}
+`);
   sluice = await startSluice(dir.path, ['--proxy-protocol', '--trusted-proxies', '127.0.0.1', '--client-header-timeout', '2s']);
+  await eventually('the TCP listener', async () => ((await debugRoutes(sluice)) as unknown as { l4Listeners?: unknown[] }).l4Listeners?.length === 1 || undefined);
   untrusting = await startSluice(dir.path, ['--proxy-protocol', '--trusted-proxies', '10.0.0.0/8']);
 });
 afterAll(async () => {
   await Promise.all([sluice?.stop(), untrusting?.stop()]);
   await stopBackends(backends ?? []);
+  for (const e of echoes) e.close();
   dir?.remove();
 });
 
@@ -107,5 +142,38 @@ describe('PROXY protocol', () => {
     expect(r.closed).toBe(true);
     expect(r.text).toBe('');
     expect(await metricValue(untrusting, 'sluice_proxy_protocol_errors_total', { reason: 'untrusted' })).toBe(1);
+  });
+
+  /** Connects to the TCPRoute listener, sends `head` and "ping", FINs; resolves with all it got back. */
+  function tcpExchange(head: string): Promise<string> {
+    return new Promise((resolve) => {
+      let text = '';
+      const socket = connect({ host: '127.0.0.1', port: tcpPort, allowHalfOpen: true }, () => socket.end(`${head}ping`));
+      socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => undefined); // a refused connection is reset: 'close' follows
+    });
+  }
+
+  it('reads the header on TCPRoute listeners: the backend gets only the bytes behind it', async () => {
+    const reply = await tcpExchange('PROXY TCP4 203.0.113.5 192.0.2.1 5555 5432\r\n');
+    expect(reply).toMatch(/^(alpha|beta)\nping(alpha|beta) got 4 bytes, bye\n$/);
+    expect(await tcpExchange('')).toBe(''); // no header: closed, nothing forwarded
+  });
+
+  it('hashes SourceIP on the address of the header, not the load balancer\'s', async () => {
+    const seen = new Map<string, Set<string>>();
+    for (let i = 1; i <= 16; i++) {
+      for (let n = 0; n < 2; n++) {
+        const reply = await tcpExchange(`PROXY TCP4 198.51.100.${i} 192.0.2.1 ${4000 + n} 5432\r\n`);
+        const name = reply.split('\n')[0]!;
+        if (!seen.has(name)) seen.set(name, new Set());
+        seen.get(name)!.add(`198.51.100.${i}`);
+      }
+    }
+    // Every client stays on one endpoint, and 16 clients do not all hash to the same one.
+    expect([...seen.keys()].sort()).toEqual(['alpha', 'beta']);
+    const [alpha, beta] = [seen.get('alpha')!, seen.get('beta')!];
+    for (const ip of alpha) expect(beta.has(ip)).toBe(false);
   });
 });

@@ -22,6 +22,13 @@ export interface L4PlaneOptions {
   readonly idleMs: number;
   /** --tls-handshake-timeout: how long a passthrough client has to send its ClientHello. */
   readonly handshakeMs: number;
+  /**
+   * --proxy-protocol: reads the PROXY header of every new connection (rejecting destroys the
+   * socket), as on the HTTP sockets; absent: connections start with the client's bytes.
+   */
+  readonly gate?: (socket: Socket) => Promise<void>;
+  /** The client address of a connection (the PROXY header's source when there was one). */
+  readonly clientAddress?: (client: Socket) => string | undefined;
   /** Where a listener without its own address binds, and its socket port. */
   readonly bind: (address: string | undefined, port: number) => { readonly host: string; readonly port: number };
 }
@@ -35,7 +42,15 @@ export class L4Plane {
 
   constructor(o: L4PlaneOptions) {
     this.o = o;
-    this.ctx = { cluster: o.cluster, metrics: o.metrics, connectMs: o.connectMs, idleMs: o.idleMs, connections: new Set() };
+    const proxied = o.clientAddress;
+    this.ctx = {
+      cluster: o.cluster,
+      metrics: o.metrics,
+      connectMs: o.connectMs,
+      idleMs: o.idleMs,
+      connections: new Set(),
+      clientAddress: (client) => proxied?.(client) ?? client.remoteAddress ?? '',
+    };
   }
 
   /** Socket keys of the L4 listeners in the current table. */
@@ -73,9 +88,19 @@ export class L4Plane {
   }
 
   private accept(key: string, client: Socket): void {
+    this.track(client);
+    const gate = this.o.gate;
+    if (!gate) return this.route(key, client);
+    // The listener is looked up after the header: a table swapped meanwhile is the one to use.
+    gate(client).then(
+      () => this.route(key, client),
+      () => undefined, // destroyed and counted by the gate
+    );
+  }
+
+  private route(key: string, client: Socket): void {
     const l = this.table?.listeners.get(key);
     if (!l) return void client.resetAndDestroy();
-    this.track(client);
     if (l.listener.protocol === 'TCP') acceptTcp(this.ctx, client, l);
     else acceptPassthrough(this.ctx, client, l.listener.name, l.sni!, this.o.handshakeMs);
   }

@@ -16,6 +16,8 @@ export interface L4Context {
   readonly idleMs: number;
   /** Client sockets open now (the drain deadline cuts them). */
   readonly connections: Set<Socket>;
+  /** The client's address: the PROXY header's source with --proxy-protocol, else the TCP peer. */
+  readonly clientAddress: (client: Socket) => string;
 }
 
 /** Why a connection was closed without reaching an endpoint (the `reason` label of sluice_l4_rejected_total). */
@@ -47,7 +49,7 @@ export function forward(ctx: L4Context, client: Socket, listener: string, route:
   };
   client.once('close', onGone);
   client.on('error', () => undefined); // closing is handled by 'close'
-  const pending = connectEndpoint(route.pickBackend, client.remoteAddress ?? '', {
+  const pending = connectEndpoint(route.pickBackend, ctx.clientAddress(client), {
     cluster: ctx.cluster,
     connectMs: ctx.connectMs,
     onConnectFailure: (cluster, kind) => ctx.metrics.l4ConnectFailures.labels(cluster, kind).inc(),
