@@ -117,7 +117,7 @@ export class ClusterRuntime {
    */
   pool(pools: UpstreamPools, profiles: UpstreamTlsProfiles, key: string, client: TlsCertificate | undefined): Pool | undefined {
     if (this.cluster.upstreamTls?.type === 'refuse') return undefined;
-    return pools.get(key, this.cluster.policy?.timeouts?.connectMs, this.cluster.protocol === 'h2c' ? 'h2c' : 'http1', this.tlsProfile(profiles, client));
+    return pools.get(key, this.cluster.policy?.timeouts?.connectMs, this.cluster.protocol === 'h2c' ? 'h2' : 'http1', this.tlsProfile(profiles, client));
   }
 
   /**

@@ -1,9 +1,10 @@
 // Upstream connection pools, one undici Pool per endpoint address, kept OUTSIDE the routing
 // table: a table swap keeps every pool whose endpoint is still referenced, so keep-alive
 // connections and in-flight requests survive it. Pools of endpoints that left are closed
-// gracefully (undici lets queued and running requests finish first). Endpoints of an h2c
+// gracefully (undici lets queued and running requests finish first). Endpoints of an HTTP/2
 // cluster (Service port appProtocol kubernetes.io/h2c, GRPCRoute backends) get pools of their
-// own kind: cleartext HTTP/2 with prior knowledge, many streams on few connections.
+// own kind, many streams on few connections: cleartext with prior knowledge, or — when a
+// BackendTLSPolicy makes them TLS — h2 negotiated by ALPN (gRPC over TLS).
 import { Pool } from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
 import type { TlsProfile } from './tls.js';
@@ -19,16 +20,16 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
-/** How Sluice speaks to an endpoint: HTTP/1.1 (the default) or h2c. */
-export type PoolKind = 'http1' | 'h2c';
+/** How Sluice speaks to an endpoint: HTTP/1.1 (the default) or HTTP/2 (h2c in clear, h2 over TLS). */
+export type PoolKind = 'http1' | 'h2';
 
-/** Streams Sluice opens at most on one h2c connection (the endpoint's SETTINGS may lower it). */
-const H2C_STREAMS_PER_CONNECTION = 100;
+/** Streams Sluice opens at most on one HTTP/2 connection (the endpoint's SETTINGS may lower it). */
+const H2_STREAMS_PER_CONNECTION = 100;
 
 export class UpstreamPools {
   /**
    * Endpoint key → variant → pool. The variant is the connect timeout (a BackendTrafficPolicy may
-   * set its own) for plain HTTP/1.1 pools, and kind|timeout|TLS profile for the others (h2c; a
+   * set its own) for plain HTTP/1.1 pools, and kind|timeout|TLS profile for the others (HTTP/2; a
    * BackendTLSPolicy makes the pool's connections TLS).
    */
   private readonly pools = new Map<string, Map<number | string, Pool>>();
@@ -48,10 +49,11 @@ export class UpstreamPools {
     if (!pool) {
       pool = new Pool(`${tls ? 'https' : 'http'}://${key}`, {
         // TLS: the profile's SecureContext, SNI and identity check; undici adds the connect
-        // timeout and a per-pool session cache (resumption per endpoint). HTTP/1.1 only.
-        ...(tls ? { connect: { ...tls.connect, maxCachedSessions: 8 }, allowH2: false } : {}),
+        // timeout and a per-pool session cache (resumption per endpoint). ALPN offers h2 only
+        // for an HTTP/2 cluster (an HTTP/1.1 one never switches protocol under a request).
+        ...(tls ? { connect: { ...tls.connect, maxCachedSessions: 8 }, allowH2: kind === 'h2' } : {}),
         connections: this.options.connectionsPerEndpoint,
-        ...(kind === 'h2c' ? { useH2c: true, maxConcurrentStreams: H2C_STREAMS_PER_CONNECTION } : { pipelining: 1 }),
+        ...(kind === 'h2' ? { ...(tls ? {} : { useH2c: true }), maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } : { pipelining: 1 }),
         connectTimeout: connectMs,
         keepAliveTimeout: this.options.keepAliveMs,
         keepAliveMaxTimeout: this.options.keepAliveMs,

@@ -41,8 +41,11 @@ export interface GrpcBackend {
   stop(): Promise<void>;
 }
 
-/** A grpc-js server on 127.0.0.1 (h2c): grpc.health.v1.Health (SERVING) and sluice.echo.Echo. */
-export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
+/**
+ * A grpc-js server on 127.0.0.1: grpc.health.v1.Health (SERVING) and sluice.echo.Echo; h2c, or
+ * TLS (h2 by ALPN) with the key pair `tls`.
+ */
+export async function startGrpcBackend(name: string, tls?: { readonly cert: string; readonly key: string }): Promise<GrpcBackend> {
   const server = new grpc.Server();
   const calls = new Map<string, number>();
   const count = (method: string) => calls.set(method, (calls.get(method) ?? 0) + 1);
@@ -84,7 +87,11 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(
+      '127.0.0.1:0',
+      tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }]) : grpc.ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p)),
+    ),
   );
   return {
     port,
