@@ -11,6 +11,9 @@ export interface GatewayKey {
   readonly name: string;
 }
 
+/** The Gateway API route kinds whose accepted parents are the Gateways that reach a Service. */
+const ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute']);
+
 export class RouteReach {
   /** "ns/service" → port name → "ns/gateway" of every Gateway whose routes reach it. */
   private readonly reached = new Map<string, Map<string, Set<string>>>();
@@ -18,7 +21,7 @@ export class RouteReach {
   constructor(listeners: readonly Listener[], clusters: readonly Cluster[], statuses: readonly StatusUpdate[], l4Listeners: readonly L4Listener[] = []) {
     const accepted = new Map<string, string[]>();
     for (const s of statuses) {
-      if (s.kind !== 'HTTPRoute' && s.kind !== 'TLSRoute' && s.kind !== 'TCPRoute') continue;
+      if (!ROUTE_KINDS.has(s.kind)) continue;
       const parents = s.parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')).map((p) => gatewayOf(p.parentRef, s.namespace));
       accepted.set(`${s.kind}/${s.namespace}/${s.name}`, parents);
     }
@@ -31,7 +34,7 @@ export class RouteReach {
       }
     };
     const visit = (route: Route) => {
-      if (route.source.kind !== 'HTTPRoute') return;
+      if (!ROUTE_KINDS.has(route.source.kind)) return;
       reachFrom(route.source, [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)]);
     };
     for (const l of l4Listeners) for (const r of l.routes) reachFrom(r.source, r.backends.map((b) => b.cluster));
