@@ -117,6 +117,7 @@ type agent struct {
 	mu     sync.Mutex
 	pods   map[types.UID]*pod
 	used   map[string]bool // pod IPs in use
+	next   int             // last octet allocate() tries first
 	seq    int
 }
 
@@ -130,7 +131,7 @@ func main() {
 	must(err)
 	_, subnet, err := net.ParseCIDR(*podCIDR)
 	must(err)
-	a := &agent{cs: cs, subnet: subnet, pods: map[types.UID]*pod{}, used: map[string]bool{}}
+	a := &agent{cs: cs, subnet: subnet, pods: map[types.UID]*pod{}, used: map[string]bool{}, next: 2}
 
 	must(a.setupBridge())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -307,15 +308,20 @@ func (a *agent) sync(ctx context.Context, p *corev1.Pod) {
 	}()
 }
 
-// allocate returns a free pod IP (caller holds a.mu).
+// allocate returns a free pod IP (caller holds a.mu). It goes round the subnet instead of
+// taking the lowest free address: an address given again at once to a new pod met the stale
+// neighbour (ARP) entry of the pod that had just left, and connections to the new pod timed out
+// for half a minute (seen as TCPRoute conformance tests failing on a slow machine).
 func (a *agent) allocate() net.IP {
 	base := a.subnet.IP.To4()
-	for i := 2; i < 255; i++ {
-		ip := net.IPv4(base[0], base[1], base[2], byte(i)).To4()
+	for n := 0; n < 253; n++ {
+		octet := 2 + (a.next-2+n+253)%253
+		ip := net.IPv4(base[0], base[1], base[2], byte(octet)).To4()
 		if !a.subnet.Contains(ip) || a.used[ip.String()] {
 			continue
 		}
 		a.used[ip.String()] = true
+		a.next = octet + 1
 		return ip
 	}
 	return nil
@@ -579,6 +585,7 @@ func (a *agent) teardown(uid types.UID) {
 	}
 	_ = ipCmd("link", "del", st.veth)
 	_ = ipCmd("netns", "del", st.ns)
+	_ = ipCmd("neigh", "flush", "to", st.ip.String())
 	a.mu.Lock()
 	delete(a.used, st.ip.String())
 	a.mu.Unlock()
