@@ -150,6 +150,10 @@ export const Errors = {
     'SLUICE_POLICY_INVALID',
     (problems: string) => `${problems}; the policy is not applied and its Services keep the defaults`,
   ),
+  PolicyProxyProtocolHttp: entry(
+    'SLUICE_POLICY_PROXY_PROTOCOL_HTTP',
+    (service: string) => `proxyProtocol applies to L4 connections only (TCPRoute, TLSRoute, Ingress passthrough): HTTP requests to Service ${service} are sent without a PROXY header (the client is in X-Forwarded-For and X-Real-IP)`,
+  ),
   PolicyTargetNotFound: entry('SLUICE_POLICY_TARGET_NOT_FOUND', (target: string, why: string) => `target ${target}: ${why}; nothing is applied to it`),
   PolicyConflicted: entry(
     'SLUICE_POLICY_CONFLICTED',

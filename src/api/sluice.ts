@@ -97,6 +97,13 @@ export interface BackendTrafficPolicySpec {
   readonly circuitBreaker?: CircuitBreakerSpec;
   readonly retry?: RetrySpec;
   readonly timeouts?: TimeoutsSpec;
+  readonly proxyProtocol?: ProxyProtocolSpec;
+}
+
+/** A PROXY protocol header in front of each L4 connection to the Service's endpoints. */
+export interface ProxyProtocolSpec {
+  /** V1 (text) or V2 (binary). */
+  readonly version?: string;
 }
 
 export interface BackendTrafficPolicy extends KubeObject {

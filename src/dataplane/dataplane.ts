@@ -27,7 +27,7 @@ import { socketPortFor } from './ports.js';
 import { OutlierEndpointHealth } from './health/endpoint-health.js';
 import { createEdge, type Edge } from './edge/settings.js';
 import { createListenerServer } from './edge/server.js';
-import { proxiedPeer } from './edge/proxy-protocol.js';
+import { proxiedDestination, proxiedPeer } from './edge/proxy-protocol.js';
 import { Http2Edge } from './edge/http2.js';
 import { acceptH2cUpgrade, isH2cUpgrade } from './edge/h2c-upgrade.js';
 import { type AccessLog, createAccessLog } from './access-log/access-log.js';
@@ -127,7 +127,7 @@ export class DataPlane {
       connectMs: upstream.connectMs,
       idleMs: options.config.tcpIdleMs ?? DEFAULT_TCP_IDLE_MS,
       handshakeMs: options.config.edge.tlsHandshakeTimeoutMs,
-      ...(this.edge.gate ? { gate: this.edge.gate, clientAddress: (client) => proxiedPeer(client)?.address } : {}),
+      ...(this.edge.gate ? { gate: this.edge.gate, proxied: { source: proxiedPeer, destination: proxiedDestination } } : {}),
       bind: (address, port) => ({ host: address ?? options.config.bindAddress, port: socketPortFor(port, options.config) }),
     });
   }

@@ -458,6 +458,11 @@ export interface ClusterPolicy {
   readonly circuitBreaker?: CircuitBreaker;
   readonly retry?: RetryPolicy;
   readonly timeouts?: ClusterTimeouts;
+  /**
+   * L4 connections (TCPRoute, TLSRoute, Ingress passthrough) to the endpoints start with a PROXY
+   * protocol header naming the client; HTTP requests are not affected (X-Forwarded-For).
+   */
+  readonly proxyProtocol?: { readonly version: 1 | 2 };
 }
 
 // ---- Upstream TLS (BackendTLSPolicy, Service appProtocol https) ----

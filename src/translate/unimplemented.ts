@@ -120,6 +120,7 @@ const SPECS: Readonly<Record<string, Fields>> = {
       budget: { percent: true, minRetryConcurrency: true },
     },
     timeouts: { connect: true, request: true, idle: true },
+    proxyProtocol: { version: true },
   },
   RoutePolicy: {
     targetRefs: { group: true, kind: true, name: true, sectionName: true },

@@ -2,9 +2,10 @@
 // PROXY v1 or v2 header before HTTP or TLS; the address it carries is the client (X-Real-IP,
 // and what X-Forwarded-For is extended with). Connections without a valid header, or from a
 // peer that is not in --trusted-proxies, are closed without an answer. TCPRoute listeners read
-// the header too: the backend gets the bytes behind it, and SourceIP hashing uses its address.
+// the header too: the backend gets the bytes behind it, and SourceIP hashing uses its address;
+// a BackendTrafficPolicy proxyProtocol passes the client on to the backend in a header of its own.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { echoServer, tcpService } from './support/l4.js';
 import { type Backend, debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, INGRESS_CLASS_YAML, ingressYaml, ManifestDir, metricValue, rawHttp, rawJson, selfSignedPair, serviceYaml, type Sluice, startBackends, startSluice, stopBackends, tlsSecretYaml } from './support/harness.js';
@@ -12,6 +13,7 @@ import { type Backend, debugRoutes, eventually, freePort, GATEWAY_CLASS_YAML, IN
 let backends: Backend[];
 let echoes: Server[] = [];
 let tcpPort: number;
+let relayPort: number;
 let dir: ManifestDir;
 /** Trusts 127.0.0.1, where the test connects from. */
 let sluice: Sluice;
@@ -53,6 +55,16 @@ spec:
   const b = await echoServer('beta');
   echoes = [a.server, b.server];
   tcpPort = await freePort();
+  relayPort = await freePort();
+  // Answers with every byte it received, once the client has finished sending.
+  const recorder = createServer({ allowHalfOpen: true }, (s) => {
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    s.on('end', () => s.end(Buffer.concat(got)));
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
+  echoes.push(recorder);
   dir.write('tcp.yaml', `${GATEWAY_CLASS_YAML}
 ---
 apiVersion: gateway.networking.k8s.io/v1
@@ -60,14 +72,28 @@ kind: Gateway
 metadata: { name: l4, namespace: pp }
 spec:
   gatewayClassName: sluice
-  listeners: [{ name: tcp, port: ${tcpPort}, protocol: TCP }]
+  listeners: [{ name: tcp, port: ${tcpPort}, protocol: TCP }, { name: relay, port: ${relayPort}, protocol: TCP }]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TCPRoute
 metadata: { name: echo, namespace: pp }
 spec:
-  parentRefs: [{ name: l4 }]
+  parentRefs: [{ name: l4, sectionName: tcp }]
   rules: [{ backendRefs: [{ name: echo, port: 9000 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata: { name: relay, namespace: pp }
+spec:
+  parentRefs: [{ name: l4, sectionName: relay }]
+  rules: [{ backendRefs: [{ name: recorder, port: 9000 }] }]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: recorder, namespace: pp }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: recorder }]
+  proxyProtocol: { version: V1 }
 ---
 apiVersion: sluice.dev/v1alpha1
 kind: BackendTrafficPolicy
@@ -77,9 +103,11 @@ spec:
   loadBalancer: { type: ConsistentHash, consistentHash: { type: SourceIP } }
 ---
 ${tcpService('pp', 'echo', [a.port, b.port])}
+---
+${tcpService('pp', 'recorder', [(recorder.address() as { port: number }).port])}
 `);
   sluice = await startSluice(dir.path, ['--proxy-protocol', '--trusted-proxies', '127.0.0.1', '--client-header-timeout', '2s']);
-  await eventually('the TCP listener', async () => ((await debugRoutes(sluice)) as unknown as { l4Listeners?: unknown[] }).l4Listeners?.length === 1 || undefined);
+  await eventually('the TCP listener', async () => ((await debugRoutes(sluice)) as unknown as { l4Listeners?: unknown[] }).l4Listeners?.length === 2 || undefined);
   untrusting = await startSluice(dir.path, ['--proxy-protocol', '--trusted-proxies', '10.0.0.0/8']);
 });
 afterAll(async () => {
@@ -145,10 +173,10 @@ describe('PROXY protocol', () => {
   });
 
   /** Connects to the TCPRoute listener, sends `head` and "ping", FINs; resolves with all it got back. */
-  function tcpExchange(head: string): Promise<string> {
+  function tcpExchange(head: string, port = tcpPort): Promise<string> {
     return new Promise((resolve) => {
       let text = '';
-      const socket = connect({ host: '127.0.0.1', port: tcpPort, allowHalfOpen: true }, () => socket.end(`${head}ping`));
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => socket.end(`${head}ping`));
       socket.setEncoding('utf8').on('data', (d: string) => (text += d));
       socket.on('close', () => resolve(text));
       socket.on('error', () => undefined); // a refused connection is reset: 'close' follows
@@ -175,5 +203,11 @@ describe('PROXY protocol', () => {
     expect([...seen.keys()].sort()).toEqual(['alpha', 'beta']);
     const [alpha, beta] = [seen.get('alpha')!, seen.get('beta')!];
     for (const ip of alpha) expect(beta.has(ip)).toBe(false);
+  });
+
+  it('passes the client on to a backend that asked for the PROXY protocol (BackendTrafficPolicy proxyProtocol)', async () => {
+    const reply = await tcpExchange('PROXY TCP4 198.51.100.77 192.0.2.1 4000 5432\r\n', relayPort);
+    // The client and the address it connected to, as the load balancer's header named them.
+    expect(reply).toBe('PROXY TCP4 198.51.100.77 192.0.2.1 4000 5432\r\nping');
   });
 });

@@ -1,5 +1,6 @@
-// PROXY protocol header parser (HAProxy's proxy-protocol.txt, versions 1 and 2). Pure and
-// incremental: feed it everything received so far; it says "incomplete" until the header is
+// PROXY protocol headers (HAProxy's proxy-protocol.txt, versions 1 and 2): the encoder Sluice
+// writes to backends that want one (BackendTrafficPolicy proxyProtocol, L4), and the parser for
+// what a load balancer in front of Sluice sends. The parser is pure and incremental: feed it everything received so far; it says "incomplete" until the header is
 // whole, and rejects as early as the bytes allow (plain HTTP or a TLS ClientHello fails on the
 // first byte), so a socket reader never waits for bytes that cannot make a valid header.
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
@@ -212,4 +213,58 @@ function ipv6At(buf: Buffer, at: number): string {
 /** The form libuv's inet_ntop gives (what socket.remoteAddress shows): "::1", "::ffff:1.2.3.4". */
 function canonicalIPv6(text: string): string {
   return new SocketAddress({ address: text, family: 'ipv6' }).address;
+}
+
+/** An endpoint of a connection as Node reports it ("::ffff:a.b.c.d" is taken as IPv4). */
+export interface ConnectionEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
+/** The 16 bytes of an IPv6 address (with "::" and an embedded IPv4 tail). */
+function ipv6Bytes(address: string): Buffer {
+  const out = Buffer.alloc(16);
+  const [head, tail] = address.includes('::') ? (address.split('::') as [string, string]) : [address, undefined];
+  const groups = (part: string): number[] => {
+    if (part === '') return [];
+    const words: number[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
+        words.push((a << 8) | b, (c << 8) | d);
+      } else words.push(parseInt(g, 16));
+    }
+    return words;
+  };
+  const first = groups(head);
+  const last = tail === undefined ? [] : groups(tail);
+  first.forEach((w, i) => out.writeUInt16BE(w, i * 2));
+  last.forEach((w, i) => out.writeUInt16BE(w, 16 - (last.length - i) * 2));
+  return out;
+}
+
+/**
+ * The header announcing a TCP connection from `source` to `destination`. When the two are not
+ * of one address family (or not addresses), v1 says UNKNOWN and v2 LOCAL: the receiver then
+ * uses the connection's own addresses, as the spec asks.
+ */
+export function encodeProxyHeader(version: 1 | 2, source: ConnectionEndpoint, destination: ConnectionEndpoint): Buffer {
+  const src = unmapped(source.address);
+  const dst = unmapped(destination.address);
+  const family = isIPv4(src) && isIPv4(dst) ? 4 : isIPv6(src) && isIPv6(dst) ? 6 : 0;
+  if (version === 1) {
+    return Buffer.from(family === 0 ? 'PROXY UNKNOWN\r\n' : `PROXY TCP${family} ${src} ${dst} ${source.port} ${destination.port}\r\n`, 'latin1');
+  }
+  if (family === 0) return Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])]);
+  const addresses = family === 4 ? Buffer.from([...src.split('.').map(Number), ...dst.split('.').map(Number)]) : Buffer.concat([ipv6Bytes(src), ipv6Bytes(dst)]);
+  const ports = Buffer.alloc(4);
+  ports.writeUInt16BE(source.port, 0);
+  ports.writeUInt16BE(destination.port, 2);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(addresses.length + 4);
+  return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, family === 4 ? 0x11 : 0x21]), length, addresses, ports]);
 }

@@ -116,7 +116,7 @@ export function acceptProxyHeader(socket: Socket, options: AcceptProxyHeaderOpti
         }
         finish();
         if (result.consumed < received.length) socket.unshift(received.subarray(result.consumed));
-        if (result.header.command === 'proxy') peers.set(socket, result.header.source);
+        if (result.header.command === 'proxy') peers.set(socket, result.header);
         resolve(result.header);
         return;
       }
@@ -148,15 +148,25 @@ function append(buffer: Buffer | undefined, length: number, chunk: Buffer): Buff
   return target;
 }
 
-const peers = new WeakMap<Socket, ProxiedEndpoint>();
+const peers = new WeakMap<Socket, Extract<ProxyHeader, { command: 'proxy' }>>();
+
+/** The `proxy` header read on this connection (raw socket or the TLSSocket around it), if any. */
+function proxyHeaderOf(socket: Socket): Extract<ProxyHeader, { command: 'proxy' }> | undefined {
+  const direct = peers.get(socket);
+  if (direct !== undefined) return direct;
+  const parent = (socket as { _parent?: Socket | null })._parent;
+  return parent ? peers.get(parent) : undefined;
+}
 
 /**
  * The client a PROXY header named for this connection, or undefined (no header, or a LOCAL /
  * UNKNOWN one: use socket.remoteAddress). Accepts the raw socket or the TLSSocket around it.
  */
 export function proxiedPeer(socket: Socket): ProxiedEndpoint | undefined {
-  const direct = peers.get(socket);
-  if (direct !== undefined) return direct;
-  const parent = (socket as { _parent?: Socket | null })._parent;
-  return parent ? peers.get(parent) : undefined;
+  return proxyHeaderOf(socket)?.source;
+}
+
+/** Where the client connected to, as the PROXY header says (the load balancer's address), or undefined. */
+export function proxiedDestination(socket: Socket): ProxiedEndpoint | undefined {
+  return proxyHeaderOf(socket)?.destination;
 }

@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
+import type { ConnectionEndpoint } from '../edge/proxy-header.js';
 import type { RoutingTable } from '../../table/types.js';
 import type { ClusterRuntime } from '../clusters.js';
 import { acceptPassthrough, takePassthrough } from './passthrough-listener.js';
@@ -27,8 +28,11 @@ export interface L4PlaneOptions {
    * socket), as on the HTTP sockets; absent: connections start with the client's bytes.
    */
   readonly gate?: (socket: Socket) => Promise<void>;
-  /** The client address of a connection (the PROXY header's source when there was one). */
-  readonly clientAddress?: (client: Socket) => string | undefined;
+  /** The client of a connection, and where it connected to, when a PROXY header named them. */
+  readonly proxied?: {
+    readonly source: (client: Socket) => ConnectionEndpoint | undefined;
+    readonly destination: (client: Socket) => ConnectionEndpoint | undefined;
+  };
   /** Where a listener without its own address binds, and its socket port. */
   readonly bind: (address: string | undefined, port: number) => { readonly host: string; readonly port: number };
 }
@@ -42,14 +46,15 @@ export class L4Plane {
 
   constructor(o: L4PlaneOptions) {
     this.o = o;
-    const proxied = o.clientAddress;
+    const proxied = o.proxied;
     this.ctx = {
       cluster: o.cluster,
       metrics: o.metrics,
       connectMs: o.connectMs,
       idleMs: o.idleMs,
       connections: new Set(),
-      clientAddress: (client) => proxied?.(client) ?? client.remoteAddress ?? '',
+      clientEndpoint: (client) => proxied?.source(client) ?? { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 },
+      localEndpoint: (client) => proxied?.destination(client) ?? { address: client.localAddress ?? '', port: client.localPort ?? 0 },
     };
   }
 

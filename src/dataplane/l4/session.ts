@@ -4,6 +4,7 @@
 // TCP and the TLS passthrough listeners.
 import type { Socket } from 'node:net';
 import type { Metrics } from '../../metrics.js';
+import { type ConnectionEndpoint, encodeProxyHeader } from '../edge/proxy-header.js';
 import type { ClusterRuntime } from '../clusters.js';
 import { connectEndpoint } from './connect.js';
 import type { L4RouteRuntime } from './l4-table.js';
@@ -16,8 +17,10 @@ export interface L4Context {
   readonly idleMs: number;
   /** Client sockets open now (the drain deadline cuts them). */
   readonly connections: Set<Socket>;
-  /** The client's address: the PROXY header's source with --proxy-protocol, else the TCP peer. */
-  readonly clientAddress: (client: Socket) => string;
+  /** The client: the PROXY header's source with --proxy-protocol, else the TCP peer. */
+  readonly clientEndpoint: (client: Socket) => ConnectionEndpoint;
+  /** Where the client connected to: the PROXY header's destination, else Sluice's own socket. */
+  readonly localEndpoint: (client: Socket) => ConnectionEndpoint;
 }
 
 /** Why a connection was closed without reaching an endpoint (the `reason` label of sluice_l4_rejected_total). */
@@ -49,7 +52,8 @@ export function forward(ctx: L4Context, client: Socket, listener: string, route:
   };
   client.once('close', onGone);
   client.on('error', () => undefined); // closing is handled by 'close'
-  const pending = connectEndpoint(route.pickBackend, ctx.clientAddress(client), {
+  const from = ctx.clientEndpoint(client);
+  const pending = connectEndpoint(route.pickBackend, from.address, {
     cluster: ctx.cluster,
     connectMs: ctx.connectMs,
     onConnectFailure: (cluster, kind) => ctx.metrics.l4ConnectFailures.labels(cluster, kind).inc(),
@@ -63,10 +67,13 @@ export function forward(ctx: L4Context, client: Socket, listener: string, route:
       return;
     }
     if (typeof result === 'string') return rejectConnection(ctx, client, listener, result);
-    const { socket, target } = result;
+    const { socket, target, cluster } = result;
     ctx.metrics.l4Connections.labels(id).inc();
     const active = ctx.metrics.l4ActiveConnections.labels(id);
     active.inc();
+    // The endpoint learns who the client is before any of the client's bytes.
+    const proxyProtocol = cluster.cluster.policy?.proxyProtocol;
+    if (proxyProtocol) socket.write(encodeProxyHeader(proxyProtocol.version, from, ctx.localEndpoint(client)));
     if (head) socket.write(head);
     splice(client, socket, {
       idleMs: ctx.idleMs,

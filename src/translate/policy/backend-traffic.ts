@@ -63,7 +63,9 @@ export function applyBackendTrafficPolicies(inputs: PolicyInputs, clusters: Clus
   const resolution = resolveConflicts(candidates, inputs.services);
   clusters.update((c) => {
     const winner = resolution.winners.get(`${c.service.namespace}/${c.service.name}`)?.get(c.portName);
-    return winner ? { ...c, loadBalancer: winner.effect.loadBalancer ?? c.loadBalancer, policy: winner.effect.policy } : c;
+    if (!winner) return c;
+    if (winner.effect.policy.proxyProtocol && inputs.reach.servesHttp(c.id)) diagnostics.warning(winner.source, 'PolicyProxyProtocolHttp', `${c.service.namespace}/${c.service.name}`);
+    return { ...c, loadBalancer: winner.effect.loadBalancer ?? c.loadBalancer, policy: winner.effect.policy };
   });
   for (const c of candidates) {
     const verdict = outcomeVerdict(c, resolution.outcomes.get(c)!, diagnostics, (target) => `applied to ${target}`);

@@ -4,7 +4,7 @@
 import type { ParentReference } from '../../api/gateway.js';
 import type { Cluster, L4Listener, Listener, Route } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
-import type { StatusUpdate } from '../types.js';
+import type { HTTPRouteStatusUpdate, RouteKind, StatusUpdate } from '../types.js';
 
 export interface GatewayKey {
   readonly namespace: string;
@@ -12,16 +12,22 @@ export interface GatewayKey {
 }
 
 /** The Gateway API route kinds whose accepted parents are the Gateways that reach a Service. */
-const ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute']);
+const ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'] satisfies RouteKind[]);
+
+function isRouteStatus(s: StatusUpdate): s is HTTPRouteStatusUpdate {
+  return ROUTE_KINDS.has(s.kind);
+}
 
 export class RouteReach {
   /** "ns/service" → port name → "ns/gateway" of every Gateway whose routes reach it. */
   private readonly reached = new Map<string, Map<string, Set<string>>>();
+  /** Clusters some HTTP route (of any kind, Ingress too) forwards or mirrors to. */
+  private readonly http = new Set<string>();
 
   constructor(listeners: readonly Listener[], clusters: readonly Cluster[], statuses: readonly StatusUpdate[], l4Listeners: readonly L4Listener[] = []) {
     const accepted = new Map<string, string[]>();
     for (const s of statuses) {
-      if (!ROUTE_KINDS.has(s.kind)) continue;
+      if (!isRouteStatus(s)) continue;
       const parents = s.parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')).map((p) => gatewayOf(p.parentRef, s.namespace));
       accepted.set(`${s.kind}/${s.namespace}/${s.name}`, parents);
     }
@@ -34,14 +40,20 @@ export class RouteReach {
       }
     };
     const visit = (route: Route) => {
-      if (!ROUTE_KINDS.has(route.source.kind)) return;
-      reachFrom(route.source, [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)]);
+      const ids = [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)];
+      for (const id of ids) this.http.add(id);
+      if (ROUTE_KINDS.has(route.source.kind)) reachFrom(route.source, ids);
     };
     for (const l of l4Listeners) for (const r of l.routes) reachFrom(r.source, r.backends.map((b) => b.cluster));
     for (const l of listeners) {
       for (const vh of l.virtualHosts) vh.routes.forEach(visit);
       if (l.fallback) visit(l.fallback);
     }
+  }
+
+  /** Whether HTTP requests reach the cluster (not only L4 connections). */
+  servesHttp(clusterId: string): boolean {
+    return this.http.has(clusterId);
   }
 
   /** The Gateways reaching a Service (one port of it, by name, when given), sorted. */

@@ -7,6 +7,7 @@ import { readCircuitBreaker } from './circuit-breaker.js';
 import { Fields } from './fields.js';
 import { readHealthCheck } from './health-check.js';
 import { readLoadBalancer } from './load-balancer.js';
+import { readProxyProtocol } from './proxy-protocol.js';
 import { readRetry } from './retry.js';
 import { readSessionPersistence } from './session-persistence.js';
 import { readTimeouts } from './timeouts.js';
@@ -32,6 +33,7 @@ export function readPolicySpec(policy: BackendTrafficPolicy, source: SourceRef):
   const circuitBreaker = readCircuitBreaker(spec['circuitBreaker'], f);
   const retry = readRetry(spec['retry'], f);
   const timeouts = readTimeouts(spec['timeouts'], f);
+  const proxyProtocol = readProxyProtocol(spec['proxyProtocol'], f);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -44,6 +46,7 @@ export function readPolicySpec(policy: BackendTrafficPolicy, source: SourceRef):
         ...(circuitBreaker ? { circuitBreaker } : {}),
         ...(retry ? { retry } : {}),
         ...(timeouts ? { timeouts } : {}),
+        ...(proxyProtocol ? { proxyProtocol } : {}),
       },
     },
   };

@@ -1,7 +1,9 @@
 // PROXY protocol parser against HAProxy's proxy-protocol.txt: v1 lines and v2 binary headers
-// built here byte by byte from the spec (§2.1, §2.2), valid and broken.
+// built here byte by byte from the spec (§2.1, §2.2), valid and broken; and the encoder of the
+// headers Sluice sends to backends, checked against the same bytes and by round trip.
 import { describe, expect, it } from '@jest/globals';
 import { NOT_A_PROXY_HEADER, parseProxyHeader, type ProxyParseResult } from '../../../src/dataplane/edge/proxy-protocol.js';
+import { encodeProxyHeader } from '../../../src/dataplane/edge/proxy-header.js';
 
 const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
 const VER2_LOCAL = 0x20;
@@ -293,5 +295,44 @@ describe('input that is no PROXY header', () => {
 
   it('is incomplete on no bytes', () => {
     expect(parseProxyHeader(Buffer.alloc(0))).toEqual({ kind: 'incomplete' });
+  });
+});
+
+describe('encodeProxyHeader (what Sluice sends to backends)', () => {
+  const v4 = { address: '198.51.100.7', port: 40000 };
+  const v4dst = { address: '10.0.0.1', port: 5432 };
+
+  it('writes the v1 line of the spec', () => {
+    expect(encodeProxyHeader(1, v4, v4dst).toString('latin1')).toBe('PROXY TCP4 198.51.100.7 10.0.0.1 40000 5432\r\n');
+    expect(encodeProxyHeader(1, { address: '2001:db8::1', port: 1 }, { address: '::1', port: 2 }).toString('latin1')).toBe('PROXY TCP6 2001:db8::1 ::1 1 2\r\n');
+  });
+
+  it('writes the v2 bytes of the spec: signature, PROXY command, TCP4, addresses, ports', () => {
+    expect([...encodeProxyHeader(2, v4, v4dst)]).toEqual([...SIGNATURE, VER2_PROXY, TCP4, ...u16(12), ...ipv4('198.51.100.7'), ...ipv4('10.0.0.1'), ...u16(40000), ...u16(5432)]);
+  });
+
+  it('round-trips through the parser for both versions and families, IPv4-mapped IPv6 as IPv4', () => {
+    const cases = [
+      [v4, v4dst],
+      [{ address: '2001:db8:0:0:1::2', port: 443 }, { address: 'fe80::1:2:3:4', port: 8443 }],
+      [{ address: '::ffff:192.0.2.9', port: 7 }, { address: '::ffff:10.1.2.3', port: 8 }],
+    ] as const;
+    for (const version of [1, 2] as const) {
+      for (const [source, destination] of cases) {
+        const parsed = parseProxyHeader(encodeProxyHeader(version, source, destination));
+        if (parsed.kind !== 'ok' || parsed.header.command !== 'proxy') throw new Error(`v${version} ${source.address}: ${JSON.stringify(parsed)}`);
+        expect(parsed.header.version).toBe(version);
+        expect(parsed.header.source.port).toBe(source.port);
+        expect(parsed.header.destination.port).toBe(destination.port);
+        expect(parsed.header.source.address).toBe(source.address.replace(/^::ffff:(?=\d)/, '').replace('2001:db8:0:0:1::2', '2001:db8::1:0:0:2'));
+      }
+    }
+  });
+
+  it('says UNKNOWN (v1) or LOCAL (v2) when the two ends are not of one family', () => {
+    const mixed = [{ address: '::ffff:192.0.2.1', port: 1 }, { address: '2001:db8::1', port: 2 }] as const;
+    expect(encodeProxyHeader(1, ...mixed).toString('latin1')).toBe('PROXY UNKNOWN\r\n');
+    expect(parseProxyHeader(encodeProxyHeader(2, ...mixed))).toMatchObject({ kind: 'ok', header: { command: 'local', version: 2 } });
+    expect(parseProxyHeader(encodeProxyHeader(1, ...mixed))).toMatchObject({ kind: 'ok', header: { command: 'local', version: 1 } });
   });
 });
