@@ -1,7 +1,8 @@
 // L4 end to end (file mode): TLS passthrough (TLSRoute) routed by SNI with the backend's own
 // certificate presented (openssl s_client), unknown SNI and silent clients reset, and TCPRoute
 // to echo backends: data both ways, half-close, retry to another endpoint when a connect fails,
-// and draining (an endpoint removed from the Service keeps its open connections, gets no new ones).
+// and draining (an endpoint removed from the Service keeps its open connections, gets no new ones),
+// and a circuit-breaker maxConnections that refuses connections beyond it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type Server, type Socket } from 'node:net';
 import { echoServer, tcpService } from './support/l4.js';
@@ -39,6 +40,7 @@ describe('L4: TLS passthrough and TCPRoute (file mode)', () => {
   let tlsPort: number;
   let tcpPort: number;
   let retryPort: number;
+  let limitedPort: number;
   let alpha: number;
   let beta: number;
 
@@ -46,6 +48,7 @@ describe('L4: TLS passthrough and TCPRoute (file mode)', () => {
     tlsPort = await freePort();
     tcpPort = await freePort();
     retryPort = await freePort();
+    limitedPort = await freePort();
     const app = await tlsBackend('app.example.com');
     const a = await echoServer('alpha');
     const b = await echoServer('beta');
@@ -64,6 +67,7 @@ spec:
     - { name: tls, port: ${tlsPort}, protocol: TLS, tls: { mode: Passthrough } }
     - { name: tcp, port: ${tcpPort}, protocol: TCP }
     - { name: retry, port: ${retryPort}, protocol: TCP }
+    - { name: limited, port: ${limitedPort}, protocol: TCP }
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
@@ -86,12 +90,27 @@ metadata: { name: retry, namespace: l4 }
 spec:
   parentRefs: [{ name: l4, sectionName: retry }]
   rules: [{ backendRefs: [{ name: flaky, port: 9000 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata: { name: limited, namespace: l4 }
+spec:
+  parentRefs: [{ name: l4, sectionName: limited }]
+  rules: [{ backendRefs: [{ name: limited, port: 9000 }] }]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: { name: limited, namespace: l4 }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: limited }]
+  circuitBreaker: { maxConnections: 1 }
 `);
     dir.write('app.yaml', tcpService('l4', 'app', [app.port]));
     dir.write('echo.yaml', tcpService('l4', 'echo', [alpha]));
     dir.write('flaky.yaml', tcpService('l4', 'flaky', [dead, beta]));
+    dir.write('limited.yaml', tcpService('l4', 'limited', [beta]));
     sluice = await startSluice(dir.path, ['--tls-handshake-timeout', '1s']);
-    await eventually('L4 listeners installed', async () => ((await debugRoutes(sluice)) as unknown as { l4Listeners?: unknown[] }).l4Listeners?.length === 3 || undefined);
+    await eventually('L4 listeners installed', async () => ((await debugRoutes(sluice)) as unknown as { l4Listeners?: unknown[] }).l4Listeners?.length === 4 || undefined);
   });
 
   afterAll(async () => {
@@ -172,5 +191,24 @@ spec:
     fresh.socket.end();
     await Promise.all([old.ended, fresh.ended]);
     expect(old.received()).toContain('alpha got 10 bytes');
+  });
+
+  it('refuses connections beyond the circuit breaker\'s maxConnections, and admits again once one closes', async () => {
+    const first = await tcpClient(limitedPort);
+    await eventually('first greeted', async () => first.received() === 'beta\n' || undefined);
+    const refused = await tcpClient(limitedPort);
+    refused.socket.on('error', () => undefined);
+    await new Promise((r) => refused.socket.once('close', r));
+    expect(refused.received()).toBe(''); // reset before any byte of the backend's
+    expect(await metricValue(sluice, 'sluice_l4_rejected_total', { reason: 'overflow' })).toBe(1);
+    first.socket.end();
+    await first.ended;
+    await eventually('a slot again', async () => {
+      const next = await tcpClient(limitedPort);
+      next.socket.on('error', () => undefined);
+      const greeted = await eventually('greeting', async () => next.received() === 'beta\n' || undefined, 1000).catch(() => false);
+      next.socket.destroy();
+      return greeted || undefined;
+    });
   });
 });

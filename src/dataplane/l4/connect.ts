@@ -18,7 +18,7 @@ export interface L4Connected {
   readonly cluster: ClusterRuntime;
 }
 
-export type L4ConnectFailure = 'no_endpoint' | 'connect_failed';
+export type L4ConnectFailure = 'no_endpoint' | 'connect_failed' | 'overflow';
 
 export interface ConnectOptions {
   readonly cluster: (id: string) => ClusterRuntime | undefined;
@@ -34,7 +34,10 @@ export interface PendingConnect {
 
 /**
  * Connects to an endpoint of one of `pickBackend()`'s clusters; calls `done` once with the
- * connected socket (the caller owns it and must call `release` when it closes) or the failure.
+ * connected socket (the caller owns it, and when it closes must decrement the target's
+ * `inflight` and release the cluster's connection slot) or the failure. The connection holds a
+ * circuit-breaker slot (maxConnections) from the first attempt: at the limit it is refused
+ * (`overflow`).
  */
 export function connectEndpoint(
   pickBackend: () => L4Backend | undefined,
@@ -50,6 +53,15 @@ export function connectEndpoint(
     done('no_endpoint');
     return { abort: () => undefined };
   }
+  if (!cluster.load.acquireConnection()) {
+    done('overflow');
+    return { abort: () => undefined };
+  }
+  const finish = done;
+  done = (result) => {
+    if (typeof result === 'string') cluster.load.releaseSlot();
+    finish(result);
+  };
   const policy = cluster.cluster.policy;
   const lb = cluster.cluster.loadBalancer;
   // Only the client address exists at L4: a consistent hash on anything else falls back to unkeyed picks.
@@ -98,6 +110,7 @@ export function connectEndpoint(
       socket.on('error', () => undefined);
       socket.destroy();
       target.inflight--;
+      cluster.load.releaseSlot();
     },
   };
 }

@@ -34,7 +34,9 @@ export type L4Reject =
   | 'client_closed'
   | 'no_route'
   | 'no_endpoint'
-  | 'connect_failed';
+  | 'connect_failed'
+  /** The cluster's circuit-breaker maxConnections is reached. */
+  | 'overflow';
 
 export function rejectConnection(ctx: L4Context, client: Socket, listener: string, reason: L4Reject): void {
   ctx.metrics.l4Rejected.labels(listener, reason).inc();
@@ -63,6 +65,7 @@ export function forward(ctx: L4Context, client: Socket, listener: string, route:
       if (typeof result !== 'string') {
         result.socket.destroy();
         result.target.inflight--;
+        result.cluster.load.releaseSlot();
       }
       return;
     }
@@ -79,6 +82,7 @@ export function forward(ctx: L4Context, client: Socket, listener: string, route:
       idleMs: ctx.idleMs,
       onClose: (up, down) => {
         target.inflight--;
+        cluster.load.releaseSlot();
         active.dec();
         ctx.metrics.l4Bytes.labels(id, 'upstream').inc(up);
         ctx.metrics.l4Bytes.labels(id, 'downstream').inc(down);

@@ -2,8 +2,9 @@
 // circuitBreaker; none without a policy). Kept per cluster id across table swaps, so an
 // EndpointSlice update neither resets the counts nor lets a burst through.
 //   maxParallelRequests  requests in flight to the cluster; beyond: 503 at once
-//   maxConnections       upstream attempts in flight (an HTTP/1.1 attempt holds one connection);
-//                        beyond: the request waits for one to end, in FIFO order
+//   maxConnections       upstream attempts in flight (an HTTP/1.1 attempt holds one connection,
+//                        an L4 connection one for its whole life); beyond: the request waits for
+//                        one to end, in FIFO order; an L4 connection is refused
 //   maxPendingRequests   requests waiting so; beyond: 503 at once
 //   maxParallelRetries   retries in flight; beyond: the failure is answered, not retried
 // The retry budget (retry.budget) bounds retries to a share of the requests in flight.
@@ -54,6 +55,16 @@ export class ClusterLoad {
     if (this.waiting.size >= limits.maxPendingRequests) return 'overflow';
     this.waiting.add(waiter);
     return false;
+  }
+
+  /**
+   * An L4 connection's slot, held until it closes (releaseSlot). L4 has no queue: at the limit,
+   * or with HTTP requests already waiting for a slot, it is refused.
+   */
+  acquireConnection(): boolean {
+    if (this.limits && (this.attempts >= this.limits.maxConnections || this.waiting.size > 0)) return false;
+    this.attempts++;
+    return true;
   }
 
   /** A queued request gave up (client gone, timeout). */
