@@ -51,6 +51,21 @@ class Waiter implements SlotWaiter {
 describe('ClusterLoad', () => {
   const limits = { maxConnections: 2, maxPendingRequests: 1, maxParallelRequests: 3, maxParallelRetries: 1 };
 
+  it('gives L4 connections a slot of maxConnections, refusing at the limit and behind waiting requests', () => {
+    const load = new ClusterLoad();
+    load.configure({ ...limits, maxConnections: 2 });
+    expect([load.acquireConnection(), load.acquireConnection(), load.acquireConnection()]).toEqual([true, true, false]);
+    const w = new Waiter();
+    expect(load.acquireSlot(w)).toBe(false); // an HTTP attempt waits for a slot
+    load.releaseSlot(); // an L4 connection closed: its slot goes to the waiting request
+    expect(w.freed).toBe(1);
+    expect(load.acquireConnection()).toBe(false);
+    load.releaseSlot();
+    expect(load.acquireConnection()).toBe(true);
+    const unlimited = new ClusterLoad();
+    for (let i = 0; i < 5000; i++) expect(unlimited.acquireConnection()).toBe(true);
+  });
+
   it('admits up to maxParallelRequests and names the limit past it', () => {
     const load = new ClusterLoad();
     load.configure(limits);
