@@ -3,10 +3,13 @@
 // is probed on its own timer, and a verdict is emitted when an endpoint's state changes; the
 // caller broadcasts it to the data planes (EndpointHealth.setActive). State is per cluster and
 // endpoint and survives table updates; what leaves the table stops being probed at once.
+// HTTP checks to a TLS cluster speak TLS exactly as its requests do (probe-tls.ts).
 import type { Logger } from '../log.js';
-import type { ActiveHealthCheck, Cluster } from '../table/types.js';
+import type { ActiveHealthCheck, RoutingTable } from '../table/types.js';
 import { endpointKey } from '../dataplane/upstream/pools.js';
-import { probe as defaultProbe, type Probe, type ProbeResult, type ProbeTarget } from './probe.js';
+import { UpstreamTlsProfiles } from '../dataplane/upstream/tls.js';
+import { probe as defaultProbe, type Probe, type ProbeOutcome, type ProbeResult, type ProbeTarget } from './probe.js';
+import { backendClientCertificates, probeTransport, type ProbeTransport, transportSignature } from './probe-tls.js';
 import { RiseFall } from './rise-fall.js';
 
 export interface ActiveVerdict {
@@ -18,8 +21,11 @@ export interface ActiveVerdict {
 export interface ActiveHealthCheckerOptions {
   /** An endpoint's verdict changed (also: healthy when an unhealthy endpoint stops being probed). */
   readonly onVerdict: (clusterId: string, key: string, healthy: boolean) => void;
-  /** Counts probe results (sluice_health_checks_total). */
-  readonly metrics?: { result(result: ProbeResult): void };
+  /**
+   * Counts probe results (sluice_health_checks_total) and, per cluster, the probes whose TLS
+   * failed (sluice_health_check_tls_failures_total).
+   */
+  readonly metrics?: { result(result: ProbeResult): void; tlsFailure?(clusterId: string, reason: string): void };
   /** Milliseconds, monotonic. */
   readonly now?: () => number;
   /** Uniform in [0, 1), for the initial jitter. */
@@ -50,6 +56,8 @@ class ProbedEndpoint {
 interface ProbedCluster {
   readonly id: string;
   check: ActiveHealthCheck;
+  transport: ProbeTransport;
+  /** Of the check and the transport: a change restarts the probes. */
   signature: string;
   readonly endpoints: Map<string, ProbedEndpoint>;
 }
@@ -61,6 +69,8 @@ export class ActiveHealthChecker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly probe: Probe;
+  /** The data plane's TLS profiles, built by the same code from the same table. */
+  private readonly tlsProfiles = new UpstreamTlsProfiles();
   private stopped = false;
 
   constructor(options: ActiveHealthCheckerOptions) {
@@ -70,18 +80,26 @@ export class ActiveHealthChecker {
     this.probe = options.probe ?? defaultProbe;
   }
 
-  /** Brings the probes in line with a new table's clusters. */
-  update(clusters: readonly Cluster[]): void {
+  /**
+   * Brings the probes in line with a new table's clusters; its listeners say which backend
+   * client certificates requests to each cluster present.
+   */
+  update(table: Pick<RoutingTable, 'clusters' | 'listeners'>): void {
     if (this.stopped) return;
     const seen = new Set<string>();
-    for (const c of clusters) {
+    const profiles = new Set<string>();
+    let clients: ReturnType<typeof backendClientCertificates> | undefined;
+    for (const c of table.clusters) {
       const check = c.unresolved ? undefined : c.policy?.healthCheck?.active;
       if (!check) continue;
       seen.add(c.id);
-      const signature = JSON.stringify(check);
+      clients ??= backendClientCertificates(table.listeners);
+      const transport: ProbeTransport = check.type === 'TCP' ? { type: 'clear' } : probeTransport(c, clients.get(c.id), this.tlsProfiles);
+      if (transport.type === 'tls') for (const v of transport.variants) profiles.add(v.profileId);
+      const signature = `${JSON.stringify(check)}|${transportSignature(transport)}`;
       let group = this.clusters.get(c.id);
-      if (!group) this.clusters.set(c.id, (group = { id: c.id, check, signature, endpoints: new Map() }));
-      else if (group.signature !== signature) this.restart(group, check, signature);
+      if (!group) this.clusters.set(c.id, (group = { id: c.id, check, transport, signature, endpoints: new Map() }));
+      else if (group.signature !== signature) this.restart(group, check, transport, signature);
       const ready = new Map<string, ProbeTarget>();
       for (const e of c.endpoints) if (e.ready) ready.set(endpointKey(e), { address: e.address, port: e.port });
       for (const [key, ep] of group.endpoints) {
@@ -99,6 +117,7 @@ export class ActiveHealthChecker {
       for (const ep of group.endpoints.values()) this.drop(group, ep);
       this.clusters.delete(group.id);
     }
+    this.tlsProfiles.retain(profiles);
   }
 
   /** Current verdicts that differ from the default (healthy), to bring a fresh data plane up to date. */
@@ -120,9 +139,10 @@ export class ActiveHealthChecker {
     return check.initialJitterMs > 0 ? this.random() * check.initialJitterMs : 0;
   }
 
-  /** The check changed: probes start over on it (after a jitter); verdicts stay, streaks restart. */
-  private restart(group: ProbedCluster, check: ActiveHealthCheck, signature: string): void {
+  /** The check or TLS changed: probes start over on it (after a jitter); verdicts stay, streaks restart. */
+  private restart(group: ProbedCluster, check: ActiveHealthCheck, transport: ProbeTransport, signature: string): void {
     group.check = check;
+    group.transport = transport;
     group.signature = signature;
     for (const ep of group.endpoints.values()) {
       ep.generation++;
@@ -162,38 +182,53 @@ export class ActiveHealthChecker {
     this.inflight.add(done);
   }
 
+  /**
+   * One round: the probe over the cluster's transport. With several TLS variants (client
+   * certificates) one probe each, at once; the round passes when one does, else it is the
+   * first variant's failure.
+   */
+  private async probeRound(group: ProbedCluster, ep: ProbedEndpoint, signal: AbortSignal): Promise<ProbeOutcome> {
+    const { check, transport } = group;
+    if (transport.type === 'clear') return this.probe(check, ep.target, signal);
+    if (transport.type === 'refuse') return { result: 'error', tlsFailure: 'refused', detail: transport.reason };
+    const outcomes = await Promise.all(transport.variants.map(({ connect, serverName }) => this.probe(check, { ...ep.target, tls: { connect, serverName } }, signal)));
+    return outcomes.find((o) => o.result === 'success') ?? outcomes[0]!;
+  }
+
   private async probeOnce(group: ProbedCluster, ep: ProbedEndpoint): Promise<void> {
     const check = group.check;
     const generation = ep.generation;
     const started = this.now();
     const abort = new AbortController();
     ep.running = abort;
-    let result: ProbeResult;
+    let outcome: ProbeOutcome;
     try {
-      result = await this.probe(check, ep.target, abort.signal);
+      outcome = await this.probeRound(group, ep, abort.signal);
     } catch (err) {
       // Probes do not reject; should one, it counts as a failed probe.
       this.options.log?.warn({ err, cluster: group.id, endpoint: ep.key }, 'health probe crashed');
-      result = 'error';
+      outcome = { result: 'error', detail: 'probe crashed' };
     } finally {
       ep.running = undefined;
     }
     if (ep.stopped) return;
     if (generation !== ep.generation) return this.schedule(group, ep, this.jitter(group.check));
     try {
-      this.options.metrics?.result(result);
-      this.judge(group, ep, result);
+      this.options.metrics?.result(outcome.result);
+      if (outcome.tlsFailure) this.options.metrics?.tlsFailure?.(group.id, outcome.tlsFailure);
+      this.judge(group, ep, outcome);
     } catch (err) {
       this.options.log?.warn({ err, cluster: group.id, endpoint: ep.key }, 'health probe result not recorded');
     }
     this.schedule(group, ep, Math.max(0, check.intervalMs - (this.now() - started)));
   }
 
-  private judge(group: ProbedCluster, ep: ProbedEndpoint, result: ProbeResult): void {
+  private judge(group: ProbedCluster, ep: ProbedEndpoint, outcome: ProbeOutcome): void {
     const { healthyThreshold, unhealthyThreshold } = group.check;
-    if (!ep.verdict.record(result === 'success', healthyThreshold, unhealthyThreshold)) return;
+    if (!ep.verdict.record(outcome.result === 'success', healthyThreshold, unhealthyThreshold)) return;
     const healthy = ep.verdict.healthy;
-    this.options.log?.info({ cluster: group.id, endpoint: ep.key, result }, healthy ? 'endpoint passes active health checks again' : 'endpoint fails active health checks');
+    // The failing probe's outcome says why (result, TLS failure reason, error or status).
+    this.options.log?.info({ cluster: group.id, endpoint: ep.key, ...outcome }, healthy ? 'endpoint passes active health checks again' : 'endpoint fails active health checks');
     this.emit(group.id, ep.key, healthy);
   }
 
