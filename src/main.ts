@@ -77,6 +77,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
       health: () => serving.health(),
       traffic: () => serving.traffic(),
       cache: () => serving.cache(),
+      activeChecks: () => checker.snapshot(),
       published: () => pipeline.current(),
       providerDiagnostics: () => provider.diagnostics(),
       socketPort: (l) => socketPortFor(l.port, config),

@@ -18,6 +18,9 @@ export interface ActiveVerdict {
   readonly healthy: boolean;
 }
 
+/** The latest probe of each probed endpoint (cluster id → endpoint key), for /debug/routes. */
+export type ProbeSnapshot = Readonly<Record<string, Readonly<Record<string, ProbeOutcome>>>>;
+
 export interface ActiveHealthCheckerOptions {
   /** An endpoint's verdict changed (also: healthy when an unhealthy endpoint stops being probed). */
   readonly onVerdict: (clusterId: string, key: string, healthy: boolean) => void;
@@ -40,6 +43,8 @@ class ProbedEndpoint {
   readonly key: string;
   readonly target: ProbeTarget;
   readonly verdict = new RiseFall();
+  /** The latest probe's outcome (none yet: undefined). */
+  last: ProbeOutcome | undefined;
   timer: NodeJS.Timeout | undefined;
   /** The probe in flight, if any: there is never more than one. */
   running: AbortController | undefined;
@@ -125,6 +130,15 @@ export class ActiveHealthChecker {
     for (const group of this.clusters.values()) {
       for (const ep of group.endpoints.values()) if (!ep.verdict.healthy) yield { clusterId: group.id, key: ep.key, healthy: false };
     }
+  }
+
+  /** The latest probe of every endpoint probed now. */
+  snapshot(): ProbeSnapshot {
+    const out: Record<string, Record<string, ProbeOutcome>> = {};
+    for (const group of this.clusters.values()) {
+      for (const ep of group.endpoints.values()) if (ep.last) (out[group.id] ??= {})[ep.key] = ep.last;
+    }
+    return out;
   }
 
   /** Cancels every timer and probe; resolves once no probe is running. */
@@ -213,6 +227,7 @@ export class ActiveHealthChecker {
     }
     if (ep.stopped) return;
     if (generation !== ep.generation) return this.schedule(group, ep, this.jitter(group.check));
+    ep.last = outcome;
     try {
       this.options.metrics?.result(outcome.result);
       if (outcome.tlsFailure) this.options.metrics?.tlsFailure?.(group.id, outcome.tlsFailure);

@@ -175,6 +175,8 @@ describe('active HTTP checks to TLS clusters', () => {
     expect(new Set(verdicts)).toEqual(new Set([`app/wrongca:443 ${tls.key} unhealthy`, `app/mismatch:443 ${tls.key} unhealthy`]));
     expect(results.every((r) => r === 'error')).toBe(true);
     expect(new Set(tlsFailures)).toEqual(new Set(['app/wrongca:443 untrusted', 'app/mismatch:443 hostname-mismatch']));
+    // /debug/routes shows each endpoint's latest probe, and why it failed.
+    expect(c.snapshot()['app/wrongca:443']?.[tls.key]).toMatchObject({ result: 'error', tlsFailure: 'untrusted', detail: expect.stringMatching(/certificate/) });
     // The policy's CA changes: the probes start over on the new trust anchors.
     c.update({ listeners: [], clusters: [cluster('app/wrongca:443', tls.port, verify())] });
     await waitFor(() => verdicts.length === 4);
