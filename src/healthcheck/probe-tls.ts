@@ -31,12 +31,15 @@ function routeClusters(route: Route): string[] {
   return ids;
 }
 
+/** Cluster id → the backend client certificates its requests present. */
+export type ClientCertificates = ReadonlyMap<string, readonly TlsCertificate[]>;
+
 /**
  * For each cluster, the distinct backend client certificates of the listeners whose routes send
  * to it (backends, mirrors, forward auth: every request the data plane makes with the
  * listener's certificate), in listener order. Clusters no such listener reaches are absent.
  */
-export function backendClientCertificates(listeners: readonly Listener[]): ReadonlyMap<string, readonly TlsCertificate[]> {
+export function backendClientCertificates(listeners: readonly Listener[]): ClientCertificates {
   const out = new Map<string, TlsCertificate[]>();
   for (const l of listeners) {
     const cert = l.backendClientCertificate;

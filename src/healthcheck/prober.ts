@@ -9,7 +9,7 @@ import type { ActiveHealthCheck, RoutingTable } from '../table/types.js';
 import { endpointKey } from '../dataplane/upstream/pools.js';
 import { UpstreamTlsProfiles } from '../dataplane/upstream/tls.js';
 import { probe as defaultProbe, type Probe, type ProbeOutcome, type ProbeResult, type ProbeTarget } from './probe.js';
-import { backendClientCertificates, probeTransport, type ProbeTransport, transportSignature } from './probe-tls.js';
+import { backendClientCertificates, type ClientCertificates, probeTransport, type ProbeTransport, transportSignature } from './probe-tls.js';
 import { RiseFall } from './rise-fall.js';
 
 export interface ActiveVerdict {
@@ -76,6 +76,8 @@ export class ActiveHealthChecker {
   private readonly probe: Probe;
   /** The data plane's TLS profiles, built by the same code from the same table. */
   private readonly tlsProfiles = new UpstreamTlsProfiles();
+  /** backendClientCertificates of the latest listeners (endpoint-only updates keep the same array). */
+  private clients: { readonly of: RoutingTable['listeners']; readonly by: ClientCertificates } | undefined;
   private stopped = false;
 
   constructor(options: ActiveHealthCheckerOptions) {
@@ -93,13 +95,11 @@ export class ActiveHealthChecker {
     if (this.stopped) return;
     const seen = new Set<string>();
     const profiles = new Set<string>();
-    let clients: ReturnType<typeof backendClientCertificates> | undefined;
     for (const c of table.clusters) {
       const check = c.unresolved ? undefined : c.policy?.healthCheck?.active;
       if (!check) continue;
       seen.add(c.id);
-      clients ??= backendClientCertificates(table.listeners);
-      const transport: ProbeTransport = check.type === 'TCP' ? { type: 'clear' } : probeTransport(c, clients.get(c.id), this.tlsProfiles);
+      const transport: ProbeTransport = check.type === 'TCP' ? { type: 'clear' } : probeTransport(c, this.clientCertificates(table.listeners).get(c.id), this.tlsProfiles);
       if (transport.type === 'tls') for (const v of transport.variants) profiles.add(v.profileId);
       const signature = `${JSON.stringify(check)}|${transportSignature(transport)}`;
       let group = this.clusters.get(c.id);
@@ -147,6 +147,11 @@ export class ActiveHealthChecker {
     for (const group of this.clusters.values()) for (const ep of group.endpoints.values()) this.halt(ep);
     this.clusters.clear();
     await Promise.all(this.inflight);
+  }
+
+  private clientCertificates(listeners: RoutingTable['listeners']): ClientCertificates {
+    if (this.clients?.of !== listeners) this.clients = { of: listeners, by: backendClientCertificates(listeners) };
+    return this.clients.by;
   }
 
   private jitter(check: ActiveHealthCheck): number {

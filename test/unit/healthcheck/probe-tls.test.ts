@@ -255,9 +255,9 @@ describe('backend client certificates in probes', () => {
     const a = certificate('a', gatewayClient);
     const sameAsA = certificate('a-copy', gatewayClient);
     const b = certificate('b', strangerClient);
-    const edge = { forwardAuth: { cluster: 'app/auth:80', path: '/', headersToBackend: [], headersToUpstream: [], timeoutMs: 1000, failOpen: false } } as unknown as Route['edge'];
+    const edge = { sources: [], forwardAuth: { cluster: 'app/auth:80', path: '/', headersToBackend: [], headersToUpstream: [], timeoutMs: 1000, failOpen: false } };
     const listeners = [
-      listener('gw-a', [route('r1', 'app/web:443', { mirrors: [{ cluster: 'app/mirror:443', percent: 100 }], ...(edge ? { edge } : {}) })], a, route('fb', 'app/fallback:443')),
+      listener('gw-a', [route('r1', 'app/web:443', { mirrors: [{ cluster: 'app/mirror:443', percent: 100 }], edge })], a, route('fb', 'app/fallback:443')),
       listener('gw-a2', [route('r2', 'app/web:443')], sameAsA),
       listener('gw-b', [route('r3', 'app/web:443')], b),
       listener('plain', [route('r4', 'app/plain:443')]),
