@@ -63,7 +63,7 @@ metadata: { name: ${name}, namespace: app }
 spec:
   targetRefs: [{ group: "", kind: Service, name: ${name} }]
   healthCheck:
-    active: { type: HTTP, http: { path: /health }, interval: 300ms, timeout: 300ms, healthyThreshold: 1, unhealthyThreshold: 2 }
+    active: { type: HTTP, http: { path: /health }, interval: 500ms, timeout: 500ms, healthyThreshold: 1, unhealthyThreshold: 2 }
 `;
 }
 
@@ -135,7 +135,7 @@ ${['tls', 'mixed', 'mtls'].map((r) => `    - { matches: [{ path: { value: /${r} 
   it('probes a TLS backend over TLS, verified like requests: it stays healthy and serves', async () => {
     // Well past unhealthyThreshold x interval: clear-text probes would have failed twice by now.
     await eventually('probes of the TLS backend', async () => goodSeen.filter((s) => s.agent === 'sluice-health-check').length >= 4 || undefined);
-    await sleep(900);
+    await sleep(1200);
     const [endpoint] = await endpointsOf(sluice, 'app/tls:443');
     expect(endpoint?.activeCheck).toEqual({ result: 'success' });
     expect((endpoint?.health ?? []).every((h) => h.active !== 'unhealthy')).toBe(true);
