@@ -40,13 +40,16 @@ async function runController(config: Config, log: Logger): Promise<void> {
   // Active health checks run here, once per Sluice process; every worker gets the verdicts.
   const checker = new ActiveHealthChecker({
     onVerdict: (clusterId, key, healthy) => serving.broadcastVerdicts([{ clusterId, key, healthy }]),
-    metrics: { result: (r) => metrics.healthChecks.labels(r).inc() },
+    metrics: {
+      result: (r) => metrics.healthChecks.labels(r).inc(),
+      tlsFailure: (clusterId, reason) => metrics.healthCheckTlsFailures.labels(clusterId, reason).inc(),
+    },
     log: log.child({ component: 'health-checks' }),
   });
   serving.setVerdictSource(() => checker.verdicts());
   const sink: TableSink = {
     install: (table, generation) => {
-      checker.update(table.clusters);
+      checker.update(table);
       return serving.install(table, generation);
     },
   };
@@ -74,6 +77,7 @@ async function runController(config: Config, log: Logger): Promise<void> {
       health: () => serving.health(),
       traffic: () => serving.traffic(),
       cache: () => serving.cache(),
+      activeChecks: () => checker.snapshot(),
       published: () => pipeline.current(),
       providerDiagnostics: () => provider.diagnostics(),
       socketPort: (l) => socketPortFor(l.port, config),

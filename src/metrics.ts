@@ -186,6 +186,12 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly healthCheckTlsFailures = new Counter({
+    name: 'sluice_health_check_tls_failures_total',
+    help: 'Active HTTP health probes to TLS backends whose TLS failed, by backend cluster and reason (untrusted, expired, hostname-mismatch, san-mismatch, rejected-by-backend, not-tls, handshake, refused).',
+    labelNames: ['cluster', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly outlierEjections = new Counter({
     name: 'sluice_outlier_ejections_total',
     help: 'Endpoints ejected by passive health (outlier detection), by backend cluster and reason (consecutive_5xx, consecutive_gateway_errors, unreachable).',

@@ -11,6 +11,7 @@ import type { Diagnostic } from '../translate/types.js';
 import { eligibleEndpoints } from '../dataplane/clusters.js';
 import type { EndpointHealthState, HealthSnapshot } from '../dataplane/health/health.js';
 import { endpointKey } from '../dataplane/upstream/pools.js';
+import type { ProbeSnapshot } from '../healthcheck/prober.js';
 import { debugAccessHook } from './debug-access.js';
 import type { TrafficSnapshot } from '../dataplane/stats/traffic.js';
 import type { CacheSnapshot, SharingStats } from '../dataplane/route-policy/response-sharing.js';
@@ -33,6 +34,8 @@ export interface AdminSources {
   traffic(): Promise<readonly TrafficSnapshot[]>;
   /** Each worker's route caches and coalescing (entries, bytes, flights) by route id. */
   cache?(): Promise<readonly CacheSnapshot[]>;
+  /** The latest active health probe of each probed endpoint (the controller runs them). */
+  activeChecks?(): ProbeSnapshot;
 }
 
 /** Per route with a cache or coalescing: what each worker holds (route ids absent: nothing yet). */
@@ -60,7 +63,7 @@ function endpointState(e: { ready: boolean; serving: boolean; terminating: boole
   return e.terminating ? 'terminating' : 'not-ready';
 }
 
-export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Pick<Listener, 'port'>) => number, health: readonly HealthSnapshot[] = [], cache: readonly CacheSnapshot[] = []): unknown {
+export function debugRoutes(p: Published | undefined, providerDiagnostics: readonly Diagnostic[], socketPort: (l: Pick<Listener, 'port'>) => number, health: readonly HealthSnapshot[] = [], cache: readonly CacheSnapshot[] = [], probes: ProbeSnapshot = {}): unknown {
   const table: RoutingTable = p?.table ?? { listeners: [], clusters: [] };
   return {
     generation: p?.generation ?? 0,
@@ -84,8 +87,10 @@ export function debugRoutes(p: Published | undefined, providerDiagnostics: reado
       return {
         ...c,
         endpoints: c.endpoints.map((e) => {
-          const h = endpointHealth(health, c.id, endpointKey(e));
-          return { ...e, state: endpointState(e), receivesTraffic: eligible.has(e), ...(h ? { health: h } : {}) };
+          const key = endpointKey(e);
+          const h = endpointHealth(health, c.id, key);
+          const probe = probes[c.id]?.[key];
+          return { ...e, state: endpointState(e), receivesTraffic: eligible.has(e), ...(h ? { health: h } : {}), ...(probe ? { activeCheck: probe } : {}) };
         }),
       };
     }),
@@ -121,7 +126,7 @@ export async function startAdmin(sources: AdminSources, options: AdminOptions): 
       debug.addHook('onRequest', debugAccessHook(options.debugRemote));
       debug.get('/routes', async (_req, reply) => {
         const [health, cache] = await Promise.all([sources.health(), sources.cache?.() ?? []]);
-        return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health, cache), null, 2));
+        return reply.type('application/json').send(JSON.stringify(debugRoutes(sources.published(), sources.providerDiagnostics(), sources.socketPort, health, cache, sources.activeChecks?.()), null, 2));
       });
       debug.get('/stats', async (_req, reply) => {
         const [health, traffic] = await Promise.all([sources.health(), sources.traffic()]);

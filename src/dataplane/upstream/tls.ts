@@ -5,7 +5,9 @@
 // connector from these options, so TLS sessions are cached per endpoint and resumed on new
 // connections to it. Verification never degrades: the chain must reach the trust anchors
 // (rejectUnauthorized), and the certificate must carry the server name, or — when the policy
-// lists subjectAltNames — one of those instead.
+// lists subjectAltNames — one of those instead. The controller's active health checks build
+// their TLS from this same class (src/healthcheck/probe-tls.ts), so a probe verifies exactly
+// what a request does.
 import { createHash } from 'node:crypto';
 import { checkServerIdentity, createSecureContext, type ConnectionOptions, type PeerCertificate, type SecureContext } from 'node:tls';
 import type { SubjectAltName, TlsCertificate, UpstreamTls } from '../../table/types.js';

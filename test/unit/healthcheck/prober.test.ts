@@ -106,6 +106,9 @@ function cluster(id: string, check: ActiveHealthCheck | undefined, endpoints: En
   };
 }
 
+/** A table of these clusters that no listener reaches (so no backend client certificate applies). */
+const tableOf = (clusters: Cluster[]) => ({ listeners: [], clusters });
+
 /**
  * A checker with the real probes, recording verdicts (with `atVerdict()` taken as each one
  * came), probe results, and the most probes ever in flight at once for one endpoint.
@@ -151,7 +154,7 @@ describe('ActiveHealthChecker over HTTP', () => {
     // How many answers had the current status when each verdict came (only one probe runs at a time).
     let since = 0;
     const { c, verdicts, taken } = checker({ atVerdict: () => b.count((r) => r.status === b.status) - since });
-    c.update([cluster('ns/api:80', httpCheck(), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck(), [endpoint(b.port)])]));
     await waitFor(() => b.count() >= 3);
     expect(verdicts).toEqual([]); // starts healthy and stays so
     expect([...c.verdicts()]).toEqual([]);
@@ -171,10 +174,10 @@ describe('ActiveHealthChecker over HTTP', () => {
   it('sends the configured method, path and Host (default: the endpoint address:port) on a connection of its own', async () => {
     const b = await backend();
     const { c } = checker();
-    c.update([
+    c.update(tableOf([
       cluster('ns/a:80', httpCheck({}, { method: 'HEAD', path: '/ready?x=1', hostname: 'api.local' }), [endpoint(b.port)]),
       cluster('ns/b:80', httpCheck({}, { path: '/live' }), [endpoint(b.port)]),
-    ]);
+    ]));
     await waitFor(() => b.count((r) => r.url === '/live') >= 2 && b.count((r) => r.url === '/ready?x=1') >= 2);
     const a = b.requests.find((r) => r.url === '/ready?x=1')!;
     expect(a).toMatchObject({ method: 'HEAD', host: 'api.local', agent: 'sluice-health-check' });
@@ -186,7 +189,7 @@ describe('ActiveHealthChecker over HTTP', () => {
     const b = await backend();
     b.status = 204;
     const { c, verdicts, results } = checker();
-    c.update([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 2 }, { expectedStatuses: [{ start: 200, end: 200 }] }), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 2 }, { expectedStatuses: [{ start: 200, end: 200 }] }), [endpoint(b.port)])]));
     await waitFor(() => verdicts.length === 1);
     expect(verdicts).toEqual([`ns/api:80 ${b.key} unhealthy`]);
     expect(results.slice(0, 2)).toEqual(['failure', 'failure']);
@@ -196,7 +199,7 @@ describe('ActiveHealthChecker over HTTP', () => {
     const b = await backend();
     b.hang = true;
     const { c, verdicts, results, most } = checker();
-    c.update([cluster('ns/api:80', httpCheck({ intervalMs: 10, timeoutMs: 80, unhealthyThreshold: 2 }), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ intervalMs: 10, timeoutMs: 80, unhealthyThreshold: 2 }), [endpoint(b.port)])]));
     await waitFor(() => verdicts.length === 1);
     expect(verdicts).toEqual([`ns/api:80 ${b.key} unhealthy`]);
     expect(results.slice(0, 2)).toEqual(['timeout', 'timeout']);
@@ -206,7 +209,7 @@ describe('ActiveHealthChecker over HTTP', () => {
   it('reports a refused connection as an error and a failed probe', async () => {
     const port = await closedPort();
     const { c, verdicts, results } = checker();
-    c.update([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 1 }), [endpoint(port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 1 }), [endpoint(port)])]));
     await waitFor(() => verdicts.length === 1);
     expect(verdicts).toEqual([`ns/api:80 127.0.0.1:${port} unhealthy`]);
     expect(results[0]).toBe('error');
@@ -220,7 +223,7 @@ describe('ActiveHealthChecker over TCP', () => {
     const b = await backend();
     const port = await closedPort();
     const { c, verdicts, results } = checker();
-    c.update([cluster('ns/api:80', tcp, [endpoint(b.port), endpoint(port)])]);
+    c.update(tableOf([cluster('ns/api:80', tcp, [endpoint(b.port), endpoint(port)])]));
     await waitFor(() => verdicts.length === 1 && results.filter((r) => r === 'success').length >= 3);
     expect(verdicts).toEqual([`ns/api:80 127.0.0.1:${port} unhealthy`]);
     expect(b.count()).toBe(0); // a TCP check sends no request
@@ -233,11 +236,11 @@ describe('ActiveHealthChecker and table updates', () => {
     const unready = await backend();
     const other = await backend();
     const { c } = checker();
-    c.update([
+    c.update(tableOf([
       cluster('ns/api:80', httpCheck(), [endpoint(b.port), endpoint(unready.port, { ready: false })]),
       cluster('ns/none:80', undefined, [endpoint(other.port)]),
       { ...cluster('ns/gone:80', httpCheck(), [endpoint(other.port)]), unresolved: { code: 'X', message: 'no service' } },
-    ]);
+    ]));
     await waitFor(() => b.count() >= 3);
     expect(unready.count()).toBe(0);
     expect(other.count()).toBe(0);
@@ -249,16 +252,16 @@ describe('ActiveHealthChecker and table updates', () => {
     gone.status = 503;
     const { c, verdicts } = checker();
     const check = httpCheck({ unhealthyThreshold: 1 });
-    c.update([cluster('ns/api:80', check, [endpoint(keep.port), endpoint(gone.port)])]);
+    c.update(tableOf([cluster('ns/api:80', check, [endpoint(keep.port), endpoint(gone.port)])]));
     await waitFor(() => verdicts.length === 1);
-    c.update([cluster('ns/api:80', check, [endpoint(keep.port)])]);
+    c.update(tableOf([cluster('ns/api:80', check, [endpoint(keep.port)])]));
     expect(verdicts).toEqual([`ns/api:80 ${gone.key} unhealthy`, `ns/api:80 ${gone.key} healthy`]);
     expect([...c.verdicts()]).toEqual([]);
     const seen = gone.count();
     await sleep(100);
     expect(gone.count()).toBe(seen);
     // The whole cluster goes (here: its policy loses the check).
-    c.update([cluster('ns/api:80', undefined, [endpoint(keep.port)])]);
+    c.update(tableOf([cluster('ns/api:80', undefined, [endpoint(keep.port)])]));
     const kept = keep.count();
     await sleep(100);
     expect(keep.count()).toBe(kept);
@@ -271,12 +274,12 @@ describe('ActiveHealthChecker and table updates', () => {
     const table = () => [cluster('ns/api:80', httpCheck(), [endpoint(b.port)])];
     // While the second failing probe is being answered, a new (equal) table arrives.
     b.onRequest = (n) => {
-      if (n === 2) c.update(table());
+      if (n === 2) c.update(tableOf(table()));
     };
-    c.update(table());
+    c.update(tableOf(table()));
     await waitFor(() => verdicts.length === 1);
     expect(taken).toEqual([3]);
-    c.update(table());
+    c.update(tableOf(table()));
     expect([...c.verdicts()]).toEqual([{ clusterId: 'ns/api:80', key: b.key, healthy: false }]);
   });
 
@@ -284,10 +287,10 @@ describe('ActiveHealthChecker and table updates', () => {
     const b = await backend();
     b.status = 503;
     const { c, verdicts, most } = checker();
-    c.update([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 1 }), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ unhealthyThreshold: 1 }), [endpoint(b.port)])]));
     await waitFor(() => verdicts.length === 1);
     b.status = 200;
-    c.update([cluster('ns/api:80', httpCheck({ healthyThreshold: 2 }, { path: '/v2/health' }), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ healthyThreshold: 2 }, { path: '/v2/health' }), [endpoint(b.port)])]));
     await waitFor(() => verdicts.length === 2);
     expect(verdicts[1]).toBe(`ns/api:80 ${b.key} healthy`);
     expect(b.count((r) => r.url === '/v2/health')).toBeGreaterThanOrEqual(2);
@@ -300,7 +303,7 @@ describe('ActiveHealthChecker and table updates', () => {
     const draws = [0, 0.9];
     const { c } = checker({ random: () => draws.shift() ?? 0 });
     const start = performance.now();
-    c.update([cluster('ns/api:80', httpCheck({ initialJitterMs: 400, intervalMs: 10_000 }), [endpoint(early.port), endpoint(late.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ initialJitterMs: 400, intervalMs: 10_000 }), [endpoint(early.port), endpoint(late.port)])]));
     await waitFor(() => early.count() === 1 && late.count() === 1);
     expect(early.requests[0]!.at - start).toBeLessThan(300);
     expect(late.requests[0]!.at - start).toBeGreaterThanOrEqual(355);
@@ -314,11 +317,11 @@ describe('ActiveHealthChecker and table updates', () => {
         throw new Error('listener broke');
       },
     });
-    c.update([cluster('ns/api:80', httpCheck({ timeoutMs: 30, unhealthyThreshold: 1, intervalMs: 10 }), [endpoint(b.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ timeoutMs: 30, unhealthyThreshold: 1, intervalMs: 10 }), [endpoint(b.port)])]));
     await waitFor(() => [...c.verdicts()].length === 1);
     const hung = await backend();
     hung.hang = true;
-    c.update([cluster('ns/api:80', httpCheck({ timeoutMs: 10_000, intervalMs: 10 }), [endpoint(hung.port)])]);
+    c.update(tableOf([cluster('ns/api:80', httpCheck({ timeoutMs: 10_000, intervalMs: 10 }), [endpoint(hung.port)])]));
     await waitFor(() => hung.open === 1);
     const before = performance.now();
     await c.stop();
