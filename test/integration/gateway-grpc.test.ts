@@ -1,7 +1,7 @@
 // GRPCRoute against a real apiserver: the v1.6.1 standard-channel CRD (GRPCRoute v1) installed,
 // RBAC from deploy/rbac.yaml, statuses written by Sluice (route Accepted/ResolvedRefs, the
 // reasons BackendNotFound, InvalidKind and NotAllowedByListeners, listener supportedKinds and
-// attachedRoutes counting GRPCRoutes), and real grpc-js calls through Sluice (h2c on an HTTP
+// attachedRoutes counting GRPCRoutes apart from an HTTPRoute of the same name), and real grpc-js calls through Sluice (h2c on an HTTP
 // listener, TLS h2 on an HTTPS listener) to grpc-js servers on pod addresses reached through
 // EndpointSlices: service/method matches, a header match, weights over two backends, and
 // Sluice's own gRPC statuses for no route and no backend.
@@ -10,7 +10,7 @@ import type { Cluster } from '../cluster/harness.js';
 import { echoClient, type EchoClient, type EchoReply, grpc, type GrpcBackend, healthClient, startGrpcBackend, unary } from '../e2e/support/grpc.js';
 import { issue, makeCa } from '../e2e/support/pki.js';
 import { api, cluster as attach, createNamespace, installRbac, must } from './support/kube.js';
-import { conditionOf, deleteAllGateways, gatewayClass, GATEWAY_CONTROLLER, gwPaths, installGatewayCrds, objectBecomes } from './support/gateway.js';
+import { conditionOf, deleteAllGateways, gatewayClass, GATEWAY_CONTROLLER, gwPaths, httpRoute, installGatewayCrds, objectBecomes } from './support/gateway.js';
 import { endpointSlice, paths, service } from './support/objects.js';
 import { freePort, Sluice } from './support/sluice.js';
 import { eventually } from '../support/wait.js';
@@ -128,6 +128,8 @@ beforeAll(async () => {
     hostnames: ['refused.it.test'],
     rules: [{ backendRefs: [{ name: 'grpc-a', port: 80 }] }],
   }));
+  // An HTTPRoute of the same name as a GRPCRoute: a route of its own in attachedRoutes.
+  await must(c, 'POST', gwPaths.routes(ns), httpRoute(ns, 'echo', { gateway: { namespace: ns, name: 'gw' }, host: 'web.it.test', backends: [{ name: 'grpc-a' }] }));
   sluice = await Sluice.start({ kubeconfig: id.kubeconfig, ingressClass: `sluice-${ns}`, name: 'sluice-grpc' });
   await sluice.ready();
 }, 120_000);
@@ -142,19 +144,19 @@ afterAll(async () => {
 test('a valid GRPCRoute: Accepted=True and ResolvedRefs=True for its Gateway, at the current generation', async () => {
   const entry = await ourEntry('echo', 'our status entry');
   const generation = (await must(c, 'GET', grpcRoute('echo'))).body.metadata.generation;
-  expect(entry.parentRef).toMatchObject({ group: GROUP, kind: 'Gateway', name: 'gw', namespace: ns });
+  expect(entry.parentRef).toEqual({ group: GROUP, kind: 'Gateway', name: 'gw' }); // the spec's, group and kind defaulted by the CRD
   expect(conditionOf(entry.conditions, 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted', observedGeneration: generation });
   expect(conditionOf(entry.conditions, 'ResolvedRefs')).toMatchObject({ status: 'True', reason: 'ResolvedRefs', observedGeneration: generation });
 }, 60_000);
 
-test('a backendRef to a missing Service: Accepted, ResolvedRefs=False/BackendNotFound; calls get UNAVAILABLE', async () => {
+test('a backendRef to a missing Service: Accepted, ResolvedRefs=False/BackendNotFound; calls get UNAVAILABLE (GRPCRoute spec)', async () => {
   const entry = await ourEntry('missing-service', 'our status entry');
   expect(conditionOf(entry.conditions, 'Accepted')?.status).toBe('True');
   expect(conditionOf(entry.conditions, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
   expect(conditionOf(entry.conditions, 'ResolvedRefs')!.message).toContain(`${ns}/grpc-nowhere`);
   const out = await call(h2c('missing.it.test'), 'anyone?');
   expect(out.error?.code).toBe(grpc.status.UNAVAILABLE);
-  expect(out.error?.details).toBe('no backend');
+  expect(out.error?.details).toBe('no valid backend');
 }, 60_000);
 
 test('a backendRef of a kind Sluice does not serve: ResolvedRefs=False/InvalidKind', async () => {
@@ -166,7 +168,7 @@ test('a backendRef of a kind Sluice does not serve: ResolvedRefs=False/InvalidKi
 
 test('a GRPCRoute on a listener that only allows HTTPRoutes: Accepted=False/NotAllowedByListeners, not served', async () => {
   const entry = await ourEntry('http-only', 'our status entry');
-  expect(entry.parentRef).toMatchObject({ name: 'gw', sectionName: 'http-only' });
+  expect(entry.parentRef).toEqual({ group: GROUP, kind: 'Gateway', name: 'gw', sectionName: 'http-only' });
   expect(conditionOf(entry.conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'NotAllowedByListeners' });
   const out = await call(h2c('refused.it.test'), 'let me in');
   expect(out.error?.code).toBe(grpc.status.UNIMPLEMENTED);
@@ -176,13 +178,15 @@ test('a GRPCRoute on a listener that only allows HTTPRoutes: Accepted=False/NotA
 test('listeners: GRPCRoute among the supportedKinds of HTTP and HTTPS listeners, attachedRoutes counting GRPCRoutes', async () => {
   const gw = await objectBecomes(c, gwPaths.gateway(ns, 'gw'), 'the listeners with their attached GRPCRoutes', (o) => {
     const http = (o.status?.listeners ?? []).find((l: { name: string }) => l.name === 'http');
-    return http?.attachedRoutes === 3 && o;
+    return http?.attachedRoutes === 4 && o;
   }, 30_000);
   const byName = Object.fromEntries(gw.status.listeners.map((l: { name: string }) => [l.name, l]));
-  // echo, missing-service and foreign-kind (unresolved references still attach); echo also on https.
-  expect(byName.http).toMatchObject({ attachedRoutes: 3, supportedKinds: KINDS_HTTP });
+  // The GRPCRoutes echo, missing-service and foreign-kind (unresolved references still attach),
+  // and the HTTPRoute echo; https: the GRPCRoute echo alone (the HTTPRoute's hostname is not its
+  // own); http-only: the HTTPRoute alone, not the GRPCRoutes naming it.
+  expect(byName.http).toMatchObject({ attachedRoutes: 4, supportedKinds: KINDS_HTTP });
   expect(byName.https).toMatchObject({ attachedRoutes: 1, supportedKinds: KINDS_HTTP });
-  expect(byName['http-only']).toMatchObject({ attachedRoutes: 0, supportedKinds: [{ group: GROUP, kind: 'HTTPRoute' }] });
+  expect(byName['http-only']).toMatchObject({ attachedRoutes: 1, supportedKinds: [{ group: GROUP, kind: 'HTTPRoute' }] });
   for (const name of ['http', 'https', 'http-only']) {
     expect([name, conditionOf(byName[name].conditions, 'Programmed')?.status]).toEqual([name, 'True']);
     expect([name, conditionOf(byName[name].conditions, 'ResolvedRefs')?.status]).toEqual([name, 'True']);
