@@ -125,7 +125,9 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
   const rt = table.runtime(route);
   const action = route.action;
-  if (action.type === 'respond') return answered(ctx, req, started, route.id, NO_ROUTE, action.status, action.body);
+  // The table's fixed answer means every backend of the rule is invalid: a gRPC client gets
+  // UNAVAILABLE (GRPCRoute spec), as for the catalog's NoBackend, not an HTTP 500 it reads as UNKNOWN.
+  if (action.type === 'respond') return answered(ctx, req, started, route.id, NO_ROUTE, action.status, action.body, undefined, undefined, Answers.NoBackend.grpc);
   const localPort = req.socket.localPort ?? 0;
   if (action.type === 'redirect') {
     const location = rt.redirect!(facts, hostWithoutPort(inbound.host), socket.proto, localPort);

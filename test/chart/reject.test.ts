@@ -27,6 +27,16 @@ const SCHEMA_REJECTIONS: [string, Record<string, unknown>, string][] = [
   ['an IngressClass name that is not a DNS name', { ingressClass: { name: 'Sluice_Class' } }, "- at '/ingressClass/name': 'Sluice_Class' does not match pattern"],
   ['an image digest that is not sha256', { image: { digest: 'latest' } }, "- at '/image/digest': 'latest' does not match pattern '^(sha256:[0-9a-f]{64})?$'"],
   ['a drain timeout as a duration string', { shutdown: { drainTimeoutSeconds: '30s' } }, "- at '/shutdown/drainTimeoutSeconds': got string, want integer"],
+  ['an extra Service port out of range', { service: { extraPorts: [{ name: 'postgres', port: 70000 }] } }, "- at '/service/extraPorts/0/port': maximum: got 70,000, want 65,535"],
+  ['an extra target port of 0', { service: { extraPorts: [{ name: 'postgres', port: 5432, targetPort: 0 }] } }, "- at '/service/extraPorts/0/targetPort': minimum: got 0, want 1"],
+  ['an extra node port out of range', { service: { extraPorts: [{ name: 'postgres', port: 5432, nodePort: 99999 }] } }, "- at '/service/extraPorts/0/nodePort': maximum: got 99,999, want 65,535"],
+  ['an extra port name in capitals', { service: { extraPorts: [{ name: 'Postgres', port: 5432 }] } }, "- at '/service/extraPorts/0/name': 'Postgres' does not match pattern"],
+  ['an extra port name without a letter', { service: { extraPorts: [{ name: '5432', port: 5432 }] } }, "- at '/service/extraPorts/0/name': '5432' does not match pattern"],
+  ['an extra port name with a double dash', { service: { extraPorts: [{ name: 'pg--primary', port: 5432 }] } }, "- at '/service/extraPorts/0/name': 'pg--primary' does not match pattern"],
+  ['an extra port name longer than a port name may be', { service: { extraPorts: [{ name: 'postgres-primary1', port: 5432 }] } }, "- at '/service/extraPorts/0/name': maxLength: got 17, want 15"],
+  ['an extra port without its port', { service: { extraPorts: [{ name: 'postgres' }] } }, "- at '/service/extraPorts/0': missing property 'port'"],
+  ['an extra UDP port (Sluice serves TCP only)', { service: { extraPorts: [{ name: 'dns', port: 53, protocol: 'UDP' }] } }, "- at '/service/extraPorts/0/protocol': value must be 'TCP'"],
+  ['an extra port with a key the chart does not know', { service: { extraPorts: [{ name: 'postgres', port: 5432, hostPort: 5432 }] } }, "- at '/service/extraPorts/0': additional properties 'hostPort' not allowed"],
 ];
 
 /** Cross-value checks of the chart: values → the whole error line. */
@@ -41,6 +51,13 @@ const CHART_REJECTIONS: [string, Record<string, unknown>, string][] = [
   ['an HPA without a target', { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } }, 'autoscaling.enabled needs autoscaling.targetCPUUtilizationPercentage or autoscaling.targetMemoryUtilizationPercentage'],
   ['a ServiceMonitor without the metrics Service', { metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } }, 'metrics.serviceMonitor.enabled needs metrics.service.enabled (the ServiceMonitor selects that Service)'],
   ['no ServiceAccount and no name for one', { serviceAccount: { create: false } }, 'serviceAccount.name is required when serviceAccount.create is false'],
+  ['two extra ports of one name', { service: { extraPorts: [{ name: 'pg', port: 5432 }, { name: 'pg', port: 5433 }] } }, 'service.extraPorts[1].name "pg" is already the name of service.extraPorts[0]: port names must be unique'],
+  ['an extra port named like the chart\'s own', { service: { extraPorts: [{ name: 'admin', port: 5432 }] } }, 'service.extraPorts[0].name "admin" is already the name of the chart\'s admin port: port names must be unique'],
+  ['an extra port on the Service\'s HTTPS port', { service: { extraPorts: [{ name: 'alt', port: 443, targetPort: 9000 }] } }, 'service.extraPorts[0].port 443 is already service.ports.https: the Service takes each port once'],
+  ['two extra ports on one Service port', { service: { extraPorts: [{ name: 'a', port: 5000 }, { name: 'b', port: 5000, targetPort: 5001 }] } }, 'service.extraPorts[1].port 5000 is already service.extraPorts[0].port: the Service takes each port once'],
+  ['an extra port on the pod\'s HTTP port (a Gateway listener on 8080 with ports.http 8080)', { service: { extraPorts: [{ name: 'web', port: 8080 }] } }, 'service.extraPorts[0] targets pod port 8080, already taken by ports.http: Sluice listens on a Gateway listener\'s own port in the pod, so the two must differ'],
+  ['two extra ports on one pod port', { service: { extraPorts: [{ name: 'a', port: 5000 }, { name: 'b', port: 5001, targetPort: 5000 }] } }, 'service.extraPorts[1] targets pod port 5000, already taken by service.extraPorts[0]: Sluice listens on a Gateway listener\'s own port in the pod, so the two must differ'],
+  ['an extra port to listener port 443 (served on ports.https)', { service: { extraPorts: [{ name: 'tls', port: 9443, targetPort: 443 }] } }, 'service.extraPorts[0] targets pod port 443: Sluice serves Gateway listener port 443 on ports.https (8443), which service.ports already exposes'],
 ];
 
 describe('values.schema.json rejects, naming the value', () => {

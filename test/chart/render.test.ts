@@ -357,6 +357,49 @@ const VALUE_SETS: { name: string; values: Record<string, unknown>; args?: string
     },
   },
   {
+    name: 'service.extraPorts: Gateway listener ports in the Service and the container, node ports as given',
+    values: {
+      service: {
+        type: 'NodePort',
+        extraPorts: [
+          { name: 'postgres', port: 5432 },
+          { name: 'tls-passthrough', port: 9443, nodePort: 30943, protocol: 'TCP' },
+          { name: 'alt-http', port: 8000, targetPort: 18000 },
+        ],
+      },
+    },
+    check: (objs) => {
+      expect(one(objs, 'Service', 'sluice').spec.ports).toEqual([
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' },
+        { name: 'postgres', port: 5432, targetPort: 'postgres', protocol: 'TCP' },
+        { name: 'tls-passthrough', port: 9443, targetPort: 'tls-passthrough', protocol: 'TCP', nodePort: 30943 },
+        { name: 'alt-http', port: 8000, targetPort: 'alt-http', protocol: 'TCP' },
+      ]);
+      expect(sluiceContainer(objs).ports).toEqual([
+        { name: 'http', containerPort: 8080, protocol: 'TCP' },
+        { name: 'https', containerPort: 8443, protocol: 'TCP' },
+        { name: 'admin', containerPort: 9090, protocol: 'TCP' },
+        { name: 'postgres', containerPort: 5432, protocol: 'TCP' },
+        { name: 'tls-passthrough', containerPort: 9443, protocol: 'TCP' },
+        { name: 'alt-http', containerPort: 18000, protocol: 'TCP' },
+      ]);
+      // All above 1024: the pod stays without capabilities.
+      expect(sluiceContainer(objs).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+      expect(one(objs, 'Deployment').spec.template.spec.securityContext.sysctls).toBeUndefined();
+    },
+  },
+  {
+    name: 'service.extraPorts on a ClusterIP Service: no node port; a listener port below 1024 gets NET_BIND_SERVICE',
+    values: { service: { type: 'ClusterIP', extraPorts: [{ name: 'dns-over-tls', port: 853, nodePort: 30853 }] } },
+    check: (objs) => {
+      expect(one(objs, 'Service', 'sluice').spec.ports[2]).toEqual({ name: 'dns-over-tls', port: 853, targetPort: 'dns-over-tls', protocol: 'TCP' });
+      expect(sluiceContainer(objs).ports[3]).toEqual({ name: 'dns-over-tls', containerPort: 853, protocol: 'TCP' });
+      expect(sluiceContainer(objs).securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+      expect(one(objs, 'Deployment').spec.template.spec.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '853' }]);
+    },
+  },
+  {
     name: 'leaderElection.enabled false: one writer by itself, no Role',
     values: { replicaCount: 1, leaderElection: { enabled: false } },
     check: (objs) => {

@@ -49,10 +49,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default .Release.Namespace .Values.leaderElection.namespace }}
 {{- end }}
 
-{{/* The lowest container port, for NET_BIND_SERVICE and ip_unprivileged_port_start. */}}
+{{/* The lowest container port (service.extraPorts too), for NET_BIND_SERVICE and ip_unprivileged_port_start. */}}
 {{- define "sluice.lowestPort" -}}
 {{- $p := .Values.ports }}
-{{- min (int $p.http) (int $p.https) (int $p.admin) }}
+{{- $lowest := min (int $p.http) (int $p.https) (int $p.admin) }}
+{{- range .Values.service.extraPorts }}
+{{- $lowest = min $lowest (int (.targetPort | default .port)) }}
+{{- end }}
+{{- $lowest }}
 {{- end }}
 
 {{/*
@@ -66,6 +70,7 @@ Checks the schema cannot express (it sees one value at a time). Each message nam
 {{- if eq (int .Values.service.ports.http) (int .Values.service.ports.https) }}
 {{- fail (printf "service.ports.http and service.ports.https must differ (both %d)" (int .Values.service.ports.http)) }}
 {{- end }}
+{{- include "sluice.validateExtraPorts" . }}
 {{- if and .Values.config.proxyProtocol (not .Values.config.trustedProxies) }}
 {{- fail "config.proxyProtocol needs config.trustedProxies (PROXY headers are accepted from trusted sources only)" }}
 {{- end }}
@@ -75,6 +80,40 @@ Checks the schema cannot express (it sees one value at a time). Each message nam
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail (printf "autoscaling.minReplicas (%d) must not exceed autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+service.extraPorts, which the schema checks one entry at a time: names, Service ports and pod
+ports each unique, none taken by the chart's own ports, and no pod port 80 or 443 (Gateway
+listener ports Sluice serves on ports.http and ports.https).
+*/}}
+{{- define "sluice.validateExtraPorts" -}}
+{{- $p := .Values.ports }}
+{{- $svc := .Values.service }}
+{{- $names := dict "http" "the chart's HTTP port" "https" "the chart's HTTPS port" "admin" "the chart's admin port" }}
+{{- $servicePorts := dict (toString (int $svc.ports.http)) "service.ports.http" (toString (int $svc.ports.https)) "service.ports.https" }}
+{{- $podPorts := dict (toString (int $p.http)) "ports.http" (toString (int $p.https)) "ports.https" (toString (int $p.admin)) "ports.admin" }}
+{{- $mapped := dict "80" (printf "ports.http (%d)" (int $p.http)) "443" (printf "ports.https (%d)" (int $p.https)) }}
+{{- range $i, $x := $svc.extraPorts }}
+{{- $where := printf "service.extraPorts[%d]" $i }}
+{{- with index $names $x.name }}
+{{- fail (printf "%s.name %q is already the name of %s: port names must be unique" $where $x.name .) }}
+{{- end }}
+{{- $_ := set $names $x.name $where }}
+{{- $port := toString (int $x.port) }}
+{{- with index $servicePorts $port }}
+{{- fail (printf "%s.port %s is already %s: the Service takes each port once" $where $port .) }}
+{{- end }}
+{{- $_ := set $servicePorts $port (printf "%s.port" $where) }}
+{{- $target := toString (int ($x.targetPort | default $x.port)) }}
+{{- with index $mapped $target }}
+{{- fail (printf "%s targets pod port %s: Sluice serves Gateway listener port %s on %s, which service.ports already exposes" $where $target $target .) }}
+{{- end }}
+{{- with index $podPorts $target }}
+{{- fail (printf "%s targets pod port %s, already taken by %s: Sluice listens on a Gateway listener's own port in the pod, so the two must differ" $where $target .) }}
+{{- end }}
+{{- $_ := set $podPorts $target $where }}
 {{- end }}
 {{- end }}
 

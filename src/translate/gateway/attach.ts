@@ -81,7 +81,7 @@ export function attachToParent(
   ref: ParentReference,
   gw: GatewayState,
   namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
-  kind: RouteKind = 'HTTPRoute',
+  kind: RouteKind,
 ): ParentResult {
   const gwName = `${gw.namespace}/${gw.gateway.metadata.name}`;
   if (!gw.accepted.ok) return { verdict: problem('NoMatchingParent', `Gateway ${gwName} is not accepted: ${gw.accepted.message}`), attachments: [] };

@@ -170,10 +170,10 @@ function translateRoute(
     let verdict: Verdict;
     let attachments: readonly Attachment[] = [];
     if (t.unsupported) verdict = t.unsupported;
-    else ({ verdict, attachments } = attachToParent(t, ref, gw, namespaceLabels));
+    else ({ verdict, attachments } = attachToParent(t, ref, gw, namespaceLabels, route.kind));
     if (!verdict.ok) diagnostics.error(source, 'HTTPRouteNotAccepted', parentName, verdict.reason, verdict.message);
     for (const a of attachments) {
-      a.listener.attached.add(`${ns}/${route.metadata.name}`);
+      a.listener.attached.add(`${route.kind}/${ns}/${route.metadata.name}`);
       if (programmed(a.listener)) emitter.emit(a);
     }
     out.push({

@@ -51,7 +51,7 @@ export interface ListenerState {
   readonly certificates: readonly TlsCertificate[];
   /** Socket keys (see socketKey) this listener is served on. */
   readonly sockets: string[];
-  /** Routes attached (names "ns/name"). */
+  /** Routes attached ("Kind/ns/name": an HTTPRoute and a GRPCRoute of one name are two routes). */
   readonly attached: Set<string>;
 }
 

@@ -122,7 +122,7 @@ function translateOne<R extends L4RouteObject>(
       let served = 0;
       let refused: string | undefined;
       for (const a of attachments) {
-        a.listener.attached.add(`${ns}/${route.metadata.name}`);
+        a.listener.attached.add(`${kind.kind}/${ns}/${route.metadata.name}`);
         if (!programmed(a.listener)) continue;
         for (const socket of a.listener.sockets) {
           const taken = place(kind, source, socket, kind.kind === 'TLSRoute' ? a.hosts : [], backends, buckets, diagnostics);

@@ -42,10 +42,11 @@ export interface GrpcBackend {
 }
 
 /**
- * A grpc-js server on 127.0.0.1: grpc.health.v1.Health (SERVING) and sluice.echo.Echo; h2c, or
- * TLS (h2 by ALPN) with the key pair `tls`.
+ * A grpc-js server on `address` (a free port): grpc.health.v1.Health (SERVING) and
+ * sluice.echo.Echo; h2c, or TLS (h2 by ALPN) with the key pair `tls`. The integration tests bind
+ * it to a pod-like 10.77.x.y address, since an EndpointSlice cannot name loopback.
  */
-export async function startGrpcBackend(name: string, tls?: { readonly cert: string; readonly key: string }): Promise<GrpcBackend> {
+export async function startGrpcBackend(name: string, tls?: { readonly cert: string; readonly key: string }, address = '127.0.0.1'): Promise<GrpcBackend> {
   const server = new grpc.Server();
   const calls = new Map<string, number>();
   const count = (method: string) => calls.set(method, (calls.get(method) ?? 0) + 1);
@@ -88,7 +89,7 @@ export async function startGrpcBackend(name: string, tls?: { readonly cert: stri
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
-      '127.0.0.1:0',
+      `${address}:0`,
       tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }]) : grpc.ServerCredentials.createInsecure(),
       (err, p) => (err ? reject(err) : resolve(p)),
     ),
