@@ -64,8 +64,6 @@ const call = (client: EchoClient, message: string, metadata: Record<string, stri
 beforeAll(async () => {
   c = attach();
   await installGatewayCrds(c);
-  // installGatewayCrds waits for the kinds of support/gateway.ts's list; GRPCRoute is ours here.
-  await eventually('grpcroutes to be listable', async () => (await api(c, 'GET', `/apis/${GROUP}/v1/grpcroutes`)).status === 200, 30_000);
   await deleteAllGateways(c);
   ns = await createNamespace(c, 'gw-grpc');
   const id = await installRbac(c, ns);

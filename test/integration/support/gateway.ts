@@ -13,7 +13,7 @@ const GROUP = 'gateway.networking.k8s.io';
 const CRD_DIR = join(process.cwd(), 'crds', 'gateway-api');
 const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 /** The CRDs Sluice reads. */
-export const SLUICE_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'tcproutes', 'referencegrants'].map((p) => `${p}.${GROUP}`);
+export const SLUICE_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'backendtlspolicies', 'referencegrants'].map((p) => `${p}.${GROUP}`);
 
 interface Crd {
   kind: string;
@@ -47,7 +47,7 @@ export async function installGatewayCrds(c: Cluster): Promise<void> {
       return (res.body?.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'Established' && x.status === 'True');
     }, 30_000);
   }
-  for (const plural of ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'tcproutes']) {
+  for (const plural of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'backendtlspolicies']) {
     await eventually(`${plural} to be listable`, async () => (await api(c, 'GET', `/apis/${GROUP}/v1/${plural}`)).status === 200, 30_000);
   }
   await eventually('referencegrants to be listable', async () => (await api(c, 'GET', `/apis/${GROUP}/v1beta1/referencegrants`)).status === 200, 30_000);
