@@ -167,7 +167,6 @@ ${NGINX_HTTP_COMMON}
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }
-        }
     }
 }
 `;
