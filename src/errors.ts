@@ -141,7 +141,7 @@ export const Errors = {
   GatewayBackendInvalid: entry('SLUICE_GATEWAY_BACKEND_INVALID', (ref: string, reason: string) => `backendRef ${ref} is invalid (${reason})`),
   IngressHostShadowedByGateway: entry(
     'SLUICE_INGRESS_HOST_SHADOWED_BY_GATEWAY',
-    (host: string, gateway: string) => `host ${host} on the shared HTTP port is also served by ${gateway}, which wins`,
+    (host: string, gateway: string) => `host ${host} on a socket it shares with the Ingresses is also served by ${gateway}, which wins`,
   ),
 
   // BackendTrafficPolicy (src/translate/policy/): each of these is also the policy's Accepted
