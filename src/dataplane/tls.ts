@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ClientValidation, Listener } from '../table/types.js';
+import { clearFailedVerification } from './edge/client-certificate.js';
 import { generatedDefaultCertificate, type KeyPair } from './tls/default-certificate.js';
 
 /** What a handshake gets when no certificate claims its name (and for clients without SNI). */
@@ -109,7 +110,11 @@ export class SniCertificates {
    */
   enforce(socket: TLSSocket): boolean {
     const { validation } = this.current();
-    if (!validation || validation.mode === 'AllowInsecureFallback' || socket.authorized) return true;
+    if (!validation || socket.authorized) return true;
+    if (validation.mode === 'AllowInsecureFallback') {
+      clearFailedVerification(socket);
+      return true;
+    }
     socket.destroy();
     return false;
   }

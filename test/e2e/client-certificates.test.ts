@@ -1,7 +1,10 @@
 // Client-certificate validation on HTTPS listeners (Gateway spec.tls.frontend) end to end, file
 // mode: AllowValidOnly closes connections without a certificate that verifies against the CA
 // ConfigMap, whatever the SNI; AllowInsecureFallback (per port) serves them. The backend gets the
-// verified identity in X-Forwarded-Client-Cert (Envoy's format) and never a client's own.
+// verified identity in X-Forwarded-Client-Cert (Envoy's format) and never a client's own. The
+// impostor's certificate names the trusted CA as issuer but another key signed it (the
+// conformance suite's CAs all share one subject): its failed signature check must not reset the
+// connection under AllowInsecureFallback.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -41,6 +44,8 @@ describe('client certificates and X-Forwarded-Client-Cert (file mode)', () => {
   const serverCa = makeCa('server-ca');
   const alice = issue(clientCa, 'alice', { client: true, dns: ['alice.example.com'], uri: ['spiffe://example.com/alice'], subjectExtra: '/O=Example, Inc.' });
   const mallory = issue(strangerCa, 'mallory', { client: true });
+  const impostorCa = makeCa('client-ca');
+  const impostor = issue(impostorCa, 'impostor', { client: true, authorityKeyId: false });
 
   beforeAll(async () => {
     const echoPort = await freePort();
@@ -99,6 +104,7 @@ spec:
   it('closes connections without a certificate, or with one from another CA, on every SNI', async () => {
     await expect(call(sluice.httpsPort, 'a.example.com', undefined)).rejects.toThrow();
     await expect(call(sluice.httpsPort, 'a.example.com', mallory)).rejects.toThrow();
+    await expect(call(sluice.httpsPort, 'a.example.com', impostor)).rejects.toThrow();
     // Another listener of the port, and a name no certificate claims: the same validation.
     await expect(call(sluice.httpsPort, 'b.example.com', undefined)).rejects.toThrow();
     await expect(call(sluice.httpsPort, 'unknown.test', undefined)).rejects.toThrow();
@@ -112,6 +118,11 @@ spec:
     const stranger = await call(fallbackPort, 'a.example.com', mallory);
     expect(stranger.status).toBe(200);
     expect(stranger.echo.headers['x-forwarded-client-cert']).toBeUndefined();
+    for (let i = 0; i < 3; i++) {
+      const forged = await call(fallbackPort, 'a.example.com', impostor);
+      expect(forged.status).toBe(200);
+      expect(forged.echo.headers['x-forwarded-client-cert']).toBeUndefined();
+    }
     const valid = await call(fallbackPort, 'a.example.com', alice);
     expect(valid.echo.headers['x-forwarded-client-cert']).toContain('Subject="CN=alice');
     const d = await debugRoutes(sluice);

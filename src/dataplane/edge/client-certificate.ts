@@ -56,3 +56,15 @@ export function forwardedClientCert(socket: Socket): string | undefined {
   }
   return value ?? undefined;
 }
+
+/**
+ * For a connection served although its certificate did not verify (AllowInsecureFallback), right
+ * after the handshake. A certificate naming a trusted CA as issuer but signed by another key
+ * fails OpenSSL's signature check, and Node (24.21, OpenSSL 3.5) leaves that crypto error on the
+ * thread's OpenSSL error queue: the socket's next read reports it (ERR_SSL_INVALID_PADDING for
+ * RSA) and the connection is reset before its request is read. Reading the peer certificate
+ * clears that queue (Node's GetPeerCert clears it on return), so the connection goes on.
+ */
+export function clearFailedVerification(socket: TLSSocket): void {
+  socket.getPeerCertificate(false);
+}

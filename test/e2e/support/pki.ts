@@ -40,6 +40,8 @@ export interface LeafOptions {
   readonly client?: boolean;
   /** Subject beyond CN, e.g. "/O=Example/OU=Payments". */
   readonly subjectExtra?: string;
+  /** false: no authorityKeyIdentifier, so a verifier finds the issuer by name alone (as with certificates Go's x509 makes from a template). */
+  readonly authorityKeyId?: boolean;
 }
 
 /** A leaf certificate for `commonName` signed by `ca`. */
@@ -52,6 +54,7 @@ export function issue(ca: Pem, commonName: string, options: LeafOptions = {}): P
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
       `extendedKeyUsage=${options.client ? 'clientAuth' : 'serverAuth'}`,
+      ...(options.authorityKeyId === false ? ['authorityKeyIdentifier=none'] : []),
       ...(sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : []),
     ];
     writeFileSync(join(dir, 'ext.cnf'), `${ext.join('\n')}\n`);
