@@ -4,7 +4,8 @@
 //
 // - A clientCertificateRef that does not resolve: the Gateway gets ResolvedRefs=False
 //   (InvalidClientCertificateRef or RefNotPermitted) and presents no certificate (backends that
-//   require one refuse: fail closed).
+//   require one refuse: fail closed). One that resolves: ResolvedRefs=True, or
+//   False/ListenersNotResolved while a listener's own references do not resolve.
 // - Frontend caCertificateRefs that do not resolve: the HTTPS listeners on that port get
 //   ResolvedRefs=False (InvalidCACertificateRef, InvalidCACertificateKind, RefNotPermitted);
 //   when none resolves, Accepted=False/NoValidCACertificate and the listener is not served —
@@ -96,10 +97,21 @@ export function readGatewayTls(gw: Gateway, inputs: GatewayTlsInputs): GatewayTl
   };
 }
 
-/** The Gateway conditions spec.tls adds: ResolvedRefs (backend client certificate), InsecureFrontendValidationMode. */
-export function gatewayTlsConditions(tls: GatewayTls, generation: number): Condition[] {
+/**
+ * The Gateway conditions spec.tls adds: ResolvedRefs when the Gateway has references of its own
+ * (spec.tls.backend.clientCertificateRef) — False with their reason, else False/ListenersNotResolved
+ * while a listener's references do not resolve (the condition summarises the listeners' too),
+ * else True/ResolvedRefs — and InsecureFrontendValidationMode.
+ */
+export function gatewayTlsConditions(tls: GatewayTls, unresolvedListeners: readonly string[], generation: number): Condition[] {
   const out: Condition[] = [];
   if (tls.backendProblem) out.push(condition('ResolvedRefs', tls.backendProblem, generation));
+  else if (tls.backendClientCertificate) {
+    const resolved = unresolvedListeners.length === 0
+      ? pass('ResolvedRefs', 'all references resolved')
+      : problem('ListenersNotResolved', `listeners with references that do not resolve: ${unresolvedListeners.join(', ')}`);
+    out.push(condition('ResolvedRefs', resolved, generation));
+  }
   if (tls.insecureFallback) {
     out.push(condition('InsecureFrontendValidationMode', pass('ConfigurationChanged', 'a frontend validation allows connections without a valid client certificate (AllowInsecureFallback)'), generation));
   }

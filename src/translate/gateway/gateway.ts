@@ -362,7 +362,7 @@ function gatewayStatus(gw: GatewayState, options: TranslateOptions, diagnostics:
     name: gw.gateway.metadata.name,
     status: {
       addresses: statusAddresses(gw.gateway, gw.addresses, options),
-      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation), ...gatewayTlsConditions(gw.tls, generation)],
+      conditions: [condition('Accepted', accepted, generation), condition('Programmed', programmedVerdict, generation), ...gatewayTlsConditions(gw.tls, gw.listeners.filter((l) => !l.resolvedRefs.ok).map((l) => l.spec.name), generation)],
       listeners: gw.listeners.map((l) => listenerStatus(l, generation, diagnostics)),
     },
   };
