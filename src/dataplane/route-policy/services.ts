@@ -11,7 +11,7 @@
 // may find some workers' buckets fuller than others); where that matters, or where the limit
 // must hold across replicas, use type Global (Redis).
 import { type Logger, silentLogger } from '../../log.js';
-import { type GlobalBuckets, RedisBuckets } from './redis-limiter.js';
+import type { GlobalBuckets } from './redis-limiter.js';
 import { type BucketShape, type Clock, LocalBuckets } from './token-bucket.js';
 
 /** Local buckets of a rule nobody took from for this long are forgotten. */
@@ -40,6 +40,18 @@ export interface AdmissionServicesOptions {
   readonly global?: GlobalBuckets;
 }
 
+/**
+ * Redis buckets, with @redis/client (≈ 480 modules) imported only when --redis-url is set. A take
+ * before the import is done waits for it, then fails open like any take before Redis is connected.
+ */
+function redisBuckets(url: string, log: Logger): GlobalBuckets {
+  const loading = import('./redis-limiter.js').then(({ RedisBuckets }) => new RedisBuckets({ url, log }));
+  return {
+    take: async (key, shape) => (await loading).take(key, shape),
+    close: async () => (await loading).close(),
+  };
+}
+
 class Services implements AdmissionServices {
   readonly log: Logger;
   readonly clock: Clock;
@@ -52,7 +64,7 @@ class Services implements AdmissionServices {
     this.log = o.log;
     this.clock = o.clock ?? Date.now;
     this.localShare = o.workers;
-    this.global = o.global ?? (o.redisUrl ? new RedisBuckets({ url: o.redisUrl, log: o.log }) : undefined);
+    this.global = o.global ?? (o.redisUrl ? redisBuckets(o.redisUrl, o.log) : undefined);
   }
 
   localBuckets(id: string, shape: BucketShape): LocalBuckets {
