@@ -5,12 +5,19 @@
 // OpenTelemetry SDK. Sampling: parent-based (a client's sampled flag is followed), otherwise
 // --trace-sample of new traces. A sampled request's span is also the exemplar of its request
 // metrics (traceExemplar). Absent (undefined on the proxy context) when no endpoint is set, and
-// then the SDK is never even loaded (export.ts is imported on demand).
+// then neither the SDK nor the API's ES modules are loaded: RequestTracing (request-tracing.ts)
+// and export.ts are imported on demand, and this module takes only types from the API.
 import type { IncomingMessage } from 'node:http';
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapPropagator, trace, TraceFlags, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { Span, SpanStatusCode, TextMapPropagator, TraceFlags, TracerProvider } from '@opentelemetry/api';
 import type { TracingConfig } from '../../config/config.js';
 import type { TraceExemplar } from '../../metrics.js';
-import { SLUICE_VERSION } from '../../version.js';
+import type { RequestTracing } from './request-tracing.js';
+
+export type { RequestTracing } from './request-tracing.js';
+
+// The API's enum values, without loading the API for them.
+const STATUS_ERROR: SpanStatusCode.ERROR = 2;
+const FLAG_SAMPLED: TraceFlags.SAMPLED = 1;
 
 /** What the exchange knows when the request starts. */
 export interface TracedRequest {
@@ -34,66 +41,17 @@ export interface TraceExport {
   readonly propagator: TextMapPropagator;
 }
 
-export class RequestTracing {
-  private readonly tracer: Tracer;
-  private readonly exporting: TraceExport;
-  private readonly propagator: TextMapPropagator;
-
-  constructor(exporting: TraceExport) {
-    this.exporting = exporting;
-    this.propagator = exporting.propagator;
-    this.tracer = exporting.provider.getTracer('sluice', SLUICE_VERSION);
-  }
-
-  /** The request's server span, a child of the client's traceparent when it sent a valid one. */
-  startRequest(r: TracedRequest): Span {
-    const parent = this.propagator.extract(ROOT_CONTEXT, r.req.headers, defaultTextMapGetter);
-    return this.tracer.startSpan(
-      `${r.req.method ?? 'GET'} ${r.route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': r.req.method ?? 'GET',
-          'url.path': r.path,
-          'server.address': r.host,
-          'client.address': r.client,
-          'network.protocol.version': r.req.httpVersion,
-          'sluice.route': r.route,
-          'sluice.cluster': r.cluster,
-        },
-      },
-      parent,
-    );
-  }
-
-  /** A span for one upstream attempt under the request's span, and the headers that carry it. */
-  startAttempt(request: Span, endpoint: string, resend: number, headers: TraceHeaders): Span {
-    const span = this.tracer.startSpan(
-      `attempt ${endpoint}`,
-      { kind: SpanKind.CLIENT, attributes: { 'server.address': endpoint, 'http.request.resend_count': resend } },
-      trace.setSpan(ROOT_CONTEXT, request),
-    );
-    this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
-    return span;
-  }
-
-  /** Exports what is still batched (on shutdown). */
-  shutdown(): Promise<void> {
-    return this.exporting.provider.shutdown();
-  }
-}
-
 /** Ends a span with the HTTP status it answered (0: none, e.g. an upgrade) and the error that ended it, if any (5xx is one too). */
 export function endSpan(span: Span, status: number, error?: string): void {
   if (status > 0) span.setAttribute('http.response.status_code', status);
-  if (error !== undefined || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(error !== undefined ? { message: error } : {}) });
+  if (error !== undefined || status >= 500) span.setStatus({ code: STATUS_ERROR, ...(error !== undefined ? { message: error } : {}) });
   span.end();
 }
 
 /** The exemplar a request's metrics get from its span: only a sampled span, the one a trace backend has. */
 export function traceExemplar(span: Span): TraceExemplar | undefined {
   const c = span.spanContext();
-  return (c.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: c.traceId, span_id: c.spanId } : undefined;
+  return (c.traceFlags & FLAG_SAMPLED) !== 0 ? { trace_id: c.traceId, span_id: c.spanId } : undefined;
 }
 
 /** The OTLP/HTTP traces URL: as given, or with /v1/traces when it names no path. */
@@ -106,6 +64,6 @@ export function tracesUrl(endpoint: string): string {
 /** The worker's tracing from --otlp-endpoint and --trace-sample, or undefined when it is off. */
 export async function loadTracing(config: TracingConfig, exportDelayMs = 1000): Promise<RequestTracing | undefined> {
   if (!config.otlpEndpoint) return undefined;
-  const { createExport } = await import('./export.js');
+  const [{ createExport }, { RequestTracing }] = await Promise.all([import('./export.js'), import('./request-tracing.js')]);
   return new RequestTracing(createExport(tracesUrl(config.otlpEndpoint), config.sample, exportDelayMs));
 }
