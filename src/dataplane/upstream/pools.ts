@@ -5,7 +5,8 @@
 // cluster (Service port appProtocol kubernetes.io/h2c, GRPCRoute backends) get pools of their
 // own kind, many streams on few connections: cleartext with prior knowledge, or — when a
 // BackendTLSPolicy makes them TLS — h2 negotiated by ALPN (gRPC over TLS).
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 import type { EndpointAddress } from '../../table/types.js';
 import type { TlsProfile } from './tls.js';
 
@@ -23,6 +24,13 @@ export function endpointKey(e: Pick<EndpointAddress, 'address' | 'port'>): strin
 /** How Sluice speaks to an endpoint: HTTP/1.1 (the default) or HTTP/2 (h2c in clear, h2 over TLS). */
 export type PoolKind = 'http1' | 'h2';
 
+// undici (≈ 110 modules) is required when the first UpstreamPools is built, not when this module
+// loads: the controller imports endpointKey from here (admin, health checks) and opens no pool.
+// The same CommonJS instance an `import … from 'undici'` gets.
+const requireHere = createRequire(import.meta.url);
+let undici: typeof Undici | undefined;
+type Pool = Undici.Pool;
+
 /** Streams Sluice opens at most on one HTTP/2 connection (the endpoint's SETTINGS may lower it). */
 const H2_STREAMS_PER_CONNECTION = 100;
 
@@ -34,9 +42,11 @@ export class UpstreamPools {
    */
   private readonly pools = new Map<string, Map<number | string, Pool>>();
   private readonly options: PoolOptions;
+  private readonly Pool: typeof Undici.Pool;
 
   constructor(options: PoolOptions) {
     this.options = options;
+    this.Pool = (undici ??= requireHere('undici') as typeof Undici).Pool;
   }
 
   /** The pool to an endpoint, with the default connect timeout or `connectMs`, of the given kind; TLS with `tls` (upstream/tls.ts). */
@@ -47,7 +57,7 @@ export class UpstreamPools {
     const variant = kind === 'http1' && !tls ? connectMs : `${kind}|${connectMs}|${tls?.id ?? ''}`;
     let pool = byTimeout.get(variant);
     if (!pool) {
-      pool = new Pool(`${tls ? 'https' : 'http'}://${key}`, {
+      pool = new this.Pool(`${tls ? 'https' : 'http'}://${key}`, {
         // TLS: the profile's SecureContext, SNI and identity check; undici adds the connect
         // timeout and a per-pool session cache (resumption per endpoint). ALPN offers h2 only
         // for an HTTP/2 cluster (an HTTP/1.1 one never switches protocol under a request).
