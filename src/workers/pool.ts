@@ -19,6 +19,19 @@ import { type ActiveVerdict, type FromWorker, isMessage, type QueryReply, type T
 import { splitTable, type TableTransfer } from './table-transfer.js';
 
 const RESTART_DELAY_MS = 1000;
+/**
+ * Each data-plane worker's young-generation semi-space, in MiB. V8 sizes it from the heap limit:
+ * 64 MiB on a host with 16 GiB or more, so under load a worker's new space alone held 128 MiB
+ * (bench/README.md, Memory). 16 is V8's size for a 2 GiB heap. Left out when the operator sets
+ * --max-semi-space-size (node's flags or NODE_OPTIONS).
+ */
+export const WORKER_SEMI_SPACE_MIB = 16;
+
+/** The node flags a worker is forked with: the controller's, plus the semi-space cap unless one is set. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a));
+  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+}
 const QUERY_TIMEOUT_MS = 2000;
 
 export class WorkerPool implements TableSink {
@@ -50,6 +63,7 @@ export class WorkerPool implements TableSink {
     // Each worker accepts on the shared socket itself (the kernel spreads connections),
     // rather than the primary accepting and handing every connection over.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']) });
     let startFailed: (err: Error) => void = () => undefined;
     const failure = new Promise<never>((_resolve, reject) => (startFailed = reject));
     for (let i = 0; i < this.count; i++) this.fork();
