@@ -3,7 +3,7 @@
 // load CPU). Not part of `npm run bench`: a tool for A/B-ing a memory change quickly.
 //
 //   node bench/memory-breakdown.ts [--load-s 20] [--repeat 1] [--heap] [--modules]
-//        [--node-args="--max-semi-space-size=4"] [--sluice-args="--otlp-endpoint …"]
+//        [--node-args="--max-semi-space-size=4"] [--sluice-args="--otlp-endpoint …"] [--env K=V …]
 //
 // Per process: RSS, private (anonymous) and file-backed resident memory (smaps_rollup), V8 heap
 // used/total, external, array buffers, scavenges; --modules: modules loaded, by package;
@@ -30,6 +30,7 @@ const { values: opts } = parseArgs({
     modules: { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
     'sluice-args': { type: 'string', default: '' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const split = (s: string) => s.split(' ').filter((x) => x !== '');
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
         workers: 1,
         nodeArgs: [...split(opts['node-args']!), '--import', peerScript(ws, 'memory-probe')],
         extraArgs: split(opts['sluice-args']!),
-        env: { SLUICE_BENCH_MEMORY_DIR: dir, SLUICE_BENCH_MEMORY_ROLE: 'controller', ...(opts.modules ? { SLUICE_BENCH_MEMORY_MODULES: '1' } : {}) },
+        env: {
+          ...Object.fromEntries(opts.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+          SLUICE_BENCH_MEMORY_DIR: dir, SLUICE_BENCH_MEMORY_ROLE: 'controller', ...(opts.modules ? { SLUICE_BENCH_MEMORY_MODULES: '1' } : {}) },
       });
       try {
         await sleep(3000);
