@@ -19,10 +19,12 @@ import { type ActiveVerdict, type FromWorker, isMessage, type QueryReply, type T
 import { splitTable, type TableTransfer } from './table-transfer.js';
 
 const RESTART_DELAY_MS = 1000;
+const QUERY_TIMEOUT_MS = 2000;
 /**
  * Each data-plane worker's young-generation semi-space, in MiB. V8 sizes it from the heap limit:
- * 64 MiB on a host with 16 GiB or more, so under load a worker's new space alone held 128 MiB
- * (bench/README.md, Memory). 16 is V8's size for a 2 GiB heap. Left out when the operator sets
+ * 64 MiB with the 4 GiB limit it picks on a 24 GiB host, so under load a worker's new space held 128 MiB
+ * (bench/README.md, Memory); 16 is what the earlier figures there had, at no measurable req/s
+ * cost against 64 (bench/node-flags-ab.ts). Left out when the operator sets
  * --max-semi-space-size (node's flags or NODE_OPTIONS).
  */
 export const WORKER_SEMI_SPACE_MIB = 16;
@@ -32,7 +34,6 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions: string 
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a));
   return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
 }
-const QUERY_TIMEOUT_MS = 2000;
 
 export class WorkerPool implements TableSink {
   private readonly count: number;
