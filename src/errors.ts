@@ -195,6 +195,11 @@ export const Errors = {
     (target: string, winner: string) => `target ${target} is also targeted by ${winner}, which is older and takes precedence; this policy is not applied to it`,
   ),
 
+  RoutePolicyBlockNotForGrpc: entry(
+    'SLUICE_ROUTE_POLICY_BLOCK_NOT_FOR_GRPC',
+    (target: string, why: string) => `target ${target}: ${why}; those blocks are not applied to it (the policy's other blocks are)`,
+  ),
+
   RoutePolicyCorsShadowed: entry(
     'SLUICE_ROUTE_POLICY_CORS_SHADOWED',
     (policies: string) => `a rule's CORS filter takes precedence over the cors of ${policies} on that rule's routes; the policy's cors is not applied there`,
@@ -220,6 +225,7 @@ export interface ProxyAnswer {
 
 /** gRPC status codes the proxy answers with (grpc/doc/statuscodes.md). */
 export const GrpcStatus = {
+  UNKNOWN: 2,
   DEADLINE_EXCEEDED: 4,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,

@@ -79,7 +79,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const routePolicies = snapshot.RoutePolicy.filter((p) => inScope(p, options));
   if (routePolicies.length > 0) {
     const owned = [...ingressListeners.map((listener) => ({ listener, gateway: undefined })), ...gateway.listeners.map((listener) => ({ listener, gateway: gateway.owners.get(listener) }))];
-    const inputs = { policies: routePolicies, routes: snapshot.HTTPRoute, secrets, services: serviceMap(snapshot), statuses };
+    const inputs = { policies: routePolicies, routes: snapshot.HTTPRoute, grpcRoutes: snapshot.GRPCRoute, secrets, services: serviceMap(snapshot), statuses };
     const applied = applyRoutePolicies(inputs, owned, clusters, diagnostics);
     edgeIngress = applied.listeners.slice(0, ingressListeners.length);
     edgeGateway = applied.listeners.slice(ingressListeners.length);

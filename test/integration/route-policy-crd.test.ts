@@ -136,8 +136,9 @@ test('CRD installed after start: a policy on an Ingress is picked up, its htpass
 test('the schema and CEL rules reject at create time what they can express', async () => {
   const web = [ingressRef('web')];
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['wrong-kind', { targetRefs: [{ group: '', kind: 'Service', name: 'web' }] }, /only an HTTPRoute or Gateway .* or an Ingress .* can be targeted/],
-    ['ingress-section', { targetRefs: [{ ...ingressRef('web'), sectionName: 'x' }] }, /only an HTTPRoute target has a sectionName/],
+    ['wrong-kind', { targetRefs: [{ group: '', kind: 'Service', name: 'web' }] }, /only an HTTPRoute, GRPCRoute or Gateway .* or an Ingress .* can be targeted/],
+    ['ingress-section', { targetRefs: [{ ...ingressRef('web'), sectionName: 'x' }] }, /only an HTTPRoute or GRPCRoute target has a sectionName/],
+    ['grpc-compression', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'GRPCRoute', name: 'rpc' }], compression: {} }, /a policy that targets a GRPCRoute cannot have compression, cache or coalescing/],
     ['twice', { targetRefs: [ingressRef('web'), ingressRef('web')] }, /each target may be named only once/],
     ['burst', { targetRefs: web, rateLimit: { rules: [{ limit: { requests: 10, unit: 'Second' }, burst: 5 }] } }, /burst must be at least limit\.requests/],
     ['exact-no-value', { targetRefs: web, rateLimit: { rules: [{ limit: { requests: 1, unit: 'Second' }, clientSelectors: [{ headers: [{ name: 'x-key' }] }] }] } }, /type Exact needs a value/],

@@ -5,19 +5,21 @@
 // - Each block is judged alone (spec.ts). A broken non-security block is dropped (the less
 //   specific policy's block applies, if any); a broken security block (ipAccess, basicAuth,
 //   forwardAuth) fails closed: the routes it governs get `denyAll` (every request answered 403).
-// - The blocks of a route come from the most specific policy that has them: HTTPRoute rule, then
-//   HTTPRoute (or Ingress), then Gateway. A block with enabled: false switches a less specific
-//   one off.
+// - The blocks of a route come from the most specific policy that has them: HTTPRoute (or
+//   GRPCRoute) rule, then HTTPRoute (GRPCRoute, Ingress), then Gateway. A block with enabled: false
+//   switches a less specific one off.
+// - GRPCRoute routes never get compression, cache or coalescing (grpc.ts): a GRPCRoute target with
+//   them is Invalid there, a Gateway's reach only its HTTPRoutes (its status message says so).
 // - A rule's own HTTPRoute CORS filter wins over every RoutePolicy cors (the route author wrote it
 //   on the rule itself): the policy's cors is left out of that route's edge, with a warning.
 // - Two policies on the same target: the oldest (creationTimestamp, then namespace/name) wins,
 //   the others are Conflicted there and apply nothing to it.
 //
 // Status (Gateway API PolicyStatus): one ancestor per Gateway that accepted a targeted HTTPRoute
-// (or the targeted Gateway itself, or the targeted Ingress), each with Sluice's Accepted
+// or GRPCRoute (or the targeted Gateway itself, or the targeted Ingress), each with Sluice's Accepted
 // condition: Accepted, or False with Invalid, TargetNotFound or Conflicted.
 import type { Secret, Service } from '../../api/core.js';
-import type { HTTPRoute, ParentReference } from '../../api/gateway.js';
+import type { GRPCRoute, HTTPRoute, ParentReference } from '../../api/gateway.js';
 import type { RoutePolicy } from '../../api/sluice.js';
 import type { EdgePolicy, Listener, Route, SourceRef } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
@@ -28,6 +30,7 @@ import { policyAncestors } from '../policy/ancestors.js';
 import { Fields } from '../policy/fields.js';
 import type { RoutePolicyStatusUpdate, StatusUpdate } from '../types.js';
 import { reportUnimplemented } from '../unimplemented.js';
+import { describeGrpcRefusal, grpcRefused, NOT_FOR_GRPC } from './grpc.js';
 import { BLOCKS, readRoutePolicySpec, SECURITY_BLOCKS, type Block, type SpecReadings } from './spec.js';
 import { describeRouteTarget, readRouteTargets, RouteTargets, targetSlot, type RouteTarget } from './targets.js';
 
@@ -35,9 +38,10 @@ export interface RoutePolicyInputs {
   /** The policies in scope (--watch-namespace), sorted by namespace/name. */
   readonly policies: readonly RoutePolicy[];
   readonly routes: readonly HTTPRoute[];
+  readonly grpcRoutes: readonly GRPCRoute[];
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly services: ReadonlyMap<string, Service>;
-  /** Every status so far: which Gateways, Ingresses and HTTPRoutes Sluice serves. */
+  /** Every status so far: which Gateways, Ingresses, HTTPRoutes and GRPCRoutes Sluice serves. */
   readonly statuses: readonly StatusUpdate[];
 }
 
@@ -73,7 +77,7 @@ export function applyRoutePolicies(
   clusters: ClusterRegistry,
   diagnostics: Diagnostics,
 ): { listeners: Listener[]; statuses: RoutePolicyStatusUpdate[] } {
-  const targets = new RouteTargets(inputs.routes, inputs.statuses);
+  const targets = new RouteTargets([...inputs.routes, ...inputs.grpcRoutes], inputs.statuses);
   const results = new Map<RoutePolicy, TargetResult[]>();
   const bySlot = new Map<string, { owner: Policy; target: RouteTarget; ancestors: readonly ParentReference[] }[]>();
   for (const policy of inputs.policies) {
@@ -98,7 +102,10 @@ export function applyRoutePolicies(
   for (const [slot, group] of bySlot) {
     const [first, ...rest] = [...group].sort((a, b) => compareStrings(age(a.owner.policy), age(b.owner.policy)));
     winners.set(slot, first!.owner);
-    results.get(first!.owner.policy)!.push({ target: first!.target, ancestors: first!.ancestors, verdict: appliedVerdict(first!.owner, first!.target) });
+    const refused = first!.target.kind === 'GRPCRoute' ? grpcRefused(presentBlocks(first!.owner)) : [];
+    if (refused.length > 0) diagnostics.error(first!.owner.source, 'RoutePolicyBlockNotForGrpc', describeRouteTarget(first!.target), describeGrpcRefusal(refused));
+    const verdict = appliedVerdict(first!.owner, first!.target, refused, targets);
+    results.get(first!.owner.policy)!.push({ target: first!.target, ancestors: first!.ancestors, verdict });
     for (const loser of rest) {
       const target = describeRouteTarget(loser.target);
       diagnostics.warning(loser.owner.source, 'RoutePolicyConflicted', target, display(first!.owner.source));
@@ -114,7 +121,7 @@ export function applyRoutePolicies(
     const withEdge = (r: Route): Route => {
       let next = mapped.get(r);
       if (!next) {
-        const edge = withoutShadowedCors(r, edges.of(targets.slotsOf(r, gateway)), diagnostics);
+        const edge = withoutShadowedCors(r, edges.of(targets.slotsOf(r, gateway), r.source.kind === 'GRPCRoute'), diagnostics);
         mapped.set(r, (next = edge ? { ...r, edge } : r));
       }
       return next;
@@ -153,17 +160,31 @@ function readPolicy(policy: RoutePolicy, inputs: RoutePolicyInputs, clusters: Cl
   }
 }
 
-/** Accepted, or Invalid naming every broken block and what became of it. */
-function appliedVerdict(p: Policy, target: RouteTarget): Verdict {
+/** The blocks a policy has (valid, broken or switched off), in BLOCKS order. */
+function presentBlocks(p: Policy): Block[] {
+  return BLOCKS.filter((b) => p.readings[b] !== undefined);
+}
+
+/**
+ * Accepted, or Invalid naming every broken block and what became of it, and the blocks a
+ * GRPCRoute target refuses. A Gateway's message names the blocks its GRPCRoutes do not get.
+ */
+function appliedVerdict(p: Policy, target: RouteTarget, grpcRefusedBlocks: readonly Block[], targets: RouteTargets): Verdict {
   const broken = BLOCKS.flatMap((block) => {
     const r = p.readings[block];
-    if (!r || r.ok) return [];
+    if (!r || r.ok || grpcRefusedBlocks.includes(block)) return [];
     const effect = SECURITY_BLOCKS.has(block) ? `spec.${block} fails closed: every request is denied` : `spec.${block} is not applied`;
     return [`${r.problems.join('; ')}; ${effect}`];
   });
+  if (grpcRefusedBlocks.length > 0) broken.push(`${describeGrpcRefusal(grpcRefusedBlocks)}: not applied`);
   const where = describeRouteTarget(target);
-  return broken.length > 0 ? problem('Invalid', `${where}: ${broken.join('; ')}`) : pass('Accepted', `applied to ${where}`);
+  if (broken.length > 0) return problem('Invalid', `${where}: ${broken.join('; ')}`);
+  const httpOnly = target.kind === 'Gateway' && targets.servesGrpcRoutes(`${target.namespace}/${target.name}`) ? grpcRefused(presentBlocks(p)) : [];
+  const note = httpOnly.length > 0 ? ` (${httpOnly.map((b) => `spec.${b}`).join(', ')}: to its HTTPRoutes only, GRPCRoutes do not get ${httpOnly.length > 1 ? 'them' : 'it'})` : '';
+  return pass('Accepted', `applied to ${where}${note}`);
 }
+
+const GRPC_BLOCKS: readonly Block[] = BLOCKS.filter((b) => !NOT_FOR_GRPC.has(b));
 
 /**
  * The EdgePolicy of the routes a list of target slots covers (least specific first), merged
@@ -177,18 +198,19 @@ class EdgeMerger {
     this.winners = winners;
   }
 
-  of(slots: readonly string[]): EdgePolicy | undefined {
-    const key = slots.join('|');
-    if (!this.cache.has(key)) this.cache.set(key, this.merge(slots.flatMap((s) => this.winners.get(s) ?? [])));
+  /** `grpc`: the route is a GRPCRoute's, which takes no block of NOT_FOR_GRPC from any level. */
+  of(slots: readonly string[], grpc: boolean): EdgePolicy | undefined {
+    const key = `${grpc ? 'grpc' : 'http'}|${slots.join('|')}`;
+    if (!this.cache.has(key)) this.cache.set(key, this.merge(slots.flatMap((s) => this.winners.get(s) ?? []), grpc ? GRPC_BLOCKS : BLOCKS));
     return this.cache.get(key);
   }
 
-  private merge(levels: readonly Policy[]): EdgePolicy | undefined {
+  private merge(levels: readonly Policy[], applicable: readonly Block[]): EdgePolicy | undefined {
     if (levels.length === 0) return undefined;
     const blocks: Partial<Record<Block, unknown>> = {};
     const deny: string[] = [];
     const contributors = new Set<Policy>();
-    for (const block of BLOCKS) {
+    for (const block of applicable) {
       for (let i = levels.length - 1; i >= 0; i--) {
         const r = levels[i]!.readings[block];
         if (!r) continue;

@@ -1,20 +1,27 @@
 // targetRefs → what a RoutePolicy attaches to, and where its routes are in the table. A target
-// is, in the policy's namespace: a Gateway (a default for every HTTPRoute it serves), an
-// HTTPRoute, one rule of it (sectionName = the rule's name), or an Ingress. Specificity, least
-// first: Gateway, then HTTPRoute / Ingress, then HTTPRoute rule; route-policy.ts merges block by
-// block with the most specific winning. Two policies on the same target: the oldest wins.
-import { GATEWAY_GROUP, type HTTPRoute, type ParentReference } from '../../api/gateway.js';
+// is, in the policy's namespace: a Gateway (a default for every HTTPRoute and GRPCRoute it
+// serves), an HTTPRoute or a GRPCRoute, one rule of either (sectionName = the rule's name), or an
+// Ingress. Specificity, least first: Gateway, then HTTPRoute / GRPCRoute / Ingress, then the
+// route's rule; route-policy.ts merges block by block with the most specific winning. Two
+// policies on the same target: the oldest wins.
+import { GATEWAY_GROUP, type GRPCRoute, type HTTPRoute, type ParentReference } from '../../api/gateway.js';
 import type { RoutePolicy, RoutePolicyTargetReference } from '../../api/sluice.js';
 import type { Route } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import { httpRouteRuleIndex } from '../gateway/gateway.js';
+import { grpcRouteRuleIndex } from '../gateway/grpc-route.js';
 import type { Fields } from '../policy/fields.js';
 import type { StatusUpdate } from '../types.js';
 
 export const MAX_TARGETS = 16;
 export const INGRESS_GROUP = 'networking.k8s.io';
-export const TARGET_KINDS = { Gateway: GATEWAY_GROUP, HTTPRoute: GATEWAY_GROUP, Ingress: INGRESS_GROUP } as const;
+export const TARGET_KINDS = { Gateway: GATEWAY_GROUP, HTTPRoute: GATEWAY_GROUP, GRPCRoute: GATEWAY_GROUP, Ingress: INGRESS_GROUP } as const;
 export type TargetKind = keyof typeof TARGET_KINDS;
+/** The route kinds a target may name one rule of (sectionName). */
+export type RouteTargetKind = 'HTTPRoute' | 'GRPCRoute';
+const SECTIONED: ReadonlySet<string> = new Set<RouteTargetKind>(['HTTPRoute', 'GRPCRoute']);
+
+const RULE_INDEX: Readonly<Record<RouteTargetKind, (routeId: string) => number | undefined>> = { HTTPRoute: httpRouteRuleIndex, GRPCRoute: grpcRouteRuleIndex };
 
 export interface RouteTarget {
   readonly index: number;
@@ -45,7 +52,7 @@ export function readRouteTargets(policy: RoutePolicy, f: Fields): RouteTarget[] 
   const namespace = policy.metadata.namespace ?? 'default';
   const list = f.list(policy.spec?.targetRefs, 'targetRefs', MAX_TARGETS);
   if (!list || list.length === 0) {
-    if (list || policy.spec?.targetRefs === undefined) f.problem('targetRefs', 'must name at least one HTTPRoute, Ingress or Gateway');
+    if (list || policy.spec?.targetRefs === undefined) f.problem('targetRefs', 'must name at least one HTTPRoute, GRPCRoute, Ingress or Gateway');
     return [];
   }
   const out: RouteTarget[] = [];
@@ -57,13 +64,13 @@ export function readRouteTargets(policy: RoutePolicy, f: Fields): RouteTarget[] 
     const kind = ref.kind as TargetKind | undefined;
     if (kind === undefined || !Object.hasOwn(TARGET_KINDS, kind) || ref.group !== TARGET_KINDS[kind]) {
       return void t.invalid(
-        `must be an HTTPRoute or Gateway (group ${GATEWAY_GROUP}) or an Ingress (group ${INGRESS_GROUP}), not group ${JSON.stringify(ref.group)} kind ${JSON.stringify(ref.kind)}`,
+        `must be an HTTPRoute, GRPCRoute or Gateway (group ${GATEWAY_GROUP}) or an Ingress (group ${INGRESS_GROUP}), not group ${JSON.stringify(ref.group)} kind ${JSON.stringify(ref.kind)}`,
       );
     }
     const name = t.string(ref.name, 'name', NAME);
     if (ref.name === undefined) t.problem('name', 'is required');
     const sectionName = t.string(ref.sectionName, 'sectionName', NAME);
-    if (ref.sectionName !== undefined && kind !== 'HTTPRoute') return void t.problem('sectionName', `only an HTTPRoute target has sections (rule names); a ${kind} has none`);
+    if (ref.sectionName !== undefined && !SECTIONED.has(kind)) return void t.problem('sectionName', `only an HTTPRoute or GRPCRoute target has sections (rule names); a ${kind} has none`);
     if (name === undefined || (ref.sectionName !== undefined && sectionName === undefined)) return;
     const target: RouteTarget = { index, kind, namespace, name, ...(sectionName !== undefined ? { sectionName } : {}) };
     if (seen.has(targetSlot(target))) return void t.invalid(`targets ${describeRouteTarget(target)} a second time`);
@@ -77,29 +84,32 @@ export function readRouteTargets(policy: RoutePolicy, f: Fields): RouteTarget[] 
 export type TargetLookup = { readonly found: true; readonly ancestors: readonly ParentReference[] } | { readonly found: false; readonly why: string };
 
 /**
- * What the route translators made, as RoutePolicy targets see it: which Gateways, HTTPRoutes
- * and Ingresses Sluice serves, and the target slots that cover each table route.
+ * What the route translators made, as RoutePolicy targets see it: which Gateways, HTTPRoutes,
+ * GRPCRoutes and Ingresses Sluice serves, and the target slots that cover each table route.
  */
 export class RouteTargets {
   private readonly gateways = new Set<string>();
   private readonly ingresses = new Set<string>();
-  /** "ns/name" → the Gateways ("ns/name") that accepted the route. */
+  /** "Kind/ns/name" of a route → the Gateways ("ns/name") that accepted it. */
   private readonly routeParents = new Map<string, string[]>();
-  /** "ns/name" → the rule names, by index. */
+  /** "Kind/ns/name" of a route → its rule names, by index. */
   private readonly ruleNames = new Map<string, readonly (string | undefined)[]>();
+  /** Gateways ("ns/name") that accepted some GRPCRoute. */
+  private readonly grpcGateways = new Set<string>();
 
-  constructor(routes: readonly HTTPRoute[], statuses: readonly StatusUpdate[]) {
+  constructor(routes: readonly (HTTPRoute | GRPCRoute)[], statuses: readonly StatusUpdate[]) {
     for (const r of routes) {
-      const rules = Array.isArray(r.spec?.rules) ? r.spec.rules : [];
-      this.ruleNames.set(`${r.metadata.namespace ?? 'default'}/${r.metadata.name}`, rules.map((rule) => (typeof rule?.name === 'string' ? rule.name : undefined)));
+      const rules: readonly { readonly name?: unknown }[] = Array.isArray(r.spec?.rules) ? r.spec.rules : [];
+      this.ruleNames.set(routeKey(r.kind, r.metadata.namespace ?? 'default', r.metadata.name), rules.map((rule) => (typeof rule?.name === 'string' ? rule.name : undefined)));
     }
     for (const s of statuses) {
       if (s.kind === 'Gateway') this.gateways.add(`${s.namespace}/${s.name}`);
       else if (s.kind === 'Ingress') this.ingresses.add(`${s.namespace}/${s.name}`);
-      else if (s.kind === 'HTTPRoute') {
+      else if (s.kind === 'HTTPRoute' || s.kind === 'GRPCRoute') {
         const accepted = s.parents.filter((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'));
         const gws = [...new Set(accepted.map((p) => `${p.parentRef.namespace ?? s.namespace}/${p.parentRef.name}`))].sort(compareStrings);
-        if (gws.length > 0) this.routeParents.set(`${s.namespace}/${s.name}`, gws);
+        if (gws.length > 0) this.routeParents.set(routeKey(s.kind, s.namespace, s.name), gws);
+        if (s.kind === 'GRPCRoute') for (const gw of gws) this.grpcGateways.add(gw);
       }
     }
   }
@@ -114,30 +124,39 @@ export class RouteTargets {
         ? { found: true, ancestors: [{ group: INGRESS_GROUP, kind: 'Ingress', namespace: t.namespace, name: t.name }] }
         : { found: false, why: `Ingress ${key} does not exist or is not of the IngressClass Sluice serves` };
     }
-    const rules = this.ruleNames.get(key);
-    if (!rules) return { found: false, why: `HTTPRoute ${key} does not exist` };
-    const parents = this.routeParents.get(key);
-    if (!parents) return { found: false, why: `HTTPRoute ${key} is not accepted by any Gateway Sluice serves` };
-    if (t.sectionName !== undefined && !rules.includes(t.sectionName)) return { found: false, why: `HTTPRoute ${key} has no rule named ${t.sectionName}` };
+    const rules = this.ruleNames.get(routeKey(t.kind, t.namespace, t.name));
+    if (!rules) return { found: false, why: `${t.kind} ${key} does not exist` };
+    const parents = this.routeParents.get(routeKey(t.kind, t.namespace, t.name));
+    if (!parents) return { found: false, why: `${t.kind} ${key} is not accepted by any Gateway Sluice serves` };
+    if (t.sectionName !== undefined && !rules.includes(t.sectionName)) return { found: false, why: `${t.kind} ${key} has no rule named ${t.sectionName}` };
     return { found: true, ancestors: parents.map(gatewayRef) };
+  }
+
+  /** Whether a Gateway ("ns/name") serves any GRPCRoute. */
+  servesGrpcRoutes(gateway: string): boolean {
+    return this.grpcGateways.has(gateway);
   }
 
   /** The slots that cover a table route, least specific first; `gateway` owns its listener. */
   slotsOf(route: Route, gateway: string | undefined): string[] {
     const { kind, namespace = 'default', name } = route.source;
     if (kind === 'Ingress') return [slotKey('Ingress', namespace, name)];
-    if (kind !== 'HTTPRoute') return [];
+    if (kind !== 'HTTPRoute' && kind !== 'GRPCRoute') return [];
     const slots: string[] = [];
     if (gateway !== undefined) {
       const [gwNamespace, gwName] = gateway.split('/') as [string, string];
       slots.push(slotKey('Gateway', gwNamespace, gwName));
     }
-    slots.push(slotKey('HTTPRoute', namespace, name));
-    const index = httpRouteRuleIndex(route.id);
-    const rule = index !== undefined ? this.ruleNames.get(`${namespace}/${name}`)?.[index] : undefined;
-    if (rule !== undefined) slots.push(slotKey('HTTPRoute', namespace, name, rule));
+    slots.push(slotKey(kind, namespace, name));
+    const index = RULE_INDEX[kind](route.id);
+    const rule = index !== undefined ? this.ruleNames.get(routeKey(kind, namespace, name))?.[index] : undefined;
+    if (rule !== undefined) slots.push(slotKey(kind, namespace, name, rule));
     return slots;
   }
+}
+
+function routeKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
 }
 
 function gatewayRef(key: string): ParentReference {
