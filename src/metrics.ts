@@ -256,7 +256,7 @@ export class Metrics {
   });
   readonly l4Rejected = new Counter({
     name: 'sluice_l4_rejected_total',
-    help: 'L4 connections closed without reaching an endpoint, by listener and reason (no_sni, unknown_sni, malformed_client_hello, not_tls, client_hello_too_large, handshake_timeout, client_closed, no_route, no_endpoint, connect_failed).',
+    help: 'L4 connections closed without reaching an endpoint, by listener and reason (no_sni, unknown_sni, malformed_client_hello, not_tls, client_hello_too_large, handshake_timeout, client_closed, no_route, no_endpoint, connect_failed, overflow).',
     labelNames: ['listener', 'reason'] as const,
     registers: [this.registry],
   });

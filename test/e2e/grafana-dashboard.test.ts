@@ -71,8 +71,9 @@ describe('Grafana dashboard', () => {
     expect(latency.filter((t) => t.exemplar !== true)).toEqual([]);
   });
 
-  it('covers traffic, errors, latency, upstream errors, endpoint health, table swaps and translate time', () => {
+  it('covers traffic, errors, latency, upstream errors, endpoint health, table swaps, translate time, L4 and upstream TLS', () => {
     for (const m of ['sluice_requests_total', 'sluice_request_duration_seconds_bucket', 'sluice_upstream_errors_total', 'sluice_endpoint_health', 'sluice_endpoints', 'sluice_table_swaps_total', 'sluice_translate_duration_seconds_bucket', 'sluice_build_info']) expect(named).toContain(m);
+    for (const m of ['sluice_l4_connections_total', 'sluice_l4_active_connections', 'sluice_l4_rejected_total', 'sluice_l4_bytes_total', 'sluice_upstream_tls_failures_total', 'sluice_health_check_tls_failures_total']) expect(named).toContain(m);
   });
 
   it('uses histograms with proxy-sized buckets (0.5 ms to 30 s) and exports sluice_build_info once', async () => {
