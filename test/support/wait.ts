@@ -25,8 +25,24 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** A TCP port that was free on `host` a moment ago. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Ports freePort() gave out in this test file: the kernel may offer a just-closed one again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on now, never one this file was given before (three calls in a row
+ * once returned the same port twice, and a Sluice given it for two sockets refused to start).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await unusedPort(host);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('freePort: the kernel kept offering ports this file already has');
+}
+
+function unusedPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
