@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
-import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
+import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts } from './lib/net.ts';
 import { interleavedRounds, type RoundRow } from './lib/rounds.ts';
 import { startSluice, type SluiceServer } from './lib/servers.ts';
@@ -25,10 +25,7 @@ export interface AccessLogResult {
 
 export async function runAccessLog(ctx: BenchContext): Promise<AccessLogResult> {
   const { settings, ws, origin } = ctx;
-  const manifests = new ManifestDir(join(ws.dir, 'accesslog-manifests'));
-  manifests.write('class.yaml', INGRESS_CLASS);
-  manifests.write('origin.yaml', serviceYaml('origin', [{ port: origin.port }]));
-  manifests.write('ingress.yaml', ingressYaml('bench', [{ host: BENCH_HOST, paths: [{ path: '/', pathType: 'Prefix', service: 'origin' }] }]));
+  const manifests = originRouteManifests(join(ws.dir, 'accesslog-manifests'), origin.port, BENCH_HOST);
   const logFile = join(ws.dir, 'access.log');
   const ports = await freePorts(4);
   const p = settings.proxyCpus;

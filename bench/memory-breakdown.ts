@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_HOST } from './lib/context.ts';
 import { summarizeHeapSnapshot } from './lib/heap-snapshot.ts';
 import { ensureTools } from './lib/install.ts';
-import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
+import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, pollUntil, sleep } from './lib/net.ts';
 import { groupMembers, installCleanup, stopAll } from './lib/processes.ts';
 import { peerScript, startOrigin, startSluice, Workspace } from './lib/servers.ts';
@@ -102,10 +102,7 @@ async function main(): Promise<void> {
   try {
     const [originPort, altA, altB] = await freePorts(3);
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
-    const manifests = new ManifestDir(join(ws.dir, 'manifests'));
-    manifests.write('class.yaml', INGRESS_CLASS);
-    manifests.write('origin.yaml', serviceYaml('origin', [{ port: origin.port }]));
-    manifests.write('ingress.yaml', ingressYaml('bench', [{ host: BENCH_HOST, paths: [{ path: '/', pathType: 'Prefix', service: 'origin' }] }]));
+    const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
     const loadS = Number(opts['load-s']);
     for (let i = 0; i < Number(opts.repeat); i++) {
       const dir = join(ws.dir, `memory-${i}`);

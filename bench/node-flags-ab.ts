@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_HOST } from './lib/context.ts';
 import { ensureTools } from './lib/install.ts';
-import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
+import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
 import { startOrigin, startSluice, Workspace, type SluiceServer } from './lib/servers.ts';
@@ -34,10 +34,7 @@ async function main(): Promise<void> {
   try {
     const [originPort, altA, altB] = await freePorts(3);
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
-    const manifests = new ManifestDir(join(ws.dir, 'manifests'));
-    manifests.write('class.yaml', INGRESS_CLASS);
-    manifests.write('origin.yaml', serviceYaml('origin', [{ port: origin.port }]));
-    manifests.write('ingress.yaml', ingressYaml('bench', [{ host: BENCH_HOST, paths: [{ path: '/', pathType: 'Prefix', service: 'origin' }] }]));
+    const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
     const variants: { flags: string; sluice: SluiceServer; rps: number[]; cpu: number[] }[] = [];
     for (const flags of opts.variant!) {
       const [httpPort, adminPort] = await freePorts(2);

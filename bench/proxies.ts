@@ -7,7 +7,7 @@
 // open-model generator (vegeta), for the latency a user sees below saturation.
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
-import { INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
+import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
 import { groupCpuTicks, groupRssMiB, CLOCK_TICKS_PER_SECOND } from './lib/processes.ts';
 import { startHaproxy, startNginxProxy, startNodePeer, startSluice, type Server } from './lib/servers.ts';
@@ -162,10 +162,7 @@ export async function startTargets(ctx: BenchContext): Promise<ProxyTargets> {
   const { ws, tools, origin, settings } = ctx;
   const extras = settings.extraWorkers;
   const [nginxPort, haproxyPort, nodePort, fastifyPort, ...more] = await freePorts(6 + 3 * extras.length);
-  const manifests = new ManifestDir(join(ws.dir, 'proxies-manifests'));
-  manifests.write('class.yaml', INGRESS_CLASS);
-  manifests.write('origin.yaml', serviceYaml('origin', [{ port: origin.port }]));
-  manifests.write('ingress.yaml', ingressYaml('bench', [{ host: BENCH_HOST, paths: [{ path: '/', pathType: 'Prefix', service: 'origin' }] }]));
+  const manifests = originRouteManifests(join(ws.dir, 'proxies-manifests'), origin.port, BENCH_HOST);
   const p = settings.proxyCpus;
   const targets: Target[] = [{ label: 'origin', proxy: 'origin', workers: 1, cpus: settings.loadCpus, server: origin }];
   const stop = async () => {

@@ -112,3 +112,15 @@ export class ManifestDir {
     rmSync(join(this.path, file), { force: true });
   }
 }
+
+/**
+ * A manifest folder with the bench's bare route: the IngressClass, the origin's Service and
+ * EndpointSlice, and an Ingress sending every path of `host` to it.
+ */
+export function originRouteManifests(path: string, originPort: number, host: string): ManifestDir {
+  const manifests = new ManifestDir(path);
+  manifests.write('class.yaml', INGRESS_CLASS);
+  manifests.write('origin.yaml', serviceYaml('origin', [{ port: originPort }]));
+  manifests.write('ingress.yaml', ingressYaml('bench', [{ host, paths: [{ path: '/', pathType: 'Prefix', service: 'origin' }] }]));
+  return manifests;
+}
