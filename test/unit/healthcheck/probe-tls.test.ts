@@ -4,13 +4,13 @@
 // reach the cluster, fail on any TLS failure with its reason, never fall back to clear text,
 // and TCP checks stay plain connects. Plus which listeners' certificates reach which cluster.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AddressInfo, Socket } from 'node:net';
-import { createServer, type Server } from 'node:https';
+import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { ActiveHealthChecker } from '../../../src/healthcheck/prober.js';
 import { backendClientCertificates } from '../../../src/healthcheck/probe-tls.js';
 import type { ActiveHealthCheck, Cluster, Listener, Route, TlsCertificate, UpstreamTls } from '../../../src/table/types.js';
 import { issue, makeCa, type Pem } from '../../e2e/support/pki.js';
+import { TrackedServer } from './support/tracked-server.js';
 
 const backendCa = makeCa('probe-backend-ca');
 const otherCa = makeCa('probe-other-ca');
@@ -27,45 +27,23 @@ interface Seen {
 }
 
 /** An HTTPS backend recording what each request came with; `clientCa`: it requires a client certificate. */
-class TlsBackend {
-  readonly seen: Seen[] = [];
+class TlsBackend extends TrackedServer {
+  readonly seen: Seen[];
   /** Connections that never completed a TLS handshake (clear text, refused certificates). */
   handshakeFailures = 0;
-  connections = 0;
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
 
   constructor(pair: Pem, clientCa?: Pem) {
-    this.server = createServer({ cert: pair.cert, key: pair.key, ...(clientCa ? { ca: clientCa.cert, requestCert: true, rejectUnauthorized: true } : {}) }, (req, res) => {
-      const socket = req.socket as TLSSocket;
-      this.seen.push({ servername: socket.servername, host: req.headers.host, client: socket.getPeerCertificate().subject?.CN as string | undefined, agent: req.headers['user-agent'] });
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-    });
+    const seen: Seen[] = [];
+    super(
+      createServer({ cert: pair.cert, key: pair.key, ...(clientCa ? { ca: clientCa.cert, requestCert: true, rejectUnauthorized: true } : {}) }, (req, res) => {
+        const socket = req.socket as TLSSocket;
+        seen.push({ servername: socket.servername, host: req.headers.host, client: socket.getPeerCertificate().subject?.CN as string | undefined, agent: req.headers['user-agent'] });
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      }),
+    );
+    this.seen = seen;
     this.server.on('tlsClientError', () => this.handshakeFailures++);
-    this.server.on('connection', (s: Socket) => {
-      this.connections++;
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  get key(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

@@ -1,60 +1,37 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { ActiveHealthChecker } from '../../../src/healthcheck/prober.js';
 import { probe, type ProbeResult } from '../../../src/healthcheck/probe.js';
 import type { ActiveHealthCheck, Cluster, EndpointAddress } from '../../../src/table/types.js';
+import { TrackedServer } from './support/tracked-server.js';
 
 /** A real backend on 127.0.0.1 whose answers the test controls, recording every request. */
-class Backend {
+class Backend extends TrackedServer {
   status = 200;
   hang = false;
   readonly requests: { method: string; url: string; host: string | undefined; agent: string | undefined; at: number; status: number }[] = [];
   open = 0;
-  connections = 0;
   onRequest: ((n: number) => void) | undefined;
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
 
   constructor() {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const status = this.hang ? 0 : this.status;
-      this.requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, agent: req.headers['user-agent'], at: performance.now(), status });
-      this.open++;
-      res.on('close', () => this.open--);
-      this.onRequest?.(this.requests.length);
-      if (this.hang) return;
-      res.writeHead(this.status, { 'content-type': 'text/plain' });
-      res.end('x'.repeat(1000));
-    });
-    this.server.on('connection', (s) => {
-      this.connections++;
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  get key(): string {
-    return `127.0.0.1:${this.port}`;
+    super(
+      createServer((req: IncomingMessage, res: ServerResponse) => {
+        const status = this.hang ? 0 : this.status;
+        this.requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, agent: req.headers['user-agent'], at: performance.now(), status });
+        this.open++;
+        res.on('close', () => this.open--);
+        this.onRequest?.(this.requests.length);
+        if (this.hang) return;
+        res.writeHead(this.status, { 'content-type': 'text/plain' });
+        res.end('x'.repeat(1000));
+      }),
+    );
   }
 
   /** Requests received so far (that match). */
   count(pred: (r: Backend['requests'][number]) => boolean = () => true): number {
     return this.requests.filter(pred).length;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
