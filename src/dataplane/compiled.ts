@@ -4,6 +4,7 @@
 // without compiling 10k pickers on the serving loop). Tables with the same routes version (an
 // endpoint-only update) share routers and runtimes, so weighted round robin does not restart.
 import type { Route, RoutingTable, WeightedBackend } from '../table/types.js';
+import { listenerRoutes } from '../table/routes.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
 import type { FilterChain } from './filters/filter.js';
 import { compileRedirect, type LocationBuilder } from './filters/redirect.js';
@@ -116,10 +117,7 @@ function carrySharing(previous: RouteState | undefined, table: RoutingTable): Ma
     const s = all.get(r.id);
     if (s) out.set(r.id, s);
   };
-  for (const l of table.listeners) {
-    for (const vh of l.virtualHosts) for (const r of vh.routes) keep(r);
-    if (l.fallback) keep(l.fallback);
-  }
+  for (const l of table.listeners) listenerRoutes(l).forEach(keep);
   return out;
 }
 

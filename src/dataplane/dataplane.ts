@@ -7,6 +7,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { listenerRoutes } from '../table/routes.js';
 import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
@@ -46,10 +47,7 @@ const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK',
 
 function routeIds(table: RoutingTable): Set<string> {
   const ids = new Set<string>();
-  for (const l of table.listeners) {
-    for (const vh of l.virtualHosts) for (const r of vh.routes) ids.add(r.id);
-    if (l.fallback) ids.add(l.fallback.id);
-  }
+  for (const l of table.listeners) for (const r of listenerRoutes(l)) ids.add(r.id);
   return ids;
 }
 

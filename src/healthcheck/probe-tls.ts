@@ -11,6 +11,7 @@
 // ejecting endpoints cannot mend (and would take them from the Gateways they serve), while an
 // endpoint that is down fails every variant.
 import type { TlsProfile, UpstreamTlsProfiles } from '../dataplane/upstream/tls.js';
+import { listenerRoutes, routeClusters } from '../table/routes.js';
 import type { Cluster, Listener, Route, TlsCertificate } from '../table/types.js';
 import type { ProbeTls } from './probe.js';
 
@@ -23,10 +24,9 @@ export type ProbeTransport =
 
 const CLEAR: ProbeTransport = { type: 'clear' };
 
-function routeClusters(route: Route): string[] {
-  const ids: string[] = [];
-  if (route.action.type === 'forward') for (const b of route.action.backends) ids.push(b.cluster);
-  for (const m of route.mirrors ?? []) ids.push(m.cluster);
+/** Every cluster a route's requests go to with the listener's client certificate. */
+function requestClusters(route: Route): string[] {
+  const ids = routeClusters(route);
   if (route.edge?.forwardAuth) ids.push(route.edge.forwardAuth.cluster);
   return ids;
 }
@@ -44,10 +44,8 @@ export function backendClientCertificates(listeners: readonly Listener[]): Clien
   for (const l of listeners) {
     const cert = l.backendClientCertificate;
     if (!cert) continue;
-    const routes = l.virtualHosts.flatMap((vh) => vh.routes);
-    if (l.fallback) routes.push(l.fallback);
-    for (const route of routes) {
-      for (const id of routeClusters(route)) {
+    for (const route of listenerRoutes(l)) {
+      for (const id of requestClusters(route)) {
         const certs = out.get(id);
         if (!certs) out.set(id, [cert]);
         else if (!certs.some((c) => c.certPem === cert.certPem && c.keyPem === cert.keyPem)) certs.push(cert);

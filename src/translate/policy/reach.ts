@@ -2,6 +2,7 @@
 // built and from the HTTPRoute statuses (the Gateways that accepted each route). A policy's
 // status has one ancestor per such Gateway (ancestors.ts).
 import type { ParentReference } from '../../api/gateway.js';
+import { listenerRoutes, routeClusters } from '../../table/routes.js';
 import type { Cluster, L4Listener, Listener, Route } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
 import type { HTTPRouteStatusUpdate, RouteKind, StatusUpdate } from '../types.js';
@@ -40,15 +41,12 @@ export class RouteReach {
       }
     };
     const visit = (route: Route) => {
-      const ids = [...(route.action.type === 'forward' ? route.action.backends.map((b) => b.cluster) : []), ...(route.mirrors ?? []).map((m) => m.cluster)];
+      const ids = routeClusters(route);
       for (const id of ids) this.http.add(id);
       if (ROUTE_KINDS.has(route.source.kind)) reachFrom(route.source, ids);
     };
     for (const l of l4Listeners) for (const r of l.routes) reachFrom(r.source, r.backends.map((b) => b.cluster));
-    for (const l of listeners) {
-      for (const vh of l.virtualHosts) vh.routes.forEach(visit);
-      if (l.fallback) visit(l.fallback);
-    }
+    for (const l of listeners) listenerRoutes(l).forEach(visit);
   }
 
   /** Whether HTTP requests reach the cluster (not only L4 connections). */
