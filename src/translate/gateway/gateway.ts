@@ -60,10 +60,11 @@ export function httpRouteRulePrefix(namespace: string, name: string, ruleIndex: 
   return `httproute/${namespace}/${name}/r${ruleIndex}/`;
 }
 
-const RULE_OF_ID = /^httproute\/[^/]+\/[^/]+\/r(\d+)\//;
+/** The prefixes of httpRouteRulePrefix and grpcRouteRulePrefix. */
+const RULE_OF_ID = /^(?:httproute|grpcroute)\/[^/]+\/[^/]+\/r(\d+)\//;
 
-/** The rule index of a table route an HTTPRoute made, read back from its id. */
-export function httpRouteRuleIndex(routeId: string): number | undefined {
+/** The rule index of a table route an HTTPRoute or a GRPCRoute made, read back from its id. */
+export function routeRuleIndex(routeId: string): number | undefined {
   const m = RULE_OF_ID.exec(routeId);
   return m ? Number(m[1]) : undefined;
 }

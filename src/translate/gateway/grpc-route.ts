@@ -22,14 +22,6 @@ export function grpcRouteRulePrefix(namespace: string, name: string, ruleIndex: 
   return `grpcroute/${namespace}/${name}/r${ruleIndex}/`;
 }
 
-const RULE_OF_ID = /^grpcroute\/[^/]+\/[^/]+\/r(\d+)\//;
-
-/** The rule index of a table route a GRPCRoute made, read back from its id. */
-export function grpcRouteRuleIndex(routeId: string): number | undefined {
-  const m = RULE_OF_ID.exec(routeId);
-  return m ? Number(m[1]) : undefined;
-}
-
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -8,8 +8,7 @@ import { GATEWAY_GROUP, type GRPCRoute, type HTTPRoute, type ParentReference } f
 import type { RoutePolicy, RoutePolicyTargetReference } from '../../api/sluice.js';
 import type { Route } from '../../table/types.js';
 import { compareStrings } from '../../util/compare.js';
-import { httpRouteRuleIndex } from '../gateway/gateway.js';
-import { grpcRouteRuleIndex } from '../gateway/grpc-route.js';
+import { routeRuleIndex } from '../gateway/gateway.js';
 import type { Fields } from '../policy/fields.js';
 import type { StatusUpdate } from '../types.js';
 
@@ -20,8 +19,6 @@ export type TargetKind = keyof typeof TARGET_KINDS;
 /** The route kinds a target may name one rule of (sectionName). */
 export type RouteTargetKind = 'HTTPRoute' | 'GRPCRoute';
 const SECTIONED: ReadonlySet<string> = new Set<RouteTargetKind>(['HTTPRoute', 'GRPCRoute']);
-
-const RULE_INDEX: Readonly<Record<RouteTargetKind, (routeId: string) => number | undefined>> = { HTTPRoute: httpRouteRuleIndex, GRPCRoute: grpcRouteRuleIndex };
 
 export interface RouteTarget {
   readonly index: number;
@@ -148,7 +145,7 @@ export class RouteTargets {
       slots.push(slotKey('Gateway', gwNamespace, gwName));
     }
     slots.push(slotKey(kind, namespace, name));
-    const index = RULE_INDEX[kind](route.id);
+    const index = routeRuleIndex(route.id);
     const rule = index !== undefined ? this.ruleNames.get(routeKey(kind, namespace, name))?.[index] : undefined;
     if (rule !== undefined) slots.push(slotKey(kind, namespace, name, rule));
     return slots;
