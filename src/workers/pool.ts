@@ -23,8 +23,9 @@ const QUERY_TIMEOUT_MS = 2000;
 /**
  * Each data-plane worker's young-generation semi-space, in MiB. V8 sizes it from the heap limit:
  * 64 MiB with the 4 GiB limit it picks on a 24 GiB host, so under load a worker's new space held 128 MiB
- * (bench/README.md, Memory); 16 is what the earlier figures there had, at no measurable req/s
- * cost against 64 (bench/node-flags-ab.ts). Left out when the operator sets
+ * (bench/README.md, Memory); 16 is what the earlier figures there had. Against 64 it showed no
+ * req/s difference in an interleaved A/B (bench/node-flags-ab.ts), but back-to-back proxies runs
+ * gave +5-7 % CPU per 3 B request (and less on 16 KiB): ~90 MiB for that. Left out when the operator sets
  * --max-semi-space-size (node's flags or NODE_OPTIONS).
  */
 export const WORKER_SEMI_SPACE_MIB = 16;
