@@ -10,7 +10,8 @@ import { ClusterLoad } from './policy/circuit-breaker.js';
 import { DEFAULT_RETRY } from './policy/defaults.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions, tokensOf } from './policy/session.js';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { UpstreamPool as Pool } from './upstream/http1/pool.js';
 import { endpointKey, type UpstreamPools } from './upstream/pools.js';
 import type { TlsProfile, UpstreamTlsProfiles } from './upstream/tls.js';
 

@@ -1,0 +1,333 @@
+// An incremental, strict HTTP/1.1 response parser for Sluice's own upstream client (RFC 9112).
+// It is fed the socket's chunks as they come and calls back with the head, body pieces (views
+// into the chunks: nothing is copied) and the end. It is strict where leniency would let an
+// endpoint smuggle a second response or inject a header into the client's answer: obs-fold,
+// a Content-Length with Transfer-Encoding, differing Content-Lengths, bytes no header may
+// carry (node's writeHead would throw on them) are errors, never guesses.
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Most bytes of a status line plus headers (and of a chunked body's trailers). Envoy allows 60 KiB. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+/** Most bytes of one chunk-size line (the size and its extensions). */
+const MAX_CHUNK_LINE_BYTES = 4096;
+const CRLF = Buffer.from('\r\n');
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node's http writeHead accepts in a header value (and what RFC 9110 field-value allows). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const DIGITS = /^\d+$/;
+const HEX = /^[0-9A-Fa-f]+$/;
+
+export class ResponseProtocolError extends Error {
+  readonly code = 'SLUICE_UPSTREAM_PROTOCOL';
+  constructor(message: string) {
+    super(`invalid upstream response: ${message}`);
+  }
+}
+
+/** What the head says about the body and the connection after it. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly reason: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The connection may carry another request once this response has ended. */
+  readonly keepAlive: boolean;
+  /** The endpoint's Keep-Alive timeout hint in ms (0: none). */
+  readonly keepAliveHintMs: number;
+}
+
+export interface ResponseSink {
+  /** The final (non-1xx) head. Returns false when the consumer stopped the exchange: parsing stops. */
+  head(head: ResponseHead): boolean;
+  /** A piece of the body; false when the consumer stopped the exchange. */
+  body(chunk: Buffer): boolean;
+  end(trailers: IncomingHttpHeaders | undefined): void;
+}
+
+const State = { Head: 0, LengthBody: 1, ChunkSize: 2, ChunkData: 3, ChunkDataEnd: 4, Trailers: 5, CloseBody: 6, Done: 7 } as const;
+type State = (typeof State)[keyof typeof State];
+
+/** Parses header lines (between the status line and the empty line) into a lower-cased object; duplicates become arrays. */
+function parseFields(lines: readonly string[], from: number, into: IncomingHttpHeaders): void {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new ResponseProtocolError(line.length > 0 && (line[0] === ' ' || line[0] === '\t') ? 'obsolete line folding' : 'header line without a name');
+    const rawName = line.slice(0, colon);
+    if (!TOKEN.test(rawName)) throw new ResponseProtocolError('invalid header name');
+    const value = line.slice(colon + 1).trim();
+    if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${rawName}`);
+    const name = rawName.toLowerCase();
+    const prev = into[name];
+    if (prev === undefined) into[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else into[name] = [prev, value];
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The body length a Content-Length header declares; repeated equal values are one (RFC 9110 §8.6). */
+function contentLength(value: string | string[]): number {
+  let length = -1;
+  for (const part of single(value)!.split(',')) {
+    const v = part.trim();
+    if (!DIGITS.test(v) || v.length > 15) throw new ResponseProtocolError('invalid Content-Length');
+    const n = Number(v);
+    if (length !== -1 && n !== length) throw new ResponseProtocolError('differing Content-Length values');
+    length = n;
+  }
+  return length;
+}
+
+function hasToken(value: string | string[] | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  for (const t of single(value)!.split(',')) if (t.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+function keepAliveHint(value: string | string[] | undefined): number {
+  if (value === undefined) return 0;
+  const m = /(?:^|[,;\s])timeout=(\d+)/i.exec(single(value)!);
+  return m ? Number(m[1]) * 1000 : 0;
+}
+
+export class ResponseParser {
+  private state: State = State.Head;
+  /** Bytes of an unfinished head, trailer block or chunk-size line. */
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private keepAlive = false;
+  private readonly sink: ResponseSink;
+  private readonly noBody: boolean;
+  private stopped = false;
+
+  /** `noBody`: the request was HEAD, so no answer carries a body whatever its headers say. */
+  constructor(sink: ResponseSink, noBody: boolean) {
+    this.sink = sink;
+    this.noBody = noBody;
+  }
+
+  /** The response has ended (the connection may be reused if `reusable`). */
+  get done(): boolean {
+    return this.state === State.Done;
+  }
+
+  /** Nothing of the response has been parsed yet (no byte of it arrived). */
+  get untouched(): boolean {
+    return this.state === State.Head && this.pending === undefined;
+  }
+
+  /** The connection can carry the next request: the response ended and said keep-alive. */
+  get reusable(): boolean {
+    return this.state === State.Done && this.keepAlive;
+  }
+
+  /**
+   * Feeds bytes from the socket. Returns the bytes left after the end of the response (an
+   * endpoint that sends more than it announced: the connection must not be reused), or
+   * undefined. Throws ResponseProtocolError on a malformed response.
+   */
+  feed(data: Buffer): Buffer | undefined {
+    let at = 0;
+    while (at < data.length && !this.stopped) {
+      switch (this.state) {
+        case State.Head:
+          at = this.readHead(data, at);
+          break;
+        case State.LengthBody: {
+          const n = Math.min(this.remaining, data.length - at);
+          this.remaining -= n;
+          const piece = at === 0 && n === data.length ? data : data.subarray(at, at + n);
+          at += n;
+          if (!this.emit(piece)) return undefined;
+          if (this.remaining === 0) this.finish(undefined);
+          break;
+        }
+        case State.ChunkSize:
+          at = this.readChunkSize(data, at);
+          break;
+        case State.ChunkData: {
+          const n = Math.min(this.remaining, data.length - at);
+          this.remaining -= n;
+          const piece = data.subarray(at, at + n);
+          at += n;
+          if (!this.emit(piece)) return undefined;
+          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          break;
+        }
+        case State.ChunkDataEnd:
+          at = this.readChunkDataEnd(data, at);
+          break;
+        case State.Trailers:
+          at = this.readTrailers(data, at);
+          break;
+        case State.CloseBody: {
+          const piece = at === 0 ? data : data.subarray(at);
+          at = data.length;
+          if (!this.emit(piece)) return undefined;
+          break;
+        }
+        case State.Done:
+          return data.subarray(at);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The connection closed. A body delimited by the close ends here; any other unfinished
+   * response is incomplete (the caller reports the close as an error).
+   */
+  closed(): boolean {
+    if (this.state === State.CloseBody) {
+      this.finish(undefined);
+      return true;
+    }
+    return this.state === State.Done;
+  }
+
+  /** Stops delivering (the exchange was aborted). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private emit(piece: Buffer): boolean {
+    if (piece.length === 0) return true;
+    if (this.sink.body(piece)) return true;
+    this.stopped = true;
+    return false;
+  }
+
+  private finish(trailers: IncomingHttpHeaders | undefined): void {
+    this.state = State.Done;
+    this.sink.end(trailers);
+  }
+
+  /** Collects bytes up to `terminator`; returns the block (without it) and the index after it, or undefined with everything kept pending. */
+  private collect(data: Buffer, at: number, terminator: Buffer, limit: number, what: string): { block: Buffer; next: number } | undefined {
+    const prev = this.pending;
+    if (prev === undefined) {
+      const end = data.indexOf(terminator, at);
+      if (end >= 0) {
+        if (end - at > limit) throw new ResponseProtocolError(`${what} too large`);
+        return { block: data.subarray(at, end), next: end + terminator.length };
+      }
+      if (data.length - at > limit) throw new ResponseProtocolError(`${what} too large`);
+      this.pending = Buffer.from(data.subarray(at));
+      return undefined;
+    }
+    // Search the joined bytes from just before the seam, so a terminator split across reads is found.
+    const joined = Buffer.concat([prev, data.subarray(at)]);
+    const end = joined.indexOf(terminator, Math.max(0, prev.length - terminator.length + 1));
+    if (end < 0) {
+      if (joined.length > limit) throw new ResponseProtocolError(`${what} too large`);
+      this.pending = joined;
+      return undefined;
+    }
+    if (end > limit) throw new ResponseProtocolError(`${what} too large`);
+    this.pending = undefined;
+    return { block: joined.subarray(0, end), next: at + (end + terminator.length - prev.length) };
+  }
+
+  private readHead(data: Buffer, at: number): number {
+    const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'response head');
+    if (!found) return data.length;
+    const lines = found.block.toString('latin1').split('\r\n');
+    const statusLine = lines[0]!;
+    const minor = statusLine.startsWith('HTTP/1.1 ') ? 1 : statusLine.startsWith('HTTP/1.0 ') ? 0 : -1;
+    const code = statusLine.slice(9, 12);
+    if (minor < 0 || !DIGITS.test(code) || code.length !== 3 || (statusLine.length > 12 && statusLine[12] !== ' ')) throw new ResponseProtocolError('invalid status line');
+    const status = Number(code);
+    if (status < 100) throw new ResponseProtocolError('invalid status code');
+    const reason = statusLine.length > 13 ? statusLine.slice(13) : '';
+    if (INVALID_VALUE.test(reason)) throw new ResponseProtocolError('invalid reason phrase');
+    const headers: IncomingHttpHeaders = {};
+    parseFields(lines, 1, headers);
+    // Interim answers (100 Continue, 103 Early Hints) are not relayed; the final one follows.
+    if (status < 200 && status !== 101) return found.next;
+    if (status === 101) throw new ResponseProtocolError('101 Switching Protocols to a request that asked no upgrade');
+    const connection = headers.connection;
+    this.keepAlive = hasToken(connection, 'close') ? false : minor === 1 || hasToken(connection, 'keep-alive');
+    const te = headers['transfer-encoding'];
+    const cl = headers['content-length'];
+    const bodyless = this.noBody || status === 204 || status === 304;
+    if (te !== undefined && !bodyless) {
+      if (cl !== undefined) throw new ResponseProtocolError('both Transfer-Encoding and Content-Length');
+      const codings = single(te)!.split(',');
+      if (codings[codings.length - 1]!.trim().toLowerCase() === 'chunked') this.state = State.ChunkSize;
+      else {
+        this.state = State.CloseBody;
+        this.keepAlive = false;
+      }
+    } else if (cl !== undefined) {
+      const length = contentLength(cl);
+      this.state = bodyless || length === 0 ? State.Done : State.LengthBody;
+      this.remaining = length;
+    } else if (bodyless) {
+      this.state = State.Done;
+    } else {
+      this.state = State.CloseBody;
+      this.keepAlive = false;
+    }
+    const going = this.sink.head({ status, reason, headers, keepAlive: this.keepAlive, keepAliveHintMs: keepAliveHint(headers['keep-alive']) });
+    if (!going) {
+      this.stopped = true;
+      return found.next;
+    }
+    if (this.state === State.Done) this.sink.end(undefined);
+    return found.next;
+  }
+
+  private readChunkSize(data: Buffer, at: number): number {
+    const found = this.collect(data, at, CRLF, MAX_CHUNK_LINE_BYTES, 'chunk size line');
+    if (!found) return data.length;
+    const line = found.block.toString('latin1');
+    const semi = line.indexOf(';');
+    const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+    if (!HEX.test(size) || size.length > 12) throw new ResponseProtocolError('invalid chunk size');
+    const n = parseInt(size, 16);
+    if (n === 0) {
+      this.state = State.Trailers;
+    } else {
+      this.state = State.ChunkData;
+      this.remaining = n;
+    }
+    return found.next;
+  }
+
+  private readChunkDataEnd(data: Buffer, at: number): number {
+    // The CRLF after a chunk's data, possibly split across reads.
+    const found = this.collect(data, at, CRLF, 2, 'chunk end');
+    if (!found) return data.length;
+    if (found.block.length !== 0) throw new ResponseProtocolError('chunk data longer than its size');
+    this.state = State.ChunkSize;
+    return found.next;
+  }
+
+  private readTrailers(data: Buffer, at: number): number {
+    // The trailer section ends with an empty line; without trailers it is that line alone
+    // (possibly split across reads).
+    const prev = this.pending;
+    const first = prev && prev.length > 0 ? prev[0] : data[at];
+    const second = prev ? (prev.length > 1 ? prev[1] : data[at]) : data[at + 1];
+    if (first === 13 && second === 10) {
+      this.pending = undefined;
+      this.finish(undefined);
+      return prev ? at + 2 - prev.length : at + 2;
+    }
+    if (first === 13 && second === undefined) {
+      this.pending = Buffer.from([13]);
+      return data.length;
+    }
+    const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'trailers');
+    if (!found) return data.length;
+    const trailers: IncomingHttpHeaders = {};
+    parseFields(found.block.toString('latin1').split('\r\n'), 0, trailers);
+    this.finish(trailers);
+    return found.next;
+  }
+}
+
