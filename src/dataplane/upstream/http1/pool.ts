@@ -37,6 +37,12 @@ export interface Http1PoolOptions {
 
 /** Methods a request without a body may be sent again with, when a reused connection was found closed (RFC 9110 §9.2.2). */
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+/**
+ * How soon after the send a reused connection's unanswered close counts as the endpoint's idle
+ * close crossing the request (its FIN or RST was already on the way). A later close means the
+ * endpoint held the request: it may have acted on it, so it is not sent again.
+ */
+const REPLAY_WINDOW_MS = 100;
 /** An endpoint's Keep-Alive timeout hint is cut by this much, so Sluice never sends on a connection the endpoint is closing. */
 const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
 const NO_CONTEXT = Object.freeze({});
@@ -108,6 +114,8 @@ class Connection implements ResponseSink {
   private keepAliveHintMs = 0;
   /** Served a response before: a close before the next answer's first byte may be the endpoint's idle timeout. */
   reused = false;
+  /** When the current request went out on a reused connection (for the replay window). */
+  private sentAt = 0;
   private connecting = true;
   /** The request body still streaming to the endpoint. */
   private requestBody: Readable | undefined;
@@ -139,6 +147,7 @@ class Connection implements ResponseSink {
     request.connection = this;
     this.ended = undefined;
     this.parser = new ResponseParser(this, request.options.method === 'HEAD');
+    if (this.reused) this.sentAt = performance.now();
     if (!this.connecting) this.arm('headers', request.options.headersTimeout ?? 0);
     if (request.paused) this.socket.pause();
     else this.socket.resume();
@@ -283,7 +292,7 @@ class Connection implements ResponseSink {
     this.socket.destroy();
     if (!request || request.ended) return;
     request.connection = undefined;
-    if (this.reused && untouched && !request.replayed && !request.options.body && REPLAYABLE.has(request.options.method) && !isTimeout(err)) {
+    if (this.reused && untouched && performance.now() - this.sentAt < REPLAY_WINDOW_MS && !request.replayed && !request.options.body && REPLAYABLE.has(request.options.method) && !isTimeout(err)) {
       // The endpoint closed an idle connection as Sluice sent on it: nothing was processed.
       request.replayed = true;
       this.pool.replay(request);

@@ -151,6 +151,18 @@ describe('Http1Pool', () => {
     expect(s.connections).toBe(2);
   });
 
+  it('does not send a request again that the endpoint held before closing (it may have acted on it)', async () => {
+    let n = 0;
+    const s = await scripted((socket) => {
+      if (n++ === 0) socket.write(OK);
+      else setTimeout(() => socket.destroy(), 300);
+    });
+    const pool = poolTo(s.port);
+    await send(pool);
+    expect((await send(pool)).error?.code).toBe('UND_ERR_SOCKET');
+    expect(s.requests).toHaveLength(2);
+  });
+
   it('frames a body without Content-Length as chunked, and one with it as is', async () => {
     const s = await scripted((socket) => socket.write(OK));
     const pool = poolTo(s.port);
