@@ -29,6 +29,7 @@ export class ResponseProtocolError extends Error {
 export interface ResponseHead {
   readonly status: number;
   readonly reason: string;
+  /** The end-to-end fields: hop-by-hop ones, and those Connection names, are left out. */
   readonly headers: IncomingHttpHeaders;
   /** The connection may carry another request once this response has ended. */
   readonly keepAlive: boolean;
@@ -47,8 +48,25 @@ export interface ResponseSink {
 const State = { Head: 0, LengthBody: 1, ChunkSize: 2, ChunkData: 3, ChunkDataEnd: 4, Trailers: 5, CloseBody: 6, Done: 7 } as const;
 type State = (typeof State)[keyof typeof State];
 
-/** Parses header lines (between the status line and the empty line) into a lower-cased object; duplicates become arrays. */
-function parseFields(lines: readonly string[], from: number, into: IncomingHttpHeaders): void {
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1): they describe this connection, so they never go into the
+ * answer's headers (which the client's response is built from). Kept apart rather than deleted
+ * later: a delete would turn the header object into a slow dictionary for node's writeHead.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+
+function add(into: IncomingHttpHeaders, name: string, value: string): void {
+  const prev = into[name];
+  if (prev === undefined) into[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else into[name] = [prev, value];
+}
+
+/**
+ * Parses header lines (between the status line and the empty line) into lower-cased objects;
+ * duplicates become arrays. With `hop`, hop-by-hop fields go there instead of `into`.
+ */
+function parseFields(lines: readonly string[], from: number, into: IncomingHttpHeaders, hop?: IncomingHttpHeaders): void {
   for (let i = from; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -58,10 +76,16 @@ function parseFields(lines: readonly string[], from: number, into: IncomingHttpH
     const value = line.slice(colon + 1).trim();
     if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${rawName}`);
     const name = rawName.toLowerCase();
-    const prev = into[name];
-    if (prev === undefined) into[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else into[name] = [prev, value];
+    add(hop && HOP_BY_HOP.has(name) ? hop : into, name, value);
+  }
+}
+
+/** Drops the fields a Connection header names as hop-by-hop too ("close" and "keep-alive" are options, not names). */
+function dropConnectionNamed(connection: string | string[] | undefined, headers: IncomingHttpHeaders): void {
+  if (connection === undefined) return;
+  for (const t of single(connection)!.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive' && headers[name] !== undefined) delete headers[name];
   }
 }
 
@@ -245,13 +269,15 @@ export class ResponseParser {
     const reason = statusLine.length > 13 ? statusLine.slice(13) : '';
     if (INVALID_VALUE.test(reason)) throw new ResponseProtocolError('invalid reason phrase');
     const headers: IncomingHttpHeaders = {};
-    parseFields(lines, 1, headers);
+    const hop: IncomingHttpHeaders = {};
+    parseFields(lines, 1, headers, hop);
     // Interim answers (100 Continue, 103 Early Hints) are not relayed; the final one follows.
     if (status < 200 && status !== 101) return found.next;
     if (status === 101) throw new ResponseProtocolError('101 Switching Protocols to a request that asked no upgrade');
-    const connection = headers.connection;
+    const connection = hop.connection;
+    dropConnectionNamed(connection, headers);
     this.keepAlive = hasToken(connection, 'close') ? false : minor === 1 || hasToken(connection, 'keep-alive');
-    const te = headers['transfer-encoding'];
+    const te = hop['transfer-encoding'];
     const cl = headers['content-length'];
     const bodyless = this.noBody || status === 204 || status === 304;
     if (te !== undefined && !bodyless) {
@@ -272,7 +298,7 @@ export class ResponseParser {
       this.state = State.CloseBody;
       this.keepAlive = false;
     }
-    const going = this.sink.head({ status, reason, headers, keepAlive: this.keepAlive, keepAliveHintMs: keepAliveHint(headers['keep-alive']) });
+    const going = this.sink.head({ status, reason, headers, keepAlive: this.keepAlive, keepAliveHintMs: keepAliveHint(hop['keep-alive']) });
     if (!going) {
       this.stopped = true;
       return found.next;

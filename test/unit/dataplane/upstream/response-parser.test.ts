@@ -45,7 +45,8 @@ describe('ResponseParser', () => {
   it('reads a Content-Length body and keeps the connection for HTTP/1.1', () => {
     const r = everySplit('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
     expect(r.heads).toHaveLength(1);
-    expect(r.heads[0]).toMatchObject({ status: 200, reason: 'OK', keepAlive: true, headers: { 'content-type': 'text/plain', 'content-length': '5' } });
+    expect(r.heads[0]).toMatchObject({ status: 200, reason: 'OK', keepAlive: true });
+    expect(r.heads[0]!.headers).toEqual({ 'content-type': 'text/plain', 'content-length': '5' });
     expect(r.body).toBe('hello');
     expect(r.ended).toBe(true);
   });
@@ -93,6 +94,12 @@ describe('ResponseParser', () => {
     expect(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAlive).toBe(false);
     const kept = parse('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n').heads[0]!;
     expect(kept).toMatchObject({ keepAlive: true, keepAliveHintMs: 5000 });
+  });
+
+  it('leaves hop-by-hop fields and those Connection names out of the headers', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nX-End: 2\r\nTransfer-Encoding: chunked\r\nTrailer: x-t\r\n\r\n0\r\n\r\n');
+    expect(r.heads[0]!.headers).toEqual({ 'x-end': '2' });
+    expect(r.heads[0]).toMatchObject({ keepAlive: true, keepAliveHintMs: 5000 });
   });
 
   it('keeps repeated headers, as arrays', () => {
