@@ -271,7 +271,11 @@ class Connection implements ResponseSink {
 
   /** The request's handler aborted it: the connection is mid-exchange and cannot be reused. */
   abandon(request: UpstreamRequest): void {
-    if (this.request !== request) return;
+    if (this.request === request) this.teardown();
+  }
+
+  /** Ends the current exchange mid-way: nothing more is delivered, and the connection is closed. */
+  private teardown(): void {
     this.request = undefined;
     this.parser?.stop();
     this.parser = undefined;
@@ -284,12 +288,7 @@ class Connection implements ResponseSink {
   private fail(err: Error): void {
     const request = this.request;
     const untouched = this.parser?.untouched ?? true;
-    this.request = undefined;
-    this.parser?.stop();
-    this.parser = undefined;
-    this.detachBody();
-    this.clearTimer();
-    this.socket.destroy();
+    this.teardown();
     if (!request || request.ended) return;
     request.connection = undefined;
     if (this.reused && untouched && performance.now() - this.sentAt < REPLAY_WINDOW_MS && !request.replayed && !request.options.body && REPLAYABLE.has(request.options.method) && !isTimeout(err)) {
