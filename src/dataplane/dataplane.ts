@@ -1,5 +1,5 @@
-// The data plane: Fastify servers (one per listening socket), each with ONE catch-all route whose
-// handler reads the current compiled table through a single reference. install() compiles a new
+// The data plane: Fastify servers (one per listening socket) whose request handler is the
+// proxy's, reading the current compiled table through a single reference. install() compiles a new
 // table and swaps that reference atomically; upstream pools and per-cluster balancers live
 // outside the table, so a swap drops no connection and no in-flight request.
 import fastify, { type FastifyInstance } from 'fastify';
@@ -12,14 +12,12 @@ import type { Listener, RoutingTable } from '../table/types.js';
 import { type ClusterRuntime, reconcileClusters } from './clusters.js';
 import { CompiledTable, listenerKey } from './compiled.js';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
-import { plain } from './exchange.js';
 import { handleRequest } from './proxy.js';
-import { Answers } from '../errors.js';
 import type { EndpointHealthState, HealthSnapshot } from './health/health.js';
 import type { CacheSnapshot, SharingStats } from './route-policy/response-sharing.js';
 import { handleUpgrade } from './upgrade.js';
 import { type AdmissionServices, createAdmissionServices } from './route-policy/services.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SniCertificates } from './tls.js';
 import { endpointKey, UpstreamPools } from './upstream/pools.js';
@@ -41,9 +39,6 @@ const DEFAULT_TCP_IDLE_MS = 3_600_000;
 
 /** The health of an endpoint nothing is known against (shown when only its requests in flight are). */
 const IDLE_HEALTH: EndpointHealthState = { ejected: false, ejectedForMs: 0, failures: 0, ejections: 0 };
-
-/** Methods beyond fastify's defaults that a proxy must pass through (WebDAV and friends). */
-const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR'];
 
 function routeIds(table: RoutingTable): Set<string> {
   const ids = new Set<string>();
@@ -219,8 +214,13 @@ export class DataPlane {
     const info: ListenerSocketInfo = { key, proto: tls ? 'https' : 'http' };
     const { edge, clientKeepAliveMs, http2 } = this.options.config;
     let h2: Http2Edge | undefined;
+    const ctx = this.ctx;
+    // Fastify builds and owns the server (listen, close); requests reach the proxy directly, not
+    // through Fastify's router and request/reply objects: every request is the proxy's, and
+    // that framework work cost ~4 % of req/s (bench/README.md, "Sluice's HTTP/1.1 client").
+    const handler = (req: IncomingMessage, res: ServerResponse): void => handleRequest(ctx, info, req, res);
     const app = fastify({
-      serverFactory: (handler) => {
+      serverFactory: () => {
         // Plain sockets always get one: a GRPCRoute turns prior-knowledge h2c on for its listener.
         if (!tls || http2.tls) h2 = new Http2Edge(handler, { maxConcurrentStreams: http2.maxConcurrentStreams, idleMs: clientKeepAliveMs });
         return createListenerServer(handler, {
@@ -233,26 +233,6 @@ export class DataPlane {
         });
       },
       logger: false,
-      return503OnClosing: true,
-      // Fastify's router refuses a URL it cannot decode before our handler runs: answer like
-      // every other edge refusal (plain text, connection closed), not with Fastify's JSON.
-      frameworkErrors: (_err, _request, reply) => {
-        reply.hijack();
-        plain(reply.raw, Answers.BadEscape.status, Answers.BadEscape.body, { connection: 'close' }, Answers.BadEscape.grpc);
-      },
-    });
-    // Bodies are streamed to the upstream untouched: no parser may read them.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    const ctx = this.ctx;
-    for (const m of EXTRA_METHODS) app.addHttpMethod(m, { hasBody: true });
-    app.route({
-      method: app.supportedMethods,
-      url: '/*',
-      handler(request, reply) {
-        reply.hijack();
-        handleRequest(ctx, info, request.raw, reply.raw);
-      },
     });
     const tunnels = this.tunnels;
     const upgradeH2c = h2 && !tls && http2.cleartext ? h2 : undefined;
