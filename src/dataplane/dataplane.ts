@@ -217,7 +217,7 @@ export class DataPlane {
     const ctx = this.ctx;
     // Fastify builds and owns the server (listen, close); requests reach the proxy directly, not
     // through Fastify's router and request/reply objects: every request is the proxy's, and
-    // that framework work cost ~4 % of req/s (bench/README.md, "Sluice's HTTP/1.1 client").
+    // that framework work cost a few per cent of req/s (bench/README.md, "Sluice's HTTP/1.1 client").
     const handler = (req: IncomingMessage, res: ServerResponse): void => handleRequest(ctx, info, req, res);
     const app = fastify({
       serverFactory: () => {

@@ -2,7 +2,7 @@
 // headers), answer it here, admit it (a route policy's IP lists, auth and rate limits — only
 // routes that have one), answer it from the route's cache or an identical request in flight (only
 // routes with a cache or coalescing), and hand it to an exchange, which picks the endpoint and streams
-// through an undici Pool. Bodies stream both ways with backpressure; nothing is buffered.
+// through its pool (upstream/pools.ts). Bodies stream both ways with backpressure; nothing is buffered.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ListenerSocketInfo, ProxyContext } from './context.js';
 import { HttpExchange, plain } from './exchange.js';
