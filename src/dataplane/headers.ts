@@ -4,7 +4,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { randomRequestId } from '../util/request-id.js';
 
-const HOP_BY_HOP = new Set([
+/** Hop-by-hop fields: they describe one connection and never cross the proxy (either way). */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -29,7 +30,7 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
 const CLIENT_CERT = 'x-forwarded-client-cert';
 
 /** Extra hop-by-hop names a Connection header lists ("close" and "keep-alive" are tokens, not names). */
-function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (!value) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   if (text === 'keep-alive' || text === 'close' || text === 'Keep-Alive' || text === 'Close') return undefined;

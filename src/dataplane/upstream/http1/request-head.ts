@@ -2,9 +2,8 @@
 // (one socket write with the body's first bytes, if any). Names and values are checked: a value
 // with CR or LF would let a header injected by a filter split the request.
 import type { Dispatcher } from 'undici';
+import { INVALID_VALUE, TOKEN } from './syntax.js';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** What a request target may hold (node's server has already refused worse from clients). */
 const INVALID_PATH = /[^\x21-\x7e\x80-\xff]/;
 

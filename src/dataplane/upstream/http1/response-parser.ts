@@ -5,6 +5,8 @@
 // a Content-Length with Transfer-Encoding, differing Content-Lengths, bytes no header may
 // carry (node's writeHead would throw on them) are errors, never guesses.
 import type { IncomingHttpHeaders } from 'node:http';
+import { connectionTokens, HOP_BY_HOP } from '../../headers.js';
+import { INVALID_VALUE, TOKEN } from './syntax.js';
 
 /** Most bytes of a status line plus headers (and of a chunked body's trailers). Envoy allows 60 KiB. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -12,9 +14,6 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 4096;
 const CRLF = Buffer.from('\r\n');
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What node's http writeHead accepts in a header value (and what RFC 9110 field-value allows). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 
@@ -48,13 +47,6 @@ export interface ResponseSink {
 const State = { Head: 0, LengthBody: 1, ChunkSize: 2, ChunkData: 3, ChunkDataEnd: 4, Trailers: 5, CloseBody: 6, Done: 7 } as const;
 type State = (typeof State)[keyof typeof State];
 
-/**
- * Hop-by-hop fields (RFC 9110 §7.6.1): they describe this connection, so they never go into the
- * answer's headers (which the client's response is built from). Kept apart rather than deleted
- * later: a delete would turn the header object into a slow dictionary for node's writeHead.
- */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
-
 function add(into: IncomingHttpHeaders, name: string, value: string): void {
   const prev = into[name];
   if (prev === undefined) into[name] = value;
@@ -64,7 +56,9 @@ function add(into: IncomingHttpHeaders, name: string, value: string): void {
 
 /**
  * Parses header lines (between the status line and the empty line) into lower-cased objects;
- * duplicates become arrays. With `hop`, hop-by-hop fields go there instead of `into`.
+ * duplicates become arrays. With `hop`, hop-by-hop fields (RFC 9110 §7.6.1) go there instead of
+ * `into`, which the client's answer is built from: kept apart rather than deleted later, since a
+ * delete would turn the header object into a slow dictionary for node's writeHead.
  */
 function parseFields(lines: readonly string[], from: number, into: IncomingHttpHeaders, hop?: IncomingHttpHeaders): void {
   for (let i = from; i < lines.length; i++) {
@@ -80,13 +74,10 @@ function parseFields(lines: readonly string[], from: number, into: IncomingHttpH
   }
 }
 
-/** Drops the fields a Connection header names as hop-by-hop too ("close" and "keep-alive" are options, not names). */
+/** Drops the fields a Connection header names as hop-by-hop too. */
 function dropConnectionNamed(connection: string | string[] | undefined, headers: IncomingHttpHeaders): void {
-  if (connection === undefined) return;
-  for (const t of single(connection)!.split(',')) {
-    const name = t.trim().toLowerCase();
-    if (name !== '' && name !== 'close' && name !== 'keep-alive' && headers[name] !== undefined) delete headers[name];
-  }
+  const named = connectionTokens(connection);
+  if (named) for (const name of named) if (headers[name] !== undefined) delete headers[name];
 }
 
 function single(value: string | string[] | undefined): string | undefined {
