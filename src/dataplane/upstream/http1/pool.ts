@@ -109,8 +109,9 @@ class Connection implements ResponseSink {
   private readonly pool: Http1Pool;
   private request: UpstreamRequest | undefined;
   private parser: ResponseParser | undefined;
-  /** The current response's end arrived (delivered once the parser returns). */
-  private ended: { trailers: IncomingHttpHeaders | undefined } | undefined;
+  /** The current response's end arrived (delivered once the parser returns), with its trailers. */
+  private responseEnded = false;
+  private trailers: IncomingHttpHeaders | undefined;
   private keepAliveHintMs = 0;
   /** Served a response before: a close before the next answer's first byte may be the endpoint's idle timeout. */
   reused = false;
@@ -145,7 +146,7 @@ class Connection implements ResponseSink {
   send(request: UpstreamRequest): void {
     this.request = request;
     request.connection = this;
-    this.ended = undefined;
+    this.responseEnded = false;
     this.parser = new ResponseParser(this, request.options.method === 'HEAD');
     if (this.reused) this.sentAt = performance.now();
     if (!this.connecting) this.arm('headers', request.options.headersTimeout ?? 0);
@@ -153,12 +154,8 @@ class Connection implements ResponseSink {
     else this.socket.resume();
     const head = request.head;
     const body = request.options.body as Readable | null | undefined;
-    if (head.framing === 'none' || !body) {
-      this.socket.write(head.text, 'latin1');
-      return;
-    }
     this.socket.write(head.text, 'latin1');
-    this.streamBody(body, head);
+    if (head.framing !== 'none' && body) this.streamBody(body, head);
   }
 
   private streamBody(body: Readable, head: RequestHead): void {
@@ -228,7 +225,8 @@ class Connection implements ResponseSink {
   }
 
   end(trailers: IncomingHttpHeaders | undefined): void {
-    this.ended = { trailers };
+    this.responseEnded = true;
+    this.trailers = trailers;
   }
 
   private onData(chunk: Buffer): void {
@@ -246,15 +244,16 @@ class Connection implements ResponseSink {
     } catch (err) {
       return this.fail(err as Error);
     }
-    if (this.ended && this.request === request) this.complete(request, extra !== undefined && extra.length > 0);
+    if (this.responseEnded && this.request === request) this.complete(request, extra !== undefined && extra.length > 0);
   }
 
   private complete(request: UpstreamRequest, extraBytes: boolean): void {
-    const trailers = this.ended!.trailers;
+    const trailers = this.trailers;
     const reusable = this.parser!.reusable && !extraBytes && this.requestBody === undefined && !this.socket.destroyed;
     this.request = undefined;
     this.parser = undefined;
-    this.ended = undefined;
+    this.responseEnded = false;
+    this.trailers = undefined;
     request.ended = true;
     request.connection = undefined;
     this.reused = true;
@@ -306,9 +305,7 @@ class Connection implements ResponseSink {
     const request = this.request;
     if (!request) return;
     // A body delimited by the connection's close ends here.
-    if (this.parser?.closed()) {
-      if (this.ended) return this.complete(request, false);
-    }
+    if (this.parser?.closed() && this.responseEnded) return this.complete(request, false);
     const err = this.lastError ?? coded('other side closed', 'UND_ERR_SOCKET');
     this.fail(err);
   }

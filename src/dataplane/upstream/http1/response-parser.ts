@@ -152,27 +152,19 @@ export class ResponseParser {
         case State.Head:
           at = this.readHead(data, at);
           break;
-        case State.LengthBody: {
-          const n = Math.min(this.remaining, data.length - at);
-          this.remaining -= n;
-          const piece = at === 0 && n === data.length ? data : data.subarray(at, at + n);
-          at += n;
-          if (!this.emit(piece)) return undefined;
+        case State.LengthBody:
+          at = this.emitCounted(data, at);
+          if (at < 0) return undefined;
           if (this.remaining === 0) this.finish(undefined);
           break;
-        }
         case State.ChunkSize:
           at = this.readChunkSize(data, at);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, data.length - at);
-          this.remaining -= n;
-          const piece = data.subarray(at, at + n);
-          at += n;
-          if (!this.emit(piece)) return undefined;
+        case State.ChunkData:
+          at = this.emitCounted(data, at);
+          if (at < 0) return undefined;
           if (this.remaining === 0) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           at = this.readChunkDataEnd(data, at);
           break;
@@ -207,6 +199,14 @@ export class ResponseParser {
   /** Stops delivering (the exchange was aborted). */
   stop(): void {
     this.stopped = true;
+  }
+
+  /** Emits the next of the `remaining` body bytes found from `at`: the index after them, or -1 when the consumer stopped. */
+  private emitCounted(data: Buffer, at: number): number {
+    const n = Math.min(this.remaining, data.length - at);
+    this.remaining -= n;
+    const piece = at === 0 && n === data.length ? data : data.subarray(at, at + n);
+    return this.emit(piece) ? at + n : -1;
   }
 
   private emit(piece: Buffer): boolean {
