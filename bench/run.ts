@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accesslog.ts';
+import { featuresMarkdown, runFeatures, type FeaturesResult } from './features.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { compressionMarkdown, runCompression, type CompressionResult } from './compression.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   let controlPlane: ControlPlaneResult | undefined;
   let lb: LbResult | undefined;
   let accessLog: AccessLogResult | undefined;
+  let features: FeaturesResult | undefined;
   let rateLimit: RateLimitResult | undefined;
   let h2: H2Result | undefined;
   let tls: TlsResult | undefined;
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     controlPlane = await part('controlplane', () => runControlPlane(ctx));
     lb = await part('lb', () => runLb(ctx, versions.sluice));
     accessLog = await part('accesslog', () => runAccessLog(ctx));
+    features = await part('features', () => runFeatures(ctx));
     rateLimit = await part('ratelimit', () => runRateLimit(ctx));
     h2 = await part('h2', () => runH2(ctx));
     tls = await part('tls', () => runTls(ctx));
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
   if (controlPlane) md.push(controlPlaneMarkdown(controlPlane), '');
   if (lb) md.push(lbMarkdown(lb, settings), '');
   if (accessLog) md.push(accessLogMarkdown(accessLog), '');
+  if (features) md.push(featuresMarkdown(features), '');
   if (rateLimit) md.push(rateLimitMarkdown(rateLimit), '');
   if (h2) md.push(h2Markdown(h2), '');
   if (tls) md.push(tlsMarkdown(tls), '');
@@ -169,7 +173,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, rateLimit, h2, tls, tcp, stampede, compression };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, features, rateLimit, h2, tls, tcp, stampede, compression };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);
