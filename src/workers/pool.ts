@@ -23,14 +23,13 @@ const QUERY_TIMEOUT_MS = 2000;
 /**
  * Each data-plane worker's young-generation semi-space, in MiB. V8 sizes it from the heap limit:
  * 64 MiB with the 4 GiB limit it picks on a 24 GiB host, so under load a worker's new space held 128 MiB
- * (bench/README.md, Memory). Since Sluice's own HTTP/1.1 client a request leaves little garbage
- * (about 2.5 scavenges per 1,000 requests at 4 MiB), and in interleaved A/Bs (2026-12-03,
- * bench/node-flags-ab.ts, 8 × 5 s) 16 / 8 / 4 gave 26,573 / 26,825 / 27,159 req/s at 36.9 / 38.6 /
- * 36.9 µs per request, fixed-rate p99 no worse at 4 (medians 13.7 / 8.7 / 9.2 ms, by hand with vegeta),
- * and the worker's RSS under load 127 / 115 / 105-110 MiB. Left out when the operator sets
+ * (bench/README.md, Memory). Since Sluice's own HTTP/1.1 client a request leaves little garbage.
+ * Interleaved A/Bs (2026-12-03, bench/node-flags-ab.ts, 10 s rounds of wrk -c64): 8 against 16,
+ * 26,564 / 26,403 req/s, 37.3 / 37.5 µs per request, group RSS 197 / 211 MiB; 4 against 16 cost
+ * 4 % (27,082 / 28,185 req/s) for 17 MiB less. Left out when the operator sets
  * --max-semi-space-size (node's flags or NODE_OPTIONS).
  */
-export const WORKER_SEMI_SPACE_MIB = 4;
+export const WORKER_SEMI_SPACE_MIB = 8;
 
 /** The node flags a worker is forked with: the controller's, plus the semi-space cap unless one is set. */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
