@@ -1,16 +1,18 @@
 // The access log of one data-plane worker: one JSON line per finished request (answers of the
-// proxy itself included), sampled, formatted with the compiled field selection and queued on a
+// proxy itself included), sampled, encoded to bytes with the compiled field selection and queued on a
 // buffered sink. Absent (undefined on the proxy context) when --access-log is off, so a request
 // then pays one property read.
 import type { IncomingMessage } from 'node:http';
 import type { AccessLogConfig } from '../../config/config.js';
-import { compileFormatter } from './format.js';
+import { compileFormatter, type LineFormatter } from './format.js';
+import { LineEncoder } from './line-encoder.js';
 import { RequestRecord } from './record.js';
 import { type LineSink, openSink, type SinkOptions } from './sink.js';
 
 export class AccessLog {
   private readonly sink: LineSink;
-  private readonly format: (r: RequestRecord) => string;
+  private readonly format: LineFormatter;
+  private readonly line = new LineEncoder();
   private readonly sample: number;
   private readonly random: () => number;
   private readonly record = new RequestRecord();
@@ -33,7 +35,10 @@ export class AccessLog {
 
   write(r: RequestRecord): void {
     if (r.ended === 0) r.ended = performance.now();
-    this.sink.write(this.format(r));
+    const line = this.line;
+    line.reset();
+    this.format(r, line);
+    this.sink.write(line.buf, line.length);
   }
 
   close(): void {

@@ -3,15 +3,12 @@
 import type { Socket } from 'node:net';
 import type { AccessLogField } from './fields.js';
 import type { RequestRecord } from './record.js';
+import { encoded, type LineEncoder } from './line-encoder.js';
 import { connectionSocket } from '../edge/version.js';
 
-type Writer = (r: RequestRecord) => string;
+type Writer = (r: RequestRecord, out: LineEncoder) => void;
 
-/** What JSON must escape (and lone surrogates, which JSON.stringify writes as \u escapes). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-const str = (v: string | undefined): string => (v === undefined ? 'null' : NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
-
-/** The ISO time of the current millisecond: requests finishing in the same one share the string. */
+/** The ISO time of the current millisecond, in quotes: requests finishing in the same one share the string. */
 let clockMs = 0;
 let clockText = '';
 function isoNow(): string {
@@ -22,21 +19,8 @@ function isoNow(): string {
   }
   return clockText;
 }
-/** Milliseconds with three decimals, from integers (formatting a double is slower). */
-function ms(v: number): string {
-  const us = Math.round(v * 1000);
-  if (!(us >= 0)) return String(Math.round(v * 1000) / 1000);
-  const frac = us % 1000;
-  const whole = (us - frac) / 1000;
-  if (frac === 0) return String(whole);
-  const digits = frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : String(frac);
-  // Trailing zeros dropped, as a JSON number would print them.
-  return `${whole}.${digits.charCodeAt(2) === 48 ? (digits.charCodeAt(1) === 48 ? digits.slice(0, 1) : digits.slice(0, 2)) : digits}`;
-}
-const header = (r: RequestRecord, name: string): string | undefined => {
-  const v = r.req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
+/** The first value of a header (Node joins most repeated headers; a few stay arrays). */
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /**
  * Where the previous request on each keep-alive connection stopped reading. A WeakMap, not a
@@ -65,36 +49,42 @@ function rawQuery(url: string): string | undefined {
   return q === -1 ? undefined : url.slice(q + 1);
 }
 
+// Header names are literal property reads: a computed key would make every read megamorphic.
 const WRITERS: Record<AccessLogField, Writer> = {
-  time: isoNow,
-  client: (r) => str(r.client ?? r.req.socket?.remoteAddress),
-  method: (r) => str(r.req.method),
-  host: (r) => str(header(r, ':authority') ?? header(r, 'host')),
-  path: (r) => str(rawPath(r.req.url ?? '')),
-  query: (r) => str(rawQuery(r.req.url ?? '')),
-  protocol: (r) => `"HTTP/${r.req.httpVersion}"`,
-  status: (r) => String(r.status),
-  bytes_in: (r) => String(bytesIn(r)),
-  bytes_out: (r) => String(r.bytesOut),
-  duration_ms: (r) => ms(r.ended - r.started),
-  upstream: (r) => str(r.upstream),
-  upstream_ms: (r) => (r.upstreamMs === undefined ? 'null' : ms(r.upstreamMs)),
-  route: (r) => str(r.route),
-  cluster: (r) => str(r.cluster),
-  request_id: (r) => str(r.requestId ?? header(r, 'x-request-id')),
-  user_agent: (r) => str(header(r, 'user-agent')),
-  retries: (r) => String(r.retries),
-  reason: (r) => str(r.reason),
+  time: (_, out) => out.ascii(isoNow()),
+  client: (r, out) => out.str(r.client ?? r.req.socket?.remoteAddress),
+  method: (r, out) => out.str(r.req.method),
+  host: (r, out) => out.str(first(r.req.headers[':authority']) ?? r.req.headers.host),
+  path: (r, out) => out.str(rawPath(r.req.url ?? '')),
+  query: (r, out) => out.str(rawQuery(r.req.url ?? '')),
+  protocol: (r, out) => out.str(r.req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${r.req.httpVersion}`),
+  status: (r, out) => out.int(r.status),
+  bytes_in: (r, out) => out.int(bytesIn(r)),
+  bytes_out: (r, out) => out.int(r.bytesOut),
+  duration_ms: (r, out) => out.ms(r.ended - r.started),
+  upstream: (r, out) => out.str(r.upstream),
+  upstream_ms: (r, out) => (r.upstreamMs === undefined ? out.ascii('null') : out.ms(r.upstreamMs)),
+  route: (r, out) => out.str(r.route),
+  cluster: (r, out) => out.str(r.cluster),
+  request_id: (r, out) => out.str(r.requestId ?? first(r.req.headers['x-request-id'])),
+  user_agent: (r, out) => out.str(r.req.headers['user-agent']),
+  retries: (r, out) => out.int(r.retries),
+  reason: (r, out) => out.str(r.reason),
 };
 
-/** A function writing one record as a JSON line (with its newline) carrying exactly `fields`. */
-export function compileFormatter(fields: readonly AccessLogField[]): (r: RequestRecord) => string {
-  const names = fields.map((f, i) => `${i === 0 ? '{' : ','}"${f}":`);
+/** Encodes one record as a JSON line (with its newline) carrying exactly `fields`, into `out` after what it holds. */
+export type LineFormatter = (r: RequestRecord, out: LineEncoder) => void;
+
+export function compileFormatter(fields: readonly AccessLogField[]): LineFormatter {
+  const names = fields.map((f, i) => encoded(`${i === 0 ? '{' : ','}"${f}":`));
   const writers = fields.map((f) => WRITERS[f]);
+  const end = encoded('}\n');
   const n = writers.length;
-  return (r) => {
-    let line = '';
-    for (let i = 0; i < n; i++) line += names[i]! + writers[i]!(r);
-    return `${line}}\n`;
+  return (r, out) => {
+    for (let i = 0; i < n; i++) {
+      out.bytes(names[i]!);
+      writers[i]!(r, out);
+    }
+    out.bytes(end);
   };
 }

@@ -1,4 +1,4 @@
-// Where access-log lines go: lines are encoded into 64 KiB chunks as they come, and a chunk is
+// Where access-log lines go: lines are copied into 64 KiB chunks as they come, and a chunk is
 // written out when it fills (and at least every flushMs), never a line at a time. A file is
 // opened for appending (O_APPEND: every worker's chunks land whole, one after another) and a
 // full chunk is written at once with write(2), as nginx's buffered access_log does: for a regular
@@ -24,8 +24,8 @@ export interface SinkOptions {
 }
 
 export interface LineSink {
-  /** Queues one line (ending in "\n"). */
-  write(line: string): void;
+  /** Queues one line: the first `length` bytes of `line`, ending in "\n" (copied: the caller may reuse them). */
+  write(line: Buffer, length: number): void;
   /** Writes out everything queued, synchronously (shutdown). */
   close(): void;
 }
@@ -96,23 +96,19 @@ class BufferedSink implements LineSink {
     }, o.flushMs ?? 200).unref();
   }
 
-  write(line: string): void {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: a line this short surely fits what is left.
-    if (line.length * 3 > this.current.length - this.used) {
-      const bytes = Buffer.byteLength(line);
-      if (bytes > this.current.length - this.used) {
-        if (this.queued + this.used + bytes > this.maxBuffered) return this.onDrop(1);
-        this.seal();
-        // A line longer than a chunk goes alone.
-        if (bytes > this.chunkBytes) {
-          this.enqueue(Buffer.from(line));
-          return this.flush();
-        }
+  write(line: Buffer, length: number): void {
+    if (length > this.current.length - this.used) {
+      if (this.queued + this.used + length > this.maxBuffered) return this.onDrop(1);
+      this.seal();
+      // A line longer than a chunk goes alone.
+      if (length > this.chunkBytes) {
+        this.enqueue(Buffer.from(line.subarray(0, length)));
+        return this.flush();
       }
-    } else if (this.queued + this.used + line.length > this.maxBuffered) {
+    } else if (this.queued + this.used + length > this.maxBuffered) {
       return this.onDrop(1);
     }
-    this.used += this.current.write(line, this.used);
+    this.used += line.copy(this.current, this.used, 0, length);
     if (this.used >= this.sealAt) {
       this.seal();
       this.flush();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { AccessLog } from '../../../../src/dataplane/access-log/access-log.js';
 import { ACCESS_LOG_FIELDS, DEFAULT_ACCESS_LOG_FIELDS, parseAccessLogFields } from '../../../../src/dataplane/access-log/fields.js';
 import { compileFormatter } from '../../../../src/dataplane/access-log/format.js';
+import { LineEncoder } from '../../../../src/dataplane/access-log/line-encoder.js';
 import { RequestRecord } from '../../../../src/dataplane/access-log/record.js';
 import { type LineSink, openSink } from '../../../../src/dataplane/access-log/sink.js';
 import { parseConfig } from '../../../../src/cli.js';
@@ -21,14 +22,24 @@ function fakeRequest(url: string, headers: Record<string, string> = {}): Incomin
 /** A sink that keeps the lines (what a file would receive). */
 class MemorySink implements LineSink {
   readonly lines: string[] = [];
-  write(line: string): void {
-    this.lines.push(line);
+  write(line: Buffer, length: number): void {
+    this.lines.push(line.toString('utf8', 0, length));
   }
   close(): void {}
   json(): Record<string, unknown>[] {
     return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 }
+
+/** One record as the line the formatter for `fields` encodes. */
+function formatLine(fields: Parameters<typeof compileFormatter>[0], r: RequestRecord): string {
+  const out = new LineEncoder(16);
+  compileFormatter(fields)(r, out);
+  return out.text();
+}
+
+/** Queues a string line on a sink. */
+const put = (sink: LineSink, line: string) => sink.write(Buffer.from(line), Buffer.byteLength(line));
 
 describe('access-log fields', () => {
   it('parses a selection into canonical order and names what is not a field', () => {
@@ -56,7 +67,7 @@ describe('access-log line', () => {
     r.ended = 22.5;
     r.status = 200;
     r.route = 'ns/web/0';
-    const line = compileFormatter(DEFAULT_ACCESS_LOG_FIELDS)(r);
+    const line = formatLine(DEFAULT_ACCESS_LOG_FIELDS, r);
     expect(line.endsWith('}\n')).toBe(true);
     expect(line.indexOf('\n')).toBe(line.length - 1);
     const o = JSON.parse(line) as Record<string, unknown>;
@@ -64,17 +75,16 @@ describe('access-log line', () => {
     expect(o).toMatchObject({ client: '192.0.2.7', method: 'GET', host: 'app.test', path: '/a"b\\c', protocol: 'HTTP/1.1', status: 200, bytes_in: 120, duration_ms: 12.5, route: 'ns/web/0', cluster: '-', upstream: null, upstream_ms: null, user_agent: 'curl/8 "quoted"\n', retries: 0, reason: null });
     expect(line).not.toContain('s3cret');
     expect(Number.isNaN(Date.parse(o['time'] as string))).toBe(false);
-    const withQuery = JSON.parse(compileFormatter(['status', 'query'])(r)) as Record<string, unknown>;
+    const withQuery = JSON.parse(formatLine(['status', 'query'], r)) as Record<string, unknown>;
     expect(withQuery).toEqual({ query: 'token=s3cret', status: 200 });
   });
 
   it('counts bytes in per request on a keep-alive connection', () => {
     const req = fakeRequest('/');
-    const format = compileFormatter(['bytes_in']);
     const r = new RequestRecord().reset(req, 0);
-    expect(JSON.parse(format(r))).toEqual({ bytes_in: 120 });
+    expect(JSON.parse(formatLine(['bytes_in'], r))).toEqual({ bytes_in: 120 });
     (req.socket as unknown as { bytesRead: number }).bytesRead = 200;
-    expect(JSON.parse(format(r))).toEqual({ bytes_in: 80 });
+    expect(JSON.parse(formatLine(['bytes_in'], r))).toEqual({ bytes_in: 80 });
   });
 
   it('samples: with rate 0.25, only requests whose draw is below it are logged', () => {
@@ -98,19 +108,81 @@ describe('access-log line', () => {
   });
 });
 
+describe('line encoder', () => {
+  const decode = (write: (e: LineEncoder) => void): unknown => {
+    const e = new LineEncoder(4);
+    write(e);
+    return JSON.parse(e.text());
+  };
+
+  it('writes any string as JSON.parse reads it back: escapes, non-ASCII, lone surrogates, long values', () => {
+    const values = ['', 'plain /path-1', 'quote " back \\ slash', 'tab\tnew\nline\u0000\u001f', 'del \u007f', 'café ☕ 😀', 'lone \ud800 high', 'lone \udc00 low', 'x'.repeat(10_000) + 'é'];
+    for (const v of values) expect(decode((e) => e.str(v))).toBe(v);
+    // A lone surrogate has no UTF-8 form: it is written as a \u escape, so the line stays valid UTF-8.
+    const lone = new LineEncoder(4);
+    lone.str('a\ud800b');
+    expect(lone.text()).toBe('"a\\ud800b"');
+    const e = new LineEncoder(4);
+    e.str(undefined);
+    expect(e.text()).toBe('null');
+  });
+
+  it('writes integers and millisecond durations as JSON numbers', () => {
+    for (const n of [0, 7, 10, 200, 1234567, 2 ** 53 - 1]) expect(decode((e) => e.int(n))).toBe(n);
+    expect(decode((e) => e.int(-3))).toBe(-3);
+    expect(decode((e) => e.int(1.5))).toBe(1.5);
+    expect(decode((e) => e.int(Number.NaN))).toBeNull();
+    const ms = (v: number) => {
+      const e = new LineEncoder(4);
+      e.ms(v);
+      return e.text();
+    };
+    expect([12.5, 0.001, 1.01, 1.1, 1000, 0.0004, 3.14159, 99.9996].map(ms)).toEqual(['12.5', '0.001', '1.01', '1.1', '1000', '0', '3.142', '100']);
+    expect(ms(Number.NaN)).toBe('null');
+    expect(ms(-2.5)).toBe('-2.5');
+  });
+
+  it('keeps what it holds when it grows, and starts over on reset', () => {
+    const e = new LineEncoder(2);
+    e.ascii('{"a":');
+    e.str('y'.repeat(300));
+    e.ascii('}');
+    expect(JSON.parse(e.text())).toEqual({ a: 'y'.repeat(300) });
+    e.reset();
+    e.int(42);
+    expect(e.text()).toBe('42');
+  });
+});
+
 describe('access-log file sink', () => {
   it('appends whole lines, flushed on close, after what the file already held', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-al-'));
     try {
       const path = join(dir, 'access.log');
       const first = openSink({ path }, { chunkBytes: 100 });
-      first.write('{"n":0}\n');
+      put(first, '{"n":0}\n');
       first.close();
       const sink = openSink({ path }, { chunkBytes: 100 });
-      for (let i = 1; i <= 500; i++) sink.write(`{"n":${i},"pad":"${'x'.repeat(i % 50)}"}\n`);
+      for (let i = 1; i <= 500; i++) put(sink, `{"n":${i},"pad":"${'x'.repeat(i % 50)}"}\n`);
       sink.close();
       const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
       expect(lines.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(Array.from({ length: 501 }, (_, i) => i));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a line longer than a chunk on its own, between whole neighbours', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-al-'));
+    try {
+      const path = join(dir, 'long.log');
+      const sink = openSink({ path }, { chunkBytes: 64 });
+      const long = `{"n":1,"pad":"${'z'.repeat(500)}"}\n`;
+      put(sink, '{"n":0}\n');
+      put(sink, long);
+      put(sink, '{"n":2}\n');
+      sink.close();
+      expect(readFileSync(path, 'utf8')).toBe(`{"n":0}\n${long}{"n":2}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -122,7 +194,7 @@ describe('access-log file sink', () => {
       let dropped = 0;
       // A chunk size no line reaches: nothing is written before close, so the buffer fills.
       const sink = openSink({ path: join(dir, 'a.log') }, { chunkBytes: 1 << 20, maxBufferedBytes: 100, onDrop: (n) => (dropped += n) });
-      for (let i = 0; i < 20; i++) sink.write('0123456789\n');
+      for (let i = 0; i < 20; i++) put(sink, '0123456789\n');
       sink.close();
       expect(dropped).toBe(11);
       expect(readFileSync(join(dir, 'a.log'), 'utf8').split('\n')).toHaveLength(10);
