@@ -1,11 +1,13 @@
 // The compiled matcher for one listener. Built once per table (never per request): hosts go into
 // an exact-name map and a wildcard-suffix map; each host's routes into an exact-path map, an
 // element-wise prefix map and a regex list, each list in precedence order. A lookup walks
-// these structures and returns the best-ranked route whose extra conditions also pass.
+// these structures and returns the best-ranked route whose extra conditions also pass. Routes of
+// one path told apart by one header's exact value are looked up by that value (route-list.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import { fail } from '../errors.js';
 import type { Listener, Route, RouteMatch, StringMatch, VirtualHost } from '../table/types.js';
 import { compileWholeMatch, type WholeMatcher } from '../util/linear-regex.js';
+import { compileRouteList, firstPassing, headerValue, type RouteList } from './route-list.js';
 
 export interface RequestFacts {
   readonly method: string;
@@ -40,8 +42,8 @@ export interface CompiledRoute {
 }
 
 interface CompiledHost {
-  readonly exact: ReadonlyMap<string, readonly CompiledRoute[]>;
-  readonly prefix: ReadonlyMap<string, readonly CompiledRoute[]>;
+  readonly exact: ReadonlyMap<string, RouteList>;
+  readonly prefix: ReadonlyMap<string, RouteList>;
   /** Lengths of the prefixes in `prefix`: the walk slices the path only at these lengths. */
   readonly prefixLengths: ReadonlySet<number>;
   readonly regex: readonly (CompiledRoute & { readonly re: WholeMatcher })[];
@@ -64,11 +66,6 @@ function stringCheck(m: StringMatch, get: (req: RequestFacts) => string | undefi
     const v = get(req);
     return v !== undefined && re.test(v);
   };
-}
-
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
 }
 
 function compileChecks(match: RouteMatch): Check | undefined {
@@ -108,13 +105,8 @@ function compileHost(routes: readonly Route[]): CompiledHost {
   });
   const prefixLengths = new Set<number>();
   for (const key of prefix.keys()) prefixLengths.add(key.length);
-  return { exact, prefix, prefixLengths, regex };
-}
-
-function firstPassing(list: readonly CompiledRoute[] | undefined, req: RequestFacts): CompiledRoute | undefined {
-  if (!list) return undefined;
-  for (const c of list) if (!c.check || c.check(req)) return c;
-  return undefined;
+  const lists = (m: Map<string, CompiledRoute[]>) => new Map([...m].map(([key, list]) => [key, compileRouteList(list)] as const));
+  return { exact: lists(exact), prefix: lists(prefix), prefixLengths, regex };
 }
 
 function better(a: CompiledRoute | undefined, b: CompiledRoute | undefined): CompiledRoute | undefined {

@@ -130,3 +130,56 @@ describe('ListenerRouter extra conditions', () => {
     expect(header).toThrow(/lookaround/);
   });
 });
+
+describe('ListenerRouter routes told apart by one header', () => {
+  const tenant = (n: number, value = `t${n}`) => prefix(`tenant-${n}`, '/', { headers: [{ type: 'Exact', name: 'x-tenant', value }] });
+  const canary = prefix('canary', '/', { headers: [{ type: 'Exact', name: 'x-canary', value: 'yes' }] });
+  const r = router([
+    {
+      hostname: '*',
+      routes: [tenant(1), tenant(2), tenant(3), tenant(4), canary, tenant(5), tenant(6), tenant(7), tenant(8, 't2'), tenant(9), prefix('default', '/')],
+    },
+  ]);
+  const as = (headers: Record<string, string | string[]>) => id(r.match('x', req('/', { headers })));
+
+  it('picks the route whose value the header carries, in precedence order across runs', () => {
+    expect(as({ 'x-tenant': 't3' })).toBe('tenant-3');
+    expect(as({ 'x-tenant': 't9' })).toBe('tenant-9');
+    expect(as({ 'x-tenant': 't42' })).toBe('default');
+    expect(as({})).toBe('default');
+    // A route between two runs keeps its place: before tenant-6, after tenant-2.
+    expect(as({ 'x-tenant': 't6', 'x-canary': 'yes' })).toBe('canary');
+    expect(as({ 'x-tenant': 't2', 'x-canary': 'yes' })).toBe('tenant-2');
+    // tenant-8 wants t2 too: the earlier tenant-2 wins.
+    expect(as({ 'x-tenant': 't2' })).toBe('tenant-2');
+    // Repeated headers are matched joined, as a single header check sees them.
+    expect(as({ 'x-tenant': ['t1', 't2'] })).toBe('default');
+  });
+
+  it('gives the same route as testing every route in order, for random route lists and requests', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const names = ['x-a', 'x-b'];
+    const values = ['1', '2', '3', '4', '5'];
+    for (let round = 0; round < 200; round++) {
+      const routes: Route[] = [];
+      const count = 1 + rand(14);
+      for (let i = 0; i < count; i++) {
+        const kind = rand(10);
+        const headers = [{ type: 'Exact' as const, name: names[rand(2)]!, value: values[rand(5)]! }];
+        if (kind < 7) routes.push(prefix(`r${i}`, '/', { headers }));
+        else if (kind === 7) routes.push(prefix(`r${i}`, '/', { headers, method: 'POST' }));
+        else if (kind === 8) routes.push(prefix(`r${i}`, '/', { headers: [...headers, { type: 'Exact', name: 'x-c', value: '1' }] }));
+        else routes.push(prefix(`r${i}`, '/'));
+      }
+      const rr = router([{ hostname: '*', routes }]);
+      for (let q = 0; q < 20; q++) {
+        const headers: Record<string, string> = {};
+        for (const n of [...names, 'x-c']) if (rand(3) > 0) headers[n] = values[rand(5)]!;
+        const method = rand(4) === 0 ? 'POST' : 'GET';
+        const expected = routes.find((rt) => (!rt.match.method || rt.match.method === method) && (rt.match.headers ?? []).every((h) => headers[h.name] === h.value));
+        expect(id(rr.match('x', req('/', { headers, method })))).toBe(expected?.id);
+      }
+    }
+  });
+});
