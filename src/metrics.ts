@@ -38,6 +38,15 @@ interface DurationCell {
   count: number;
 }
 
+/** One route's request counts by backend and code, and its duration cell (Metrics.routeCounters). */
+export interface RouteCounters {
+  readonly byBackend: Map<string, Map<number, RequestCell>>;
+  readonly duration: DurationCell;
+}
+
+/** The duration cell of counters that are never used for durations (exemplars on: prom-client's histogram counts). */
+const EMPTY_DURATION: DurationCell = { buckets: new Float64Array(0), sum: 0, count: 0 };
+
 /**
  * A histogram by route whose observations are two array writes. It is a metric to prom-client's
  * Registry (name, help, type, aggregator, get(): the values prom-client's own Histogram exports,
@@ -310,8 +319,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** route → backend → code → cell (or, with exemplars, counter child): found without building a key string per request. */
-  private readonly requestCells = new Map<string, Map<string, Map<number, RequestCell>>>();
+  /** route → its counters (backend → code → cell); with exemplars, counter children instead: found without building a key string per request. */
+  private readonly requestCells = new Map<string, RouteCounters>();
   private readonly requestChildren = new Map<string, Map<string, Map<number, { inc(): void }>>>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
   private readonly exemplars: boolean;
@@ -350,21 +359,30 @@ export class Metrics {
    * of its duration bucket, and only then are label objects built. (Without exemplars on, an
    * exemplar passed in is ignored: nothing could show it.)
    */
-  countRequest(route: string, backend: string, code: number, seconds: number, exemplar?: TraceExemplar): void {
+  countRequest(route: string, backend: string, code: number, seconds: number, exemplar?: TraceExemplar, counters?: RouteCounters): void {
     if (this.exemplars) return exemplar ? this.countTraced(route, backend, code, seconds, exemplar) : this.countChildren(route, backend, code, seconds);
-    let byBackend = this.requestCells.get(route);
-    if (!byBackend) this.requestCells.set(route, (byBackend = new Map()));
-    let byCode = byBackend.get(backend);
-    if (!byCode) byBackend.set(backend, (byCode = new Map()));
+    const own = counters ?? this.routeCounters(route);
+    let byCode = own.byBackend.get(backend);
+    if (!byCode) own.byBackend.set(backend, (byCode = new Map()));
     let c = byCode.get(code);
     if (!c) byCode.set(code, (c = { count: 0, flushed: 0, labels: [route, backend, String(code)] }));
     c.count++;
-    const h = this.requestDuration as RouteDurationHistogram;
-    h.observe(h.cell(route), seconds);
+    (this.requestDuration as RouteDurationHistogram).observe(own.duration, seconds);
+  }
+
+  /**
+   * A route's counters, for a caller that keeps them per route (a route runtime): its requests
+   * are then counted without looking the route up, which with thousands of routes is a cache
+   * miss per request. With exemplars on they stay unused: requests are counted by label there.
+   */
+  routeCounters(route: string): RouteCounters {
+    let c = this.requestCells.get(route);
+    if (!c) this.requestCells.set(route, (c = { byBackend: new Map(), duration: this.exemplars ? EMPTY_DURATION : (this.requestDuration as RouteDurationHistogram).cell(route) }));
+    return c;
   }
 
   private flushRequestCells(): void {
-    for (const byBackend of this.requestCells.values()) {
+    for (const { byBackend } of this.requestCells.values()) {
       for (const byCode of byBackend.values()) {
         for (const c of byCode.values()) {
           if (c.count === c.flushed) continue;

@@ -3,13 +3,14 @@
 // once per table swap; a route's runtime on its first request (a 10k-route table then installs
 // without compiling 10k pickers on the serving loop). Tables with the same routes version (an
 // endpoint-only update) share routers and runtimes, so weighted round robin does not restart.
+import type { RouteObservers } from './route-observers.js';
 import type { Route, RoutingTable, WeightedBackend } from '../table/types.js';
 import { listenerRoutes } from '../table/routes.js';
 import { SmoothWeightedRoundRobin } from './balancer/round-robin.js';
 import type { FilterChain } from './filters/filter.js';
 import { compileRedirect, type LocationBuilder } from './filters/redirect.js';
 import { backendFilters, routeFilters } from './filters/registry.js';
-import { ListenerRouter } from './router.js';
+import { type CompiledRoute, ListenerRouter } from './router.js';
 import { RetryRules } from './policy/retry.js';
 import { StickySessions } from './policy/session.js';
 import { type AdmissionChain, compileAdmission } from './route-policy/admission.js';
@@ -45,6 +46,8 @@ export interface RouteRuntime {
   readonly sharing?: ResponseSharing | undefined;
   /** The route policy's compression of upstream answers (HttpExchange); undefined: none, and no cost. */
   readonly compression?: CompressionRules | undefined;
+  /** The data plane's counters and stats window for the route, set on its first finished request (route-observers.ts). */
+  observers: RouteObservers | undefined;
 }
 
 function bothResponseFilters(route: FilterChain, backend: FilterChain): FilterChain['responseHeaders'] {
@@ -90,7 +93,7 @@ function routeRuntime(route: Route, carried: Map<string, ResponseSharing>): Rout
     carried.set(route.id, sharing);
   }
   const compression = edge?.compression ? new CompressionRules(edge.compression) : undefined;
-  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing, compression };
+  return { route, pickBackend, filters, redirect, retry, sticky, admission, cors, sharing, compression, observers: undefined };
 }
 
 /** Identifies the socket a listener is served on: its own address (or the default) and port. */
@@ -159,5 +162,10 @@ export class CompiledTable {
     let rt = this.state.runtimes.get(route);
     if (!rt) this.state.runtimes.set(route, (rt = routeRuntime(route, this.state.carried)));
     return rt;
+  }
+
+  /** The same, for a router's compiled entry: cached on it, so a request pays no lookup among all routes. */
+  runtimeOf(hit: CompiledRoute): RouteRuntime {
+    return (hit.runtime ??= this.runtime(hit.route));
   }
 }

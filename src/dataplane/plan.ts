@@ -121,9 +121,10 @@ export function planRequest(ctx: ProxyContext, socket: ListenerSocketInfo, req: 
   const facts: RequestFacts = inbound;
   const router = table?.router(socket.key);
   if (socket.proto === 'https' && router && isMisdirected(router.listener, serverName(req), inbound.host)) return catalogAnswer(ctx, req, started, Answers.Misdirected);
-  const route = router?.match(inbound.host, facts);
-  if (!route || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
-  const rt = table.runtime(route);
+  const hit = router?.matchCompiled(inbound.host, facts);
+  if (!hit || !table) return catalogAnswer(ctx, req, started, Answers.NoRoute);
+  const route = hit.route;
+  const rt = table.runtimeOf(hit);
   const action = route.action;
   // The table's fixed answer means every backend of the rule is invalid: a gRPC client gets
   // UNAVAILABLE (GRPCRoute spec), as for the catalog's NoBackend, not an HTTP 500 it reads as UNKNOWN.

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { fail } from '../errors.js';
 import type { Listener, Route, RouteMatch, StringMatch, VirtualHost } from '../table/types.js';
 import { compileWholeMatch, type WholeMatcher } from '../util/linear-regex.js';
+import type { RouteRuntime } from './compiled.js';
 import { compileRouteList, firstPassing, headerValue, type RouteList } from './route-list.js';
 
 export interface RequestFacts {
@@ -39,6 +40,8 @@ export interface CompiledRoute {
   readonly rank: number;
   /** Extra conditions beyond the path (headers, query, method); undefined when none. */
   readonly check: Check | undefined;
+  /** The route's runtime, cached here by CompiledTable.runtimeOf (one lookup per route, not per request). */
+  runtime: RouteRuntime | undefined;
 }
 
 interface CompiledHost {
@@ -95,7 +98,7 @@ function compileHost(routes: readonly Route[]): CompiledHost {
   const prefix = new Map<string, CompiledRoute[]>();
   const regex: (CompiledRoute & { re: WholeMatcher })[] = [];
   routes.forEach((route, rank) => {
-    const c: CompiledRoute = { route, rank, check: compileChecks(route.match) };
+    const c: CompiledRoute = { route, rank, check: compileChecks(route.match), runtime: undefined };
     const p = route.match.path;
     if (p.type === 'RegularExpression') return regex.push({ ...c, re: wholeMatcher(p.value) });
     const map = p.type === 'Exact' ? exact : prefix;
@@ -189,14 +192,19 @@ export class ListenerRouter {
       else this.exact.set(vh.hostname, compiled);
     }
     this.any = any;
-    this.fallback = listener.fallback ? { route: listener.fallback, rank: Number.MAX_SAFE_INTEGER, check: undefined } : undefined;
+    this.fallback = listener.fallback ? { route: listener.fallback, rank: Number.MAX_SAFE_INTEGER, check: undefined, runtime: undefined } : undefined;
   }
 
   /** The route serving this request, or undefined (404). */
   match(rawHost: string | undefined, req: RequestFacts): Route | undefined {
+    return this.matchCompiled(rawHost, req)?.route;
+  }
+
+  /** The compiled entry of the route serving this request (CompiledTable.runtimeOf takes it). */
+  matchCompiled(rawHost: string | undefined, req: RequestFacts): CompiledRoute | undefined {
     const host = this.resolveHost(rawHost ?? '');
     const hit = host ? matchHost(host, req) : undefined;
-    return (hit ?? this.fallback)?.route;
+    return hit ?? this.fallback;
   }
 
   private resolveHost(rawHost: string): CompiledHost | undefined {

@@ -49,6 +49,20 @@ describe('per-request metrics', () => {
     expect(samples(await m.registry.metrics())).toEqual(await reference(2));
   });
 
+  it('count the same through the counters a route runtime keeps as by route id', async () => {
+    const m = new Metrics({ processMetrics: false });
+    const kept = new Map<string, ReturnType<Metrics['routeCounters']>>();
+    for (const [route, backend, code, s] of REQUESTS) {
+      if (!kept.has(route)) kept.set(route, m.routeCounters(route));
+      m.countRequest(route, backend, code, s, undefined, kept.get(route));
+    }
+    // Counters asked for again are the same ones, and counting by id lands in them too.
+    expect(m.routeCounters('shop/web/0')).toBe(kept.get('shop/web/0'));
+    expect(samples(await m.registry.metrics())).toEqual(await reference(1));
+    feed(m);
+    expect(samples(await m.registry.metrics())).toEqual(await reference(2));
+  });
+
   it('declare the histogram type and bucket bounds', async () => {
     const m = new Metrics({ processMetrics: false });
     feed(m);

@@ -9,7 +9,7 @@ import { compileRedirect } from '../../../src/dataplane/filters/redirect.js';
 import { routeFilters } from '../../../src/dataplane/filters/registry.js';
 import { OutlierEndpointHealth } from '../../../src/dataplane/health/endpoint-health.js';
 import { type Forward, planRequest } from '../../../src/dataplane/plan.js';
-import { ListenerRouter } from '../../../src/dataplane/router.js';
+import { type CompiledRoute, ListenerRouter } from '../../../src/dataplane/router.js';
 import type { UpstreamPools } from '../../../src/dataplane/upstream/pools.js';
 import { UpstreamTlsProfiles } from '../../../src/dataplane/upstream/tls.js';
 import { TrafficStats } from '../../../src/dataplane/stats/traffic.js';
@@ -41,8 +41,9 @@ function context(edge: Partial<ProxyContext['edge']> = {}): { ctx: ProxyContext;
     redirect: route.action.type === 'redirect' ? compileRedirect(route.action.redirect, route) : undefined,
     retry: undefined,
     sticky: undefined,
+    observers: undefined,
   });
-  const table = { router: () => router, runtime } as unknown as CompiledTable;
+  const table = { router: () => router, runtimeOf: (hit: CompiledRoute) => runtime(hit.route) } as unknown as CompiledTable;
   const metrics = new Metrics({ processMetrics: false });
   const ctx: ProxyContext = {
     table: () => table,

@@ -112,6 +112,7 @@ export function scriptedPlan(scripts: Record<string, Script>, method = 'GET', re
       redirect: undefined,
       retry: policy.routeRetry ? new RetryRules(policy.routeRetry) : undefined,
       sticky: policy.routeSession ? new StickySessions(policy.routeSession) : undefined,
+      observers: undefined,
     },
     backend: { backend: { cluster: cluster.id, weight: 1 }, filters: {}, responseHeaders: undefined },
     cluster: runtime,

@@ -67,7 +67,8 @@ describe('/debug/stats', () => {
     const w2 = new TrafficStats();
     const now = performance.now();
     w1.record('ns/web/0', 'ns/web:80', 200, 2, now);
-    w2.record('ns/web/0', 'ns/web:80', 503, 2, now);
+    // A route runtime passes the window it keeps: the same window the id names.
+    w2.record('ns/web/0', 'ns/web:80', 503, 2, now, w2.routeWindow('ns/web/0'));
     w2.record('-', '-', 404, 0.1, now);
     w1.endpointError('ns/web:80', '10.0.0.2:80', 'connect (ECONNREFUSED)');
     const published = {
