@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
-import { GATEWAY_CLASS, ManifestDir, NAMESPACE, originRouteManifests, serviceYaml } from './lib/manifests.ts';
+import { gatewayYaml, ManifestDir, NAMESPACE, originRouteManifests, serviceYaml } from './lib/manifests.ts';
 import { freePorts } from './lib/net.ts';
 import { interleavedRounds, type RoundRow } from './lib/rounds.ts';
 import { startSluice, type SluiceServer } from './lib/servers.ts';
@@ -57,14 +57,7 @@ spec:
 export function featureManifests(path: string, originPort: number): ManifestDir {
   const manifests = new ManifestDir(path);
   manifests.write('origin.yaml', serviceYaml('origin', [{ port: originPort }]));
-  manifests.write('gateway.yaml', `${GATEWAY_CLASS}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: features, namespace: ${NAMESPACE} }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: http, port: 80, protocol: HTTP }]`);
+  manifests.write('gateway.yaml', gatewayYaml('features', '{ name: http, port: 80, protocol: HTTP }'));
   // Every route has the same path and one header match, so Gateway API orders them by age and
   // then namespace/name (the files carry no creationTimestamp): tenant-50, the matching one, is
   // tried last, after 49 header matches that fail.

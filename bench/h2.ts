@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { haproxyH2Conf, nginxH2Conf } from './lib/configs.ts';
-import { GATEWAY_CLASS, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
+import { gatewayYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, startGroup } from './lib/processes.ts';
 import { type Server, startHaproxyWith, startNginx, startSluice } from './lib/servers.ts';
@@ -79,14 +79,7 @@ metadata: { name: h2-cert, namespace: ${NAMESPACE} }
 type: kubernetes.io/tls
 data: { tls.crt: ${b64(pair.cert)}, tls.key: ${b64(pair.key)} }
 ---
-${GATEWAY_CLASS}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: h2, namespace: ${NAMESPACE} }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: https, port: 443, protocol: HTTPS, tls: { certificateRefs: [{ name: h2-cert }] } }]
+${gatewayYaml('h2', '{ name: https, port: 443, protocol: HTTPS, tls: { certificateRefs: [{ name: h2-cert }] } }')}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

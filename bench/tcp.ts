@@ -9,7 +9,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { haproxyTcpConf, nginxStreamConf } from './lib/configs.ts';
-import { GATEWAY_CLASS, ManifestDir, NAMESPACE } from './lib/manifests.ts';
+import { gatewayYaml, ManifestDir, NAMESPACE } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './lib/processes.ts';
 import { startHaproxyWith, startNginx, startSluice, type Server as ProxyServer } from './lib/servers.ts';
@@ -77,14 +77,7 @@ async function drive(port: number, durationS: number, expected: number): Promise
 
 function sluiceManifests(dir: string, listenPort: number, backendPort: number): string {
   const m = new ManifestDir(dir);
-  m.write('tcp.yaml', `${GATEWAY_CLASS}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: tcp, namespace: ${NAMESPACE} }
-spec:
-  gatewayClassName: sluice
-  listeners: [{ name: tcp, port: ${listenPort}, protocol: TCP }]
+  m.write('tcp.yaml', `${gatewayYaml('tcp', `{ name: tcp, port: ${listenPort}, protocol: TCP }`)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TCPRoute

@@ -22,6 +22,18 @@ kind: GatewayClass
 metadata: { name: sluice }
 spec: { controllerName: sluice.dev/gateway-controller }`;
 
+/** The GatewayClass and a Gateway `name` in the bench namespace with one listener (a YAML flow mapping, e.g. `{ name: http, port: 80, protocol: HTTP }`). */
+export function gatewayYaml(name: string, listener: string): string {
+  return `${GATEWAY_CLASS}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: ${name}, namespace: ${NAMESPACE} }
+spec:
+  gatewayClassName: sluice
+  listeners: [${listener}]`;
+}
+
 export interface EndpointSpec {
   readonly port: number;
   readonly ready?: boolean;
