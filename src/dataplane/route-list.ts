@@ -33,17 +33,17 @@ function soleExactHeader(m: RouteMatch): { readonly name: string; readonly value
 }
 
 export function compileRouteList(routes: readonly CompiledRoute[]): RouteList {
+  const sole = routes.map((r) => soleExactHeader(r.route.match));
   const steps: Step[] = [];
   for (let i = 0; i < routes.length; ) {
-    const first = soleExactHeader(routes[i]!.route.match);
+    const first = sole[i];
     let end = i + 1;
-    if (first) while (end < routes.length && soleExactHeader(routes[end]!.route.match)?.name === first.name) end++;
+    if (first) while (end < routes.length && sole[end]?.name === first.name) end++;
     if (first && end - i >= MIN_RUN) {
       const byValue = new Map<string, CompiledRoute>();
       for (let k = i; k < end; k++) {
-        const value = soleExactHeader(routes[k]!.route.match)!.value;
         // The first route with a value wins, as it would when tested in order.
-        if (!byValue.has(value)) byValue.set(value, routes[k]!);
+        if (!byValue.has(sole[k]!.value)) byValue.set(sole[k]!.value, routes[k]!);
       }
       steps.push({ route: undefined, header: first.name, byValue });
       i = end;

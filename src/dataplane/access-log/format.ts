@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { AccessLogField } from './fields.js';
 import type { RequestRecord } from './record.js';
-import { encoded, type LineEncoder } from './line-encoder.js';
+import type { LineEncoder } from './line-encoder.js';
 import { connectionSocket } from '../edge/version.js';
 
 type Writer = (r: RequestRecord, out: LineEncoder) => void;
@@ -76,15 +76,15 @@ const WRITERS: Record<AccessLogField, Writer> = {
 export type LineFormatter = (r: RequestRecord, out: LineEncoder) => void;
 
 export function compileFormatter(fields: readonly AccessLogField[]): LineFormatter {
-  const names = fields.map((f, i) => encoded(`${i === 0 ? '{' : ','}"${f}":`));
+  // Field names are ASCII identifiers: written as they stand.
+  const names = fields.map((f, i) => `${i === 0 ? '{' : ','}"${f}":`);
   const writers = fields.map((f) => WRITERS[f]);
-  const end = encoded('}\n');
   const n = writers.length;
   return (r, out) => {
     for (let i = 0; i < n; i++) {
-      out.bytes(names[i]!);
+      out.ascii(names[i]!);
       writers[i]!(r, out);
     }
-    out.bytes(end);
+    out.ascii('}\n');
   };
 }

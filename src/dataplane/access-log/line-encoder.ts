@@ -25,19 +25,9 @@ export class LineEncoder {
     return this.buf.toString('utf8', 0, this.length);
   }
 
-  /** Bytes known in advance (field names, punctuation), encoded once. */
-  bytes(b: Uint8Array): void {
-    const n = b.length;
-    this.room(n);
-    const out = this.buf;
-    let p = this.length;
-    for (let i = 0; i < n; i++) out[p++] = b[i]!;
-    this.length = p;
-  }
-
   /** A JSON string, or null. */
   str(v: string | undefined): void {
-    if (v === undefined) return this.bytes(NULL);
+    if (v === undefined) return this.ascii('null');
     const n = v.length;
     this.room(n + 2);
     const out = this.buf;
@@ -94,7 +84,7 @@ export class LineEncoder {
     this.length = p;
   }
 
-  /** Text known to be ASCII and valid JSON as it stands (numbers, literals, ISO times in quotes). */
+  /** Text known to be ASCII and valid JSON as it stands (field names, numbers, literals, ISO times in quotes). */
   ascii(s: string): void {
     const n = s.length;
     this.room(n);
@@ -120,10 +110,3 @@ export class LineEncoder {
     this.buf = grown;
   }
 }
-
-/** Encodes constant text once (field names and punctuation). */
-export function encoded(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
-}
-
-const NULL = encoded('null');

@@ -74,7 +74,7 @@ class BufferedSink implements LineSink {
   /** A chunk this full goes out (what is left would not hold a typical line). */
   private readonly sealAt: number;
   private readonly onDrop: (lines: number) => void;
-  /** The chunk lines are encoded into, and how much of it is used. */
+  /** The chunk lines are copied into, and how much of it is used. */
   private current: Buffer;
   private used = 0;
   /** Full chunks waiting for the destination, oldest first, and their bytes. */
