@@ -1,20 +1,24 @@
-// A/B of node flags for Sluice (e.g. the worker's semi-space): one Sluice per variant, all
-// started the way the bench starts them (file provider, --workers 1, pinned to the proxy CPU)
-// and loaded in interleaved rounds of `wrk -t1 -c64` on the small body, so machine noise hits
-// every variant alike. Not part of `npm run bench`.
+// A/B of Sluice builds and node flags (e.g. a data-plane change, or the worker's semi-space):
+// one Sluice per build × flags variant, all started the way the bench starts them (file
+// provider, --workers 1, pinned to the proxy CPU), beside an nginx proxy as the reference, and
+// loaded in interleaved rounds of `wrk -t1 -c64` on the small body, so machine noise hits every
+// variant alike. Not part of `npm run bench`.
 //
 //   node bench/node-flags-ab.ts [--rounds 6] [--seconds 5] --variant "" --variant "--max-semi-space-size=64"
+//   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist     # two builds, default flags
 //
-// Reported per variant: median req/s, median CPU µs per request of the process group, and the
-// group's RSS after the last round.
-import { join } from 'node:path';
+// A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
+// checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
+// nginx's median, median CPU µs per request of the process group and its ratio to nginx's, and
+// the group's RSS after the last round.
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_HOST } from './lib/context.ts';
 import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
-import { startOrigin, startSluice, Workspace, type SluiceServer } from './lib/servers.ts';
+import { type Server, SLUICE_MAIN, startNginxProxy, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
 const { values: opts } = parseArgs({
@@ -22,6 +26,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '5' },
     variant: { type: 'string', multiple: true, default: [''] },
+    build: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -35,27 +40,39 @@ async function main(): Promise<void> {
     const [originPort, altA, altB] = await freePorts(3);
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
     const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
-    const variants: { flags: string; sluice: SluiceServer; rps: number[]; cpu: number[] }[] = [];
-    for (const flags of opts.variant!) {
-      const [httpPort, adminPort] = await freePorts(2);
-      const sluice = await startSluice({ name: `sluice ${flags || '(default)'}`, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== '') });
-      variants.push({ flags: flags || '(default)', sluice, rps: [], cpu: [] });
-    }
-    const seconds = Number(opts.seconds);
-    // One warm-up run each.
-    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.sluice.port}/`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
-    for (let r = 0; r < Number(opts.rounds); r++) {
-      for (const v of variants) {
-        const ticks = groupCpuTicks(v.sluice.group.pid);
-        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.sluice.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
-        const cpuUs = ((groupCpuTicks(v.sluice.group.pid) - ticks) / CLOCK_TICKS_PER_SECOND) * 1e6;
-        v.rps.push(w.rps);
-        v.cpu.push(cpuUs / w.requests);
-        console.log(`round ${r + 1} ${v.flags.padEnd(28)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${(cpuUs / w.requests).toFixed(1)} µs/req`);
+    const builds = opts.build!.length > 0 ? opts.build!.map((d) => join(resolve(d), 'main.js')) : [SLUICE_MAIN];
+    const variants: { name: string; server: Server; rps: number[]; cpu: number[] }[] = [];
+    const [nginxPort] = await freePorts(1);
+    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [] });
+    for (const main of builds) {
+      for (const flags of opts.variant!) {
+        const name = `${builds.length > 1 ? `${main} ` : ''}${flags || '(default)'}`;
+        const [httpPort, adminPort] = await freePorts(2);
+        const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== '') });
+        variants.push({ name, server, rps: [], cpu: [] });
       }
     }
-    console.log('\nvariant                       median req/s  median µs/req  group RSS MiB');
-    for (const v of variants) console.log(`${v.flags.padEnd(28)} ${Math.round(median(v.rps)).toLocaleString('en-US').padStart(13)} ${median(v.cpu).toFixed(1).padStart(14)} ${groupRssMiB(v.sluice.group.pid).toFixed(1).padStart(14)}`);
+    const seconds = Number(opts.seconds);
+    const width = Math.max(...variants.map((v) => v.name.length)) + 2;
+    // One warm-up run each.
+    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
+    for (let r = 0; r < Number(opts.rounds); r++) {
+      for (const v of variants) {
+        const ticks = groupCpuTicks(v.server.group.pid);
+        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
+        const cpuUs = ((groupCpuTicks(v.server.group.pid) - ticks) / CLOCK_TICKS_PER_SECOND) * 1e6;
+        v.rps.push(w.rps);
+        v.cpu.push(cpuUs / w.requests);
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${(cpuUs / w.requests).toFixed(1)} µs/req`);
+      }
+    }
+    const nginx = variants[0]!;
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  group RSS MiB`);
+    for (const v of variants) {
+      const rps = median(v.rps);
+      const cpu = median(v.cpu);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
+    }
   } finally {
     await stopAll();
     ws.remove();

@@ -149,6 +149,8 @@ export interface SluiceOptions {
   readonly workers: number;
   readonly readyTimeoutMs?: number;
   readonly name?: string;
+  /** The main.js to run (another build's, for an A/B); default this checkout's dist/main.js. */
+  readonly main?: string;
   readonly extraArgs?: readonly string[];
   /** Node flags before the script (they reach the workers too: cluster forks with the controller's execArgv). */
   readonly nodeArgs?: readonly string[];
@@ -159,7 +161,7 @@ export async function startSluice(o: SluiceOptions): Promise<SluiceServer> {
   const name = o.name ?? 'sluice';
   const args = [
     ...(o.nodeArgs ?? []),
-    SLUICE_MAIN,
+    o.main ?? SLUICE_MAIN,
     '--provider', 'file',
     '--manifests', o.manifests,
     '--http-port', String(o.httpPort),
