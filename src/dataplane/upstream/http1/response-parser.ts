@@ -54,23 +54,77 @@ function add(into: IncomingHttpHeaders, name: string, value: string): void {
   else into[name] = [prev, value];
 }
 
+/** The hop-by-hop fields the parser reads itself (repeats joined with ", "); the others are dropped. */
+interface HopFields {
+  connection: string | undefined;
+  keepAlive: string | undefined;
+  transferEncoding: string | undefined;
+}
+
+function joined(prev: string | undefined, value: string): string {
+  return prev === undefined ? value : `${prev}, ${value}`;
+}
+
 /**
- * Parses header lines (between the status line and the empty line) into lower-cased objects;
- * duplicates become arrays. With `hop`, hop-by-hop fields (RFC 9110 §7.6.1) go there instead of
- * `into`, which the client's answer is built from: kept apart rather than deleted later, since a
- * delete would turn the header object into a slow dictionary for node's writeHead.
+ * Field names endpoints send most, by length, as [as commonly written, lower case]: a name
+ * written either way is found by comparing in place, and its lower-case constant keys the
+ * header object (no substring, lower-casing or token check per field).
  */
-function parseFields(lines: readonly string[], from: number, into: IncomingHttpHeaders, hop?: IncomingHttpHeaders): void {
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new ResponseProtocolError(line.length > 0 && (line[0] === ' ' || line[0] === '\t') ? 'obsolete line folding' : 'header line without a name');
-    const rawName = line.slice(0, colon);
-    if (!TOKEN.test(rawName)) throw new ResponseProtocolError('invalid header name');
-    const value = line.slice(colon + 1).trim();
-    if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${rawName}`);
-    const name = rawName.toLowerCase();
-    add(hop && HOP_BY_HOP.has(name) ? hop : into, name, value);
+const KNOWN: readonly (readonly (readonly [string, string])[])[] = (() => {
+  const names = ['Date', 'ETag', 'Vary', 'Server', 'Expires', 'Location', 'Connection', 'Keep-Alive', 'Set-Cookie', 'Content-Type', 'Cache-Control', 'Accept-Ranges', 'Last-Modified', 'Content-Length', 'Content-Encoding', 'Transfer-Encoding'];
+  const byLength: [string, string][][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push([name, name.toLowerCase()]);
+  return byLength;
+})();
+
+function knownName(text: string, at: number, length: number): string | undefined {
+  const candidates = KNOWN[length];
+  if (candidates === undefined) return undefined;
+  for (const [written, lower] of candidates) if (text.startsWith(written, at) || text.startsWith(lower, at)) return lower;
+  return undefined;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * Parses the header lines of `text` from `at` (each ended by CRLF, the last one by the end of
+ * the text) into lower-cased fields; duplicates become arrays. With `hop`, hop-by-hop fields
+ * (RFC 9110 §7.6.1) are read into it, or dropped, instead of going into `into`, which the
+ * client's answer is built from: kept apart rather than deleted later, since a delete would
+ * turn the header object into a slow dictionary for node's writeHead.
+ */
+function parseFields(text: string, at: number, into: IncomingHttpHeaders, hop?: HopFields): void {
+  const length = text.length;
+  while (at < length) {
+    let eol = text.indexOf('\r\n', at);
+    if (eol < 0) eol = length;
+    const colon = text.indexOf(':', at);
+    if (colon <= at || colon > eol) {
+      const c = text.charCodeAt(at);
+      throw new ResponseProtocolError(eol > at && isWhitespace(c) ? 'obsolete line folding' : 'header line without a name');
+    }
+    let name = knownName(text, at, colon - at);
+    if (name === undefined) {
+      const raw = text.slice(at, colon);
+      if (!TOKEN.test(raw)) throw new ResponseProtocolError('invalid header name');
+      name = raw.toLowerCase();
+    }
+    let from = colon + 1;
+    let to = eol;
+    while (from < to && isWhitespace(text.charCodeAt(from))) from++;
+    while (to > from && isWhitespace(text.charCodeAt(to - 1))) to--;
+    const value = text.slice(from, to);
+    if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${text.slice(at, colon)}`);
+    at = eol + 2;
+    if (hop && HOP_BY_HOP.has(name)) {
+      if (name === 'connection') hop.connection = joined(hop.connection, value);
+      else if (name === 'keep-alive') hop.keepAlive = joined(hop.keepAlive, value);
+      else if (name === 'transfer-encoding') hop.transferEncoding = joined(hop.transferEncoding, value);
+      continue;
+    }
+    add(into, name, value);
   }
 }
 
@@ -86,6 +140,7 @@ function single(value: string | string[] | undefined): string | undefined {
 
 /** The body length a Content-Length header declares; repeated equal values are one (RFC 9110 §8.6). */
 function contentLength(value: string | string[]): number {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 15 && DIGITS.test(value)) return Number(value);
   let length = -1;
   for (const part of single(value)!.split(',')) {
     const v = part.trim();
@@ -99,6 +154,7 @@ function contentLength(value: string | string[]): number {
 
 function hasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false;
+  if (value === token) return true;
   for (const t of single(value)!.split(',')) if (t.trim().toLowerCase() === token) return true;
   return false;
 }
@@ -116,13 +172,23 @@ export class ResponseParser {
   private remaining = 0;
   private keepAlive = false;
   private readonly sink: ResponseSink;
-  private readonly noBody: boolean;
+  private noBody: boolean;
   private stopped = false;
 
   /** `noBody`: the request was HEAD, so no answer carries a body whatever its headers say. */
   constructor(sink: ResponseSink, noBody: boolean) {
     this.sink = sink;
     this.noBody = noBody;
+  }
+
+  /** Makes the parser ready for the next response on the same connection (one parser serves them all). */
+  reset(noBody: boolean): void {
+    this.state = State.Head;
+    this.pending = undefined;
+    this.remaining = 0;
+    this.keepAlive = false;
+    this.noBody = noBody;
+    this.stopped = false;
   }
 
   /** The response has ended (the connection may be reused if `reusable`). */
@@ -248,10 +314,21 @@ export class ResponseParser {
   }
 
   private readHead(data: Buffer, at: number): number {
-    const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'response head');
-    if (!found) return data.length;
-    const lines = found.block.toString('latin1').split('\r\n');
-    const statusLine = lines[0]!;
+    let text: string;
+    let next: number;
+    const end = this.pending === undefined ? data.indexOf(CRLF_CRLF, at) : -1;
+    if (end >= 0 && end - at <= MAX_HEAD_BYTES) {
+      // The whole head in this chunk (the common case): read in place.
+      text = data.toString('latin1', at, end);
+      next = end + 4;
+    } else {
+      const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'response head');
+      if (!found) return data.length;
+      text = found.block.toString('latin1');
+      next = found.next;
+    }
+    const firstEol = text.indexOf('\r\n');
+    const statusLine = firstEol < 0 ? text : text.slice(0, firstEol);
     const minor = statusLine.startsWith('HTTP/1.1 ') ? 1 : statusLine.startsWith('HTTP/1.0 ') ? 0 : -1;
     const code = statusLine.slice(9, 12);
     if (minor < 0 || !DIGITS.test(code) || code.length !== 3 || (statusLine.length > 12 && statusLine[12] !== ' ')) throw new ResponseProtocolError('invalid status line');
@@ -260,15 +337,16 @@ export class ResponseParser {
     const reason = statusLine.length > 13 ? statusLine.slice(13) : '';
     if (INVALID_VALUE.test(reason)) throw new ResponseProtocolError('invalid reason phrase');
     const headers: IncomingHttpHeaders = {};
-    const hop: IncomingHttpHeaders = {};
-    parseFields(lines, 1, headers, hop);
+    const hop: HopFields = { connection: undefined, keepAlive: undefined, transferEncoding: undefined };
+    if (firstEol >= 0) parseFields(text, firstEol + 2, headers, hop);
     // Interim answers (100 Continue, 103 Early Hints) are not relayed; the final one follows.
-    if (status < 200 && status !== 101) return found.next;
+    if (status < 200 && status !== 101) return next;
     if (status === 101) throw new ResponseProtocolError('101 Switching Protocols to a request that asked no upgrade');
     const connection = hop.connection;
-    dropConnectionNamed(connection, headers);
-    this.keepAlive = hasToken(connection, 'close') ? false : minor === 1 || hasToken(connection, 'keep-alive');
-    const te = hop['transfer-encoding'];
+    if (connection !== undefined && connection !== 'keep-alive') dropConnectionNamed(connection, headers);
+    const close = connection !== undefined && connection !== 'keep-alive' && hasToken(connection, 'close');
+    this.keepAlive = close ? false : minor === 1 || hasToken(connection, 'keep-alive');
+    const te = hop.transferEncoding;
     const cl = headers['content-length'];
     const bodyless = this.noBody || status === 204 || status === 304;
     if (te !== undefined && !bodyless) {
@@ -289,13 +367,13 @@ export class ResponseParser {
       this.state = State.CloseBody;
       this.keepAlive = false;
     }
-    const going = this.sink.head({ status, reason, headers, keepAlive: this.keepAlive, keepAliveHintMs: keepAliveHint(hop['keep-alive']) });
+    const going = this.sink.head({ status, reason, headers, keepAlive: this.keepAlive, keepAliveHintMs: keepAliveHint(hop.keepAlive) });
     if (!going) {
       this.stopped = true;
-      return found.next;
+      return next;
     }
     if (this.state === State.Done) this.sink.end(undefined);
-    return found.next;
+    return next;
   }
 
   private readChunkSize(data: Buffer, at: number): number {
@@ -342,7 +420,7 @@ export class ResponseParser {
     const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'trailers');
     if (!found) return data.length;
     const trailers: IncomingHttpHeaders = {};
-    parseFields(found.block.toString('latin1').split('\r\n'), 0, trailers);
+    parseFields(found.block.toString('latin1'), 0, trailers);
     this.finish(trailers);
     return found.next;
   }

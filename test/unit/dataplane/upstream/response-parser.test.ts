@@ -102,6 +102,30 @@ describe('ResponseParser', () => {
     expect(r.heads[0]).toMatchObject({ keepAlive: true, keepAliveHintMs: 5000 });
   });
 
+  it('reads field names in any case and trims only spaces and tabs around values', () => {
+    const r = everySplit('HTTP/1.1 200 OK\r\nCONTENT-TYPE: a/b\r\ncontent-length: 2\r\nDate:\tMon\t\r\nX-Odd-Case:  v  \r\nCONNECTION: Close\r\n\r\nok');
+    expect(r.heads[0]!.headers).toEqual({ 'content-type': 'a/b', 'content-length': '2', date: 'Mon', 'x-odd-case': 'v' });
+    expect(r.heads[0]!.keepAlive).toBe(false);
+    expect(r.body).toBe('ok');
+  });
+
+  it('reuses one parser for the responses of a connection, each from a clean start', () => {
+    const heads: ResponseHead[] = [];
+    let body = '';
+    const parser = new ResponseParser({ head: (h) => (heads.push(h), true), body: (c) => ((body += c.toString()), true), end: () => undefined }, false);
+    parser.feed(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n'));
+    expect(parser.reusable).toBe(true);
+    parser.reset(true);
+    expect(parser.untouched).toBe(true);
+    // A HEAD answer: its Content-Length describes a body that never comes.
+    parser.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'));
+    expect(parser.done).toBe(true);
+    parser.reset(false);
+    parser.feed(Buffer.from('HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok'));
+    expect(heads.map((h) => h.status)).toEqual([200, 200, 201]);
+    expect(body).toBe('abok');
+  });
+
   it('keeps repeated headers, as arrays', () => {
     const r = parse('HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nVary: x\r\nVary: y\r\nContent-Length: 0\r\n\r\n');
     expect(r.heads[0]!.headers['set-cookie']).toEqual(['a=1', 'b=2']);
@@ -121,6 +145,8 @@ describe('ResponseParser', () => {
     ['a status code of two digits', 'HTTP/1.1 20 OK\r\n\r\n'],
     ['a NUL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n'],
     ['a bare CR in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n'],
+    ['a bare CR at the end of a header value', 'HTTP/1.1 200 OK\r\nX-A: a\r\r\nContent-Length: 0\r\n\r\n'],
+    ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n'],
     ['a space in a header name', 'HTTP/1.1 200 OK\r\nX A: b\r\nContent-Length: 0\r\n\r\n'],
     ['a header line without a colon', 'HTTP/1.1 200 OK\r\nnonsense\r\n\r\n'],
     ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
