@@ -108,7 +108,9 @@ class Connection implements ResponseSink {
   readonly socket: Socket;
   private readonly pool: Http1Pool;
   private request: UpstreamRequest | undefined;
+  /** The parser of the current response (the connection's one parser, while a request is out). */
   private parser: ResponseParser | undefined;
+  private ownParser: ResponseParser | undefined;
   /** The current response's end arrived (delivered once the parser returns), with its trailers. */
   private responseEnded = false;
   private trailers: IncomingHttpHeaders | undefined;
@@ -122,10 +124,21 @@ class Connection implements ResponseSink {
   private requestBody: Readable | undefined;
   private bodyListeners: { data: (c: Buffer) => void; end: () => void; error: (e: Error) => void; close: () => void } | undefined;
   private lastError: Error | undefined;
+  /**
+   * One timer per connection for all four deadlines. Arming only moves `deadline` while the
+   * timer is due no later than it (the common case: a request's deadlines come after the last
+   * one's), and a timer that fires early sets itself again for the rest, so a request costs no
+   * timer operations, where setting each deadline anew cost three setTimeout/clearTimeout pairs.
+   */
   private timer: NodeJS.Timeout | undefined;
-  private timerMs = 0;
+  /** When the timer is due (performance.now() ms). */
+  private timerDue = 0;
+  /** When the current kind expires (performance.now() ms); 0: no deadline. */
+  private deadline = 0;
+  /** The current kind's length, for the body timeout that restarts with every chunk. */
+  private deadlineMs = 0;
   private timerKind: TimerKind = 'connect';
-  private readonly onTimer = (): void => this.timedOut();
+  private readonly onTimer = (): void => this.timerFired();
 
   constructor(pool: Http1Pool, options: Http1PoolOptions) {
     this.pool = pool;
@@ -147,7 +160,9 @@ class Connection implements ResponseSink {
     this.request = request;
     request.connection = this;
     this.responseEnded = false;
-    this.parser = new ResponseParser(this, request.options.method === 'HEAD');
+    const parser = (this.ownParser ??= new ResponseParser(this, false));
+    parser.reset(request.options.method === 'HEAD');
+    this.parser = parser;
     if (this.reused) this.sentAt = performance.now();
     if (!this.connecting) this.arm('headers', request.options.headersTimeout ?? 0);
     if (request.paused) this.socket.pause();
@@ -237,7 +252,7 @@ class Connection implements ResponseSink {
       this.socket.destroy();
       return;
     }
-    if (this.timerKind === 'body') this.timer?.refresh();
+    if (this.timerKind === 'body' && this.deadline !== 0) this.deadline = performance.now() + this.deadlineMs;
     let extra: Buffer | undefined;
     try {
       extra = parser.feed(chunk);
@@ -314,31 +329,52 @@ class Connection implements ResponseSink {
   idle(keepAliveMs: number): void {
     const hint = this.keepAliveHintMs;
     this.arm('idle', hint > 0 ? Math.min(keepAliveMs, Math.max(hint - KEEP_ALIVE_HINT_MARGIN_MS, 500)) : keepAliveMs);
-    this.timer?.unref();
   }
 
+  /** Sets the deadline of `kind` `ms` from now (none when ms ≤ 0). An idle connection's timer does not keep the process alive. */
   private arm(kind: TimerKind, ms: number): void {
     this.timerKind = kind;
-    if (ms <= 0) return this.clearTimer();
-    if (this.timer && this.timerMs === ms) {
-      this.timer.refresh();
-      if (kind !== 'idle') this.timer.ref();
+    if (ms <= 0) {
+      this.deadline = 0;
+      this.timer?.unref();
       return;
     }
+    const deadline = performance.now() + ms;
+    this.deadline = deadline;
+    this.deadlineMs = ms;
+    if (!this.timer || this.timerDue > deadline) this.schedule(deadline, ms);
+    if (kind === 'idle') this.timer!.unref();
+    else this.timer!.ref();
+  }
+
+  private schedule(due: number, ms: number): void {
     clearTimeout(this.timer);
-    this.timerMs = ms;
+    this.timerDue = due;
     this.timer = setTimeout(this.onTimer, ms);
   }
 
   private clearTimer(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.timerMs = 0;
+    this.deadline = 0;
   }
 
-  private timedOut(): void {
+  private timerFired(): void {
+    const deadline = this.deadline;
+    if (deadline === 0) {
+      this.timer = undefined;
+      return;
+    }
+    // Due before the deadline (it moved on since the timer was set): wait for the rest. Within
+    // a millisecond counts as reached (libuv's clock lags performance.now() by up to a tick).
+    const left = deadline - performance.now();
+    if (left > 1) {
+      this.schedule(deadline, left);
+      if (this.timerKind === 'idle') this.timer!.unref();
+      return;
+    }
     this.timer = undefined;
-    this.timerMs = 0;
+    this.deadline = 0;
     switch (this.timerKind) {
       case 'connect':
         return this.fail(coded('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));

@@ -201,6 +201,42 @@ describe('Http1Pool', () => {
     expect(stalled.error?.code).toBe('UND_ERR_BODY_TIMEOUT');
   });
 
+  it('times out a reused connection on the new request\'s deadline, earlier or later than the last one\'s', async () => {
+    // Request 1 is never answered: its 100 ms headers deadline comes before the idle deadline
+    // (10 s) the connection's timer was set for, so the timer must move up.
+    const s = await scripted((socket, _request, index) => {
+      if (index === 0 || index === 2) socket.write(OK);
+      if (index === 3) setTimeout(() => socket.write(OK), 400);
+    });
+    const pool = poolTo(s.port, 1);
+    expect((await send(pool)).status).toBe(200);
+    const started = performance.now();
+    expect((await send(pool, { headersTimeout: 100 })).error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1000);
+    // A later deadline than the timer's: the timer fires first and waits for the rest, so an
+    // answer 400 ms in, under a 1 s deadline, arrives on a connection with a 200 ms keep-alive.
+    const short = poolTo(s.port, 1, 200);
+    expect((await send(short)).status).toBe(200);
+    const before = s.connections;
+    expect(await send(short, { headersTimeout: 1000 })).toMatchObject({ status: 200, body: 'ok' });
+    expect(s.connections).toBe(before);
+  });
+
+  it('restarts the body timeout with every piece of the body', async () => {
+    // Ten pieces 50 ms apart under a 120 ms body timeout: 500 ms in all, never 120 ms of silence.
+    const s = await scripted((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+      let sent = 0;
+      const tick = setInterval(() => {
+        socket.write('x');
+        if (++sent === 10) clearInterval(tick);
+      }, 50);
+    });
+    const out = await send(poolTo(s.port), { bodyTimeout: 120 });
+    expect(out.error).toBeUndefined();
+    expect(out.body).toBe('x'.repeat(10));
+  });
+
   it('reports a refused connection with its code (the endpoint was never reached)', async () => {
     const s = await scripted(() => undefined);
     const port = s.port;
