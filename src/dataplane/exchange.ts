@@ -90,6 +90,8 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   private heldHeaders: IncomingHttpHeaders | undefined;
   private heldStatus = 0;
   private heldMessage: string | undefined;
+  /** The resume hook is registered with the client side (set on the first backpressure). */
+  private awaitingDrain = false;
   /** The request carries a body (it streams once: never replayed, never mirrored). */
   readonly withBody: boolean;
   /** The client speaks HTTP/2 (no Connection header, no reason phrase). */
@@ -195,6 +197,7 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   protected abstract writeHead(status: number, message: string | undefined, headers: IncomingHttpHeaders): void;
   /** Writes body bytes and counts what reaches the client; false asks the upstream to pause until `resumeWhenDrained` fires. */
   protected abstract writeBody(chunk: Buffer): boolean;
+  /** Registers `resume`, to run on every drain from now on (called once, at the first false from writeBody). */
   protected abstract resumeWhenDrained(resume: () => void): void;
   /** Ends the body, with the endpoint's trailers if it sent any. */
   protected abstract endBody(trailers?: IncomingHttpHeaders): void;
@@ -317,7 +320,13 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done || this.abandoning) return;
     if (!this.delivering) this.deliverHead();
-    if (!this.writeBody(chunk)) controller.pause();
+    if (this.writeBody(chunk)) return;
+    controller.pause();
+    // The resume hook is set on the first backpressure only: most answers never meet one.
+    if (!this.awaitingDrain) {
+      this.awaitingDrain = true;
+      this.resumeWhenDrained(() => this.controller?.resume());
+    }
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers?: IncomingHttpHeaders): void {
@@ -451,7 +460,6 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
     this.delivering = true;
     this.writeHead(this.heldStatus, this.heldMessage, this.heldHeaders!);
     this.heldHeaders = undefined;
-    this.resumeWhenDrained(() => this.controller?.resume());
   }
 
   protected answer(a: ProxyAnswer, headers?: Readonly<Record<string, string>>): void {
@@ -550,6 +558,13 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
   }
 }
 
+const EXCHANGE = Symbol('sluice.exchange');
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: HttpExchange };
+
+function onResponseClose(this: ExchangeResponse): void {
+  this[EXCHANGE]?.clientClosed();
+}
+
 /** An ordinary request: the answer is the client's HTTP response. */
 export class HttpExchange extends Exchange {
   private readonly res: ServerResponse;
@@ -564,7 +579,14 @@ export class HttpExchange extends Exchange {
     const limit = ctx.edge.maxRequestBodyBytes;
     // A declared length above the limit was answered by the plan; a chunked body is counted.
     this.body = !this.withBody ? null : limit > 0 && req.headers['content-length'] === undefined ? limitBody(req, limit, () => (this.bodyTooLarge = true)) : req;
-    res.once('close', () => this.onClientClose());
+    // One shared listener finds its exchange on the response: no closure or once-wrapper per request.
+    (res as ExchangeResponse)[EXCHANGE] = this;
+    res.on('close', onResponseClose);
+  }
+
+  /** The client's response closed (finished or cut): a close before the exchange finished means the client left. */
+  clientClosed(): void {
+    this.onClientClose();
   }
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange } from '../../../src/dataplane/exchange.js';
 import type { RouteTimeouts } from '../../../src/table/types.js';
-import { answers, c, cluster, exchangeSetup as setup, FakeResponse, fails, metric, resetsAfterHeaders, route, scriptedPlan } from '../support/scripted-endpoints.js';
+import { answers, c, cluster, exchangeSetup as setup, type FakeController, FakeResponse, fails, type Handler, metric, resetsAfterHeaders, route, scriptedPlan } from '../support/scripted-endpoints.js';
 
 describe('HttpExchange', () => {
   it('retries a safe request whose attempt reset after its headers, and delivers only the retry', () => {
@@ -97,6 +97,35 @@ describe('HttpExchange', () => {
     exchange.start();
     expect(during).toBe(1);
     expect(runtime.targets.map((t) => t.inflight)).toEqual([0, 0, 0]);
+  });
+
+  it('pauses the endpoint while the client is full and resumes it on every drain', () => {
+    let handler: Handler | undefined;
+    let controller: FakeController | undefined;
+    const { exchange, res } = setup({
+      '10.0.0.1:80': (h, ctl) => {
+        handler = h;
+        controller = ctl;
+        h.onResponseStart?.(c(ctl), 200, { 'content-length': '9' }, 'OK');
+        h.onResponseData?.(c(ctl), Buffer.from('one'));
+      },
+    });
+    exchange.start();
+    // No backpressure yet: nothing listens for drain.
+    expect(controller!.paused).toBe(false);
+    expect(res.listenerCount('drain')).toBe(0);
+    for (const piece of ['two', 'six']) {
+      res.full = true;
+      handler!.onResponseData?.(c(controller!), Buffer.from(piece));
+      expect(controller!.paused).toBe(true);
+      res.full = false;
+      res.emit('drain');
+      expect(controller!.paused).toBe(false);
+    }
+    expect(res.listenerCount('drain')).toBe(1);
+    handler!.onResponseEnd?.(c(controller!), {});
+    expect(res.body).toBe('onetwosix');
+    expect(res.ended).toBe(true);
   });
 
   it('aborts the upstream attempt when the client leaves, and counts 499', async () => {

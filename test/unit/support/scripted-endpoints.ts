@@ -146,6 +146,8 @@ export class FakeResponse extends EventEmitter {
   body = '';
   ended = false;
   destroyed = false;
+  /** The client's socket takes no more for now: write() returns false until 'drain'. */
+  full = false;
   writeHead(status: number, a?: string | IncomingHttpHeaders, b?: IncomingHttpHeaders): this {
     if (this.headersSent) throw new Error('head written twice');
     this.statusCode = status;
@@ -155,7 +157,7 @@ export class FakeResponse extends EventEmitter {
   }
   write(chunk: Buffer | string): boolean {
     this.body += chunk.toString();
-    return true;
+    return !this.full;
   }
   end(chunk?: string): void {
     if (chunk) this.body += chunk;
