@@ -6,11 +6,13 @@
 //
 //   node bench/node-flags-ab.ts [--rounds 6] [--seconds 5] --variant "" --variant "--max-semi-space-size=64"
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist     # two builds, default flags
+//   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist "--sluice-args=--access-log {dir}/access.log"
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
 // nginx's median, median CPU µs per request of the process group and its ratio to nginx's, and
 // the group's RSS after the last round.
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_HOST } from './lib/context.ts';
@@ -27,6 +29,8 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '5' },
     variant: { type: 'string', multiple: true, default: [''] },
     build: { type: 'string', multiple: true, default: [] },
+    // Sluice arguments for every variant; {dir} stands for a folder of the variant's own (e.g. --access-log {dir}/access.log).
+    'sluice-args': { type: 'string', default: '' },
   },
 });
 
@@ -48,7 +52,10 @@ async function main(): Promise<void> {
       for (const flags of opts.variant!) {
         const name = `${builds.length > 1 ? `${main} ` : ''}${flags || '(default)'}`;
         const [httpPort, adminPort] = await freePorts(2);
-        const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== '') });
+        const dir = join(ws.dir, `variant-${variants.length}`);
+        mkdirSync(dir);
+        const extraArgs = opts['sluice-args']!.split(' ').filter((x) => x !== '').map((a) => a.replaceAll('{dir}', dir));
+        const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== ''), extraArgs });
         variants.push({ name, server, rps: [], cpu: [] });
       }
     }
