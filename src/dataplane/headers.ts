@@ -127,8 +127,9 @@ export function upstreamRequestHeaders(req: IncomingMessage, f: ForwardedFacts):
 /** Removes hop-by-hop headers from an upstream response's header object, in place. */
 export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const extra = connectionTokens(headers.connection);
-  for (const name of HOP_BY_HOP) delete headers[name];
-  if (extra) for (const name of extra) delete headers[name];
+  // Only names that are there are deleted: Sluice's own client hands over headers without them,
+  // and a delete of each absent name cost more than looking at the few present.
+  for (const name in headers) if (HOP_BY_HOP.has(name) || extra?.has(name)) delete headers[name];
   return headers;
 }
 

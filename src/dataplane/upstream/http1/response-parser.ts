@@ -65,22 +65,36 @@ function joined(prev: string | undefined, value: string): string {
   return prev === undefined ? value : `${prev}, ${value}`;
 }
 
+interface KnownField {
+  /** As commonly written. */
+  readonly written: string;
+  readonly lower: string;
+  readonly hopByHop: boolean;
+}
+
 /**
- * Field names endpoints send most, by length, as [as commonly written, lower case]: a name
- * written either way is found by comparing in place, and its lower-case constant keys the
- * header object (no substring, lower-casing or token check per field).
+ * Field names endpoints send most, and every hop-by-hop one, by length: a name written either
+ * way is found by comparing in place, and its lower-case constant keys the header object (no
+ * substring, lower-casing, token check or set lookup per field).
  */
-const KNOWN: readonly (readonly (readonly [string, string])[])[] = (() => {
-  const names = ['Date', 'ETag', 'Vary', 'Server', 'Expires', 'Location', 'Connection', 'Keep-Alive', 'Set-Cookie', 'Content-Type', 'Cache-Control', 'Accept-Ranges', 'Last-Modified', 'Content-Length', 'Content-Encoding', 'Transfer-Encoding'];
-  const byLength: [string, string][][] = [];
-  for (const name of names) (byLength[name.length] ??= []).push([name, name.toLowerCase()]);
+const KNOWN: readonly (readonly KnownField[] | undefined)[] = (() => {
+  const names = ['Date', 'ETag', 'Vary', 'Server', 'Expires', 'Location', 'Set-Cookie', 'Content-Type', 'Cache-Control', 'Accept-Ranges', 'Last-Modified', 'Content-Length', 'Content-Encoding'];
+  const hop = ['TE', 'Trailer', 'Upgrade', 'Connection', 'Keep-Alive', 'Transfer-Encoding', 'Proxy-Connection', 'Proxy-Authenticate', 'Proxy-Authorization', 'HTTP2-Settings'];
+  const byLength: KnownField[][] = [];
+  for (const written of [...names, ...hop]) {
+    const lower = written.toLowerCase();
+    (byLength[written.length] ??= []).push({ written, lower, hopByHop: HOP_BY_HOP.has(lower) });
+  }
   return byLength;
 })();
 
-function knownName(text: string, at: number, length: number): string | undefined {
+function knownField(text: string, at: number, length: number): KnownField | undefined {
   const candidates = KNOWN[length];
   if (candidates === undefined) return undefined;
-  for (const [written, lower] of candidates) if (text.startsWith(written, at) || text.startsWith(lower, at)) return lower;
+  for (let i = 0; i < candidates.length; i++) {
+    const field = candidates[i]!;
+    if (text.startsWith(field.written, at) || text.startsWith(field.lower, at)) return field;
+  }
   return undefined;
 }
 
@@ -105,11 +119,17 @@ function parseFields(text: string, at: number, into: IncomingHttpHeaders, hop?: 
       const c = text.charCodeAt(at);
       throw new ResponseProtocolError(eol > at && isWhitespace(c) ? 'obsolete line folding' : 'header line without a name');
     }
-    let name = knownName(text, at, colon - at);
-    if (name === undefined) {
+    const known = knownField(text, at, colon - at);
+    let name: string;
+    let hopByHop: boolean;
+    if (known !== undefined) {
+      name = known.lower;
+      hopByHop = known.hopByHop;
+    } else {
       const raw = text.slice(at, colon);
       if (!TOKEN.test(raw)) throw new ResponseProtocolError('invalid header name');
       name = raw.toLowerCase();
+      hopByHop = HOP_BY_HOP.has(name);
     }
     let from = colon + 1;
     let to = eol;
@@ -118,7 +138,7 @@ function parseFields(text: string, at: number, into: IncomingHttpHeaders, hop?: 
     const value = text.slice(from, to);
     if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${text.slice(at, colon)}`);
     at = eol + 2;
-    if (hop && HOP_BY_HOP.has(name)) {
+    if (hop && hopByHop) {
       if (name === 'connection') hop.connection = joined(hop.connection, value);
       else if (name === 'keep-alive') hop.keepAlive = joined(hop.keepAlive, value);
       else if (name === 'transfer-encoding') hop.transferEncoding = joined(hop.transferEncoding, value);

@@ -102,8 +102,8 @@ describe('ResponseParser', () => {
     expect(r.heads[0]).toMatchObject({ keepAlive: true, keepAliveHintMs: 5000 });
   });
 
-  it('reads field names in any case and trims only spaces and tabs around values', () => {
-    const r = everySplit('HTTP/1.1 200 OK\r\nCONTENT-TYPE: a/b\r\ncontent-length: 2\r\nDate:\tMon\t\r\nX-Odd-Case:  v  \r\nCONNECTION: Close\r\n\r\nok');
+  it('reads field names in any case (hop-by-hop ones left out) and trims only spaces and tabs around values', () => {
+    const r = everySplit('HTTP/1.1 200 OK\r\nCONTENT-TYPE: a/b\r\ncontent-length: 2\r\nDate:\tMon\t\r\nX-Odd-Case:  v  \r\nCONNECTION: Close\r\nUpgrade: h2c\r\nproxy-connection: x\r\nTE: trailers\r\n\r\nok');
     expect(r.heads[0]!.headers).toEqual({ 'content-type': 'a/b', 'content-length': '2', date: 'Mon', 'x-odd-case': 'v' });
     expect(r.heads[0]!.keepAlive).toBe(false);
     expect(r.body).toBe('ok');
