@@ -121,15 +121,11 @@ function parseFields(text: string, at: number, into: IncomingHttpHeaders, hop?: 
     }
     const known = knownField(text, at, colon - at);
     let name: string;
-    let hopByHop: boolean;
-    if (known !== undefined) {
-      name = known.lower;
-      hopByHop = known.hopByHop;
-    } else {
+    if (known !== undefined) name = known.lower;
+    else {
       const raw = text.slice(at, colon);
       if (!TOKEN.test(raw)) throw new ResponseProtocolError('invalid header name');
       name = raw.toLowerCase();
-      hopByHop = HOP_BY_HOP.has(name);
     }
     let from = colon + 1;
     let to = eol;
@@ -138,7 +134,7 @@ function parseFields(text: string, at: number, into: IncomingHttpHeaders, hop?: 
     const value = text.slice(from, to);
     if (INVALID_VALUE.test(value)) throw new ResponseProtocolError(`invalid character in header ${text.slice(at, colon)}`);
     at = eol + 2;
-    if (hop && hopByHop) {
+    if (hop && (known !== undefined ? known.hopByHop : HOP_BY_HOP.has(name))) {
       if (name === 'connection') hop.connection = joined(hop.connection, value);
       else if (name === 'keep-alive') hop.keepAlive = joined(hop.keepAlive, value);
       else if (name === 'transfer-encoding') hop.transferEncoding = joined(hop.transferEncoding, value);
@@ -190,6 +186,8 @@ export class ResponseParser {
   /** Bytes of an unfinished head, trailer block or chunk-size line. */
   private pending: Buffer | undefined;
   private remaining = 0;
+  /** Where the block collect() returned ends in its chunk, terminator included. */
+  private after = 0;
   private keepAlive = false;
   private readonly sink: ResponseSink;
   private noBody: boolean;
@@ -307,14 +305,19 @@ export class ResponseParser {
     this.sink.end(trailers);
   }
 
-  /** Collects bytes up to `terminator`; returns the block (without it) and the index after it, or undefined with everything kept pending. */
-  private collect(data: Buffer, at: number, terminator: Buffer, limit: number, what: string): { block: Buffer; next: number } | undefined {
+  /**
+   * Collects bytes up to `terminator`: returns the block before it as latin1 text (no copy or
+   * view of the bytes when it is all in `data`), with the index after it in `this.after`, or
+   * undefined with everything kept pending.
+   */
+  private collect(data: Buffer, at: number, terminator: Buffer, limit: number, what: string): string | undefined {
     const prev = this.pending;
     if (prev === undefined) {
       const end = data.indexOf(terminator, at);
       if (end >= 0) {
         if (end - at > limit) throw new ResponseProtocolError(`${what} too large`);
-        return { block: data.subarray(at, end), next: end + terminator.length };
+        this.after = end + terminator.length;
+        return data.toString('latin1', at, end);
       }
       if (data.length - at > limit) throw new ResponseProtocolError(`${what} too large`);
       this.pending = Buffer.from(data.subarray(at));
@@ -330,23 +333,14 @@ export class ResponseParser {
     }
     if (end > limit) throw new ResponseProtocolError(`${what} too large`);
     this.pending = undefined;
-    return { block: joined.subarray(0, end), next: at + (end + terminator.length - prev.length) };
+    this.after = at + (end + terminator.length - prev.length);
+    return joined.toString('latin1', 0, end);
   }
 
   private readHead(data: Buffer, at: number): number {
-    let text: string;
-    let next: number;
-    const end = this.pending === undefined ? data.indexOf(CRLF_CRLF, at) : -1;
-    if (end >= 0 && end - at <= MAX_HEAD_BYTES) {
-      // The whole head in this chunk (the common case): read in place.
-      text = data.toString('latin1', at, end);
-      next = end + 4;
-    } else {
-      const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'response head');
-      if (!found) return data.length;
-      text = found.block.toString('latin1');
-      next = found.next;
-    }
+    const text = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'response head');
+    if (text === undefined) return data.length;
+    const next = this.after;
     const firstEol = text.indexOf('\r\n');
     const statusLine = firstEol < 0 ? text : text.slice(0, firstEol);
     const minor = statusLine.startsWith('HTTP/1.1 ') ? 1 : statusLine.startsWith('HTTP/1.0 ') ? 0 : -1;
@@ -363,7 +357,7 @@ export class ResponseParser {
     if (status < 200 && status !== 101) return next;
     if (status === 101) throw new ResponseProtocolError('101 Switching Protocols to a request that asked no upgrade');
     const connection = hop.connection;
-    if (connection !== undefined && connection !== 'keep-alive') dropConnectionNamed(connection, headers);
+    dropConnectionNamed(connection, headers);
     const close = connection !== undefined && connection !== 'keep-alive' && hasToken(connection, 'close');
     this.keepAlive = close ? false : minor === 1 || hasToken(connection, 'keep-alive');
     const te = hop.transferEncoding;
@@ -397,9 +391,8 @@ export class ResponseParser {
   }
 
   private readChunkSize(data: Buffer, at: number): number {
-    const found = this.collect(data, at, CRLF, MAX_CHUNK_LINE_BYTES, 'chunk size line');
-    if (!found) return data.length;
-    const line = found.block.toString('latin1');
+    const line = this.collect(data, at, CRLF, MAX_CHUNK_LINE_BYTES, 'chunk size line');
+    if (line === undefined) return data.length;
     const semi = line.indexOf(';');
     const size = (semi < 0 ? line : line.slice(0, semi)).trim();
     if (!HEX.test(size) || size.length > 12) throw new ResponseProtocolError('invalid chunk size');
@@ -410,16 +403,16 @@ export class ResponseParser {
       this.state = State.ChunkData;
       this.remaining = n;
     }
-    return found.next;
+    return this.after;
   }
 
   private readChunkDataEnd(data: Buffer, at: number): number {
     // The CRLF after a chunk's data, possibly split across reads.
-    const found = this.collect(data, at, CRLF, 2, 'chunk end');
-    if (!found) return data.length;
-    if (found.block.length !== 0) throw new ResponseProtocolError('chunk data longer than its size');
+    const block = this.collect(data, at, CRLF, 2, 'chunk end');
+    if (block === undefined) return data.length;
+    if (block.length !== 0) throw new ResponseProtocolError('chunk data longer than its size');
     this.state = State.ChunkSize;
-    return found.next;
+    return this.after;
   }
 
   private readTrailers(data: Buffer, at: number): number {
@@ -437,12 +430,12 @@ export class ResponseParser {
       this.pending = Buffer.from([13]);
       return data.length;
     }
-    const found = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'trailers');
-    if (!found) return data.length;
+    const block = this.collect(data, at, CRLF_CRLF, MAX_HEAD_BYTES, 'trailers');
+    if (block === undefined) return data.length;
     const trailers: IncomingHttpHeaders = {};
-    parseFields(found.block.toString('latin1'), 0, trailers);
+    parseFields(block, 0, trailers);
     this.finish(trailers);
-    return found.next;
+    return this.after;
   }
 }
 
