@@ -343,7 +343,11 @@ class Connection implements ResponseSink {
     this.deadline = deadline;
     this.deadlineMs = ms;
     if (!this.timer || this.timerDue > deadline) this.schedule(deadline, ms);
-    if (kind === 'idle') this.timer!.unref();
+    this.holdProcessUnlessIdle();
+  }
+
+  private holdProcessUnlessIdle(): void {
+    if (this.timerKind === 'idle') this.timer!.unref();
     else this.timer!.ref();
   }
 
@@ -370,7 +374,7 @@ class Connection implements ResponseSink {
     const left = deadline - performance.now();
     if (left > 1) {
       this.schedule(deadline, left);
-      if (this.timerKind === 'idle') this.timer!.unref();
+      this.holdProcessUnlessIdle();
       return;
     }
     this.timer = undefined;
