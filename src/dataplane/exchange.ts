@@ -561,10 +561,6 @@ export abstract class Exchange implements Dispatcher.DispatchHandler, PickContex
 const EXCHANGE = Symbol('sluice.exchange');
 type ExchangeResponse = ServerResponse & { [EXCHANGE]?: HttpExchange };
 
-function onResponseClose(this: ExchangeResponse): void {
-  this[EXCHANGE]?.clientClosed();
-}
-
 /** An ordinary request: the answer is the client's HTTP response. */
 export class HttpExchange extends Exchange {
   private readonly res: ServerResponse;
@@ -581,12 +577,12 @@ export class HttpExchange extends Exchange {
     this.body = !this.withBody ? null : limit > 0 && req.headers['content-length'] === undefined ? limitBody(req, limit, () => (this.bodyTooLarge = true)) : req;
     // One shared listener finds its exchange on the response: no closure or once-wrapper per request.
     (res as ExchangeResponse)[EXCHANGE] = this;
-    res.on('close', onResponseClose);
+    res.on('close', HttpExchange.onResponseClose);
   }
 
   /** The client's response closed (finished or cut): a close before the exchange finished means the client left. */
-  clientClosed(): void {
-    this.onClientClose();
+  private static onResponseClose(this: ExchangeResponse): void {
+    this[EXCHANGE]?.onClientClose();
   }
 
   protected dispatchOptions(): Dispatcher.DispatchOptions {
