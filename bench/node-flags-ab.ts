@@ -10,8 +10,8 @@
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
-// nginx's median, median CPU µs per request of the process group and its ratio to nginx's, and
-// the group's RSS after the last round.
+// nginx's median, median CPU µs per request of the process group and its ratio to nginx's, the
+// kernel's part of it, and the group's RSS after the last round.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { BENCH_HOST } from './lib/context.ts';
 import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
+import { CLOCK_TICKS_PER_SECOND, groupCpuSplit, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
 import { type Server, SLUICE_MAIN, startNginxProxy, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
@@ -45,9 +45,9 @@ async function main(): Promise<void> {
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
     const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
     const builds = opts.build!.length > 0 ? opts.build!.map((d) => join(resolve(d), 'main.js')) : [SLUICE_MAIN];
-    const variants: { name: string; server: Server; rps: number[]; cpu: number[] }[] = [];
+    const variants: { name: string; server: Server; rps: number[]; cpu: number[]; sys: number[] }[] = [];
     const [nginxPort] = await freePorts(1);
-    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [] });
+    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [], sys: [] });
     for (const main of builds) {
       for (const flags of opts.variant!) {
         const name = `${builds.length > 1 ? `${main} ` : ''}${flags || '(default)'}`;
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
         mkdirSync(dir);
         const extraArgs = opts['sluice-args']!.split(' ').filter((x) => x !== '').map((a) => a.replaceAll('{dir}', dir));
         const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== ''), extraArgs });
-        variants.push({ name, server, rps: [], cpu: [] });
+        variants.push({ name, server, rps: [], cpu: [], sys: [] });
       }
     }
     const seconds = Number(opts.seconds);
@@ -65,20 +65,22 @@ async function main(): Promise<void> {
     for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const v of variants) {
-        const ticks = groupCpuTicks(v.server.group.pid);
+        const before = groupCpuSplit(v.server.group.pid);
         const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
-        const cpuUs = ((groupCpuTicks(v.server.group.pid) - ticks) / CLOCK_TICKS_PER_SECOND) * 1e6;
+        const after = groupCpuSplit(v.server.group.pid);
+        const perRequest = (ticks: number) => ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / w.requests;
         v.rps.push(w.rps);
-        v.cpu.push(cpuUs / w.requests);
-        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${(cpuUs / w.requests).toFixed(1)} µs/req`);
+        v.cpu.push(perRequest(after.total - before.total));
+        v.sys.push(perRequest(after.sys - before.sys));
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})`);
       }
     }
     const nginx = variants[0]!;
-    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  group RSS MiB`);
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  group RSS MiB`);
     for (const v of variants) {
       const rps = median(v.rps);
       const cpu = median(v.cpu);
-      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
     }
   } finally {
     await stopAll();

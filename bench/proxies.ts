@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
-import { groupCpuTicks, groupRssMiB, CLOCK_TICKS_PER_SECOND } from './lib/processes.ts';
+import { groupCpuSplit, groupCpuTicks, groupRssMiB, CLOCK_TICKS_PER_SECOND } from './lib/processes.ts';
 import { startHaproxy, startNginxProxy, startNodePeer, startSluice, type Server } from './lib/servers.ts';
 import { FIXED_RATE_SHARE, SETTLE_PCT } from './lib/settings.ts';
 import { coefficientOfVariation, median, round } from './lib/stats.ts';
@@ -33,6 +33,8 @@ interface Target {
 export interface RunSample {
   readonly wrk: WrkResult;
   readonly cpuUsPerReq: number;
+  /** Of cpuUsPerReq, the kernel's (system calls and the loopback TCP stack under them). */
+  readonly sysUsPerReq: number;
   readonly rssMiB: number;
   readonly upstreamConns: number;
   readonly core0BusyPct: number;
@@ -51,6 +53,8 @@ export interface ProxyRow {
   readonly p99_ms: number;
   readonly ratio_vs_nginx: number;
   readonly cpu_us_per_req: number;
+  /** Of cpu_us_per_req, the kernel's: what every proxy pays for the same socket calls; the rest is its own code. */
+  readonly cpu_sys_us_per_req: number;
   readonly rss_mib: number;
   readonly upstream_conns: number;
   readonly non2xx: number;
@@ -96,12 +100,14 @@ export interface FixedRateRow {
 /** CPU ticks of the proxy's and the origin's groups, and of both cores, at one moment. */
 interface CpuMark {
   readonly proxy: number;
+  readonly proxySys: number;
   readonly origin: number;
   readonly cores: Map<string, CoreTimes>;
 }
 
 function markCpu(ctx: BenchContext, t: Target): CpuMark {
-  return { proxy: groupCpuTicks(t.server.group.pid), origin: t.proxy === 'origin' ? 0 : groupCpuTicks(ctx.origin.group.pid), cores: coreTimes() };
+  const proxy = groupCpuSplit(t.server.group.pid);
+  return { proxy: proxy.total, proxySys: proxy.sys, origin: t.proxy === 'origin' ? 0 : groupCpuTicks(ctx.origin.group.pid), cores: coreTimes() };
 }
 
 function cpuSince(ctx: BenchContext, t: Target, m: CpuMark, requests: number) {
@@ -116,8 +122,10 @@ function cpuSince(ctx: BenchContext, t: Target, m: CpuMark, requests: number) {
     total += a.total - b.total;
   }
   const perCore = total / Math.max(1, now.cores.size);
+  const perRequest = (ticks: number) => (requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / requests : NaN);
   return {
-    cpuUsPerReq: requests > 0 ? (proxyTicks * (1e6 / CLOCK_TICKS_PER_SECOND)) / requests : NaN,
+    cpuUsPerReq: perRequest(proxyTicks),
+    sysUsPerReq: perRequest(now.proxySys - m.proxySys),
     core0BusyPct: cores.cpu0?.busyPct ?? NaN,
     core1BusyPct: cores.cpu1?.busyPct ?? NaN,
     stealPct: Math.max(cores.cpu0?.stealPct ?? 0, cores.cpu1?.stealPct ?? 0),
@@ -214,7 +222,7 @@ export async function runProxies(ctx: BenchContext): Promise<ProxiesResult> {
         for (const t of targets) {
           const s = await measure(ctx, t, body, settings.durationS);
           (samples[`${t.label}/${body}`] ??= []).push(s);
-          ctx.log(`round ${r}/${settings.rounds} ${t.label.padEnd(13)} ${body.padEnd(5)} ${Math.round(s.wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${s.wrk.p50Ms.toFixed(2)} ms  p99 ${s.wrk.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} µs/req  errors ${s.wrk.non2xx + s.wrk.socketErrorTotal}`);
+          ctx.log(`round ${r}/${settings.rounds} ${t.label.padEnd(13)} ${body.padEnd(5)} ${Math.round(s.wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${s.wrk.p50Ms.toFixed(2)} ms  p99 ${s.wrk.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} µs/req (kernel ${s.sysUsPerReq.toFixed(1)})  errors ${s.wrk.non2xx + s.wrk.socketErrorTotal}`);
         }
       }
       if (body === 'small' && ctx.vegeta) {
@@ -286,6 +294,7 @@ function summarize(t: Target, body: BodyName, s: readonly RunSample[], warmup: r
     p99_ms: round(median(s.map((x) => x.wrk.p99Ms)), 3),
     ratio_vs_nginx: NaN,
     cpu_us_per_req: round(median(s.map((x) => x.cpuUsPerReq)), 1),
+    cpu_sys_us_per_req: round(median(s.map((x) => x.sysUsPerReq)), 1),
     rss_mib: round(Math.max(...s.map((x) => x.rssMiB)), 1),
     upstream_conns: Math.round(median(s.map((x) => x.upstreamConns))),
     non2xx: s.reduce((a, x) => a + x.wrk.non2xx, 0),

@@ -102,6 +102,8 @@ interface ProcStat {
   readonly pid: number;
   readonly pgrp: number;
   readonly cpuTicks: number;
+  /** The part of cpuTicks spent in the kernel (stime): system calls, the loopback TCP stack under them. */
+  readonly sysTicks: number;
 }
 
 function readStat(pid: string): ProcStat | undefined {
@@ -109,7 +111,7 @@ function readStat(pid: string): ProcStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number(pid), pgrp: Number(fields[2]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+    return { pid: Number(pid), pgrp: Number(fields[2]), cpuTicks: Number(fields[11]) + Number(fields[12]), sysTicks: Number(fields[12]) };
   } catch {
     return undefined;
   }
@@ -134,9 +136,19 @@ export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** utime+stime of every live process in the group (all threads), in clock ticks. */
 export function groupCpuTicks(pgid: number): number {
-  let sum = 0;
-  for (const s of allStats()) if (s.pgrp === pgid) sum += s.cpuTicks;
-  return sum;
+  return groupCpuSplit(pgid).total;
+}
+
+/** The group's CPU ticks (utime+stime) and, of them, the kernel's (stime). */
+export function groupCpuSplit(pgid: number): { total: number; sys: number } {
+  let total = 0;
+  let sys = 0;
+  for (const s of allStats()) {
+    if (s.pgrp !== pgid) continue;
+    total += s.cpuTicks;
+    sys += s.sysTicks;
+  }
+  return { total, sys };
 }
 
 /** Resident set size of the group, summed over its processes, in MiB. */

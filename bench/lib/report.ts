@@ -18,8 +18,8 @@ export function table(header: readonly string[], align: readonly ('l' | 'r')[], 
 
 export function proxiesTable(rows: readonly ProxyRow[]): string {
   return table(
-    ['proxy', 'body', 'req/s', 'vs nginx', 'req/s CV %', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MiB', 'upstream conns', 'errors', 'core0/core1 busy %', 'wrk + rest CPU %'],
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['proxy', 'body', 'req/s', 'vs nginx', 'req/s CV %', 'p50 ms', 'p99 ms', 'CPU µs/req', 'of it kernel µs', 'RSS MiB', 'upstream conns', 'errors', 'core0/core1 busy %', 'wrk + rest CPU %'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows.map((r) => [
       r.label === r.proxy ? r.proxy : `${r.label} (cpus ${r.cpus})`,
       r.body,
@@ -29,6 +29,7 @@ export function proxiesTable(rows: readonly ProxyRow[]): string {
       fmt(r.p50_ms),
       fmt(r.p99_ms),
       fmt(r.cpu_us_per_req, 1),
+      fmt(r.cpu_sys_us_per_req, 1),
       fmt(r.rss_mib, 1),
       r.proxy === 'origin' ? `${r.upstream_conns} (wrk's own)` : String(r.upstream_conns),
       String(r.non2xx + r.socket_errors),
