@@ -26,15 +26,35 @@ const QUERY_TIMEOUT_MS = 2000;
  * (bench/README.md, Memory). Since Sluice's own HTTP/1.1 client a request leaves little garbage.
  * Interleaved A/Bs (2026-12-03, bench/node-flags-ab.ts, 10 s rounds of wrk -c64): 8 against 16,
  * 26,564 / 26,403 req/s, 37.3 / 37.5 µs per request, group RSS 197 / 211 MiB; 4 against 16 cost
- * 4 % (27,082 / 28,185 req/s) for 17 MiB less. Left out when the operator sets
- * --max-semi-space-size (node's flags or NODE_OPTIONS).
+ * 4 % (27,082 / 28,185 req/s) for 17 MiB less.
  */
 export const WORKER_SEMI_SPACE_MIB = 8;
 
-/** The node flags a worker is forked with: the controller's, plus the semi-space cap unless one is set. */
-export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a));
-  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+/** A node flag workers get unless the operator set that option (node's flags or NODE_OPTIONS). */
+interface WorkerFlag {
+  readonly flag: string;
+  /** Matches an operator's own setting of the option, in any spelling node accepts. */
+  readonly setBy: RegExp;
+}
+
+const WORKER_FLAGS: readonly WorkerFlag[] = [
+  { flag: `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`, setBy: /^--max[-_]semi[-_]space[-_]size(=|$)/ },
+  // Node 24 keeps an AsyncContextFrame for AsyncLocalStorage and swaps it around every callback
+  // and nextTick, used or not; a worker uses no AsyncLocalStorage (spans travel on the exchange),
+  // so the swaps are pure cost. Interleaved A/B (2026-12-04, wrk -c64, 3 B, 8 × 4 s, nginx
+  // 61,905 req/s in the same rounds): 27,538 → 29,202 req/s, 36.1 → 34.9 µs per request. With
+  // the flag AsyncLocalStorage still works (on async_hooks); measure again if a worker adopts it.
+  { flag: '--no-async-context-frame', setBy: /^--(no-)?(experimental-)?async[-_]context[-_]frame$/ },
+];
+
+/**
+ * The node flags a worker is forked with: the controller's, plus each of WORKER_FLAGS the
+ * operator did not set and this node knows (an older node refuses a flag it does not know).
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined, nodeKnows: (flag: string) => boolean = (f) => process.allowedNodeEnvironmentFlags.has(f)): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  const added = WORKER_FLAGS.filter((w) => !given.some((a) => w.setBy.test(a)) && nodeKnows(w.flag.split('=')[0]!)).map((w) => w.flag);
+  return [...execArgv, ...added];
 }
 
 export class WorkerPool implements TableSink {

@@ -1,15 +1,40 @@
 import { describe, expect, it } from '@jest/globals';
 import { WORKER_SEMI_SPACE_MIB, workerExecArgv } from '../../../src/workers/pool.js';
 
+const SEMI_SPACE = `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`;
+const NO_FRAME = '--no-async-context-frame';
+const knowsAll = () => true;
+
 describe('workerExecArgv', () => {
-  it("adds the semi-space cap to the controller's flags", () => {
-    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual(['--enable-source-maps', `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`]);
-    expect(workerExecArgv([], '--max-old-space-size=512')).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`]);
+  it("adds the semi-space cap and turns AsyncContextFrame off after the controller's flags", () => {
+    expect(workerExecArgv(['--enable-source-maps'], undefined, knowsAll)).toEqual(['--enable-source-maps', SEMI_SPACE, NO_FRAME]);
+    expect(workerExecArgv([], '--max-old-space-size=512', knowsAll)).toEqual([SEMI_SPACE, NO_FRAME]);
   });
 
-  it('leaves the size an operator set, in node flags or NODE_OPTIONS, in either spelling', () => {
-    expect(workerExecArgv(['--max-semi-space-size=4'], undefined)).toEqual(['--max-semi-space-size=4']);
-    expect(workerExecArgv(['--max-semi-space-size', '4'], undefined)).toEqual(['--max-semi-space-size', '4']);
-    expect(workerExecArgv([], '--trace-gc --max_semi_space_size=32')).toEqual([]);
+  it('leaves the semi-space size an operator set, in node flags or NODE_OPTIONS, in either spelling', () => {
+    expect(workerExecArgv(['--max-semi-space-size=4'], undefined, knowsAll)).toEqual(['--max-semi-space-size=4', NO_FRAME]);
+    expect(workerExecArgv(['--max-semi-space-size', '4'], undefined, knowsAll)).toEqual(['--max-semi-space-size', '4', NO_FRAME]);
+    expect(workerExecArgv([], '--trace-gc --max_semi_space_size=32', knowsAll)).toEqual([NO_FRAME]);
+  });
+
+  it('leaves AsyncContextFrame as the operator set it, either way', () => {
+    expect(workerExecArgv(['--async-context-frame'], undefined, knowsAll)).toEqual(['--async-context-frame', SEMI_SPACE]);
+    expect(workerExecArgv([], '--no-async-context-frame', knowsAll)).toEqual([SEMI_SPACE]);
+    expect(workerExecArgv(['--experimental-async-context-frame'], undefined, knowsAll)).toEqual(['--experimental-async-context-frame', SEMI_SPACE]);
+  });
+
+  it('adds no flag this node does not know (an older node would refuse to start the worker)', () => {
+    const asked: string[] = [];
+    const node20 = (flag: string) => {
+      asked.push(flag);
+      return flag !== NO_FRAME;
+    };
+    expect(workerExecArgv([], undefined, node20)).toEqual([SEMI_SPACE]);
+    // Asked by the option's name, without its value.
+    expect(asked).toEqual(['--max-semi-space-size', NO_FRAME]);
+  });
+
+  it("asks the running node by default: the project's node 24 knows both flags", () => {
+    expect(workerExecArgv([], undefined)).toEqual([SEMI_SPACE, NO_FRAME]);
   });
 });
