@@ -7,6 +7,7 @@
 //   node bench/node-flags-ab.ts [--rounds 6] [--seconds 5] --variant "" --variant "--max-semi-space-size=64"
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist     # two builds, default flags
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist "--sluice-args=--access-log {dir}/access.log"
+//   node bench/node-flags-ab.ts --peer node-proxy --peer net-proxy    # Node peers in the same rounds
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
@@ -20,7 +21,7 @@ import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
 import { CLOCK_TICKS_PER_SECOND, groupCpuSplit, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
-import { type Server, SLUICE_MAIN, startNginxProxy, startOrigin, startSluice, Workspace } from './lib/servers.ts';
+import { NODE_PEERS, type NodePeer, type Server, SLUICE_MAIN, startNginxProxy, startNodePeer, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
 const { values: opts } = parseArgs({
@@ -31,6 +32,8 @@ const { values: opts } = parseArgs({
     build: { type: 'string', multiple: true, default: [] },
     // Sluice arguments for every variant; {dir} stands for a folder of the variant's own (e.g. --access-log {dir}/access.log).
     'sluice-args': { type: 'string', default: '' },
+    // Node peers in the same rounds (lib/peers/: node-proxy, fastify-proxy, net-proxy), after nginx.
+    peer: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -48,6 +51,11 @@ async function main(): Promise<void> {
     const variants: { name: string; server: Server; rps: number[]; cpu: number[]; sys: number[] }[] = [];
     const [nginxPort] = await freePorts(1);
     variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [], sys: [] });
+    for (const peer of opts.peer!) {
+      if (!NODE_PEERS.includes(peer as NodePeer)) throw new Error(`--peer wants one of ${NODE_PEERS.join(', ')}`);
+      const [peerPort] = await freePorts(1);
+      variants.push({ name: peer, server: await startNodePeer(ws, peer as NodePeer, peerPort!, origin.port, '1'), rps: [], cpu: [], sys: [] });
+    }
     for (const main of builds) {
       for (const flags of opts.variant!) {
         const name = `${builds.length > 1 ? `${main} ` : ''}${flags || '(default)'}`;

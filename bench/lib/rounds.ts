@@ -2,7 +2,7 @@
 // CPU each server's process group spent per request — the shape of the one-proxy-at-a-time
 // parts (access log, compression). Medians per server.
 import type { BenchContext } from './context.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './processes.ts';
+import { CLOCK_TICKS_PER_SECOND, groupCpuSplit } from './processes.ts';
 import type { Server } from './servers.ts';
 import { median, round } from './stats.ts';
 import { startWrk, type WrkOptions, type WrkResult } from './wrk.ts';
@@ -22,6 +22,8 @@ export interface RoundRow<L extends string> {
   readonly p99_ms: number;
   /** CPU time of the server's processes per request (less disturbed by a busy machine than req/s). */
   readonly cpu_us_per_req: number;
+  /** Of cpu_us_per_req, the kernel's (system calls: sockets, and a log file's writes). */
+  readonly cpu_sys_us_per_req: number;
   readonly rounds: number;
 }
 
@@ -30,24 +32,25 @@ export async function interleavedRounds<L extends string>(ctx: BenchContext, par
   const { settings, tools } = ctx;
   const width = Math.max(...targets.map((t) => t.label.length));
   const measure = async (t: RoundTarget<L>, durationS: number) => {
-    const ticks0 = groupCpuTicks(t.server.group.pid);
+    const before = groupCpuSplit(t.server.group.pid);
     const wrk = await startWrk({ wrk: tools.wrk, url: `http://127.0.0.1:${t.server.port}${request.path}`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: request.host, headers: request.headers }).done;
     seen?.(t.label, wrk);
     if (wrk.non2xx > 0 || wrk.socketErrorTotal > 0) ctx.log(`${part} ${t.label}: ${wrk.non2xx} non-2xx, ${wrk.socketErrorTotal} socket errors`);
-    const cpuUs = wrk.requests > 0 ? ((groupCpuTicks(t.server.group.pid) - ticks0) * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN;
-    return { wrk, cpuUs };
+    const after = groupCpuSplit(t.server.group.pid);
+    const perRequest = (ticks: number) => (wrk.requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN);
+    return { wrk, cpuUs: perRequest(after.total - before.total), sysUs: perRequest(after.sys - before.sys) };
   };
   if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);
-  const samples = new Map<L, { wrk: WrkResult; cpuUs: number }[]>(targets.map((t) => [t.label, []]));
+  const samples = new Map<L, { wrk: WrkResult; cpuUs: number; sysUs: number }[]>(targets.map((t) => [t.label, []]));
   for (let r = 1; r <= settings.rounds; r++) {
     for (const t of targets) {
       const m = await measure(t, settings.durationS);
       samples.get(t.label)!.push(m);
-      ctx.log(`${part} round ${r}/${settings.rounds} ${t.label.padEnd(width)} ${Math.round(m.wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${m.wrk.p50Ms.toFixed(2)} ms  p99 ${m.wrk.p99Ms.toFixed(2)} ms  ${m.cpuUs.toFixed(1)} µs/req`);
+      ctx.log(`${part} round ${r}/${settings.rounds} ${t.label.padEnd(width)} ${Math.round(m.wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${m.wrk.p50Ms.toFixed(2)} ms  p99 ${m.wrk.p99Ms.toFixed(2)} ms  ${m.cpuUs.toFixed(1)} µs/req (kernel ${m.sysUs.toFixed(1)})`);
     }
   }
   return targets.map(({ label }) => {
     const s = samples.get(label)!;
-    return { label, rps: Math.round(median(s.map((x) => x.wrk.rps))), p50_ms: round(median(s.map((x) => x.wrk.p50Ms)), 3), p99_ms: round(median(s.map((x) => x.wrk.p99Ms)), 3), cpu_us_per_req: round(median(s.map((x) => x.cpuUs)), 1), rounds: s.length };
+    return { label, rps: Math.round(median(s.map((x) => x.wrk.rps))), p50_ms: round(median(s.map((x) => x.wrk.p50Ms)), 3), p99_ms: round(median(s.map((x) => x.wrk.p99Ms)), 3), cpu_us_per_req: round(median(s.map((x) => x.cpuUs)), 1), cpu_sys_us_per_req: round(median(s.map((x) => x.sysUs)), 1), rounds: s.length };
   });
 }

@@ -105,8 +105,12 @@ export function startHaproxyWith(ws: Workspace, tools: ToolPaths, name: string, 
   return started(name, port, startGroup(name, tools.haproxy, ['-db', '-f', conf], { cpus }));
 }
 
-/** The Node peers of the proxies bench (lib/peers/): the hand-written "Node ceiling" and fastify + @fastify/http-proxy. */
-export type NodePeer = 'node-proxy' | 'fastify-proxy';
+/**
+ * The Node peers (lib/peers/): the hand-written "Node ceiling" and fastify + @fastify/http-proxy
+ * of the proxies bench, and net-proxy, node-flags-ab's upper bound for a server leg on `net`.
+ */
+export const NODE_PEERS = ['node-proxy', 'fastify-proxy', 'net-proxy'] as const;
+export type NodePeer = (typeof NODE_PEERS)[number];
 
 const PEERS_DIR = join(REPO_ROOT, 'bench', 'lib', 'peers');
 
