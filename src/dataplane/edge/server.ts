@@ -59,6 +59,11 @@ export function createListenerServer(handler: RequestListener, options: Listener
     keepAliveTimeout: options.keepAliveMs,
     connectionsCheckingInterval: checkingIntervalMs(options.headerTimeoutMs),
     shouldUpgradeCallback: h2 && options.upgradeH2c ? (req: IncomingMessage) => isWebSocketUpgrade(req) || isH2cUpgrade(req) : isWebSocketUpgrade,
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): node
+    // (24.12+; older ones ignore the option) hands it over already ended, with none of a
+    // readable stream's life cycle (resume, 'end', destroy and 'close' on later ticks) to run.
+    // Nothing in the data plane reads or waits on such a request (hasBody() says it has none).
+    optimizeEmptyRequests: true,
   };
   const server: http.Server = options.tls
     ? (https.createServer(
