@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { AccessLogField } from './fields.js';
 import type { RequestRecord } from './record.js';
 import type { LineEncoder } from './line-encoder.js';
-import { connectionSocket } from '../edge/version.js';
+import { connectionSocket, isHttp2 } from '../edge/version.js';
 
 type Writer = (r: RequestRecord, out: LineEncoder) => void;
 
@@ -54,7 +54,8 @@ const WRITERS: Record<AccessLogField, Writer> = {
   time: (_, out) => out.ascii(isoNow()),
   client: (r, out) => out.str(r.client ?? r.req.socket?.remoteAddress),
   method: (r, out) => out.str(r.req.method),
-  host: (r, out) => out.str(first(r.req.headers[':authority']) ?? r.req.headers.host),
+  // Only h2 has :authority: on HTTP/1.1 looking it up would be a miss in a large header object.
+  host: (r, out) => out.str(isHttp2(r.req) ? (first(r.req.headers[':authority']) ?? r.req.headers.host) : r.req.headers.host),
   path: (r, out) => out.str(rawPath(r.req.url ?? '')),
   query: (r, out) => out.str(rawQuery(r.req.url ?? '')),
   protocol: (r, out) => out.str(r.req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${r.req.httpVersion}`),

@@ -62,6 +62,17 @@ describe('access-log fields', () => {
 });
 
 describe('access-log line', () => {
+  it("writes an h2 request's :authority as its host (its Host header when it sent none), and the connection's bytes", () => {
+    // Two streams of one connection: the second read nothing the first did not count.
+    const connection = { remoteAddress: '192.0.2.8', bytesRead: 90 };
+    const h2 = (headers: Record<string, string>) => ({ method: 'GET', url: '/', httpVersion: '2.0', httpVersionMajor: 2, headers, socket: {}, stream: { session: { socket: connection } } }) as unknown as IncomingMessage;
+    const line = (req: IncomingMessage) => JSON.parse(formatLine(['host', 'protocol', 'bytes_in'], new RequestRecord().reset(req, 0))) as Record<string, unknown>;
+    expect(line(h2({ ':authority': 'h2.test', host: 'ignored.test' }))).toEqual({ host: 'h2.test', protocol: 'HTTP/2.0', bytes_in: 90 });
+    expect(line(h2({ host: 'plain-host.test' }))).toEqual({ host: 'plain-host.test', protocol: 'HTTP/2.0', bytes_in: 0 });
+    // An HTTP/1.1 request's host is read from its Host header only (node's parser refuses a ':' in a name anyway).
+    expect(line(fakeRequest('/', { ':authority': 'smuggled.test' }))).toMatchObject({ host: 'app.test' });
+  });
+
   it('writes exactly the selected fields as one JSON object, escaping what clients send', () => {
     const r = new RequestRecord().reset(fakeRequest('/a"b\\c?token=s3cret', { 'user-agent': 'curl/8 "quoted"\n' }), 10);
     r.ended = 22.5;
