@@ -568,6 +568,14 @@ export class HttpExchange extends Exchange {
   private readonly body: Dispatcher.DispatchOptions['body'];
   /** The response body's compressor (RoutePolicy compression); undefined: the body goes out as it came. */
   private encoder: BodyEncoder | undefined;
+  /** Body bytes that complete the answer (its Content-Length) when it goes out as it came; -1: unknown. */
+  private bodyLength = -1;
+  /**
+   * The piece that completed the body, held for the end: one res.end(piece) writes it, where a
+   * write() of its own would cork the socket and uncork it on the next tick. The end follows at
+   * once from Sluice's HTTP/1.1 client; a late one (h2) may still bring trailers.
+   */
+  private lastPiece: Buffer | undefined;
 
   constructor(ctx: ProxyContext, plan: Forward, req: IncomingMessage, res: ServerResponse, started: number) {
     super(ctx, plan, req, started);
@@ -597,6 +605,8 @@ export class HttpExchange extends Exchange {
   }
 
   private head(status: number, message: string | undefined, headers: IncomingHttpHeaders): void {
+    const length = headers['content-length'];
+    this.bodyLength = this.encoder || length === undefined ? -1 : Number(length);
     // h2 has no reason phrase.
     if (message && !this.http2) this.res.writeHead(status, message, headers);
     else this.res.writeHead(status, headers);
@@ -625,6 +635,10 @@ export class HttpExchange extends Exchange {
   protected writeBody(chunk: Buffer): boolean {
     if (this.encoder) return this.encoder.write(chunk);
     this.bytesOut += chunk.length;
+    if (this.bytesOut === this.bodyLength) {
+      this.lastPiece = chunk;
+      return true;
+    }
     return this.res.write(chunk);
   }
 
@@ -637,7 +651,10 @@ export class HttpExchange extends Exchange {
     // HTTP/1.1 clients get trailers only on a chunked response (Node drops them otherwise);
     // a compressed body is chunked, and its trailers go out after the compressor's last bytes.
     if (trailers) this.res.addTrailers(trailers as Record<string, string>);
-    if (this.encoder) this.encoder.end();
+    if (this.encoder) return this.encoder.end();
+    const last = this.lastPiece;
+    this.lastPiece = undefined;
+    if (last) this.res.end(last);
     else this.res.end();
   }
 

@@ -106,7 +106,7 @@ describe('HttpExchange', () => {
       '10.0.0.1:80': (h, ctl) => {
         handler = h;
         controller = ctl;
-        h.onResponseStart?.(c(ctl), 200, { 'content-length': '9' }, 'OK');
+        h.onResponseStart?.(c(ctl), 200, { 'content-length': '12' }, 'OK');
         h.onResponseData?.(c(ctl), Buffer.from('one'));
       },
     });
@@ -123,8 +123,57 @@ describe('HttpExchange', () => {
       expect(controller!.paused).toBe(false);
     }
     expect(res.listenerCount('drain')).toBe(1);
+    // The piece that completes the body waits for the end: nothing is paused for it.
+    res.full = true;
+    handler!.onResponseData?.(c(controller!), Buffer.from('end'));
+    expect(controller!.paused).toBe(false);
     handler!.onResponseEnd?.(c(controller!), {});
+    expect(res.body).toBe('onetwosixend');
+    expect(res.ended).toBe(true);
+  });
+
+  it('writes the piece that completes a Content-Length body with the end, in one end(piece)', () => {
+    const { exchange, res } = setup({
+      '10.0.0.1:80': (h, ctl) => {
+        h.onResponseStart?.(c(ctl), 200, { 'content-length': '9' }, 'OK');
+        for (const piece of ['one', 'two', 'six']) h.onResponseData?.(c(ctl), Buffer.from(piece));
+        h.onResponseEnd?.(c(ctl), {});
+      },
+    });
+    exchange.start();
+    expect(res.writes).toEqual(['one', 'two']);
+    expect(res.endedWith).toBe('six');
     expect(res.body).toBe('onetwosix');
+  });
+
+  it('still adds trailers that come after the last piece (h2), before that piece goes out with the end', () => {
+    let late: (() => void) | undefined;
+    const { exchange, res } = setup({
+      '10.0.0.1:80': (h, ctl) => {
+        h.onResponseStart?.(c(ctl), 200, { 'content-length': '2' }, 'OK');
+        h.onResponseData?.(c(ctl), Buffer.from('ok'));
+        late = () => h.onResponseEnd?.(c(ctl), { 'grpc-status': '0' });
+      },
+    });
+    exchange.start();
+    expect(res.ended).toBe(false);
+    expect(res.body).toBe('');
+    late!();
+    expect(res.trailers).toEqual({ 'grpc-status': '0' });
+    expect(res.endedWith).toBe('ok');
+  });
+
+  it('writes every piece of a body without a length and ends it empty', () => {
+    const { exchange, res } = setup({
+      '10.0.0.1:80': (h, ctl) => {
+        h.onResponseStart?.(c(ctl), 200, {}, 'OK');
+        for (const piece of ['one', 'two']) h.onResponseData?.(c(ctl), Buffer.from(piece));
+        h.onResponseEnd?.(c(ctl), {});
+      },
+    });
+    exchange.start();
+    expect(res.writes).toEqual(['one', 'two']);
+    expect(res.endedWith).toBeUndefined();
     expect(res.ended).toBe(true);
   });
 

@@ -155,12 +155,26 @@ export class FakeResponse extends EventEmitter {
     this.head = { status, headers: (typeof a === 'string' ? b : a) ?? {} };
     return this;
   }
+  /** Each write()'s piece, and the one end() carried (if any), in order. */
+  readonly writes: string[] = [];
+  endedWith: string | undefined;
+  trailers: Record<string, string> | undefined;
   write(chunk: Buffer | string): boolean {
+    if (this.ended) throw new Error('write after end');
+    this.writes.push(chunk.toString());
     this.body += chunk.toString();
     return !this.full;
   }
-  end(chunk?: string): void {
-    if (chunk) this.body += chunk;
+  addTrailers(trailers: Record<string, string>): void {
+    if (this.ended) throw new Error('trailers after end');
+    this.trailers = trailers;
+  }
+  end(chunk?: Buffer | string): void {
+    if (this.ended) throw new Error('ended twice');
+    if (chunk !== undefined) {
+      this.endedWith = chunk.toString();
+      this.body += chunk.toString();
+    }
     this.ended = true;
   }
   destroy(): void {
