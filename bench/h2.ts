@@ -10,7 +10,7 @@ import type { BenchContext } from './lib/context.ts';
 import { haproxyH2Conf, nginxH2Conf } from './lib/configs.ts';
 import { gatewayYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, startGroup } from './lib/processes.ts';
+import { groupCpuTicks, startGroup, usPerRequest } from './lib/processes.ts';
 import { type Server, startHaproxyWith, startNginx, startSluice } from './lib/servers.ts';
 import { median, round } from './lib/stats.ts';
 
@@ -102,7 +102,7 @@ spec:
       const ticks0 = groupCpuTicks(t.server.group.pid);
       const r = await h2load(tools.h2load, t.port, durationS, settings.loadCpus);
       if (!r.h2) throw new Error(`${t.proxy} did not negotiate h2`);
-      const cpuUs = r.succeeded > 0 ? ((groupCpuTicks(t.server.group.pid) - ticks0) * (1e6 / CLOCK_TICKS_PER_SECOND)) / r.succeeded : NaN;
+      const cpuUs = usPerRequest(groupCpuTicks(t.server.group.pid) - ticks0, r.succeeded);
       return { ...r, cpuUs };
     };
     if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);

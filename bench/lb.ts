@@ -20,7 +20,7 @@ import type { EndpointMode } from './lib/lb-origin-server.ts';
 import { startLoad, summarizeWindow, type WindowSummary } from './lib/loadgen.ts';
 import { backendTrafficPolicyYaml, INGRESS_CLASS, ingressYaml, ManifestDir, serviceYaml } from './lib/manifests.ts';
 import { freePorts, HttpClient, LOOPBACK, sleep } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks } from './lib/processes.ts';
+import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, usPerRequest } from './lib/processes.ts';
 import { startHaproxyWith, startNginx, startSluice, type Server, type SluiceServer } from './lib/servers.ts';
 import { lbErrorsTable, lbHangTable, lbKillTable, lbSlowGoals, lbSlowTable } from './lib/report.ts';
 import { median, round } from './lib/stats.ts';
@@ -198,7 +198,7 @@ async function measureSlow(ctx: BenchContext, origin: LbOrigin, t: SlowTarget, d
     slow: delta[SLOW_DELAYS.indexOf(SLOW_MS)]!,
     total,
     originCpuPct: (100 * originTicks) / CLOCK_TICKS_PER_SECOND / seconds,
-    cpuUsPerReq: w.requests > 0 ? (proxyTicks * (1e6 / CLOCK_TICKS_PER_SECOND)) / w.requests : NaN,
+    cpuUsPerReq: usPerRequest(proxyTicks, w.requests),
     errors: w.non2xx + w.socketErrorTotal,
   };
 }

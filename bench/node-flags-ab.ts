@@ -20,7 +20,7 @@ import { BENCH_HOST } from './lib/context.ts';
 import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuSplit, groupRssMiB, installCleanup, stopAll } from './lib/processes.ts';
+import { groupCpuSplit, groupRssMiB, installCleanup, stopAll, usPerRequest } from './lib/processes.ts';
 import { NODE_PEERS, type NodePeer, type Server, SLUICE_MAIN, startNginxProxy, startNodePeer, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
@@ -76,10 +76,9 @@ async function main(): Promise<void> {
         const before = groupCpuSplit(v.server.group.pid);
         const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
         const after = groupCpuSplit(v.server.group.pid);
-        const perRequest = (ticks: number) => ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / w.requests;
         v.rps.push(w.rps);
-        v.cpu.push(perRequest(after.total - before.total));
-        v.sys.push(perRequest(after.sys - before.sys));
+        v.cpu.push(usPerRequest(after.total - before.total, w.requests));
+        v.sys.push(usPerRequest(after.sys - before.sys, w.requests));
         console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})`);
       }
     }

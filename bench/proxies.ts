@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK } from './lib/net.ts';
-import { groupCpuSplit, groupCpuTicks, groupRssMiB, CLOCK_TICKS_PER_SECOND } from './lib/processes.ts';
+import { groupCpuSplit, groupCpuTicks, groupRssMiB, usPerRequest } from './lib/processes.ts';
 import { startHaproxy, startNginxProxy, startNodePeer, startSluice, type Server } from './lib/servers.ts';
 import { FIXED_RATE_SHARE, SETTLE_PCT } from './lib/settings.ts';
 import { coefficientOfVariation, median, round } from './lib/stats.ts';
@@ -122,10 +122,9 @@ function cpuSince(ctx: BenchContext, t: Target, m: CpuMark, requests: number) {
     total += a.total - b.total;
   }
   const perCore = total / Math.max(1, now.cores.size);
-  const perRequest = (ticks: number) => (requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / requests : NaN);
   return {
-    cpuUsPerReq: perRequest(proxyTicks),
-    sysUsPerReq: perRequest(now.proxySys - m.proxySys),
+    cpuUsPerReq: usPerRequest(proxyTicks, requests),
+    sysUsPerReq: usPerRequest(now.proxySys - m.proxySys, requests),
     core0BusyPct: cores.cpu0?.busyPct ?? NaN,
     core1BusyPct: cores.cpu1?.busyPct ?? NaN,
     stealPct: Math.max(cores.cpu0?.stealPct ?? 0, cores.cpu1?.stealPct ?? 0),

@@ -14,7 +14,7 @@ import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { NGINX_HTTP_COMMON, nginxPreamble } from './lib/configs.ts';
 import { INGRESS_CLASS, ingressYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, HttpClient, LOOPBACK, waitListening } from './lib/net.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuTicks, startGroup, type Group } from './lib/processes.ts';
+import { groupCpuTicks, startGroup, type Group, usPerRequest } from './lib/processes.ts';
 import { fmt, fmtInt, table } from './lib/report.ts';
 import { startNginx, startSluice, type Server, type SluiceServer } from './lib/servers.ts';
 import { median, round } from './lib/stats.ts';
@@ -186,7 +186,7 @@ async function measureCost(ctx: BenchContext, targets: readonly Target[], redis:
     const ticks0 = groupCpuTicks(t.server.group.pid);
     const redis0 = groupCpuTicks(redis.pid);
     const wrk = await startWrk({ wrk: ctx.tools.wrk, url: `http://${LOOPBACK}:${t.server.port}/`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: BENCH_HOST }).done;
-    const perReq = (ticks: number) => (wrk.requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN);
+    const perReq = (ticks: number) => usPerRequest(ticks, wrk.requests);
     return { wrk, cpuUs: perReq(groupCpuTicks(t.server.group.pid) - ticks0), redisUs: perReq(groupCpuTicks(redis.pid) - redis0) };
   };
   if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);

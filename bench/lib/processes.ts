@@ -134,6 +134,11 @@ export function groupMembers(pgid: number): number[] {
 /** USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux architecture we run on. */
 export const CLOCK_TICKS_PER_SECOND = 100;
 
+/** CPU ticks spread over requests, in µs per request (NaN when there were none). */
+export function usPerRequest(ticks: number, requests: number): number {
+  return requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / requests : NaN;
+}
+
 /** utime+stime of every live process in the group (all threads), in clock ticks. */
 export function groupCpuTicks(pgid: number): number {
   return groupCpuSplit(pgid).total;

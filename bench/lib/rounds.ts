@@ -2,7 +2,7 @@
 // CPU each server's process group spent per request — the shape of the one-proxy-at-a-time
 // parts (access log, compression). Medians per server.
 import type { BenchContext } from './context.ts';
-import { CLOCK_TICKS_PER_SECOND, groupCpuSplit } from './processes.ts';
+import { groupCpuSplit, usPerRequest } from './processes.ts';
 import type { Server } from './servers.ts';
 import { median, round } from './stats.ts';
 import { startWrk, type WrkOptions, type WrkResult } from './wrk.ts';
@@ -37,8 +37,7 @@ export async function interleavedRounds<L extends string>(ctx: BenchContext, par
     seen?.(t.label, wrk);
     if (wrk.non2xx > 0 || wrk.socketErrorTotal > 0) ctx.log(`${part} ${t.label}: ${wrk.non2xx} non-2xx, ${wrk.socketErrorTotal} socket errors`);
     const after = groupCpuSplit(t.server.group.pid);
-    const perRequest = (ticks: number) => (wrk.requests > 0 ? (ticks * (1e6 / CLOCK_TICKS_PER_SECOND)) / wrk.requests : NaN);
-    return { wrk, cpuUs: perRequest(after.total - before.total), sysUs: perRequest(after.sys - before.sys) };
+    return { wrk, cpuUs: usPerRequest(after.total - before.total, wrk.requests), sysUs: usPerRequest(after.sys - before.sys, wrk.requests) };
   };
   if (settings.warmupS > 0) for (const t of targets) await measure(t, settings.warmupS);
   const samples = new Map<L, { wrk: WrkResult; cpuUs: number; sysUs: number }[]>(targets.map((t) => [t.label, []]));
