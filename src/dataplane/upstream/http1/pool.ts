@@ -3,9 +3,9 @@
 // the exchange implements), so the exchange does not know which client carries it. It exists
 // because undici's per-request machinery cost more CPU and memory than the rest of the proxy
 // together (bench/README.md, "Sluice's HTTP/1.1 client"): this one writes each request head as
-// one string, parses the answer with a small strict parser (response-parser.ts) and hands body
-// pieces through without copying. Upgrades and the promise API (forward auth, mirrors) go to
-// an undici pool made on first use.
+// one string, reads into one buffer shared by every connection, parses the answer with a small
+// strict parser (response-parser.ts) and hands body pieces on as copies. Upgrades and the
+// promise API (forward auth, mirrors) go to an undici pool made on first use.
 import { connect, type Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -46,6 +46,13 @@ const REPLAY_WINDOW_MS = 100;
 /** An endpoint's Keep-Alive timeout hint is cut by this much, so Sluice never sends on a connection the endpoint is closing. */
 const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
 const NO_CONTEXT = Object.freeze({});
+/**
+ * Every connection of the process reads into this one buffer (net's `onread`): the socket hands
+ * each read to the parser synchronously, so no read needs its own 64 KiB allocation or a pass
+ * through the readable stream. Whatever outlives the read is copied out of it: body pieces in
+ * `body()`, the parser's unfinished blocks in `collect()`.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 /** undici's "no trailers" (the exchange only reads them). */
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({});
 
@@ -139,17 +146,28 @@ class Connection implements ResponseSink {
   private deadlineMs = 0;
   private timerKind: TimerKind = 'connect';
   private readonly onTimer = (): void => this.timerFired();
+  /** `true`: keep reading (a pause() during the read has already stopped it). */
+  private readonly onRead = (nread: number, buffer: Buffer): boolean => {
+    this.onData(buffer.subarray(0, nread));
+    return true;
+  };
 
   constructor(pool: Http1Pool, options: Http1PoolOptions) {
     this.pool = pool;
-    this.socket = connect({ host: options.host, port: options.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    this.socket = connect({
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 60_000,
+      onread: { buffer: READ_BUFFER, callback: this.onRead },
+    });
     this.arm('connect', options.connectMs);
     this.socket.once('connect', () => {
       this.connecting = false;
       if (this.request) this.arm('headers', this.request.options.headersTimeout ?? 0);
       else this.clearTimer();
     });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.requestBody?.resume());
     this.socket.on('error', (err: Error) => (this.lastError = err));
     this.socket.on('close', () => this.onClose());
@@ -235,7 +253,8 @@ class Connection implements ResponseSink {
 
   body(chunk: Buffer): boolean {
     const request = this.request!;
-    request.handler.onResponseData?.(request, chunk);
+    // A view into READ_BUFFER would change under a write still queued with it: hand out a copy.
+    request.handler.onResponseData?.(request, Buffer.from(chunk));
     return this.request === request && !request.ended;
   }
 

@@ -123,6 +123,29 @@ describe('Http1Pool', () => {
     expect(s.requests[2]).toBe('GET /p2?q=1 HTTP/1.1\r\nhost: app.example\r\nx-a: b\r\n\r\n');
   });
 
+  it('hands out body pieces that stay intact after later reads (the sockets share one read buffer)', async () => {
+    const s = await scripted((socket, _request, index) => {
+      const body = String.fromCharCode(97 + index).repeat(4);
+      // The body comes in a read of its own after the head, on every response.
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n');
+      setTimeout(() => socket.write(body), 20);
+    });
+    const pool = poolTo(s.port);
+    const kept: Buffer[][] = [];
+    const keep = (index: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const pieces: Buffer[] = [];
+        kept[index] = pieces;
+        pool.dispatch({ path: '/', method: 'GET', headers: ['host', 'app'], body: null } as Dispatcher.DispatchOptions, {
+          onResponseData: (_c, chunk) => void pieces.push(chunk),
+          onResponseEnd: () => resolve(),
+          onResponseError: (_c, err) => reject(err),
+        });
+      });
+    for (let i = 0; i < 3; i++) await keep(i);
+    expect(kept.map((pieces) => Buffer.concat(pieces).toString())).toEqual(['aaaa', 'bbbb', 'cccc']);
+  });
+
   it('adds Host when the request has none', async () => {
     const s = await scripted((socket) => socket.write(OK));
     await send(poolTo(s.port), { headers: [] });
