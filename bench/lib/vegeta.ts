@@ -2,6 +2,14 @@
 // whatever the answers, so a stall shows in every request due during it instead of being hidden
 // by a closed loop that stops sending (coordinated omission). Pinned to the load CPU, bounded by
 // -duration and a kill timer; results are read back from vegeta's CSV encoding.
+//
+// Workers are fixed at the connection count (-workers = -max-workers): by default vegeta starts
+// 10 and spawns one more whenever none is free at a tick, without bound. Pinned to one CPU, a
+// first hiccup then snowballs: thousands of new goroutines crowd out the ones reading answers
+// (seen as answers sitting unread in vegeta's sockets, vegeta's RSS past 600 MiB, and a 2–5 s
+// p50 in the first fixed-rate round of a bench run, whatever the target). More workers than
+// connections cannot send sooner anyway, and a request that leaves late is still timed from
+// when it was due (parseVegetaCsv), so a stalled target is measured, not hidden.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startGroup } from './processes.ts';
 
@@ -89,7 +97,7 @@ export async function runVegeta(o: VegetaOptions): Promise<VegetaResult> {
   const targets = `${o.scratch}.targets`;
   const results = `${o.scratch}.bin`;
   writeFileSync(targets, `GET ${o.url}\nHost: ${o.host}\n\n`);
-  const attack = startGroup('vegeta', o.vegeta, ['attack', '-targets', targets, '-rate', `${Math.round(o.rate)}/1s`, '-duration', `${o.durationS}s`, '-connections', String(o.connections), '-max-connections', String(o.connections), '-timeout', '5s', '-max-body', '0', '-http2=false', '-output', results], { cpus: o.cpus });
+  const attack = startGroup('vegeta', o.vegeta, ['attack', '-targets', targets, '-rate', `${Math.round(o.rate)}/1s`, '-duration', `${o.durationS}s`, '-connections', String(o.connections), '-max-connections', String(o.connections), '-workers', String(o.connections), '-max-workers', String(o.connections), '-timeout', '5s', '-max-body', '0', '-http2=false', '-output', results], { cpus: o.cpus });
   const killer = setTimeout(() => void attack.stop('SIGKILL', 0), (o.durationS + 20) * 1000);
   const code = await attack.exited.finally(() => clearTimeout(killer));
   await attack.stop();
