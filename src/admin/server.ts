@@ -18,6 +18,7 @@ import type { CacheSnapshot, SharingStats } from '../dataplane/route-policy/resp
 import { DASHBOARD_HTML } from './dashboard.js';
 import { debugStats } from './stats.js';
 import { expositionContentType, type ExpositionFormat, negotiateExposition } from '../metrics-exposition.js';
+import { NO_SCHEMA_COMPILERS } from '../util/no-schemas.js';
 
 export interface AdminSources {
   /** Every metric (the controller's summed with the workers'), in the given exposition format. */
@@ -110,7 +111,7 @@ export interface AdminOptions {
 }
 
 export async function startAdmin(sources: AdminSources, options: AdminOptions): Promise<FastifyInstance> {
-  const app = fastify({ logger: false });
+  const app = fastify({ logger: false, schemaController: NO_SCHEMA_COMPILERS });
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
   app.get('/readyz', async (_req, reply) => {
     const ready = sources.published() !== undefined && sources.accepting();

@@ -33,6 +33,7 @@ import { type AccessLog, createAccessLog } from './access-log/access-log.js';
 import { type TrafficSnapshot, TrafficStats } from './stats/traffic.js';
 import type { RequestTracing } from './tracing/tracing.js';
 import { L4Plane } from './l4/l4-plane.js';
+import { NO_SCHEMA_COMPILERS } from '../util/no-schemas.js';
 
 /** --tcp-idle-timeout's default, for data planes built without it (tests). */
 const DEFAULT_TCP_IDLE_MS = 3_600_000;
@@ -233,6 +234,8 @@ export class DataPlane {
         });
       },
       logger: false,
+      // Requests never reach its router, so no route can have a schema.
+      schemaController: NO_SCHEMA_COMPILERS,
     });
     const tunnels = this.tunnels;
     const upgradeH2c = h2 && !tls && http2.cleartext ? h2 : undefined;
