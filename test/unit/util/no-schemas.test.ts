@@ -1,6 +1,7 @@
 // The admin server and the data plane's listeners run fastify without schema compilers
 // (NO_SCHEMA_COMPILERS): everything those instances do must work without one, and a route that
 // declares a schema must be refused rather than silently loading ajv again.
+import { describe, expect, it } from '@jest/globals';
 import fastify from 'fastify';
 import { NO_SCHEMA_COMPILERS } from '../../../src/util/no-schemas.js';
 
