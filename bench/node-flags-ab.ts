@@ -12,7 +12,8 @@
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
 // nginx's median, median CPU µs per request of the process group and its ratio to nginx's, the
-// kernel's part of it, and the group's RSS after the last round.
+// kernel's part of it, median p50 and p99 (wrk's, at saturation) and the p99's ratio to nginx's,
+// and the group's RSS after the last round.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,13 +49,13 @@ async function main(): Promise<void> {
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
     const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
     const builds = opts.build!.length > 0 ? opts.build!.map((d) => join(resolve(d), 'main.js')) : [SLUICE_MAIN];
-    const variants: { name: string; server: Server; rps: number[]; cpu: number[]; sys: number[] }[] = [];
+    const variants: { name: string; server: Server; rps: number[]; cpu: number[]; sys: number[]; p50: number[]; p99: number[] }[] = [];
     const [nginxPort] = await freePorts(1);
-    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [], sys: [] });
+    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [], sys: [], p50: [], p99: [] });
     for (const peer of opts.peer!) {
       if (!NODE_PEERS.includes(peer as NodePeer)) throw new Error(`--peer wants one of ${NODE_PEERS.join(', ')}`);
       const [peerPort] = await freePorts(1);
-      variants.push({ name: peer, server: await startNodePeer(ws, peer as NodePeer, peerPort!, origin.port, '1'), rps: [], cpu: [], sys: [] });
+      variants.push({ name: peer, server: await startNodePeer(ws, peer as NodePeer, peerPort!, origin.port, '1'), rps: [], cpu: [], sys: [], p50: [], p99: [] });
     }
     for (const main of builds) {
       for (const flags of opts.variant!) {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
         mkdirSync(dir);
         const extraArgs = opts['sluice-args']!.split(' ').filter((x) => x !== '').map((a) => a.replaceAll('{dir}', dir));
         const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== ''), extraArgs });
-        variants.push({ name, server, rps: [], cpu: [], sys: [] });
+        variants.push({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [] });
       }
     }
     const seconds = Number(opts.seconds);
@@ -77,17 +78,19 @@ async function main(): Promise<void> {
         const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
         const after = groupCpuSplit(v.server.group.pid);
         v.rps.push(w.rps);
+        v.p50.push(w.p50Ms);
+        v.p99.push(w.p99Ms);
         v.cpu.push(usPerRequest(after.total - before.total, w.requests));
         v.sys.push(usPerRequest(after.sys - before.sys, w.requests));
-        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})`);
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} ms`);
       }
     }
     const nginx = variants[0]!;
-    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  group RSS MiB`);
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  group RSS MiB`);
     for (const v of variants) {
       const rps = median(v.rps);
       const cpu = median(v.cpu);
-      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
     }
   } finally {
     await stopAll();

@@ -35,6 +35,11 @@ interface WorkerFlag {
   readonly flag: string;
   /** Matches an operator's own setting of the option, in any spelling node accepts. */
   readonly setBy: RegExp;
+  /**
+   * A V8 flag that every node this project runs on (20 and later) has. node cannot be asked about
+   * these: process.allowedNodeEnvironmentFlags lists only what NODE_OPTIONS accepts.
+   */
+  readonly v8?: true;
 }
 
 const WORKER_FLAGS: readonly WorkerFlag[] = [
@@ -45,6 +50,16 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // 61,905 req/s in the same rounds): 27,538 → 29,202 req/s, 36.1 → 34.9 µs per request. With
   // the flag AsyncLocalStorage still works (on async_hooks); measure again if a worker adopts it.
   { flag: '--no-async-context-frame', setBy: /^--(no-)?(experimental-)?async[-_]context[-_]frame$/ },
+  // V8 scavenges the young generation with helper threads besides the main one. A worker's
+  // scavenges are short (0.4–1 ms, little survives a request), and there is a worker per core:
+  // the helpers have no core of their own and preempt the serving thread (or another worker),
+  // so the pause a request waits out grows instead of shrinking. Interleaved A/B (2026-12-07,
+  // bench/node-flags-ab.ts, wrk -c64, 3 B, 8 × 5 s, worker pinned to one CPU, nginx 75,622
+  // req/s in the same rounds): p99 6.81 → 5.25 ms (3.74 → 2.88 × nginx's), 31,573 → 32,208
+  // req/s, 31.4 → 30.9 µs per request, group RSS 196 → 191 MiB. --single-threaded-gc gave a
+  // like p99 (4.97 ms) for 47 MiB more RSS. A second A/B (this default against
+  // --parallel-scavenge, nginx 87,436): p99 4.99 → 4.54 ms, 32,548 → 33,526 req/s.
+  { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge(=|$)/, v8: true },
 ];
 
 /**
@@ -53,7 +68,7 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined, nodeKnows: (flag: string) => boolean = (f) => process.allowedNodeEnvironmentFlags.has(f)): string[] {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  const added = WORKER_FLAGS.filter((w) => !given.some((a) => w.setBy.test(a)) && nodeKnows(w.flag.split('=')[0]!)).map((w) => w.flag);
+  const added = WORKER_FLAGS.filter((w) => !given.some((a) => w.setBy.test(a)) && (w.v8 === true || nodeKnows(w.flag.split('=')[0]!))).map((w) => w.flag);
   return [...execArgv, ...added];
 }
 
