@@ -51,14 +51,13 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // the flag AsyncLocalStorage still works (on async_hooks); measure again if a worker adopts it.
   { flag: '--no-async-context-frame', setBy: /^--(no-)?(experimental-)?async[-_]context[-_]frame$/ },
   // V8 scavenges the young generation with helper threads besides the main one. A worker's
-  // scavenges are short (0.4–1 ms, little survives a request), and there is a worker per core:
-  // the helpers have no core of their own and preempt the serving thread (or another worker),
-  // so the pause a request waits out grows instead of shrinking. Interleaved A/B (2026-12-07,
-  // bench/node-flags-ab.ts, wrk -c64, 3 B, 8 × 5 s, worker pinned to one CPU, nginx 75,622
-  // req/s in the same rounds): p99 6.81 → 5.25 ms (3.74 → 2.88 × nginx's), 31,573 → 32,208
-  // req/s, 31.4 → 30.9 µs per request, group RSS 196 → 191 MiB. --single-threaded-gc gave a
-  // like p99 (4.97 ms) for 47 MiB more RSS. A second A/B (this default against
-  // --parallel-scavenge, nginx 87,436): p99 4.99 → 4.54 ms, 32,548 → 33,526 req/s.
+  // scavenges are short (little survives a request), and there is a worker per core: the
+  // helpers have no core of their own and preempt the serving thread (or another worker), so the
+  // pause grows instead of shrinking. Worker pinned to one CPU, wrk -c64, 4 × 5 s each,
+  // interleaved (2026-12-07, --trace-gc): scavenge pause mean 0.42 → 0.34 ms, p99 1.27 → 0.87
+  // ms. wrk's own saturation p99 in three interleaved A/Bs (bench/node-flags-ab.ts, 8–10 × 5 s):
+  // −23 %, −9 %, 0 %; req/s +2 %, +3 %, −4 % — within the rounds' spread, RSS the same.
+  // --single-threaded-gc shortens pauses too but costs ≈ 50 MiB RSS (no concurrent sweeping).
   { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge(=|$)/, v8: true },
 ];
 
