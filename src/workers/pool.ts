@@ -58,7 +58,7 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // ms. wrk's own saturation p99 in three interleaved A/Bs (bench/node-flags-ab.ts, 8–10 × 5 s):
   // −23 %, −9 %, 0 %; req/s +2 %, +3 %, −4 % — within the rounds' spread, RSS the same.
   // --single-threaded-gc shortens pauses too but costs ≈ 50 MiB RSS (no concurrent sweeping).
-  { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge(=|$)/, v8: true },
+  { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge$/, v8: true },
 ];
 
 /**
