@@ -40,6 +40,19 @@ const { values: opts } = parseArgs({
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** One server under test and its per-round figures. */
+interface Variant {
+  readonly name: string;
+  readonly server: Server;
+  readonly rps: number[];
+  readonly cpu: number[];
+  readonly sys: number[];
+  readonly p50: number[];
+  readonly p99: number[];
+}
+
+const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [] });
+
 async function main(): Promise<void> {
   installCleanup();
   const tools = await ensureTools((l) => console.log(l));
@@ -49,13 +62,13 @@ async function main(): Promise<void> {
     const origin = await startOrigin(ws, tools, { main: originPort!, altA: altA!, altB: altB! }, '0');
     const manifests = originRouteManifests(join(ws.dir, 'manifests'), origin.port, BENCH_HOST);
     const builds = opts.build!.length > 0 ? opts.build!.map((d) => join(resolve(d), 'main.js')) : [SLUICE_MAIN];
-    const variants: { name: string; server: Server; rps: number[]; cpu: number[]; sys: number[]; p50: number[]; p99: number[] }[] = [];
+    const variants: Variant[] = [];
     const [nginxPort] = await freePorts(1);
-    variants.push({ name: 'nginx', server: await startNginxProxy(ws, tools, nginxPort!, origin.port, '1'), rps: [], cpu: [], sys: [], p50: [], p99: [] });
+    variants.push(variant('nginx', await startNginxProxy(ws, tools, nginxPort!, origin.port, '1')));
     for (const peer of opts.peer!) {
       if (!NODE_PEERS.includes(peer as NodePeer)) throw new Error(`--peer wants one of ${NODE_PEERS.join(', ')}`);
       const [peerPort] = await freePorts(1);
-      variants.push({ name: peer, server: await startNodePeer(ws, peer as NodePeer, peerPort!, origin.port, '1'), rps: [], cpu: [], sys: [], p50: [], p99: [] });
+      variants.push(variant(peer, await startNodePeer(ws, peer as NodePeer, peerPort!, origin.port, '1')));
     }
     for (const main of builds) {
       for (const flags of opts.variant!) {
@@ -65,7 +78,7 @@ async function main(): Promise<void> {
         mkdirSync(dir);
         const extraArgs = opts['sluice-args']!.split(' ').filter((x) => x !== '').map((a) => a.replaceAll('{dir}', dir));
         const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== ''), extraArgs });
-        variants.push({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [] });
+        variants.push(variant(name, server));
       }
     }
     const seconds = Number(opts.seconds);
