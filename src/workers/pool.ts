@@ -59,6 +59,18 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // −23 %, −9 %, 0 %; req/s +2 %, +3 %, −4 % — within the rounds' spread, RSS the same.
   // --single-threaded-gc shortens pauses too but costs ≈ 50 MiB RSS (no concurrent sweeping).
   { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge$/, v8: true },
+  // After a mark-compact V8 sets the next old-generation limit from the live size times a factor
+  // it derives from GC and allocation speeds. A worker promotes little, so it picks the minimum
+  // (1.1) and the limit lands the minimum step (16 MiB) above ≈ 15 MiB live: V8 then starts the
+  // next incremental marking at once, and once a first mark-compact has run (e.g. after an idle
+  // spell) the worker mark-compacts about once a second, 5–9 ms each on the serving thread.
+  // Seen 2026-12-07 (--trace-gc, --trace-incremental-marking: "[HeapController] factor 1.1",
+  // "Start (task) … limit 31MB / slack 16MB"), on 16 KiB bodies. A fixed factor of 2.5 leaves the
+  // limit far enough above: interleaved A/B of 10 s rounds after 30 s of idle each (wrk -c64,
+  // 16 KiB, 8 rounds, nginx in the same rounds): mark-compacts per round 6 → 0, p99 5.8 → 2.6 ×
+  // nginx's (15.4 → 7.0 ms), req/s 0.47 → 0.49 × nginx, group RSS 199.5 → 203.4 MiB; small body
+  // (1 mark-compact per round before): p99 and req/s within the rounds' spread, RSS +12 MiB.
+  { flag: '--heap-growing-percent=150', setBy: /^--heap[-_]growing[-_]percent(=|$)/, v8: true },
 ];
 
 /**
