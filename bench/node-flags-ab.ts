@@ -1,13 +1,14 @@
 // A/B of Sluice builds and node flags (e.g. a data-plane change, or the worker's semi-space):
 // one Sluice per build × flags variant, all started the way the bench starts them (file
 // provider, --workers 1, pinned to the proxy CPU), beside an nginx proxy as the reference, and
-// loaded in interleaved rounds of `wrk -t1 -c64` on the small body, so machine noise hits every
-// variant alike. Not part of `npm run bench`.
+// loaded in interleaved rounds of `wrk -t1 -c64` on the small body (or --path /16k), so machine
+// noise hits every variant alike. Not part of `npm run bench`.
 //
 //   node bench/node-flags-ab.ts [--rounds 6] [--seconds 5] --variant "" --variant "--max-semi-space-size=64"
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist     # two builds, default flags
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist "--sluice-args=--access-log {dir}/access.log"
 //   node bench/node-flags-ab.ts --peer node-proxy --peer net-proxy    # Node peers in the same rounds
+//   node bench/node-flags-ab.ts --path /16k --seconds 10 --variant= --variant=--heap-growing-percent=0
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
@@ -29,6 +30,8 @@ const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '5' },
+    // The origin path: / answers 3 bytes, /16k 16 KiB.
+    path: { type: 'string', default: '/' },
     variant: { type: 'string', multiple: true, default: [''] },
     build: { type: 'string', multiple: true, default: [] },
     // Sluice arguments for every variant; {dir} stands for a folder of the variant's own (e.g. --access-log {dir}/access.log).
@@ -84,11 +87,11 @@ async function main(): Promise<void> {
     const seconds = Number(opts.seconds);
     const width = Math.max(...variants.map((v) => v.name.length)) + 2;
     // One warm-up run each.
-    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
+    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const v of variants) {
         const before = groupCpuSplit(v.server.group.pid);
-        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}/`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
+        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
         const after = groupCpuSplit(v.server.group.pid);
         v.rps.push(w.rps);
         v.p50.push(w.p50Ms);
