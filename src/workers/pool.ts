@@ -49,7 +49,7 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // so the swaps are pure cost. Interleaved A/B (2026-12-04, wrk -c64, 3 B, 8 × 4 s, nginx
   // 61,905 req/s in the same rounds): 27,538 → 29,202 req/s, 36.1 → 34.9 µs per request. With
   // the flag AsyncLocalStorage still works (on async_hooks); measure again if a worker adopts it.
-  { flag: '--no-async-context-frame', setBy: /^--(no-)?(experimental-)?async[-_]context[-_]frame$/ },
+  { flag: '--no-async-context-frame', setBy: /^--(no[-_])?(experimental-)?async[-_]context[-_]frame$/ },
   // V8 scavenges the young generation with helper threads besides the main one. A worker's
   // scavenges are short (little survives a request), and there is a worker per core: the
   // helpers have no core of their own and preempt the serving thread (or another worker), so the
@@ -58,7 +58,7 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // ms. wrk's own saturation p99 in three interleaved A/Bs (bench/node-flags-ab.ts, 8–10 × 5 s):
   // −23 %, −9 %, 0 %; req/s +2 %, +3 %, −4 % — within the rounds' spread, RSS the same.
   // --single-threaded-gc shortens pauses too but costs ≈ 50 MiB RSS (no concurrent sweeping).
-  { flag: '--no-parallel-scavenge', setBy: /^--(no-?)?parallel[-_]scavenge$/, v8: true },
+  { flag: '--no-parallel-scavenge', setBy: /^--(no[-_]?)?parallel[-_]scavenge$/, v8: true },
   // After a mark-compact V8 sets the next old-generation limit from the live size times a factor
   // it derives from GC and allocation speeds. A worker promotes little, so it picks the minimum
   // (1.1) and the limit lands the minimum step (16 MiB) above ≈ 15 MiB live: V8 then starts the

@@ -22,6 +22,9 @@ describe('workerExecArgv', () => {
   it('leaves AsyncContextFrame as the operator set it, either way', () => {
     expect(workerExecArgv(['--async-context-frame'], undefined, knowsAll)).toEqual(['--async-context-frame', SEMI_SPACE, NO_PARALLEL_SCAVENGE, HEAP_GROWING]);
     expect(workerExecArgv([], '--no-async-context-frame', knowsAll)).toEqual([SEMI_SPACE, NO_PARALLEL_SCAVENGE, HEAP_GROWING]);
+    for (const given of ['--no_async_context_frame', '--async_context_frame']) {
+      expect(workerExecArgv([given], undefined, knowsAll)).toEqual([given, SEMI_SPACE, NO_PARALLEL_SCAVENGE, HEAP_GROWING]);
+    }
     expect(workerExecArgv(['--experimental-async-context-frame'], undefined, knowsAll)).toEqual(['--experimental-async-context-frame', SEMI_SPACE, NO_PARALLEL_SCAVENGE, HEAP_GROWING]);
   });
 
@@ -38,7 +41,7 @@ describe('workerExecArgv', () => {
   });
 
   it('leaves parallel scavenging as the operator set it, in any spelling V8 takes', () => {
-    for (const given of ['--parallel-scavenge', '--no-parallel-scavenge', '--noparallel-scavenge', '--parallel_scavenge']) {
+    for (const given of ['--parallel-scavenge', '--no-parallel-scavenge', '--noparallel-scavenge', '--parallel_scavenge', '--no_parallel_scavenge']) {
       expect(workerExecArgv([given], undefined, knowsAll)).toEqual([given, SEMI_SPACE, NO_FRAME, HEAP_GROWING]);
     }
   });
