@@ -9,12 +9,15 @@
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist "--sluice-args=--access-log {dir}/access.log"
 //   node bench/node-flags-ab.ts --peer node-proxy --peer net-proxy    # Node peers in the same rounds
 //   node bench/node-flags-ab.ts --path /16k --seconds 10 --variant= --variant=--heap-growing-percent=0
+//   node bench/node-flags-ab.ts --seconds 10 --idle 20 --sluice-variant= --sluice-variant="--helper-thread-nice 0"
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
 // nginx's median, median CPU µs per request of the process group and its ratio to nginx's, the
-// kernel's part of it, median p50 and p99 (wrk's, at saturation) and the p99's ratio to nginx's,
-// and the group's RSS after the last round.
+// kernel's part of it, median p50, p99 and p99.9 (wrk's, at saturation), the p99's ratio to
+// nginx's, the worst round's p99.9, and the group's RSS after the last round. --idle leaves every
+// server that many seconds without load before each of its rounds (V8 then shrinks and
+// re-optimizes, as in the full bench's rounds).
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +36,12 @@ const { values: opts } = parseArgs({
     // The origin path: / answers 3 bytes, /16k 16 KiB.
     path: { type: 'string', default: '/' },
     variant: { type: 'string', multiple: true, default: [''] },
+    // Sluice arguments per variant (crossed with --variant and --build), e.g. "--helper-thread-nice 0".
+    'sluice-variant': { type: 'string', multiple: true, default: [''] },
+    // Seconds without load before each round of each server.
+    idle: { type: 'string', default: '0' },
+    // Seconds of the one warm-up run each server gets.
+    warm: { type: 'string', default: '3' },
     build: { type: 'string', multiple: true, default: [] },
     // Sluice arguments for every variant; {dir} stands for a folder of the variant's own (e.g. --access-log {dir}/access.log).
     'sluice-args': { type: 'string', default: '' },
@@ -52,9 +61,12 @@ interface Variant {
   readonly sys: number[];
   readonly p50: number[];
   readonly p99: number[];
+  readonly p999: number[];
 }
 
-const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [] });
+const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [] });
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+const words = (text: string) => text.split(' ').filter((x) => x !== '');
 
 async function main(): Promise<void> {
   installCleanup();
@@ -75,38 +87,42 @@ async function main(): Promise<void> {
     }
     for (const main of builds) {
       for (const flags of opts.variant!) {
-        const name = `${builds.length > 1 ? `${main} ` : ''}${flags || '(default)'}`;
-        const [httpPort, adminPort] = await freePorts(2);
-        const dir = join(ws.dir, `variant-${variants.length}`);
-        mkdirSync(dir);
-        const extraArgs = opts['sluice-args']!.split(' ').filter((x) => x !== '').map((a) => a.replaceAll('{dir}', dir));
-        const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: flags.split(' ').filter((x) => x !== ''), extraArgs });
-        variants.push(variant(name, server));
+        for (const args of opts['sluice-variant']!) {
+          const name = [builds.length > 1 ? main : '', flags, args].filter((x) => x !== '').join(' ') || '(default)';
+          const [httpPort, adminPort] = await freePorts(2);
+          const dir = join(ws.dir, `variant-${variants.length}`);
+          mkdirSync(dir);
+          const extraArgs = [...words(opts['sluice-args']!), ...words(args)].map((a) => a.replaceAll('{dir}', dir));
+          const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: words(flags), extraArgs });
+          variants.push(variant(name, server));
+        }
       }
     }
     const seconds = Number(opts.seconds);
     const width = Math.max(...variants.map((v) => v.name.length)) + 2;
     // One warm-up run each.
-    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: 3, cpus: '0', host: BENCH_HOST }).done;
+    for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: Number(opts.warm), cpus: '0', host: BENCH_HOST }).done;
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const v of variants) {
+        await sleep(Number(opts.idle));
         const before = groupCpuSplit(v.server.group.pid);
-        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST }).done;
+        const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST, tail: true }).done;
         const after = groupCpuSplit(v.server.group.pid);
         v.rps.push(w.rps);
         v.p50.push(w.p50Ms);
         v.p99.push(w.p99Ms);
+        v.p999.push(w.p999Ms!);
         v.cpu.push(usPerRequest(after.total - before.total, w.requests));
         v.sys.push(usPerRequest(after.sys - before.sys, w.requests));
-        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} ms`);
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} p99.9 ${w.p999Ms} max ${w.maxMs} ms`);
       }
     }
     const nginx = variants[0]!;
-    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  group RSS MiB`);
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  p99.9 ms  worst p99.9  group RSS MiB`);
     for (const v of variants) {
       const rps = median(v.rps);
       const cpu = median(v.cpu);
-      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${median(v.p999).toFixed(2).padStart(9)} ${Math.max(...v.p999).toFixed(2).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
     }
   } finally {
     await stopAll();

@@ -1,6 +1,9 @@
 // wrk as the load generator: pinned to the load CPU, one thread, bounded by -d and by a kill
 // timer, its text output parsed into numbers. A run can be ended early with interrupt():
 // wrk stops on SIGINT and still prints its statistics.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startGroup } from './processes.ts';
 
 export interface WrkOptions {
@@ -15,6 +18,8 @@ export interface WrkOptions {
   readonly headers?: readonly string[];
   /** Lua script (e.g. choosing Host headers per request). */
   readonly script?: string;
+  /** Also report p99.9 and the slowest request (from a Lua done() of wrk's; not with `script`). */
+  readonly tail?: boolean;
 }
 
 export interface WrkResult {
@@ -24,6 +29,9 @@ export interface WrkResult {
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
+  /** With `tail`. */
+  readonly p999Ms?: number;
+  readonly maxMs?: number;
   /** wrk's "Non-2xx or 3xx responses" (it counts status ≥ 400). */
   readonly non2xx: number;
   readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
@@ -36,6 +44,12 @@ export interface WrkRun {
   /** Ends the run now (SIGINT); `done` still resolves with the statistics so far. */
   interrupt(): void;
 }
+
+// wrk's --latency prints p50 to p99 only; its latency object has every percentile (µs).
+const TAIL_SCRIPT = `done = function(summary, latency, requests)
+  io.write(string.format("tail p99.9 %d us max %d us\\n", latency:percentile(99.9), latency.max))
+end
+`;
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
@@ -65,17 +79,29 @@ export function parseWrk(out: string): WrkResult {
     p50Ms: pct('50'),
     p90Ms: pct('90'),
     p99Ms: pct('99'),
+    ...tail(out),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors,
     socketErrorTotal: socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout,
   };
 }
 
+function tail(out: string): { p999Ms?: number; maxMs?: number } {
+  const m = /^tail p99\.9 (\d+) us max (\d+) us$/m.exec(out);
+  return m ? { p999Ms: Number(m[1]) / 1000, maxMs: Number(m[2]) / 1000 } : {};
+}
+
 export function startWrk(o: WrkOptions): WrkRun {
   const args = ['-t1', `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '--timeout', '5s'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
   for (const h of o.headers ?? []) args.push('-H', h);
+  if (o.script && o.tail) throw new Error('wrk: tail and script cannot be combined');
   if (o.script) args.push('-s', o.script);
+  if (o.tail) {
+    const script = join(tmpdir(), `sluice-bench-wrk-tail-${process.pid}.lua`);
+    writeFileSync(script, TAIL_SCRIPT);
+    args.push('-s', script);
+  }
   args.push(o.url);
   const g = startGroup('wrk', o.wrk, args, { cpus: o.cpus });
   // Hard bound: wrk never outlives its duration by more than 15 s.
