@@ -67,7 +67,6 @@ function typed(spec: OptionSpec, text: string): string | number | boolean {
       const n = Number(text);
       if (spec.type === 'port' && (n < 1 || n > 65535)) throw bad('is not a port (1-65535)');
       if (spec.min !== undefined && n < spec.min) throw bad(`is below ${spec.min}`);
-      if (spec.max !== undefined && n > spec.max) throw bad(`is above ${spec.max}`);
       return n;
     }
     case 'bytes': {
@@ -142,7 +141,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     },
     logLevel: str('log-level') as LogLevel,
     workers: num('workers'),
-    helperThreadNice: num('helper-thread-nice'),
     redisUrl,
     upstream: {
       connectMs: num('upstream-connect-timeout'),

@@ -89,8 +89,6 @@ export interface Config {
   };
   readonly logLevel: LogLevel;
   readonly workers: number;
-  /** Added to the nice value of V8's helper threads in each worker (0: left alone). */
-  readonly helperThreadNice: number;
   /** Redis URL (redis:// or rediss://) of Global rate limits; undefined: they limit per process. */
   readonly redisUrl: string | undefined;
   readonly upstream: UpstreamTimeouts & { readonly keepAliveMs: number };

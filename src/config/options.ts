@@ -11,7 +11,6 @@ export interface OptionSpec {
   readonly default?: string;
   readonly values?: readonly string[];
   readonly min?: number;
-  readonly max?: number;
 }
 
 export const OPTIONS = [
@@ -36,7 +35,6 @@ export const OPTIONS = [
   { flag: 'lease-retry-period', type: 'duration', default: '2s', help: 'how often candidates try to acquire or renew' },
   { flag: 'log-level', type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', help: 'log verbosity' },
   { flag: 'workers', type: 'int', default: '1', min: 1, help: 'data-plane worker processes' },
-  { flag: 'helper-thread-nice', type: 'int', default: '10', min: 0, max: 19, help: 'added to the nice value of V8\'s helper threads (optimizing compiler, concurrent GC) in each worker, so they yield the core to the serving thread (Linux; 0: leave them be)' },
   { flag: 'upstream-connect-timeout', type: 'duration', default: '5s', help: 'time to open a connection to an endpoint (502 after)' },
   { flag: 'upstream-response-timeout', type: 'duration', default: '60s', help: 'time from request sent to response headers (504 after)' },
   { flag: 'upstream-idle-timeout', type: 'duration', default: '60s', help: 'longest silence while streaming a response body' },

@@ -9,16 +9,12 @@ import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { type FromWorker, isMessage, type ToWorker } from './messages.js';
 import { TableAssembler } from './table-transfer.js';
-import { lowerHelperThreadPriority } from './helper-threads.js';
 
 function send(message: FromWorker): void {
   process.send?.(message);
 }
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
-  const renice = lowerHelperThreadPriority(config.helperThreadNice);
-  if (renice.failed.length > 0) log.warn({ failed: renice.failed }, 'cannot lower the priority of V8 helper threads; they keep the serving thread\'s');
-  else log.debug({ threads: renice.lowered.length, increment: config.helperThreadNice }, 'V8 helper threads reniced');
   const tracing = await loadTracing(config.tracing);
   // Sampled spans become exemplars of the request metrics; without tracing none is kept.
   const metrics = new Metrics({ exemplars: tracing !== undefined });

@@ -199,7 +199,7 @@ export function waitForGeneration(s: Pick<Sluice, 'adminPort'>, after: number, t
 }
 
 /** PIDs of a process's children (the data-plane workers of a sluice). */
-export function childPids(pid: number): number[] {
+function childPids(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 

@@ -19,8 +19,6 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ provider: 'kubernetes', httpPort: 8080, httpsPort: 8443, adminPort: 9090, bindAddress: '0.0.0.0', ingressClass: 'sluice', workers: 1, leaderElect: false });
     expect(c.upstream).toEqual({ connectMs: 5000, responseMs: 60000, idleMs: 60000, keepAliveMs: 60000 });
     expect(c.watchNamespace).toBeUndefined();
-    expect(c.helperThreadNice).toBe(10);
-    expect(parseConfig(['--helper-thread-nice', '0'], {}).helperThreadNice).toBe(0);
   });
 
   it('reads SLUICE_* env, and flags override env', () => {
@@ -45,7 +43,6 @@ describe('parseConfig', () => {
     expect(error(() => parseConfig(['--upstream-connect-timeout', '5 seconds'], {})).message).toContain('duration');
     expect(error(() => parseConfig(['--http-port', '9090'], {})).message).toContain('must differ');
     expect(error(() => parseConfig(['--workers', '0'], {})).message).toContain('below 1');
-    expect(error(() => parseConfig(['--helper-thread-nice', '20'], {})).message).toContain('above 19');
   });
 
   it('binds the admin server where the data plane binds unless told otherwise', () => {
