@@ -15,9 +15,8 @@
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
 // nginx's median, median CPU µs per request of the process group and its ratio to nginx's, the
 // kernel's part of it, median p50, p99 and p99.9 (wrk's, at saturation), the p99's ratio to
-// nginx's, the worst round's p99.9, and the group's RSS after the last round. --idle leaves every
-// server that many seconds without load before each of its rounds (V8 then shrinks and
-// re-optimizes, as in the full bench's rounds).
+// nginx's, the worst round's p99.9, and the group's RSS at the end of each round (median, last).
+// --idle leaves every server that many seconds without load before each of its rounds.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,9 +61,10 @@ interface Variant {
   readonly p50: number[];
   readonly p99: number[];
   readonly p999: number[];
+  readonly rss: number[];
 }
 
-const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [] });
+const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [], rss: [] });
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const words = (text: string) => text.split(' ').filter((x) => x !== '');
 
@@ -112,17 +112,18 @@ async function main(): Promise<void> {
         v.p50.push(w.p50Ms);
         v.p99.push(w.p99Ms);
         v.p999.push(w.p999Ms!);
+        v.rss.push(groupRssMiB(v.server.group.pid));
         v.cpu.push(usPerRequest(after.total - before.total, w.requests));
         v.sys.push(usPerRequest(after.sys - before.sys, w.requests));
-        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} p99.9 ${w.p999Ms} max ${w.maxMs} ms`);
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} p99.9 ${w.p999Ms} max ${w.maxMs} ms  RSS ${v.rss.at(-1)!.toFixed(1)} MiB`);
       }
     }
     const nginx = variants[0]!;
-    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  p99.9 ms  worst p99.9  group RSS MiB`);
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  p99.9 ms  worst p99.9  group RSS MiB (median, last)`);
     for (const v of variants) {
       const rps = median(v.rps);
       const cpu = median(v.cpu);
-      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${median(v.p999).toFixed(2).padStart(9)} ${Math.max(...v.p999).toFixed(2).padStart(12)} ${groupRssMiB(v.server.group.pid).toFixed(1).padStart(14)}`);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${median(v.p999).toFixed(2).padStart(9)} ${Math.max(...v.p999).toFixed(2).padStart(12)} ${median(v.rss).toFixed(1).padStart(14)} ${v.rss.at(-1)!.toFixed(1)}`);
     }
   } finally {
     await stopAll();

@@ -146,16 +146,23 @@ async function measure(ctx: BenchContext, t: Target, body: BodyName, durationS: 
   return { wrk, rssMiB, upstreamConns, ...cpu };
 }
 
-/** Warm-up runs until two in a row agree within SETTLE_PCT (or warmupMaxRuns); their req/s. */
-async function warmUp(ctx: BenchContext, t: Target, body: BodyName): Promise<number[]> {
-  const { warmupS, warmupMaxRuns } = ctx.settings;
+const JIT_PROXIES: ReadonlySet<ProxyName> = new Set(['sluice', 'node-proxy', 'fastify-proxy']);
+
+/**
+ * Warm-up runs until two in a row agree within SETTLE_PCT (or warmupMaxRuns); the first body's
+ * warm-up (a fresh process) runs for warmupMinS at least, then until settled. Their req/s.
+ */
+async function warmUp(ctx: BenchContext, t: Target, body: BodyName, fresh: boolean): Promise<number[]> {
+  const { warmupS, warmupMaxRuns, warmupMinS } = ctx.settings;
+  const minRuns = fresh && warmupS > 0 ? Math.ceil(warmupMinS / warmupS) : 0;
+  const maxRuns = minRuns + warmupMaxRuns;
   const seen: number[] = [];
-  for (let i = 0; i < warmupMaxRuns; i++) {
+  for (let i = 0; i < maxRuns; i++) {
     seen.push(Math.round((await measure(ctx, t, body, warmupS)).wrk.rps));
     const [prev, last] = seen.slice(-2);
-    if (seen.length >= 2 && Math.abs(last! - prev!) <= (SETTLE_PCT / 100) * prev!) break;
+    if (seen.length >= Math.max(2, minRuns) && Math.abs(last! - prev!) <= (SETTLE_PCT / 100) * prev!) break;
   }
-  ctx.log(`warm-up ${t.label} ${body}: ${seen.map((x) => x.toLocaleString('en-US')).join(' → ')} req/s${seen.length === warmupMaxRuns ? ' (cap reached)' : ''}`);
+  ctx.log(`warm-up ${t.label} ${body}: ${seen.map((x) => x.toLocaleString('en-US')).join(' → ')} req/s${seen.length === maxRuns ? ' (cap reached)' : ''}`);
   return seen;
 }
 
@@ -216,7 +223,8 @@ export async function runProxies(ctx: BenchContext): Promise<ProxiesResult> {
   let fixedRate: ProxiesResult['fixedRate'];
   try {
     for (const body of ['small', '16k'] as const) {
-      for (const t of targets) warmups[`${t.label}/${body}`] = await warmUp(ctx, t, body);
+      // A JIT needs the long first warm-up; nginx, HAProxy and the origin compile nothing at run time.
+      for (const t of targets) warmups[`${t.label}/${body}`] = await warmUp(ctx, t, body, body === 'small' && JIT_PROXIES.has(t.proxy));
       for (let r = 1; r <= settings.rounds; r++) {
         for (const t of targets) {
           const s = await measure(ctx, t, body, settings.durationS);

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       `## Proxies side by side`,
       '',
       `\`wrk -t1 -c${settings.connections} -d${settings.durationS}s\`, keep-alive; each proxy with one worker pinned to CPU ${settings.proxyCpus}, wrk and the origin on CPU ${settings.loadCpus}; ` +
-        `${settings.warmupMaxRuns > 0 ? `warm-up runs of ${settings.warmupS} s until two agree within 5 % (at most ${settings.warmupMaxRuns}), ` : ''}${settings.rounds} interleaved round(s), median. small = "ok\\n" (3 B), 16k = 16384 B. ` +
+        `${settings.warmupMaxRuns > 0 ? `warm-up runs of ${settings.warmupS} s until two agree within 5 % (a Node proxy's first for ${settings.warmupMinS} s at least, then at most ${settings.warmupMaxRuns} more; otherwise at most ${settings.warmupMaxRuns}), ` : ''}${settings.rounds} interleaved round(s), median. small = "ok\\n" (3 B), 16k = 16384 B. ` +
         `node-proxy: hand-written node:http + undici Pool.dispatch (the Node ceiling); fastify-proxy: fastify + @fastify/http-proxy; both with Sluice's X-Forwarded-*/X-Real-IP/X-Request-Id rewriting, one process on the same Node. ` +
         `Multi-worker rows run on CPUs ${settings.loadCpus},${settings.proxyCpus} (beside wrk and the origin) and are compared with nginx of as many workers; "wrk + rest" is the CPU of everything but the proxy and the origin.`,
       '',
