@@ -9,13 +9,14 @@
 //   node bench/node-flags-ab.ts --build /tmp/before/dist --build dist "--sluice-args=--access-log {dir}/access.log"
 //   node bench/node-flags-ab.ts --peer node-proxy --peer net-proxy    # Node peers in the same rounds
 //   node bench/node-flags-ab.ts --path /16k --seconds 10 --variant= --variant=--heap-growing-percent=0
-//   node bench/node-flags-ab.ts --seconds 10 --idle 20 --sluice-variant= --sluice-variant="--helper-thread-nice 0"
+//   node bench/node-flags-ab.ts --seconds 10 --idle 20 --sluice-variant= --sluice-variant="--upstream-keep-alive-timeout 4s"
 //
 // A build is a dist/ folder whose main.js resolves its packages (a git worktree with this
 // checkout's node_modules linked in). Reported per variant: median req/s and its ratio to
 // nginx's median, median CPU µs per request of the process group and its ratio to nginx's, the
 // kernel's part of it, median p50, p99 and p99.9 (wrk's, at saturation), the p99's ratio to
-// nginx's, the worst round's p99.9, and the group's RSS at the end of each round (median, last).
+// nginx's, the worst round's p99.9, and the group's RSS at the end of each round (median, last)
+// and before each (after its idle spell).
 // --idle leaves every server that many seconds without load before each of its rounds.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -35,7 +36,7 @@ const { values: opts } = parseArgs({
     // The origin path: / answers 3 bytes, /16k 16 KiB.
     path: { type: 'string', default: '/' },
     variant: { type: 'string', multiple: true, default: [''] },
-    // Sluice arguments per variant (crossed with --variant and --build), e.g. "--helper-thread-nice 0".
+    // Sluice arguments per variant (crossed with --variant and --build), e.g. "--upstream-keep-alive-timeout 4s".
     'sluice-variant': { type: 'string', multiple: true, default: [''] },
     // Seconds without load before each round of each server.
     idle: { type: 'string', default: '0' },
@@ -62,9 +63,11 @@ interface Variant {
   readonly p99: number[];
   readonly p999: number[];
   readonly rss: number[];
+  /** Before each round, after its idle spell. */
+  readonly rssIdle: number[];
 }
 
-const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [], rss: [] });
+const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [], rss: [], rssIdle: [] });
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const words = (text: string) => text.split(' ').filter((x) => x !== '');
 
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const v of variants) {
         await sleep(Number(opts.idle));
+        v.rssIdle.push(groupRssMiB(v.server.group.pid));
         const before = groupCpuSplit(v.server.group.pid);
         const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST, tail: true }).done;
         const after = groupCpuSplit(v.server.group.pid);
@@ -115,15 +119,15 @@ async function main(): Promise<void> {
         v.rss.push(groupRssMiB(v.server.group.pid));
         v.cpu.push(usPerRequest(after.total - before.total, w.requests));
         v.sys.push(usPerRequest(after.sys - before.sys, w.requests));
-        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} p99.9 ${w.p999Ms} max ${w.maxMs} ms  RSS ${v.rss.at(-1)!.toFixed(1)} MiB`);
+        console.log(`round ${r + 1} ${v.name.padEnd(width)} ${Math.round(w.rps).toLocaleString('en-US').padStart(7)} req/s  ${v.cpu.at(-1)!.toFixed(1)} µs/req (kernel ${v.sys.at(-1)!.toFixed(1)})  p50 ${w.p50Ms} p99 ${w.p99Ms} p99.9 ${w.p999Ms} max ${w.maxMs} ms  RSS ${v.rssIdle.at(-1)!.toFixed(1)} → ${v.rss.at(-1)!.toFixed(1)} MiB`);
       }
     }
     const nginx = variants[0]!;
-    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  p99.9 ms  worst p99.9  group RSS MiB (median, last)`);
+    console.log(`\n${'variant'.padEnd(width)} median req/s  vs nginx  median µs/req  ÷ nginx  of it kernel  p50 ms  p99 ms  p99 ÷ nginx  p99.9 ms  worst p99.9  group RSS MiB (median, last)  before rounds (median)`);
     for (const v of variants) {
       const rps = median(v.rps);
       const cpu = median(v.cpu);
-      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${median(v.p999).toFixed(2).padStart(9)} ${Math.max(...v.p999).toFixed(2).padStart(12)} ${median(v.rss).toFixed(1).padStart(14)} ${v.rss.at(-1)!.toFixed(1)}`);
+      console.log(`${v.name.padEnd(width)} ${Math.round(rps).toLocaleString('en-US').padStart(12)} ${(rps / median(nginx.rps)).toFixed(3).padStart(9)} ${cpu.toFixed(1).padStart(14)} ${(cpu / median(nginx.cpu)).toFixed(2).padStart(8)} ${median(v.sys).toFixed(1).padStart(12)} ${median(v.p50).toFixed(2).padStart(7)} ${median(v.p99).toFixed(2).padStart(7)} ${(median(v.p99) / median(nginx.p99)).toFixed(2).padStart(12)} ${median(v.p999).toFixed(2).padStart(9)} ${Math.max(...v.p999).toFixed(2).padStart(12)} ${median(v.rss).toFixed(1).padStart(14)} ${v.rss.at(-1)!.toFixed(1).padStart(6)} ${median(v.rssIdle).toFixed(1).padStart(21)}`);
     }
   } finally {
     await stopAll();
