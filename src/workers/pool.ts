@@ -74,12 +74,12 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // (1 mark-compact per round before): p99 and req/s within the rounds' spread, RSS +12 MiB.
   { flag: '--heap-growing-percent=150', setBy: /^--heap[-_]growing[-_]percent(=|$)/, v8: true },
   // When allocation goes quiet V8's memory reducer runs mark-compacts that favor memory, and
-  // those keep nothing alive that optimized code refers to only weakly: after an idle spell the
-  // maps of per-request and per-connection objects are gone, the hot code that embeds them is
-  // deoptimized ("embedded weak objects cleared": 86–166 code objects per idle spell of 50 s),
-  // and the next load re-optimizes 80–90 functions at once (650–880 ms of TurboFan on V8's
-  // helper threads, which share the serving thread's core): p99.9 of that round's first
-  // seconds 49–240 ms (bench/README.md, "A stall at the start of a round"). Without favoring
+  // those keep nothing alive that optimized code refers to only weakly: after an idle spell such
+  // objects (maps of per-request and per-connection objects, by all signs) are gone, the hot code
+  // that embeds them is deoptimized ("embedded weak objects cleared": 86–166 code objects in
+  // two of four idle spells of 50 s), and the next load re-optimizes 80–90 functions at once (650–880 ms of
+  // TurboFan on V8's helper threads, which share the serving thread's core): p99.9 of that
+  // round 49–240 ms (bench/README.md, "A stall at the start of a round"). Without favoring
   // memory the reducer still collects in idle spells, and keeps the code. Interleaved A/B
   // (2026-12-07, bench/node-flags-ab.ts, 8 rounds of wrk -c64 × 10 s, 50 s idle before each, 45 s
   // warm-up, nginx in the same rounds): worst round's p99.9 240 → 22 ms, median p99.9 26.2 →
