@@ -17,7 +17,7 @@ import { summarizeHeapSnapshot } from './lib/heap-snapshot.ts';
 import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, pollUntil, sleep } from './lib/net.ts';
-import { groupMembers, installCleanup, stopAll } from './lib/processes.ts';
+import { argWords, groupMembers, installCleanup, stopAll } from './lib/processes.ts';
 import { peerScript, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
@@ -33,7 +33,6 @@ const { values: opts } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
   },
 });
-const split = (s: string) => s.split(' ').filter((x) => x !== '');
 
 interface Reading {
   role: string;
@@ -114,8 +113,8 @@ async function main(): Promise<void> {
         adminPort: adminPort!,
         cpus: '1',
         workers: 1,
-        nodeArgs: [...split(opts['node-args']!), '--import', peerScript(ws, 'memory-probe')],
-        extraArgs: split(opts['sluice-args']!),
+        nodeArgs: [...argWords(opts['node-args']!), '--import', peerScript(ws, 'memory-probe')],
+        extraArgs: argWords(opts['sluice-args']!),
         env: {
           ...Object.fromEntries(opts.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
           SLUICE_BENCH_MEMORY_DIR: dir, SLUICE_BENCH_MEMORY_ROLE: 'controller', ...(opts.modules ? { SLUICE_BENCH_MEMORY_MODULES: '1' } : {}) },

@@ -24,8 +24,8 @@ import { parseArgs } from 'node:util';
 import { BENCH_HOST } from './lib/context.ts';
 import { ensureTools } from './lib/install.ts';
 import { originRouteManifests } from './lib/manifests.ts';
-import { freePorts, LOOPBACK } from './lib/net.ts';
-import { groupCpuSplit, groupRssMiB, installCleanup, stopAll, usPerRequest } from './lib/processes.ts';
+import { freePorts, LOOPBACK, sleep } from './lib/net.ts';
+import { argWords, groupCpuSplit, groupRssMiB, installCleanup, stopAll, usPerRequest } from './lib/processes.ts';
 import { NODE_PEERS, type NodePeer, type Server, SLUICE_MAIN, startNginxProxy, startNodePeer, startOrigin, startSluice, Workspace } from './lib/servers.ts';
 import { startWrk } from './lib/wrk.ts';
 
@@ -68,8 +68,6 @@ interface Variant {
 }
 
 const variant = (name: string, server: Server): Variant => ({ name, server, rps: [], cpu: [], sys: [], p50: [], p99: [], p999: [], rss: [], rssIdle: [] });
-const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
-const words = (text: string) => text.split(' ').filter((x) => x !== '');
 
 async function main(): Promise<void> {
   installCleanup();
@@ -95,8 +93,8 @@ async function main(): Promise<void> {
           const [httpPort, adminPort] = await freePorts(2);
           const dir = join(ws.dir, `variant-${variants.length}`);
           mkdirSync(dir);
-          const extraArgs = [...words(opts['sluice-args']!), ...words(args)].map((a) => a.replaceAll('{dir}', dir));
-          const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: words(flags), extraArgs });
+          const extraArgs = [...argWords(opts['sluice-args']!), ...argWords(args)].map((a) => a.replaceAll('{dir}', dir));
+          const server = await startSluice({ name: `sluice ${name}`, main, manifests: manifests.path, httpPort: httpPort!, adminPort: adminPort!, cpus: '1', workers: 1, nodeArgs: argWords(flags), extraArgs });
           variants.push(variant(name, server));
         }
       }
@@ -107,7 +105,7 @@ async function main(): Promise<void> {
     for (const v of variants) await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: Number(opts.warm), cpus: '0', host: BENCH_HOST }).done;
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const v of variants) {
-        await sleep(Number(opts.idle));
+        await sleep(Number(opts.idle) * 1000);
         v.rssIdle.push(groupRssMiB(v.server.group.pid));
         const before = groupCpuSplit(v.server.group.pid);
         const w = await startWrk({ wrk: tools.wrk, url: `http://${LOOPBACK}:${v.server.port}${opts.path}`, connections: 64, durationS: seconds, cpus: '0', host: BENCH_HOST, tail: true }).done;

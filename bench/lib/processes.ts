@@ -4,6 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** A command-line option string ("--a 1 --b") split into its words, empty words dropped. */
+export function argWords(text: string): string[] {
+  return text.split(' ').filter((x) => x !== '');
+}
+
 export interface Group {
   readonly name: string;
   /** PID of the group leader, which is also the process-group id. */

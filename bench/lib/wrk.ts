@@ -51,6 +51,16 @@ const TAIL_SCRIPT = `done = function(summary, latency, requests)
 end
 `;
 
+let tailScript: string | undefined;
+/** The done() script's file, written once per bench process. */
+function tailScriptPath(): string {
+  if (tailScript === undefined) {
+    tailScript = join(tmpdir(), `sluice-bench-wrk-tail-${process.pid}.lua`);
+    writeFileSync(tailScript, TAIL_SCRIPT);
+  }
+  return tailScript;
+}
+
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
 function toMs(text: string): number {
@@ -97,11 +107,7 @@ export function startWrk(o: WrkOptions): WrkRun {
   for (const h of o.headers ?? []) args.push('-H', h);
   if (o.script && o.tail) throw new Error('wrk: tail and script cannot be combined');
   if (o.script) args.push('-s', o.script);
-  if (o.tail) {
-    const script = join(tmpdir(), `sluice-bench-wrk-tail-${process.pid}.lua`);
-    writeFileSync(script, TAIL_SCRIPT);
-    args.push('-s', script);
-  }
+  if (o.tail) args.push('-s', tailScriptPath());
   args.push(o.url);
   const g = startGroup('wrk', o.wrk, args, { cpus: o.cpus });
   // Hard bound: wrk never outlives its duration by more than 15 s.

@@ -36,11 +36,10 @@ interface WorkerFlag {
   /** Matches an operator's own setting of the option, in any spelling node accepts. */
   readonly setBy: RegExp;
   /**
-   * A V8 flag: node cannot be asked about these (process.allowedNodeEnvironmentFlags lists only
-   * what NODE_OPTIONS accepts), so it is one every node this project runs on (20 and later) has,
-   * or one that names in v8Since the node major version from which on it exists.
+   * A V8 flag, and the node major version from which on it exists (20: every node this project
+   * runs on). node cannot be asked about these: process.allowedNodeEnvironmentFlags lists only
+   * what NODE_OPTIONS accepts.
    */
-  readonly v8?: true;
   readonly v8Since?: number;
 }
 
@@ -60,7 +59,7 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // ms. wrk's own saturation p99 in three interleaved A/Bs (bench/node-flags-ab.ts, 8–10 × 5 s):
   // −23 %, −9 %, 0 %; req/s +2 %, +3 %, −4 % — within the rounds' spread, RSS the same.
   // --single-threaded-gc shortens pauses too but costs ≈ 50 MiB RSS (no concurrent sweeping).
-  { flag: '--no-parallel-scavenge', setBy: /^--(no[-_]?)?parallel[-_]scavenge$/, v8: true },
+  { flag: '--no-parallel-scavenge', setBy: /^--(no[-_]?)?parallel[-_]scavenge$/, v8Since: 20 },
   // After a mark-compact V8 sets the next old-generation limit from the live size times a factor
   // it derives from GC and allocation speeds. A worker promotes little, so it picks the minimum
   // (1.1) and the limit lands the minimum step (16 MiB) above ≈ 15 MiB live: V8 then starts the
@@ -72,20 +71,20 @@ const WORKER_FLAGS: readonly WorkerFlag[] = [
   // 16 KiB, 8 rounds, nginx in the same rounds): mark-compacts per round 6 → 0, p99 5.8 → 2.6 ×
   // nginx's (15.4 → 7.0 ms), req/s 0.47 → 0.49 × nginx, group RSS 199.5 → 203.4 MiB; small body
   // (1 mark-compact per round before): p99 and req/s within the rounds' spread, RSS +12 MiB.
-  { flag: '--heap-growing-percent=150', setBy: /^--heap[-_]growing[-_]percent(=|$)/, v8: true },
+  { flag: '--heap-growing-percent=150', setBy: /^--heap[-_]growing[-_]percent(=|$)/, v8Since: 20 },
   // When allocation goes quiet V8's memory reducer runs mark-compacts that favor memory, and
   // those keep nothing alive that optimized code refers to only weakly: after an idle spell such
   // objects (maps of per-request and per-connection objects, by all signs) are gone, the hot code
   // that embeds them is deoptimized ("embedded weak objects cleared": 86–166 code objects in
-  // two of four idle spells of 50 s), and the next load re-optimizes 80–90 functions at once (650–880 ms of
-  // TurboFan on V8's helper threads, which share the serving thread's core): p99.9 of that
-  // round 49–240 ms (bench/README.md, "A stall at the start of a round"). Without favoring
+  // two of four idle spells of 50 s), and the next load re-optimizes 80–90 functions at once
+  // (650–880 ms of TurboFan on V8's helper threads, which share the serving thread's core):
+  // p99.9 of that round 49–240 ms (bench/README.md, "A stall at the start of a round"). Without favoring
   // memory the reducer still collects in idle spells, and keeps the code. Interleaved A/B
   // (2026-12-07, bench/node-flags-ab.ts, 8 rounds of wrk -c64 × 10 s, 50 s idle before each, 45 s
   // warm-up, nginx in the same rounds): worst round's p99.9 240 → 22 ms, median p99.9 26.2 →
   // 16.4 ms, p99 3.22 → 2.48 × nginx's, req/s 0.370 → 0.396 × nginx, group RSS +7 MiB under load
   // and before the rounds (+30 MiB in the first rounds: the idle heap shrinks less).
-  { flag: '--no-memory-reducer-favors-memory', setBy: /^--(no[-_]?)?memory[-_]reducer[-_]favors[-_]memory$/, v8: true, v8Since: 24 },
+  { flag: '--no-memory-reducer-favors-memory', setBy: /^--(no[-_]?)?memory[-_]reducer[-_]favors[-_]memory$/, v8Since: 24 },
 ];
 
 /**
@@ -99,7 +98,7 @@ export function workerExecArgv(
   nodeMajor: number = Number(process.versions.node.split('.')[0]),
 ): string[] {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  const known = (w: WorkerFlag) => (w.v8 === true ? nodeMajor >= (w.v8Since ?? 0) : nodeKnows(w.flag.split('=')[0]!));
+  const known = (w: WorkerFlag) => (w.v8Since !== undefined ? nodeMajor >= w.v8Since : nodeKnows(w.flag.split('=')[0]!));
   const added = WORKER_FLAGS.filter((w) => !given.some((a) => w.setBy.test(a)) && known(w)).map((w) => w.flag);
   return [...execArgv, ...added];
 }
