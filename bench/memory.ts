@@ -16,7 +16,7 @@ import { fmt, table } from './lib/report.ts';
 import { peerScript, startNodePeer, startSluice, type Server } from './lib/servers.ts';
 import { FIXED_RATE_SHARE } from './lib/settings.ts';
 import { round } from './lib/stats.ts';
-import { runVegeta, type VegetaResult } from './lib/vegeta.ts';
+import { type FixedRateResult, runOha } from './lib/oha.ts';
 import { startWrk } from './lib/wrk.ts';
 
 const MiB = 2 ** 20;
@@ -60,7 +60,7 @@ export interface MemoryTargetResult {
   readonly earlyAtS: number;
   readonly lateRssMiB: number;
   readonly growthPct: number;
-  readonly latency: VegetaResult;
+  readonly latency: FixedRateResult;
   readonly heap?: HeapSummary;
 }
 
@@ -115,7 +115,7 @@ async function measureTarget(ctx: BenchContext, label: string, dir: string, serv
   const sampler = setInterval(() => timeline.push({ atS: Math.round((Date.now() - started) / 1000), rssMiB: round(groupRssMiB(server.group.pid), 1) }), SAMPLE_S * 1000);
   let load: MemoryPhase | undefined;
   const loadProbe = setTimeout(() => void phase(dir, server).then((p) => (load = p)), Math.max(1, loadS - 3) * 1000);
-  const latency = await runVegeta({ vegeta: ctx.vegeta!, url: `http://${LOOPBACK}:${server.port}/`, host: BENCH_HOST, rate, durationS: loadS, connections: ctx.settings.connections, cpus: ctx.settings.loadCpus, scratch: join(dir, `vegeta-${label}`) }).finally(() => {
+  const latency = await runOha({ oha: ctx.oha!, url: `http://${LOOPBACK}:${server.port}/`, host: BENCH_HOST, rate, durationS: loadS, connections: ctx.settings.connections, cpus: ctx.settings.loadCpus, scratch: join(dir, `oha-${label}`) }).finally(() => {
     clearInterval(sampler);
     clearTimeout(loadProbe);
   });
@@ -179,7 +179,7 @@ export function memoryMarkdown(r: MemoryResult): string {
   const out = [
     `## Memory`,
     '',
-    `One worker, fixed rate ${r.rate.toLocaleString('en-US')} req/s (${r.rateSource}) from vegeta, small body. process.memoryUsage() of each process (RSS − heap total − external ≈ code, stacks, malloc arenas, libuv and the rest of native memory); private and file-backed resident memory from /proc/PID/smaps_rollup. The group's RSS counts the node binary's pages once per process; "Σ private + file once" counts them once.`,
+    `One worker, fixed rate ${r.rate.toLocaleString('en-US')} req/s (${r.rateSource}) from oha, small body. process.memoryUsage() of each process (RSS − heap total − external ≈ code, stacks, malloc arenas, libuv and the rest of native memory); private and file-backed resident memory from /proc/PID/smaps_rollup. The group's RSS counts the node binary's pages once per process; "Σ private + file once" counts them once.`,
     '',
     table(['proxy', 'when', 'process', 'RSS MiB', 'private MiB', 'file MiB', 'heap used', 'heap total', 'external', 'array buffers', 'RSS − heap − external'], ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], procRows),
     '',

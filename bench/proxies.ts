@@ -4,7 +4,7 @@
 // are interleaved (A B C … A B C …) so slow drift of the machine hits every proxy alike; the medians
 // are reported, with the coefficient of variation of req/s across rounds. Then a fixed-rate phase:
 // the same constant offered rate (FIXED_RATE_SHARE of Sluice's capacity) to every proxy, from an
-// open-model generator (vegeta), for the latency a user sees below saturation.
+// open-model generator (oha), for the latency a user sees below saturation.
 import { join } from 'node:path';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { originRouteManifests } from './lib/manifests.ts';
@@ -14,7 +14,7 @@ import { startHaproxy, startNginxProxy, startNodePeer, startSluice, type Server 
 import { FIXED_RATE_SHARE, SETTLE_PCT } from './lib/settings.ts';
 import { coefficientOfVariation, median, round } from './lib/stats.ts';
 import { coreTimes, coreUsage, type CoreTimes } from './lib/system.ts';
-import { runVegeta, type VegetaResult } from './lib/vegeta.ts';
+import { type FixedRateResult, runOha } from './lib/oha.ts';
 import { startWrk, type WrkResult } from './lib/wrk.ts';
 
 export type ProxyName = 'sluice' | 'nginx' | 'haproxy' | 'node-proxy' | 'fastify-proxy' | 'origin';
@@ -93,8 +93,6 @@ export interface FixedRateRow {
   readonly cpu_us_per_req: number;
   readonly rss_mib: number;
   readonly failed: number;
-  /** p99 of how late vegeta sent (its own lag; should be far below the proxies' p99). */
-  readonly send_lag_p99_ms: number;
 }
 
 /** CPU ticks of the proxy's and the origin's groups, and of both cores, at one moment. */
@@ -232,7 +230,7 @@ export async function runProxies(ctx: BenchContext): Promise<ProxiesResult> {
           ctx.log(`round ${r}/${settings.rounds} ${t.label.padEnd(13)} ${body.padEnd(5)} ${Math.round(s.wrk.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${s.wrk.p50Ms.toFixed(2)} ms  p99 ${s.wrk.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} µs/req (kernel ${s.sysUsPerReq.toFixed(1)})  errors ${s.wrk.non2xx + s.wrk.socketErrorTotal}`);
         }
       }
-      if (body === 'small' && ctx.vegeta) {
+      if (body === 'small' && ctx.oha) {
         const sluiceRps = median((samples['sluice/small'] ?? []).map((s) => s.wrk.rps));
         fixedRate = await runFixedRate(ctx, targets.filter((t) => t.workers === 1), Math.max(100, Math.round(FIXED_RATE_SHARE * sluiceRps)));
       }
@@ -253,20 +251,20 @@ export async function runProxies(ctx: BenchContext): Promise<ProxiesResult> {
 async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate: number): Promise<NonNullable<ProxiesResult['fixedRate']>> {
   const { settings } = ctx;
   const durationS = settings.fixedRateS;
-  const runs: Record<string, { v: VegetaResult; cpuUsPerReq: number; rssMiB: number }[]> = {};
+  const runs: Record<string, { v: FixedRateResult; cpuUsPerReq: number; rssMiB: number }[]> = {};
   ctx.log(`fixed rate: ${rate.toLocaleString('en-US')} req/s (${FIXED_RATE_SHARE * 100} % of Sluice's median) to every proxy, ${durationS} s each`);
   for (let r = 1; r <= settings.rounds; r++) {
     for (const t of targets) {
       const mark = markCpu(ctx, t);
       let rssMiB = 0;
       const sampler = setTimeout(() => (rssMiB = groupRssMiB(t.server.group.pid)), durationS * 500);
-      const v = await runVegeta({ vegeta: ctx.vegeta!, url: `http://${LOOPBACK}:${t.server.port}/`, host: BENCH_HOST, rate, durationS, connections: settings.connections, cpus: settings.loadCpus, scratch: join(ctx.ws.dir, `vegeta-${t.label}`) }).finally(() => clearTimeout(sampler));
+      const v = await runOha({ oha: ctx.oha!, url: `http://${LOOPBACK}:${t.server.port}/`, host: BENCH_HOST, rate, durationS, connections: settings.connections, cpus: settings.loadCpus, scratch: join(ctx.ws.dir, `oha-${t.label}`) }).finally(() => clearTimeout(sampler));
       const { cpuUsPerReq } = cpuSince(ctx, t, mark, v.sent);
       (runs[t.label] ??= []).push({ v, cpuUsPerReq, rssMiB });
-      ctx.log(`fixed-rate ${r}/${settings.rounds} ${t.label.padEnd(13)} p50 ${v.p50Ms.toFixed(2)} ms  p99 ${v.p99Ms.toFixed(2)} ms  p99.9 ${v.p999Ms.toFixed(2)} ms  ${cpuUsPerReq.toFixed(1)} µs/req  failed ${v.failed}  send lag p99 ${v.sendLagP99Ms.toFixed(2)} ms`);
+      ctx.log(`fixed-rate ${r}/${settings.rounds} ${t.label.padEnd(13)} p50 ${v.p50Ms.toFixed(2)} ms  p99 ${v.p99Ms.toFixed(2)} ms  p99.9 ${v.p999Ms.toFixed(2)} ms  ${cpuUsPerReq.toFixed(1)} µs/req  failed ${v.failed}`);
     }
   }
-  const med = (label: string, f: (x: { v: VegetaResult; cpuUsPerReq: number; rssMiB: number }) => number) => median((runs[label] ?? []).map(f));
+  const med = (label: string, f: (x: { v: FixedRateResult; cpuUsPerReq: number; rssMiB: number }) => number) => median((runs[label] ?? []).map(f));
   const rows = targets.map((t): FixedRateRow => ({
     label: t.label,
     proxy: t.proxy,
@@ -283,7 +281,6 @@ async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate:
     cpu_us_per_req: round(med(t.label, (x) => x.cpuUsPerReq), 1),
     rss_mib: round(Math.max(...(runs[t.label] ?? []).map((x) => x.rssMiB)), 1),
     failed: (runs[t.label] ?? []).reduce((a, x) => a + x.v.failed, 0),
-    send_lag_p99_ms: round(med(t.label, (x) => x.v.sendLagP99Ms), 3),
   }));
   const nginx = rows.find((x) => x.label === 'nginx');
   return { rate, durationS, rows: rows.map((x) => ({ ...x, p99_vs_nginx: nginx ? round(x.p99_ms / nginx.p99_ms, 2) : NaN, p999_vs_nginx: nginx ? round(x.p999_ms / nginx.p999_ms, 2) : NaN })) };

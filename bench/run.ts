@@ -10,7 +10,7 @@ import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { compressionMarkdown, runCompression, type CompressionResult } from './compression.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
-import { ensureTools, ensureVegeta, toolVersions, VEGETA_VERSION } from './lib/install.ts';
+import { ensureOha, ensureTools, OHA_VERSION, toolVersions } from './lib/install.ts';
 import { lbMarkdown, runLb, type LbResult } from './lb.ts';
 import { h2Markdown, runH2, type H2Result } from './h2.ts';
 import { freePorts } from './lib/net.ts';
@@ -56,14 +56,14 @@ async function main(): Promise<void> {
   log(`mode ${settings.mode}, load average ${formatLoad(loadAtStart)}${loadAtStart[0] > BUSY_LOAD ? ' — the machine is busy, numbers will be distorted' : ''}`);
 
   const tools = await ensureTools(log);
-  const vegeta = settings.parts.has('proxies') || settings.parts.has('memory') ? await ensureVegeta(log) : undefined;
-  const versions = { sluice: await sluiceRevision(), ...(await toolVersions(tools)), ...(vegeta ? { vegeta: VEGETA_VERSION } : {}) };
+  const oha = settings.parts.has('proxies') || settings.parts.has('memory') ? await ensureOha(log) : undefined;
+  const versions = { sluice: await sluiceRevision(), ...(await toolVersions(tools)), ...(oha ? { oha: OHA_VERSION } : {}) };
   // The orchestrator (and the probes it sends) stays off the proxy CPU.
   await pinSelf(settings.loadCpus);
 
   const [main, altA, altB] = await freePorts(3);
   const origin = await startOrigin(ws, tools, { main: main!, altA: altA!, altB: altB! }, settings.loadCpus);
-  const ctx: BenchContext = { settings, tools, ws, origin, log, ...(vegeta ? { vegeta } : {}) };
+  const ctx: BenchContext = { settings, tools, ws, origin, log, ...(oha ? { oha } : {}) };
 
   let proxies: ProxiesResult | undefined;
   let memory: MemoryResult | undefined;
@@ -143,8 +143,8 @@ async function main(): Promise<void> {
       md.push(
         `### Fixed offered rate`,
         '',
-        `vegeta ${VEGETA_VERSION} (open model: requests leave on schedule whatever the answers), ${fmtRate(f.rate)} req/s = ${FIXED_RATE_SHARE * 100} % of Sluice's median small-body req/s above, the same rate to every proxy, ` +
-          `${settings.connections} connections at most, ${f.durationS} s × ${settings.rounds} interleaved round(s), median. Latency counts from when each request was due, so a generator that fell behind cannot hide a stall.`,
+        `oha ${OHA_VERSION} (open model: requests are released on schedule whatever the answers), ${fmtRate(f.rate)} req/s = ${FIXED_RATE_SHARE * 100} % of Sluice's median small-body req/s above, the same rate to every proxy, ` +
+          `${settings.connections} connections, ${f.durationS} s × ${settings.rounds} interleaved round(s), median. Latency counts from each request's release (--latency-correction), so a request that waited for a connection held up by a stall is timed from when it was due.`,
         '',
         fixedRateTable(f.rows),
         '',

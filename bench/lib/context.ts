@@ -8,8 +8,8 @@ export interface BenchContext {
   readonly tools: ToolPaths;
   readonly ws: Workspace;
   readonly origin: Origin;
-  /** The vegeta binary (constant-rate load), when a part that needs it runs. */
-  readonly vegeta?: string;
+  /** The oha binary (constant-rate load), when a part that needs it runs. */
+  readonly oha?: string;
   log(line: string): void;
 }
 

@@ -1,6 +1,7 @@
 // Installs the comparison servers and the load generator from Debian packages when missing.
 // `apt-get update` runs at most once per bench run, and only if something has to be installed.
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from './processes.ts';
 import { REPO_ROOT } from './servers.ts';
@@ -58,28 +59,28 @@ export async function toolVersions(tools: ToolPaths): Promise<{ nginx: string; h
   };
 }
 
-/** vegeta, the constant-rate (open-model) load generator of the fixed-rate phase, from Go modules. */
-export const VEGETA_MODULE = 'github.com/tsenart/vegeta/v12';
-export const VEGETA_VERSION = 'v12.13.0';
+/** oha, the constant-rate (open-model) load generator of the fixed-rate phase, from crates.io. */
+export const OHA_VERSION = '1.16.0';
 
 /**
- * The vegeta binary, built once with `go install` into the cache folder the cluster scripts use
- * ($SLUICE_CACHE_DIR, default <repo>/.cache; Go build and module caches under go/ as
- * test/cluster/build.sh keeps them), so later runs start at once. About a minute the first time.
+ * The oha binary, built once with `cargo install --locked` into the cache folder the cluster
+ * scripts use ($SLUICE_CACHE_DIR, default <repo>/.cache), so later runs start at once. About
+ * five minutes the first time; needs cargo (rustup) on PATH or in ~/.cargo/bin.
  */
-export async function ensureVegeta(log: (line: string) => void): Promise<string> {
+export async function ensureOha(log: (line: string) => void): Promise<string> {
   const cache = process.env.SLUICE_CACHE_DIR ?? join(REPO_ROOT, '.cache');
-  const dir = join(cache, 'bench', `vegeta-${VEGETA_VERSION}`);
-  const binary = join(dir, 'vegeta');
+  const dir = join(cache, 'bench', `oha-${OHA_VERSION}`);
+  const binary = join(dir, 'bin', 'oha');
   if (existsSync(binary)) return binary;
-  log(`building vegeta ${VEGETA_VERSION} from Go modules into ${dir}`);
+  log(`building oha ${OHA_VERSION} from crates.io into ${dir}`);
   const staging = `${dir}.tmp-${process.pid}`;
   mkdirSync(staging, { recursive: true });
-  const env = { GOBIN: staging, GOCACHE: join(cache, 'go', 'build'), GOMODCACHE: join(cache, 'go', 'mod'), GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' };
-  const r = await runCommand('go', ['install', '-trimpath', '-ldflags=-s -w', `${VEGETA_MODULE}@${VEGETA_VERSION}`], 900_000, env);
+  // rustup puts cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+  const env = { PATH: `${process.env.PATH ?? ''}:${join(homedir(), '.cargo', 'bin')}` };
+  const r = await runCommand('cargo', ['install', 'oha', '--version', OHA_VERSION, '--locked', '--root', staging], 1_800_000, env).catch((err: Error) => ({ code: -1, output: err.message }));
   if (r.code !== 0) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`building vegeta failed (Go >= 1.22 on PATH and the Go module proxy are needed):\n${r.output}`);
+    throw new Error(`building oha failed (cargo on PATH and crates.io are needed):\n${r.output}`);
   }
   // A concurrent run may have finished first: either binary is the same build.
   if (!existsSync(binary)) renameSync(staging, dir);
