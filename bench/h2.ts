@@ -10,7 +10,7 @@ import type { BenchContext } from './lib/context.ts';
 import { haproxyH2Conf, nginxH2Conf } from './lib/configs.ts';
 import { gatewayYaml, ManifestDir, NAMESPACE, serviceYaml } from './lib/manifests.ts';
 import { freePorts, LOOPBACK, waitListening } from './lib/net.ts';
-import { groupCpuTicks, startGroup, usPerRequest } from './lib/processes.ts';
+import { boundedRun, groupCpuTicks, startGroup, usPerRequest } from './lib/processes.ts';
 import { type Server, startHaproxyWith, startNginx, startSluice } from './lib/servers.ts';
 import { median, round } from './lib/stats.ts';
 
@@ -48,12 +48,7 @@ export function parseH2load(out: string): H2Load {
 
 function h2load(tool: string, port: number, durationS: number, cpus: string): Promise<H2Load> {
   const g = startGroup('h2load', tool, ['-t1', `-c${CONNECTIONS}`, `-m${STREAMS}`, '-D', String(durationS), `https://${LOOPBACK}:${port}/`], { cpus });
-  const killer = setTimeout(() => void g.stop('SIGKILL', 0), (durationS + 15) * 1000);
-  return g.exited.then((code) => {
-    clearTimeout(killer);
-    if (code !== 0) throw new Error(`h2load exited with ${code}:\n${g.output()}`);
-    return parseH2load(g.output());
-  });
+  return boundedRun(g, durationS + 15).then(parseH2load);
 }
 
 /** A self-signed key pair (openssl) and the single PEM HAProxy wants. */

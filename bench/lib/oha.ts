@@ -8,7 +8,7 @@
 // vegeta's own send lag put nginx's p99 at 6–17 ms between 10 s rounds, oha's at 0.9–1.9 ms, so
 // the ratios now measure the proxies rather than the generator's share of the load CPU.
 import { readFileSync } from 'node:fs';
-import { startGroup } from './processes.ts';
+import { boundedRun, startGroup } from './processes.ts';
 
 export interface OhaOptions {
   readonly oha: string;
@@ -81,10 +81,6 @@ export function parseOhaJson(text: string): FixedRateResult {
 export async function runOha(o: OhaOptions): Promise<FixedRateResult> {
   const results = `${o.scratch}.json`;
   const args = ['-z', `${o.durationS}s`, '-q', String(Math.round(o.rate)), '-c', String(o.connections), '--latency-correction', '-w', '-t', '5s', '--no-tui', '--output-format', 'json', '-o', results, '--host', o.host, o.url];
-  const run = startGroup('oha', o.oha, args, { cpus: o.cpus });
-  const killer = setTimeout(() => void run.stop('SIGKILL', 0), (o.durationS + 20) * 1000);
-  const code = await run.exited.finally(() => clearTimeout(killer));
-  await run.stop();
-  if (code !== 0) throw new Error(`oha exited with ${code}:\n${run.output()}`);
+  await boundedRun(startGroup('oha', o.oha, args, { cpus: o.cpus }), o.durationS + 20);
   return parseOhaJson(readFileSync(results, 'utf8'));
 }

@@ -80,6 +80,18 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * A load generator's run to its end: its output once it exits 0, an error with the output on any
+ * other exit. It is SIGKILLed if it outlives boundS (its duration plus a grace).
+ */
+export async function boundedRun(g: Group, boundS: number): Promise<string> {
+  const killer = setTimeout(() => void g.stop('SIGKILL', 0), boundS * 1000);
+  const code = await g.exited.finally(() => clearTimeout(killer));
+  await g.stop();
+  if (code !== 0) throw new Error(`${g.name} exited with ${code}:\n${g.output()}`);
+  return g.output();
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((g) => g.stop('SIGTERM', 3000)));
 }

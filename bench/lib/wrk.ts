@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGroup } from './processes.ts';
+import { boundedRun, startGroup } from './processes.ts';
 
 export interface WrkOptions {
   readonly wrk: string;
@@ -111,13 +111,7 @@ export function startWrk(o: WrkOptions): WrkRun {
   args.push(o.url);
   const g = startGroup('wrk', o.wrk, args, { cpus: o.cpus });
   // Hard bound: wrk never outlives its duration by more than 15 s.
-  const killer = setTimeout(() => void g.stop('SIGKILL', 0), (o.durationS + 15) * 1000);
-  const done = g.exited.then((code) => {
-    clearTimeout(killer);
-    void g.stop();
-    if (code !== 0) throw new Error(`wrk exited with ${code}:\n${g.output()}`);
-    return parseWrk(g.output());
-  });
+  const done = boundedRun(g, o.durationS + 15).then(parseWrk);
   return {
     pid: g.pid,
     done,
