@@ -88,8 +88,11 @@ export interface FixedRateRow {
   readonly p99_ms: number;
   readonly p999_ms: number;
   readonly max_ms: number;
+  /** Median over rounds of this proxy's p99 ÷ nginx's p99 in the same round (and likewise p99.9). */
   readonly p99_vs_nginx: number;
   readonly p999_vs_nginx: number;
+  /** Each round's p99 ÷ nginx's p99 of that round, in round order. */
+  readonly p99_vs_nginx_by_round: readonly number[];
   readonly cpu_us_per_req: number;
   readonly rss_mib: number;
   readonly failed: number;
@@ -259,7 +262,7 @@ async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate:
   // put 20-40 ms into the first fixed-rate second (--trace-deopt, 2026-12-07). One unrecorded run
   // each first, as the saturation rounds get a warm-up.
   for (const t of targets.filter((x) => JIT_PROXIES.has(x.proxy))) await run(t, `oha-warm-${t.label}`);
-  for (let r = 1; r <= settings.rounds; r++) {
+  for (let r = 1; r <= settings.fixedRateRounds; r++) {
     for (const t of targets) {
       const mark = markCpu(ctx, t);
       let rssMiB = 0;
@@ -267,29 +270,34 @@ async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate:
       const v = await run(t, `oha-${t.label}`).finally(() => clearTimeout(sampler));
       const { cpuUsPerReq } = cpuSince(ctx, t, mark, v.sent);
       (runs[t.label] ??= []).push({ v, cpuUsPerReq, rssMiB });
-      ctx.log(`fixed-rate ${r}/${settings.rounds} ${t.label.padEnd(13)} p50 ${v.p50Ms.toFixed(2)} ms  p99 ${v.p99Ms.toFixed(2)} ms  p99.9 ${v.p999Ms.toFixed(2)} ms  ${cpuUsPerReq.toFixed(1)} µs/req  failed ${v.failed}`);
+      ctx.log(`fixed-rate ${r}/${settings.fixedRateRounds} ${t.label.padEnd(13)} p50 ${v.p50Ms.toFixed(2)} ms  p99 ${v.p99Ms.toFixed(2)} ms  p99.9 ${v.p999Ms.toFixed(2)} ms  ${cpuUsPerReq.toFixed(1)} µs/req  failed ${v.failed}`);
     }
   }
   const med = (label: string, f: (x: { v: FixedRateResult; cpuUsPerReq: number; rssMiB: number }) => number) => median((runs[label] ?? []).map(f));
-  const rows = targets.map((t): FixedRateRow => ({
-    label: t.label,
-    proxy: t.proxy,
-    rate,
-    rounds: runs[t.label]?.length ?? 0,
-    achieved_rps: Math.round(med(t.label, (x) => x.v.achievedRps)),
-    p50_ms: round(med(t.label, (x) => x.v.p50Ms), 3),
-    p90_ms: round(med(t.label, (x) => x.v.p90Ms), 3),
-    p99_ms: round(med(t.label, (x) => x.v.p99Ms), 3),
-    p999_ms: round(med(t.label, (x) => x.v.p999Ms), 3),
-    max_ms: round(Math.max(...(runs[t.label] ?? []).map((x) => x.v.maxMs)), 3),
-    p99_vs_nginx: NaN,
-    p999_vs_nginx: NaN,
-    cpu_us_per_req: round(med(t.label, (x) => x.cpuUsPerReq), 1),
-    rss_mib: round(Math.max(...(runs[t.label] ?? []).map((x) => x.rssMiB)), 1),
-    failed: (runs[t.label] ?? []).reduce((a, x) => a + x.v.failed, 0),
-  }));
-  const nginx = rows.find((x) => x.label === 'nginx');
-  return { rate, durationS, rows: rows.map((x) => ({ ...x, p99_vs_nginx: nginx ? round(x.p99_ms / nginx.p99_ms, 2) : NaN, p999_vs_nginx: nginx ? round(x.p999_ms / nginx.p999_ms, 2) : NaN })) };
+  // Paired within each round: a slow spell of the machine lifts nginx's tail too.
+  const byRound = (label: string, f: (v: FixedRateResult) => number) => (runs[label] ?? []).map((x, i) => (runs['nginx']?.[i] ? round(f(x.v) / f(runs['nginx'][i]!.v), 2) : NaN));
+  const rows = targets.map((t): FixedRateRow => {
+    const p99ByRound = byRound(t.label, (v) => v.p99Ms);
+    return {
+      label: t.label,
+      proxy: t.proxy,
+      rate,
+      rounds: runs[t.label]?.length ?? 0,
+      achieved_rps: Math.round(med(t.label, (x) => x.v.achievedRps)),
+      p50_ms: round(med(t.label, (x) => x.v.p50Ms), 3),
+      p90_ms: round(med(t.label, (x) => x.v.p90Ms), 3),
+      p99_ms: round(med(t.label, (x) => x.v.p99Ms), 3),
+      p999_ms: round(med(t.label, (x) => x.v.p999Ms), 3),
+      max_ms: round(Math.max(...(runs[t.label] ?? []).map((x) => x.v.maxMs)), 3),
+      p99_vs_nginx: round(median(p99ByRound), 2),
+      p999_vs_nginx: round(median(byRound(t.label, (v) => v.p999Ms)), 2),
+      p99_vs_nginx_by_round: p99ByRound,
+      cpu_us_per_req: round(med(t.label, (x) => x.cpuUsPerReq), 1),
+      rss_mib: round(Math.max(...(runs[t.label] ?? []).map((x) => x.rssMiB)), 1),
+      failed: (runs[t.label] ?? []).reduce((a, x) => a + x.v.failed, 0),
+    };
+  });
+  return { rate, durationS, rows };
 }
 
 function summarize(t: Target, body: BodyName, s: readonly RunSample[], warmup: readonly number[], connections: number): ProxyRow {

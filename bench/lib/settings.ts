@@ -26,6 +26,12 @@ export interface Settings {
   readonly warmupMinS: number;
   /** Fixed-rate phase: seconds per proxy and round at FIXED_RATE_SHARE of Sluice's capacity. */
   readonly fixedRateS: number;
+  /**
+   * Fixed-rate rounds (interleaved): more than the saturation rounds, since a tail moves more
+   * between rounds than req/s does (nginx's own fixed-rate p99 spans 0.9-3.9 ms in four rounds
+   * on this machine, bench/README.md "Where the fixed-rate tail is spent").
+   */
+  readonly fixedRateRounds: number;
   /** Memory part: seconds of load at the fixed rate while RSS is sampled (--soak S; the issue asks 600). */
   readonly soakS: number;
   readonly rounds: number;
@@ -75,9 +81,9 @@ export const FIXED_RATE_SHARE = 0.4;
 const BASE = { proxyCpus: '1', loadCpus: '0', connections: 64, scaleConnections: 8 } as const;
 
 const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' | 'soakS' | keyof typeof BASE>> = {
-  full: { mode: 'full', warmupS: 3, warmupMaxRuns: 6, warmupMinS: 45, fixedRateS: 10, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 3, lbRounds: 3, lbDurationS: 8, lbBeforeFaultS: 3, lbFaultS: { kill: 8, hang: 12, errors: 10 } },
-  quick: { mode: 'quick', warmupS: 3, warmupMaxRuns: 4, warmupMinS: 15, fixedRateS: 5, rounds: 2, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 2, lbRounds: 1, lbDurationS: 5, lbBeforeFaultS: 2, lbFaultS: { kill: 3, hang: 8, errors: 4 } },
-  smoke: { mode: 'smoke', warmupS: 0, warmupMaxRuns: 0, warmupMinS: 0, fixedRateS: 1, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2, lbWarmupS: 0, lbRounds: 1, lbDurationS: 1, lbBeforeFaultS: 1, lbFaultS: { kill: 2, hang: 6, errors: 2 } },
+  full: { mode: 'full', warmupS: 3, warmupMaxRuns: 6, warmupMinS: 45, fixedRateS: 10, fixedRateRounds: 5, rounds: 3, durationS: 10, swaps: 100, churnRounds: 4, churnDwellMs: 1000, scaleSizes: [10, 1000, 10_000], scaleDurationS: 10, translateIterations: 5, controlPlaneQuietS: 10, controlPlaneRules: 10_000, controlPlaneReapplies: 5, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 3, lbRounds: 3, lbDurationS: 8, lbBeforeFaultS: 3, lbFaultS: { kill: 8, hang: 12, errors: 10 } },
+  quick: { mode: 'quick', warmupS: 3, warmupMaxRuns: 4, warmupMinS: 15, fixedRateS: 5, fixedRateRounds: 2, rounds: 2, durationS: 3, swaps: 100, churnRounds: 2, churnDwellMs: 400, scaleSizes: [10, 1000, 10_000], scaleDurationS: 3, translateIterations: 3, controlPlaneQuietS: 5, controlPlaneRules: 10_000, controlPlaneReapplies: 3, controlPlaneLargeFileMiB: 50, controlPlaneAdmittedFileMiB: 15, controlPlaneSettleS: 8, lbWarmupS: 2, lbRounds: 1, lbDurationS: 5, lbBeforeFaultS: 2, lbFaultS: { kill: 3, hang: 8, errors: 4 } },
+  smoke: { mode: 'smoke', warmupS: 0, warmupMaxRuns: 0, warmupMinS: 0, fixedRateS: 1, fixedRateRounds: 1, rounds: 1, durationS: 1, swaps: 5, churnRounds: 1, churnDwellMs: 200, scaleSizes: [10, 1000], scaleDurationS: 1, translateIterations: 1, controlPlaneQuietS: 1, controlPlaneRules: 1000, controlPlaneReapplies: 1, controlPlaneLargeFileMiB: 2, controlPlaneAdmittedFileMiB: 1, controlPlaneSettleS: 2, lbWarmupS: 0, lbRounds: 1, lbDurationS: 1, lbBeforeFaultS: 1, lbFaultS: { kill: 2, hang: 6, errors: 2 } },
 };
 
 /** Memory part's default load time per mode; --soak overrides it. */
