@@ -93,6 +93,8 @@ export interface FixedRateRow {
   readonly p999_vs_nginx: number;
   /** Each round's p99 ÷ nginx's p99 of that round, in round order. */
   readonly p99_vs_nginx_by_round: readonly number[];
+  /** This proxy's median p99 ÷ nginx's median p99: the two summaries disagree when the rounds do. */
+  readonly p99_medians_vs_nginx: number;
   readonly cpu_us_per_req: number;
   readonly rss_mib: number;
   readonly failed: number;
@@ -292,6 +294,7 @@ async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate:
       p99_vs_nginx: round(median(p99ByRound), 2),
       p999_vs_nginx: round(median(byRound(t.label, (v) => v.p999Ms)), 2),
       p99_vs_nginx_by_round: p99ByRound,
+      p99_medians_vs_nginx: runs['nginx'] ? round(med(t.label, (x) => x.v.p99Ms) / med('nginx', (x) => x.v.p99Ms), 2) : NaN,
       cpu_us_per_req: round(med(t.label, (x) => x.cpuUsPerReq), 1),
       rss_mib: round(Math.max(...(runs[t.label] ?? []).map((x) => x.rssMiB)), 1),
       failed: (runs[t.label] ?? []).reduce((a, x) => a + x.v.failed, 0),

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
         `### Fixed offered rate`,
         '',
         `oha ${OHA_VERSION} (open model: requests are released on schedule whatever the answers), ${fmtRate(f.rate)} req/s = ${FIXED_RATE_SHARE * 100} % of Sluice's median small-body req/s above, the same rate to every proxy, ` +
-          `${settings.connections} connections, ${f.durationS} s × ${settings.fixedRateRounds} interleaved round(s), median. Latency counts from each request's release (--latency-correction), so a request that waited for a connection held up by a stall is timed from when it was due. "vs nginx" is the median over rounds of the proxy's figure ÷ nginx's in the same round; "by round" lists those ratios.`,
+          `${settings.connections} connections, ${f.durationS} s × ${settings.fixedRateRounds} interleaved round(s), median. Latency counts from each request's release (--latency-correction), so a request that waited for a connection held up by a stall is timed from when it was due. "vs nginx" is the median over rounds of the proxy's figure ÷ nginx's in the same round; "by round" lists those ratios; "median p99 ÷ nginx's" divides the two medians.`,
         '',
         fixedRateTable(f.rows),
         '',
