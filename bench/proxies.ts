@@ -294,13 +294,14 @@ async function runFixedRate(ctx: BenchContext, targets: readonly Target[], rate:
       p99_vs_nginx: round(median(p99ByRound), 2),
       p999_vs_nginx: round(median(byRound(t.label, (v) => v.p999Ms)), 2),
       p99_vs_nginx_by_round: p99ByRound,
-      p99_medians_vs_nginx: runs['nginx'] ? round(med(t.label, (x) => x.v.p99Ms) / med('nginx', (x) => x.v.p99Ms), 2) : NaN,
+      p99_medians_vs_nginx: NaN,
       cpu_us_per_req: round(med(t.label, (x) => x.cpuUsPerReq), 1),
       rss_mib: round(Math.max(...(runs[t.label] ?? []).map((x) => x.rssMiB)), 1),
       failed: (runs[t.label] ?? []).reduce((a, x) => a + x.v.failed, 0),
     };
   });
-  return { rate, durationS, rows };
+  const nginx = rows.find((x) => x.label === 'nginx');
+  return { rate, durationS, rows: rows.map((x) => ({ ...x, p99_medians_vs_nginx: nginx ? round(x.p99_ms / nginx.p99_ms, 2) : NaN })) };
 }
 
 function summarize(t: Target, body: BodyName, s: readonly RunSample[], warmup: readonly number[], connections: number): ProxyRow {
