@@ -26,7 +26,8 @@ import { requestHash } from './policy/hash-key.js';
 import type { Session, StickySessions } from './policy/session.js';
 import type { RetryOn } from '../table/types.js';
 import { classify, neverReached } from './upstream/errors.js';
-import { BodyEncoder } from './route-policy/body-encoder.js';
+import type { BodyEncoder } from './route-policy/body-encoder.js';
+import { createBodyEncoder } from './route-policy/encoders.js';
 import type { CompressionRules } from './route-policy/compression.js';
 import { tlsFailureReason } from './upstream/tls.js';
 
@@ -625,7 +626,7 @@ export class HttpExchange extends Exchange {
     const length = headers['content-length'];
     const type = rules.apply(this.req, status, headers);
     if (!type) return;
-    this.encoder = new BodyEncoder(type, length === undefined ? undefined : Number(length), this.res, this.ctx.metrics, {
+    this.encoder = createBodyEncoder(type, length === undefined ? undefined : Number(length), this.res, this.ctx.metrics, {
       sent: (bytes) => (this.bytesOut += bytes),
       ended: () => this.bodyEnded(),
       failed: (err) => this.abortDelivery('compression-error', err),

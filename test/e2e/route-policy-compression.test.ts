@@ -20,6 +20,8 @@ const HOST = 'app.zip.test';
 /** About 40 KiB of JSON that compresses like real JSON (not one repeated byte). */
 const JSON_BODY = Buffer.from(JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ id: i, name: `item-${(i * 7919) % 1000}`, price: ((i * 37) % 1000) / 10, tags: ['a', 'b', String(i % 13)] }))));
 const PNG_BODY = Buffer.alloc(8192, 7);
+/** Past the 64 KiB a body may have to be compressed whole on the loop: it streams through the thread pool. */
+const LARGE_BODY = Buffer.concat(Array.from({ length: 6 }, (_, i) => Buffer.from(JSON.stringify({ part: i, items: JSON.parse(JSON_BODY.toString()) as unknown })))).subarray(0, 240 * 1024);
 
 /** The backend's stream gates: a test opens the next piece once the client got the first. */
 let release: (() => void) | undefined;
@@ -31,6 +33,10 @@ function startBackend(): Promise<number> {
     if (path === '/json') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': JSON_BODY.length, etag: '"v1"', vary: 'Origin', 'accept-ranges': 'bytes' });
       return res.end(req.method === 'HEAD' ? undefined : JSON_BODY);
+    }
+    if (path === '/large') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': LARGE_BODY.length });
+      return res.end(LARGE_BODY);
     }
     if (path === '/small') {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
@@ -208,6 +214,14 @@ describe('RoutePolicy compression', () => {
     expect(r.headers.vary).toBe('Origin, Accept-Encoding');
     expect(r.body.length).toBeLessThan(JSON_BODY.length / 3);
     expect(decode(r.headers['content-encoding'], r.body).equals(JSON_BODY)).toBe(true);
+  });
+
+  it.each(['gzip', 'br', 'zstd'])('compresses a 240 KiB answer of known length with %s as it streams, over HTTP/1.1 and HTTP/2', async (encoding) => {
+    for (const r of [await raw('/large', { 'accept-encoding': encoding }), await h2('/large', { 'accept-encoding': encoding })]) {
+      expect([r.status, r.headers['content-encoding'], r.headers['content-length']]).toEqual([200, encoding, undefined]);
+      expect(r.body.length).toBeLessThan(LARGE_BODY.length / 3);
+      expect(decode(encoding, r.body).equals(LARGE_BODY)).toBe(true);
+    }
   });
 
   it('sends the body as it is to a client that accepts no encoding, with Vary', async () => {

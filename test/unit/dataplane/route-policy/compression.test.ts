@@ -1,14 +1,18 @@
 // RoutePolicy compression: Accept-Encoding negotiation (q-values, "*", identity, ties), which
-// answers are eligible, what the head becomes, and the encoder's failure path on a real socket.
+// answers are eligible, what the head becomes, both body encoders (whole and streaming) and
+// their failure paths on a real socket, and which one a body of each length gets.
 import { describe, expect, it } from '@jest/globals';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
-import { BodyEncoder } from '../../../../src/dataplane/route-policy/body-encoder.js';
+import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { type EncoderOwner, StreamingEncoder, WHOLE_BODY_MAX_BYTES } from '../../../../src/dataplane/route-policy/body-encoder.js';
+import { createBodyEncoder } from '../../../../src/dataplane/route-policy/encoders.js';
+import { compressWhole, WholeBodyEncoder } from '../../../../src/dataplane/route-policy/whole-body-encoder.js';
 import { CompressionRules, mediaTypeMatcher, negotiate } from '../../../../src/dataplane/route-policy/compression.js';
 import { Metrics } from '../../../../src/metrics.js';
 import type { CompressionPolicy, CompressionType } from '../../../../src/table/types.js';
-import { BACKEND, closeServer, cluster, counterValue, get, policyRoute, startBackend, startPlane } from './support.js';
+import { BACKEND, closeServer, cluster, counterValue, get, policyRoute, startPlane } from './support.js';
 
 const ALL: readonly CompressionType[] = ['zstd', 'br', 'gzip'];
 const pick = (header: string, types: readonly CompressionType[] = ALL): CompressionType | undefined => types[negotiate(header, types)];
@@ -135,14 +139,14 @@ describe('CompressionRules', () => {
   });
 });
 
-describe('BodyEncoder', () => {
+describe('StreamingEncoder', () => {
   it('compresses to the client and counts bytes in and out', async () => {
     const metrics = new Metrics({ processMetrics: false });
     const body = Buffer.from('{"k":"value"},'.repeat(500));
     let sent = 0;
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip' });
-      const enc = new BodyEncoder('gzip', body.length, res, metrics, { sent: (n) => (sent += n), ended: () => undefined, failed: () => undefined });
+      const enc = new StreamingEncoder('gzip', body.length, res, metrics, { sent: (n) => (sent += n), ended: () => undefined, failed: () => undefined });
       enc.write(body.subarray(0, 1000));
       enc.write(body.subarray(1000));
       enc.end();
@@ -159,7 +163,7 @@ describe('BodyEncoder', () => {
     let failure: Error | undefined;
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip' });
-      const enc = new BodyEncoder('gzip', undefined, res, metrics, {
+      const enc = new StreamingEncoder('gzip', undefined, res, metrics, {
         sent: () => undefined,
         ended: () => undefined,
         failed: (err) => {
@@ -173,6 +177,96 @@ describe('BodyEncoder', () => {
     });
     await expect(fetchRaw(server)).rejects.toThrow();
     expect(failure?.message).toBe('compressor broke');
+  });
+});
+
+const DECODE = { gzip: gunzipSync, br: brotliDecompressSync, zstd: zstdDecompressSync } as const;
+/** JSON-like text that compresses as real JSON does. */
+const jsonText = (bytes: number): Buffer => Buffer.from(JSON.stringify(Array.from({ length: Math.ceil(bytes / 40) }, (_, i) => ({ id: i, name: `item-${(i * 7919) % 1000}` })))).subarray(0, bytes);
+
+/** A stand-in for the client's response where only its events and end() matter. */
+function fakeResponse(): ServerResponse & { ends: unknown[] } {
+  const res = new EventEmitter() as EventEmitter & { ends: unknown[]; end(body?: unknown): void };
+  res.ends = [];
+  res.end = (body?: unknown) => void res.ends.push(body);
+  return res as unknown as ServerResponse & { ends: unknown[] };
+}
+
+const owner = (o: Partial<EncoderOwner> = {}): EncoderOwner => ({ sent: () => undefined, ended: () => undefined, failed: () => undefined, ...o });
+
+describe('WholeBodyEncoder', () => {
+  it.each(ALL)('holds the pieces, then sends them %s-compressed in one end() with the counts', async (type) => {
+    const metrics = new Metrics({ processMetrics: false });
+    const body = jsonText(20_000);
+    let sent = 0;
+    let ended = 0;
+    const writes: number[] = [];
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-encoding': type });
+      const write = res.write.bind(res);
+      res.write = ((chunk: Buffer) => (writes.push(chunk.length), write(chunk))) as typeof res.write;
+      const enc = new WholeBodyEncoder(type, body.length, res, metrics, owner({ sent: (n) => (sent += n), ended: () => ended++ }));
+      for (let at = 0; at < body.length; at += 7000) expect(enc.write(body.subarray(at, at + 7000))).toBe(true);
+      expect([sent, ended]).toEqual([0, 0]);
+      enc.end();
+      expect(ended).toBe(1);
+      enc.end();
+      expect(ended).toBe(1);
+    });
+    const got = await fetchRaw(server);
+    expect(DECODE[type](got).equals(body)).toBe(true);
+    expect(got.length).toBeLessThan(body.length / 2);
+    expect(writes).toEqual([]);
+    expect(sent).toBe(got.length);
+    expect(await counterValue(metrics, 'sluice_compression_bytes_total', { direction: 'in' })).toBe(body.length);
+    expect(await counterValue(metrics, 'sluice_compression_bytes_total', { direction: 'out' })).toBe(got.length);
+  });
+
+  it('compresses with the settings the streaming encoder uses for that length', () => {
+    const body = jsonText(3000);
+    for (const type of ALL) expect(DECODE[type](compressWhole(type, body, body.length)).equals(body)).toBe(true);
+    // As nginx sizes it: a 3000-byte body gets a 4 KiB gzip window (an inflater with only that
+    // window reads it), a 40 KB one the full 32 KiB (too large for that inflater).
+    expect(gunzipSync(compressWhole('gzip', body, body.length), { windowBits: 12 }).equals(body)).toBe(true);
+    expect(() => gunzipSync(compressWhole('gzip', jsonText(40_000), 40_000), { windowBits: 12 })).toThrow();
+  });
+
+  it('reports a failing compression to its owner and ends nothing itself', () => {
+    const res = fakeResponse();
+    let failure: Error | undefined;
+    let ended = false;
+    const enc = new WholeBodyEncoder('gzip', 10, res, new Metrics({ processMetrics: false }), owner({ failed: (e) => (failure = e), ended: () => (ended = true) }), () => {
+      throw new Error('compressor broke');
+    });
+    enc.write(Buffer.from('0123456789'));
+    enc.end();
+    expect(failure?.message).toBe('compressor broke');
+    expect([ended, res.ends]).toEqual([false, []]);
+  });
+
+  it('lets the held pieces go, and compresses nothing, once the client has gone away', () => {
+    const res = fakeResponse();
+    let compressed = 0;
+    const enc = new WholeBodyEncoder('gzip', 20, res, new Metrics({ processMetrics: false }), owner(), (type, body, length) => (compressed++, compressWhole(type, body, length)));
+    enc.write(Buffer.alloc(10, 97));
+    res.emit('close');
+    enc.write(Buffer.alloc(10, 97));
+    enc.end();
+    expect([compressed, res.ends]).toEqual([0, []]);
+    expect((enc as unknown as { pieces: Buffer[] }).pieces).toEqual([]);
+  });
+});
+
+describe('createBodyEncoder', () => {
+  it('compresses a body of known length up to WHOLE_BODY_MAX_BYTES whole, and streams the others', () => {
+    const metrics = new Metrics({ processMetrics: false });
+    const kinds = [1, 1024, WHOLE_BODY_MAX_BYTES, WHOLE_BODY_MAX_BYTES + 1, 10 * 1024 * 1024, undefined].map((length) => {
+      const res = fakeResponse();
+      const enc = createBodyEncoder('gzip', length, res, metrics, owner());
+      res.emit('close'); // frees a streaming encoder's zlib stream
+      return enc instanceof WholeBodyEncoder ? 'whole' : enc instanceof StreamingEncoder ? 'stream' : 'other';
+    });
+    expect(kinds).toEqual(['whole', 'whole', 'whole', 'stream', 'stream', 'stream']);
   });
 });
 
@@ -197,26 +291,58 @@ async function fetchRaw(server: ReturnType<typeof createServer>): Promise<Buffer
   }
 }
 
+/** A backend answering {"path": …} as JSON, chunked (no Content-Length) under /chunked. */
+async function startJsonBackend(): Promise<{ server: ReturnType<typeof createServer>; port: number }> {
+  const server = createServer((req, res) => {
+    const body = JSON.stringify({ path: req.url });
+    if (req.url?.startsWith('/chunked')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(body);
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 describe('a compressor failure in the data plane', () => {
-  it('cuts that response only: the worker keeps serving, the next answer compresses', async () => {
-    const backend = await startBackend();
+  // What a failing compressor reports; zlib cannot be made to fail on valid input.
+  const breakWhole = (): (() => void) => {
+    const end = WholeBodyEncoder.prototype.end;
+    WholeBodyEncoder.prototype.end = function (this: WholeBodyEncoder) {
+      (this as unknown as { owner: EncoderOwner }).owner.failed(new Error('compressor broke'));
+    };
+    return () => void (WholeBodyEncoder.prototype.end = end);
+  };
+  const breakStreaming = (): (() => void) => {
+    const write = StreamingEncoder.prototype.write;
+    StreamingEncoder.prototype.write = function (this: StreamingEncoder) {
+      (this as unknown as { stream: { destroy(e: Error): void } }).stream.destroy(new Error('compressor broke'));
+      return true;
+    };
+    return () => void (StreamingEncoder.prototype.write = write);
+  };
+
+  it.each([
+    ['whole (a Content-Length)', '', breakWhole],
+    ['streaming (chunked)', '/chunked', breakStreaming],
+  ] as const)('cuts that response only, %s: the worker keeps serving, the next answer compresses', async (_kind, prefix, breakIt) => {
+    const backend = await startJsonBackend();
     const route = policyRoute('zip', '/', { compression: policy({ types: ['gzip'], minLength: 0, contentTypes: ['application/json'] }) });
     const plane = await startPlane([route], [cluster(BACKEND, backend.port)]);
-    const write = BodyEncoder.prototype.write;
+    let mend = breakIt();
     try {
-      // What a failing zlib stream does; it cannot be made to fail on valid input.
-      BodyEncoder.prototype.write = function (this: BodyEncoder) {
-        (this as unknown as { stream: { destroy(e: Error): void } }).stream.destroy(new Error('compressor broke'));
-        return true;
-      };
-      await expect(get(plane.port, '/broken', { 'accept-encoding': 'gzip' })).rejects.toThrow();
-      BodyEncoder.prototype.write = write;
-      const ok = await getRaw(plane.port, '/fine');
+      await expect(get(plane.port, `${prefix}/broken`, { 'accept-encoding': 'gzip' })).rejects.toThrow();
+      mend();
+      mend = () => undefined;
+      const ok = await getRaw(plane.port, `${prefix}/fine`);
       expect(ok.headers['content-encoding']).toBe('gzip');
-      expect((JSON.parse(gunzipSync(ok.body).toString()) as { path: string }).path).toBe('/fine');
+      expect((JSON.parse(gunzipSync(ok.body).toString()) as { path: string }).path).toBe(`${prefix}/fine`);
       expect(await counterValue(plane.metrics, 'sluice_requests_total', { route: 'zip', code: '200' })).toBe(2);
     } finally {
-      BodyEncoder.prototype.write = write;
+      mend();
       await plane.stop();
       await closeServer(backend.server);
     }
