@@ -3,7 +3,7 @@
 // cap are seen on the wire.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Http1Pool } from '../../../../src/dataplane/upstream/http1/pool.js';
@@ -200,6 +200,42 @@ describe('Http1Pool', () => {
     fixed.end('data');
     expect(await second).toMatchObject({ status: 200 });
     expect(s.requests[1]).toBe('PUT / HTTP/1.1\r\nhost: app\r\ncontent-length: 4\r\n\r\ndata');
+  });
+
+  it('sends the head and the body bytes already there in one socket write', async () => {
+    const s = await scripted((socket) => socket.write(OK));
+    const pool = poolTo(s.port);
+    expect(await send(pool)).toMatchObject({ status: 200 });
+    // Writes the pool's connection makes: one entry per _write or _writev, its piece count.
+    const writes: number[] = [];
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (this: Socket, ...args: unknown[]) => unknown>;
+    const original = { _write: proto._write, _writev: proto._writev };
+    proto._write = function (this: Socket, ...args: unknown[]) {
+      if (this.remotePort === s.port) writes.push(1);
+      return original._write.apply(this, args);
+    };
+    proto._writev = function (this: Socket, ...args: unknown[]) {
+      if (this.remotePort === s.port) writes.push((args[0] as unknown[]).length);
+      return original._writev.apply(this, args);
+    };
+    try {
+      for (const [method, headers, data, wire] of [
+        ['POST', ['host', 'app', 'content-length', '7'], '{"a":1}', 'POST / HTTP/1.1\r\nhost: app\r\ncontent-length: 7\r\n\r\n{"a":1}'],
+        ['PUT', ['host', 'app'], 'hello', 'PUT / HTTP/1.1\r\nhost: app\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+      ] as const) {
+        writes.length = 0;
+        const body = new PassThrough();
+        body.end(data);
+        expect(await send(pool, { method, headers: [...headers], body })).toMatchObject({ status: 200 });
+        expect(s.requests.at(-1)).toBe(wire);
+        // Content-Length: head and body in one writev; chunked: the same, and the last chunk after.
+        expect(writes[0]).toBeGreaterThanOrEqual(2);
+        expect(writes.length).toBe(method === 'POST' ? 1 : 2);
+      }
+    } finally {
+      proto._write = original._write;
+      proto._writev = original._writev;
+    }
   });
 
   it('fails a body that is shorter than its Content-Length', async () => {
