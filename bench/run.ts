@@ -8,6 +8,7 @@ import { accessLogMarkdown, runAccessLog, type AccessLogResult } from './accessl
 import { featuresMarkdown, runFeatures, type FeaturesResult } from './features.ts';
 import { runChurn, churnMarkdown, type ChurnResult } from './churn.ts';
 import { compressionMarkdown, runCompression, type CompressionResult } from './compression.ts';
+import { requestBodyMarkdown, runRequestBody, type RequestBodyResult } from './requestbody.ts';
 import { controlPlaneMarkdown, runControlPlane, type ControlPlaneResult } from './controlplane.ts';
 import type { BenchContext } from './lib/context.ts';
 import { ensureOha, ensureTools, OHA_VERSION, toolVersions } from './lib/install.ts';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   let tcp: TcpResult | undefined;
   let stampede: StampedeResult | undefined;
   let compression: CompressionResult | undefined;
+  let requestBody: RequestBodyResult | undefined;
   // A part that fails is reported and the others still run: one broken part must not throw
   // away the minutes of measurements before it (the run then exits non-zero).
   const failedParts: string[] = [];
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     tcp = await part('tcp', () => runTcp(ctx));
     stampede = await part('stampede', () => runStampede(ctx));
     compression = await part('compression', () => runCompression(ctx));
+    requestBody = await part('requestbody', () => runRequestBody(ctx));
   } finally {
     await stopAll();
     ws.remove();
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
   if (tcp) md.push(tcpMarkdown(tcp), '');
   if (stampede) md.push(stampedeMarkdown(stampede), '');
   if (compression) md.push(compressionMarkdown(compression), '');
+  if (requestBody) md.push(requestBodyMarkdown(requestBody), '');
   const markdown = md.join('\n');
   process.stdout.write(`\n${markdown}\n`);
 
@@ -173,7 +177,7 @@ async function main(): Promise<void> {
   // A run of some parts only (--only) must not replace a complete report: it goes to partial.*.
   const complete = settings.parts.size === ALL_PARTS.length && failedParts.length === 0;
   const bases = settings.mode === 'smoke' ? ['smoke'] : complete ? ['latest', settings.mode] : ['partial'];
-  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, features, rateLimit, h2, tls, tcp, stampede, compression };
+  const details = { mode: settings.mode, startedAt, machine: m, versions, loadAverage: { start: loadAtStart, end: loadAtEnd }, proxies: proxies && { rows: proxies.rows, extraRows: proxies.extraRows, fixedRate: proxies.fixedRate }, memory, swap, churn, scale, controlPlane, lb, accessLog, features, rateLimit, h2, tls, tcp, stampede, compression, requestBody };
   for (const base of bases) {
     writeFileSync(join(RESULTS_DIR, `${base}.md`), `${markdown}\n`);
     if (proxies) writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(proxies.rows, null, 2)}\n`);

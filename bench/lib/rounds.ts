@@ -10,10 +10,12 @@ import { startWrk, type WrkOptions, type WrkResult } from './wrk.ts';
 export interface RoundTarget<L extends string> {
   readonly label: L;
   readonly server: Server;
+  /** This target's own request, instead of the part's (e.g. a POST beside a GET). */
+  readonly request?: RoundRequest;
 }
 
-/** What varies per part: the URL path and extra wrk options (Host, headers). */
-export type RoundRequest = Pick<WrkOptions, 'host' | 'headers'> & { readonly path: string };
+/** What varies per part: the URL path and extra wrk options (Host, headers, a Lua script). */
+export type RoundRequest = Pick<WrkOptions, 'host' | 'headers' | 'script'> & { readonly path: string };
 
 export interface RoundRow<L extends string> {
   readonly label: L;
@@ -32,8 +34,9 @@ export async function interleavedRounds<L extends string>(ctx: BenchContext, par
   const { settings, tools } = ctx;
   const width = Math.max(...targets.map((t) => t.label.length));
   const measure = async (t: RoundTarget<L>, durationS: number) => {
+    const r = t.request ?? request;
     const before = groupCpuSplit(t.server.group.pid);
-    const wrk = await startWrk({ wrk: tools.wrk, url: `http://127.0.0.1:${t.server.port}${request.path}`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: request.host, headers: request.headers }).done;
+    const wrk = await startWrk({ wrk: tools.wrk, url: `http://127.0.0.1:${t.server.port}${r.path}`, connections: settings.connections, durationS, cpus: settings.loadCpus, host: r.host, headers: r.headers, script: r.script }).done;
     seen?.(t.label, wrk);
     if (wrk.non2xx > 0 || wrk.socketErrorTotal > 0) ctx.log(`${part} ${t.label}: ${wrk.non2xx} non-2xx, ${wrk.socketErrorTotal} socket errors`);
     const after = groupCpuSplit(t.server.group.pid);

@@ -70,8 +70,8 @@ export interface Settings {
   readonly parts: ReadonlySet<Part>;
 }
 
-export type Part = 'proxies' | 'memory' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'features' | 'ratelimit' | 'h2' | 'tls' | 'tcp' | 'stampede' | 'compression';
-export const ALL_PARTS: readonly Part[] = ['proxies', 'memory', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'features', 'ratelimit', 'h2', 'tls', 'tcp', 'stampede', 'compression'];
+export type Part = 'proxies' | 'memory' | 'swap' | 'churn' | 'scale' | 'controlplane' | 'lb' | 'accesslog' | 'features' | 'ratelimit' | 'h2' | 'tls' | 'tcp' | 'stampede' | 'compression' | 'requestbody';
+export const ALL_PARTS: readonly Part[] = ['proxies', 'memory', 'swap', 'churn', 'scale', 'controlplane', 'lb', 'accesslog', 'features', 'ratelimit', 'h2', 'tls', 'tcp', 'stampede', 'compression', 'requestbody'];
 
 /** Two warm-up runs whose req/s differ by at most this much (percent) end the warm-up. */
 export const SETTLE_PCT = 5;
@@ -89,7 +89,7 @@ const MODES: Record<Mode, Omit<Settings, 'parts' | 'extraWorkers' | 'writeMode' 
 /** Memory part's default load time per mode; --soak overrides it. */
 const SOAK_S: Record<Mode, number> = { full: 60, quick: 30, smoke: 2 };
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,memory,swap,churn,scale,controlplane,lb,accesslog,features,ratelimit,h2,tls,tcp,stampede,compression] [--workers 2] [--soak S]
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--only proxies,memory,swap,churn,scale,controlplane,lb,accesslog,features,ratelimit,h2,tls,tcp,stampede,compression,requestbody] [--workers 2] [--soak S]
   (default)   full run: 3 interleaved rounds x 10 s per proxy and body, 100 swaps, churn, scale, control plane
   --quick     warm-up until settled, 2 rounds x 3 s, shorter churn; about 8 minutes
   --smoke     proves the harness works end to end in about a minute (CI); numbers are not comparable
