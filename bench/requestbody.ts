@@ -4,6 +4,7 @@
 // in the same read as its head.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonBody } from './compression.ts';
 import { BENCH_HOST, type BenchContext } from './lib/context.ts';
 import { originRouteManifests } from './lib/manifests.ts';
 import { freePorts } from './lib/net.ts';
@@ -28,14 +29,6 @@ export interface RequestBodyResult {
   readonly nginxPostCpuFactor: number;
 }
 
-/** JSON records of exactly `bytes` bytes. */
-function jsonOf(bytes: number): string {
-  const items: unknown[] = [];
-  for (let i = 0; JSON.stringify(items).length < bytes - 40; i++) items.push({ id: i, name: `item-${i}` });
-  const text = JSON.stringify([...items, { pad: '' }]);
-  return JSON.stringify([...items, { pad: 'p'.repeat(Math.max(0, bytes - text.length)) }]);
-}
-
 /** A wrk script sending every request as a POST of `body`. */
 function postScript(path: string, body: string): string {
   writeFileSync(path, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
@@ -46,8 +39,7 @@ export async function runRequestBody(ctx: BenchContext): Promise<RequestBodyResu
   const { settings, ws, tools, origin } = ctx;
   const manifests = originRouteManifests(join(ws.dir, 'requestbody-manifests'), origin.port, BENCH_HOST);
   const [nginxPort, httpPort, adminPort] = await freePorts(3);
-  const body = jsonOf(POST_BODY_BYTES);
-  if (Buffer.byteLength(body) !== POST_BODY_BYTES) throw new Error(`POST body is ${Buffer.byteLength(body)} bytes, not ${POST_BODY_BYTES}`);
+  const body = jsonBody(POST_BODY_BYTES);
   const get: RoundRequest = { path: '/', host: BENCH_HOST };
   const post: RoundRequest = { ...get, script: postScript(join(ws.dir, 'post.lua'), body) };
   const nginx = await startNginxProxy(ws, tools, nginxPort!, origin.port, settings.proxyCpus, { name: 'nginx-requestbody' });
