@@ -81,21 +81,19 @@ export function compressorOptions(type: CompressionType, length: number | undefi
   }
 }
 
-function compressor(type: CompressionType, length: number | undefined, streaming: boolean): zlib.Gzip | zlib.BrotliCompress | zlib.ZstdCompress {
-  const options = compressorOptions(type, length, streaming);
-  switch (type) {
-    case 'gzip':
-      return zlib.createGzip(options as zlib.ZlibOptions);
-    case 'br':
-      return zlib.createBrotliCompress(options as zlib.BrotliOptions);
-    case 'zstd':
-      return zlib.createZstdCompress(options as zlib.ZstdOptions);
-  }
-}
+type Compressor = zlib.Gzip | zlib.BrotliCompress | zlib.ZstdCompress;
+type CompressorOptions = ReturnType<typeof compressorOptions>;
+
+/** Each encoding's zlib stream and its one-shot call, both fed compressorOptions. */
+export const ZLIB_ENGINES: Readonly<Record<CompressionType, { readonly stream: (o: CompressorOptions) => Compressor; readonly whole: (body: Buffer, o: CompressorOptions) => Buffer }>> = {
+  gzip: { stream: (o) => zlib.createGzip(o as zlib.ZlibOptions), whole: (body, o) => zlib.gzipSync(body, o as zlib.ZlibOptions) },
+  br: { stream: (o) => zlib.createBrotliCompress(o as zlib.BrotliOptions), whole: (body, o) => zlib.brotliCompressSync(body, o as zlib.BrotliOptions) },
+  zstd: { stream: (o) => zlib.createZstdCompress(o as zlib.ZstdOptions), whole: (body, o) => zlib.zstdCompressSync(body, o as zlib.ZstdOptions) },
+};
 
 /** A body compressed as it streams, on libuv's thread pool. */
 export class StreamingEncoder implements BodyEncoder {
-  private readonly stream: zlib.Gzip | zlib.BrotliCompress | zlib.ZstdCompress;
+  private readonly stream: Compressor;
   private readonly metrics: Metrics;
   private readonly length: number | undefined;
   private bytesIn = 0;
@@ -110,7 +108,7 @@ export class StreamingEncoder implements BodyEncoder {
   constructor(type: CompressionType, length: number | undefined, res: ServerResponse, metrics: Metrics, owner: EncoderOwner) {
     this.metrics = metrics;
     this.length = length;
-    const stream = (this.stream = compressor(type, length, length === undefined));
+    const stream = (this.stream = ZLIB_ENGINES[type].stream(compressorOptions(type, length, length === undefined)));
     const resume = (): void => void stream.resume();
     stream.on('data', (out: Buffer) => {
       this.bytesOut += out.length;

@@ -3,22 +3,13 @@
 // call on the serving loop and written with the response's end (one write). Nothing waits on
 // the thread pool and no zlib stream is set up; the held pieces are the upstream's own (no copy).
 import type { ServerResponse } from 'node:http';
-import zlib from 'node:zlib';
 import type { Metrics } from '../../metrics.js';
 import type { CompressionType } from '../../table/types.js';
-import { type BodyEncoder, compressorOptions, type EncoderOwner } from './body-encoder.js';
+import { type BodyEncoder, compressorOptions, type EncoderOwner, ZLIB_ENGINES } from './body-encoder.js';
 
 /** Compresses a whole body with the same settings the streaming encoder uses for that length. */
 export function compressWhole(type: CompressionType, body: Buffer, length: number): Buffer {
-  const options = compressorOptions(type, length, false);
-  switch (type) {
-    case 'gzip':
-      return zlib.gzipSync(body, options as zlib.ZlibOptions);
-    case 'br':
-      return zlib.brotliCompressSync(body, options as zlib.BrotliOptions);
-    case 'zstd':
-      return zlib.zstdCompressSync(body, options as zlib.ZstdOptions);
-  }
+  return ZLIB_ENGINES[type].whole(body, compressorOptions(type, length, false));
 }
 
 export class WholeBodyEncoder implements BodyEncoder {
